@@ -1,0 +1,99 @@
+//! Command-line interface (clap). Parsing only: `main.rs` runs the commands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::dataset::Format;
+use crate::stats::binning::Binning;
+use crate::stats::verdict::DriftStat;
+
+#[derive(Debug, Parser)]
+#[command(name = "driftd", version, about = "Data-drift monitoring for ML models", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compare a current dataset with a reference dataset, column by column.
+    ///
+    /// Exit codes: 0 done; 1 with --fail-on-drift when the dataset drifted; 2 usage or input error.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// Reference dataset (CSV, Parquet, Arrow IPC or JSON Lines, by extension).
+    #[arg(long, value_name = "PATH")]
+    pub reference: PathBuf,
+    /// Current dataset.
+    #[arg(long, value_name = "PATH")]
+    pub current: PathBuf,
+    /// Output format [default: text on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Write the report here instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Numeric binning for PSI, Jensen–Shannon and Hellinger:
+    /// quantile[:N] | evidently | equal-width:N | edges:a,b,…
+    #[arg(long, default_value = "quantile", value_parser = parse_binning)]
+    pub psi_binning: Binning,
+    /// Compare only these columns (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub columns: Option<Vec<String>>,
+    /// Exit with status 1 when the dataset drifted.
+    #[arg(long)]
+    pub fail_on_drift: bool,
+    /// Read both files as this format, whatever their extensions.
+    #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
+    pub input_format: Option<Format>,
+    /// Statistic that decides whether a column drifted:
+    /// psi | test (KS / chi-square) | jensen_shannon | hellinger | wasserstein.
+    #[arg(long, default_value = "psi")]
+    pub drift_stat: DriftStat,
+    /// PSI drift threshold (drift when PSI >= it).
+    #[arg(long, default_value_t = 0.1)]
+    pub psi_threshold: f64,
+    /// KS significance level (drift when p <= it).
+    #[arg(long, default_value_t = 0.05)]
+    pub ks_alpha: f64,
+    /// Chi-square significance level (drift when p < it).
+    #[arg(long, default_value_t = 0.05)]
+    pub chisquare_alpha: f64,
+    /// Jensen–Shannon distance threshold.
+    #[arg(long, default_value_t = 0.1)]
+    pub js_threshold: f64,
+    /// Normalised Wasserstein threshold (distance / reference std).
+    #[arg(long, default_value_t = 0.1)]
+    pub wasserstein_threshold: f64,
+    /// Hellinger distance threshold.
+    #[arg(long, default_value_t = 0.1)]
+    pub hellinger_threshold: f64,
+    /// Dataset drift when the share of drifted columns is at least this.
+    #[arg(long, default_value_t = 0.5)]
+    pub drift_share: f64,
+    /// Proportion used for empty bins in PSI and unseen categories in chi-square.
+    #[arg(long, default_value_t = 1e-4)]
+    pub epsilon: f64,
+    /// Worker threads for the statistics (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Html,
+}
+
+fn parse_binning(text: &str) -> Result<Binning, String> {
+    text.parse::<Binning>().map_err(|e| e.to_string())
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse::<Format>().map_err(|e| e.to_string())
+}

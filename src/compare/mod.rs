@@ -1,0 +1,487 @@
+//! `driftd compare`: has this dataset drifted from that one?
+//!
+//! Reads the two files (in parallel), reconciles the columns (same names; a column that is
+//! numeric in one file and text in the other is compared as categorical), computes every
+//! statistic per column on a small pool of threads (sorting the numeric columns is the main
+//! cost), applies the verdicts and returns a [`report::CompareReport`] that the renderers
+//! ([`text`], [`crate::html`], JSON) turn into output.
+
+pub mod report;
+pub mod html;
+pub mod text;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::dataset::{self, CategoricalValues, ColumnData, Dataset, DatasetError, Format, LoadOptions, NumericValues};
+use crate::stats::binning::Binning;
+use crate::stats::profile::{
+    compare_categorical, compare_numeric, sort_floats, CategoricalComparison, CategoricalReference, CompareSettings,
+    NumericComparison, NumericReference,
+};
+use crate::stats::verdict::{DriftStat, Thresholds};
+use report::*;
+
+/// Everything `compare` needs to know.
+#[derive(Debug, Clone, Default)]
+pub struct CompareOptions {
+    pub reference: PathBuf,
+    pub current: PathBuf,
+    pub reference_format: Option<Format>,
+    pub current_format: Option<Format>,
+    pub columns: Option<Vec<String>>,
+    pub settings: CompareSettings,
+    pub thresholds: Thresholds,
+    pub drift_stat: DriftStat,
+    /// Keep per-column bins and ECDFs for the HTML report.
+    pub with_detail: bool,
+    /// Show progress bars on stderr (the CLI sets this only on a terminal).
+    pub progress: bool,
+    /// Worker threads for the per-column statistics (0 = all cores).
+    pub threads: usize,
+}
+
+/// Why a comparison could not be made. Each message is one line naming the file and place.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error("{reference} and {current} have different columns: {details} (use --columns to compare the common ones)")]
+    ColumnsDiffer { reference: String, current: String, details: String },
+    #[error("{path}: no columns to compare")]
+    NoColumns { path: String },
+}
+
+/// Run a comparison.
+pub fn run(options: &CompareOptions) -> Result<CompareReport, CompareError> {
+    let bars = indicatif::MultiProgress::new();
+    let load_options = |path: &PathBuf, format: Option<Format>, force: BTreeSet<String>| LoadOptions {
+        format,
+        columns: options.columns.clone(),
+        force_categorical: force,
+        progress: options.progress.then(|| bars.add(progress_bar(path))),
+        threads: 0,
+    };
+    let (reference, current) = std::thread::scope(|scope| {
+        let current = scope.spawn(|| {
+            dataset::load(&options.current, &load_options(&options.current, options.current_format, BTreeSet::new()))
+        });
+        let reference =
+            dataset::load(&options.reference, &load_options(&options.reference, options.reference_format, BTreeSet::new()));
+        let current = current.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (reference, current)
+    });
+    let (mut reference, mut current) = (reference?, current?);
+    // The loaders only advance their bars; clear them before any output.
+    let _ = bars.clear();
+    check_same_columns(&reference, &current)?;
+
+    // A column that is numeric on one side and text on the other is categorical for both: re-read
+    // the numeric side of those columns as text (rare, so a second read is cheaper than always
+    // keeping the original text).
+    let (to_text_in_ref, to_text_in_cur) = mixed_type_columns(&reference, &current);
+    if !to_text_in_ref.is_empty() {
+        reference = dataset::load(&options.reference, &load_options(&options.reference, options.reference_format, to_text_in_ref))?;
+    }
+    if !to_text_in_cur.is_empty() {
+        current = dataset::load(&options.current, &load_options(&options.current, options.current_format, to_text_in_cur))?;
+    }
+
+    let reference_info = dataset_info(&reference);
+    let current_info = dataset_info(&current);
+    let pairs = pair_columns(reference, current);
+    let columns = compare_columns(pairs, options);
+
+    let compared = columns.iter().filter(|c| c.status == ColumnStatus::Ok).count();
+    let drifted = columns.iter().filter(|c| c.drift).count();
+    let share = if compared > 0 { drifted as f64 / compared as f64 } else { f64::NAN };
+    Ok(CompareReport {
+        schema: SCHEMA,
+        reference: reference_info,
+        current: current_info,
+        settings: SettingsInfo {
+            psi_binning: options.settings.binning.to_string(),
+            epsilon: Num(options.settings.epsilon),
+            drift_stat: options.drift_stat.name(),
+            drift_share: Num(options.thresholds.drift_share),
+        },
+        summary: Summary {
+            columns: columns.len(),
+            compared,
+            drifted,
+            share_drifted: Num(share),
+            dataset_drift: options.thresholds.dataset_drift(drifted, compared),
+        },
+        columns,
+    })
+}
+
+fn progress_bar(path: &std::path::Path) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template("{msg:30!} [{bar:30}] {bytes}/{total_bytes} {eta}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(path.display().to_string());
+    bar
+}
+
+fn dataset_info(dataset: &Dataset) -> DatasetInfo {
+    DatasetInfo { path: dataset.path.display().to_string(), format: dataset.format.name(), rows: dataset.rows }
+}
+
+fn check_same_columns(reference: &Dataset, current: &Dataset) -> Result<(), CompareError> {
+    let names = |d: &Dataset| d.columns.iter().map(|c| c.name.clone()).collect::<BTreeSet<_>>();
+    let (in_ref, in_cur) = (names(reference), names(current));
+    if in_ref.is_empty() {
+        return Err(CompareError::NoColumns { path: reference.path.display().to_string() });
+    }
+    if in_ref == in_cur {
+        return Ok(());
+    }
+    let list = |set: Vec<&String>| set.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+    let only_ref: Vec<&String> = in_ref.difference(&in_cur).collect();
+    let only_cur: Vec<&String> = in_cur.difference(&in_ref).collect();
+    let mut parts = Vec::new();
+    if !only_ref.is_empty() {
+        parts.push(format!("only in the reference: {}", list(only_ref)));
+    }
+    if !only_cur.is_empty() {
+        parts.push(format!("only in the current: {}", list(only_cur)));
+    }
+    Err(CompareError::ColumnsDiffer {
+        reference: reference.path.display().to_string(),
+        current: current.path.display().to_string(),
+        details: parts.join("; "),
+    })
+}
+
+/// Names of columns to re-read as text: (in the reference, in the current).
+fn mixed_type_columns(reference: &Dataset, current: &Dataset) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut in_ref, mut in_cur) = (BTreeSet::new(), BTreeSet::new());
+    for r in &reference.columns {
+        let Some(c) = current.columns.iter().find(|c| c.name == r.name) else { continue };
+        match (&r.data, &c.data) {
+            (ColumnData::Numeric(_), ColumnData::Categorical(_)) => {
+                in_ref.insert(r.name.clone());
+            }
+            (ColumnData::Categorical(_), ColumnData::Numeric(_)) => {
+                in_cur.insert(r.name.clone());
+            }
+            _ => {}
+        }
+    }
+    (in_ref, in_cur)
+}
+
+/// A reference column and its current counterpart, same type.
+enum ColumnPair {
+    Numeric(String, NumericValues, NumericValues),
+    Categorical(String, CategoricalValues, CategoricalValues),
+}
+
+fn pair_columns(reference: Dataset, current: Dataset) -> Vec<ColumnPair> {
+    let mut current_columns: Vec<Option<ColumnData>> = Vec::new();
+    let mut current_index = std::collections::HashMap::new();
+    for column in current.columns {
+        current_index.insert(column.name, current_columns.len());
+        current_columns.push(Some(column.data));
+    }
+    reference
+        .columns
+        .into_iter()
+        .filter_map(|column| {
+            let cur = current_index.get(&column.name).and_then(|&i| current_columns[i].take())?;
+            match (column.data, cur) {
+                (ColumnData::Numeric(r), ColumnData::Numeric(c)) => Some(ColumnPair::Numeric(column.name, r, c)),
+                (ColumnData::Categorical(r), ColumnData::Categorical(c)) => {
+                    Some(ColumnPair::Categorical(column.name, r, c))
+                }
+                // Reconciled by `mixed_type_columns`; unreachable unless a loader broke its contract.
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Compute every column on a small thread pool; results keep the input order.
+fn compare_columns(pairs: Vec<ColumnPair>, options: &CompareOptions) -> Vec<ColumnReport> {
+    let threads = match options.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(pairs.len().max(1));
+    let count = pairs.len();
+    // Work items are taken by index; numeric columns (the expensive ones) are listed first by
+    // the order below so both workers stay busy until the end.
+    let slots: Vec<Mutex<Option<ColumnPair>>> = pairs.into_iter().map(|p| Mutex::new(Some(p))).collect();
+    let results: Vec<Mutex<Option<ColumnReport>>> = (0..count).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                let pair = slots[i].lock().ok().and_then(|mut slot| slot.take());
+                if let Some(pair) = pair {
+                    let report = compare_pair(pair, options);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(report);
+                    }
+                }
+            });
+        }
+    });
+    results.into_iter().filter_map(|slot| slot.into_inner().ok().flatten()).collect()
+}
+
+fn compare_pair(pair: ColumnPair, options: &CompareOptions) -> ColumnReport {
+    match pair {
+        ColumnPair::Numeric(name, reference, current) => numeric_report(name, reference, current, options),
+        ColumnPair::Categorical(name, reference, current) => categorical_report(name, reference, current, options),
+    }
+}
+
+fn status_of(n_ref: u64, n_cur: u64) -> ColumnStatus {
+    if n_ref == 0 {
+        ColumnStatus::EmptyReference
+    } else if n_cur == 0 {
+        ColumnStatus::EmptyCurrent
+    } else {
+        ColumnStatus::Ok
+    }
+}
+
+fn numeric_report(name: String, reference: NumericValues, current: NumericValues, options: &CompareOptions) -> ColumnReport {
+    let (n_ref, n_cur) = (reference.values.len() as u64, current.values.len() as u64);
+    let status = status_of(n_ref, n_cur);
+    let mut report = ColumnReport {
+        name,
+        kind: ColumnKind::Numeric,
+        status,
+        n_ref,
+        n_cur,
+        n_ref_missing: reference.missing,
+        n_cur_missing: current.missing,
+        n_ref_nonfinite: reference.nonfinite,
+        n_cur_nonfinite: current.nonfinite,
+        drift: false,
+        drift_by: drift_by(options.drift_stat, ColumnKind::Numeric),
+        psi: None,
+        ks: None,
+        chisquare: None,
+        jensen_shannon: None,
+        wasserstein: None,
+        hellinger: None,
+        detail: None,
+    };
+    if status != ColumnStatus::Ok {
+        return report;
+    }
+    let profile = NumericReference::fit(reference.values, &options.settings.binning);
+    let mut current_sorted = current.values;
+    sort_floats(&mut current_sorted);
+    let cmp = compare_numeric(&profile, &current_sorted, &options.settings);
+    let t = &options.thresholds;
+    report.psi = Some(psi_report(cmp.psi.value, cmp.psi.n_bins, options));
+    report.ks = Some(KsReport {
+        statistic: Num(cmp.ks.statistic),
+        p_value: Num(cmp.ks.p_value),
+        method: cmp.ks.method,
+        threshold: Num(t.ks_alpha),
+        drift: t.ks_drift(cmp.ks.p_value),
+    });
+    report.jensen_shannon = Some(value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
+    report.hellinger = Some(value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
+    report.wasserstein = Some(WassersteinReport {
+        value: Num(cmp.wasserstein),
+        normalized: Num(cmp.wasserstein_normalised),
+        threshold: Num(t.wasserstein),
+        drift: t.wasserstein_drift(cmp.wasserstein_normalised),
+    });
+    report.drift = column_drift(&report, options.drift_stat);
+    if options.with_detail {
+        report.detail = Some(numeric_detail(&profile, &current_sorted, &cmp, &options.settings.binning));
+    }
+    report
+}
+
+fn categorical_report(
+    name: String,
+    reference: CategoricalValues,
+    current: CategoricalValues,
+    options: &CompareOptions,
+) -> ColumnReport {
+    let n_ref: u64 = reference.counts.iter().map(|(_, c)| c).sum();
+    let n_cur: u64 = current.counts.iter().map(|(_, c)| c).sum();
+    let status = status_of(n_ref, n_cur);
+    let mut report = ColumnReport {
+        name,
+        kind: ColumnKind::Categorical,
+        status,
+        n_ref,
+        n_cur,
+        n_ref_missing: reference.missing,
+        n_cur_missing: current.missing,
+        n_ref_nonfinite: 0,
+        n_cur_nonfinite: 0,
+        drift: false,
+        drift_by: drift_by(options.drift_stat, ColumnKind::Categorical),
+        psi: None,
+        ks: None,
+        chisquare: None,
+        jensen_shannon: None,
+        wasserstein: None,
+        hellinger: None,
+        detail: None,
+    };
+    if status != ColumnStatus::Ok {
+        return report;
+    }
+    let profile = CategoricalReference::from_counts(reference.counts);
+    let cmp: CategoricalComparison = compare_categorical(&profile, &current.counts, &options.settings);
+    let t = &options.thresholds;
+    report.psi = Some(psi_report(cmp.psi.value, cmp.psi.n_bins, options));
+    report.chisquare = Some(match cmp.chisquare {
+        Some(chi) => ChiSquareReport {
+            statistic: Num(chi.statistic),
+            p_value: Num(chi.p_value),
+            dof: Some(chi.dof),
+            threshold: Num(t.chisquare_alpha),
+            drift: t.chisquare_drift(chi.p_value),
+        },
+        None => ChiSquareReport {
+            statistic: Num(f64::NAN),
+            p_value: Num(f64::NAN),
+            dof: None,
+            threshold: Num(t.chisquare_alpha),
+            drift: false,
+        },
+    });
+    report.jensen_shannon = Some(value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
+    report.hellinger = Some(value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
+    report.drift = column_drift(&report, options.drift_stat);
+    if options.with_detail {
+        let bins = cmp
+            .categories
+            .iter()
+            .zip(cmp.psi.reference_counts.iter().zip(&cmp.psi.current_counts))
+            .map(|(label, (&r, &c))| BinDetail { label: label.clone(), reference: r, current: c })
+            .collect();
+        report.detail = Some(ColumnDetail { bins, ecdf: None });
+    }
+    report
+}
+
+fn psi_report(value: f64, n_bins: usize, options: &CompareOptions) -> PsiReport {
+    PsiReport {
+        value: Num(value),
+        binning: options.settings.binning.to_string(),
+        n_bins,
+        threshold: Num(options.thresholds.psi),
+        drift: options.thresholds.psi_drift(value),
+    }
+}
+
+fn value_report(value: f64, threshold: f64, drift: bool) -> ValueReport {
+    ValueReport { value: Num(value), threshold: Num(threshold), drift }
+}
+
+/// The statistic that decides a column of this kind.
+fn drift_by(stat: DriftStat, kind: ColumnKind) -> &'static str {
+    match (stat, kind) {
+        (DriftStat::Psi, _) => "psi",
+        (DriftStat::Test, ColumnKind::Numeric) => "ks",
+        (DriftStat::Test, ColumnKind::Categorical) => "chisquare",
+        (DriftStat::JensenShannon, _) | (DriftStat::Wasserstein, ColumnKind::Categorical) => "jensen_shannon",
+        (DriftStat::Hellinger, _) => "hellinger",
+        (DriftStat::Wasserstein, ColumnKind::Numeric) => "wasserstein",
+    }
+}
+
+fn column_drift(report: &ColumnReport, stat: DriftStat) -> bool {
+    match drift_by(stat, report.kind) {
+        "psi" => report.psi.as_ref().is_some_and(|s| s.drift),
+        "ks" => report.ks.as_ref().is_some_and(|s| s.drift),
+        "chisquare" => report.chisquare.as_ref().is_some_and(|s| s.drift),
+        "jensen_shannon" => report.jensen_shannon.as_ref().is_some_and(|s| s.drift),
+        "hellinger" => report.hellinger.as_ref().is_some_and(|s| s.drift),
+        _ => report.wasserstein.as_ref().is_some_and(|s| s.drift),
+    }
+}
+
+/// Bins with readable labels and downsampled ECDFs for the HTML report.
+fn numeric_detail(
+    profile: &NumericReference,
+    current_sorted: &[f64],
+    cmp: &NumericComparison,
+    binning: &Binning,
+) -> ColumnDetail {
+    let counts = cmp.psi.reference_counts.iter().zip(&cmp.psi.current_counts);
+    let edges = &cmp.psi.edges;
+    let labels: Vec<String> = match binning {
+        Binning::Evidently if edges.is_empty() => {
+            // Per-value branch: one bin per distinct value of the union.
+            let mut union: Vec<f64> = profile.sorted.iter().chain(current_sorted).copied().collect();
+            sort_floats(&mut union);
+            union.dedup();
+            union.iter().map(|v| format!("{v}")).collect()
+        }
+        Binning::Evidently => edges
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| if i + 2 == edges.len() { format!("[{}, {}]", w[0], w[1]) } else { format!("[{}, {})", w[0], w[1]) })
+            .collect(),
+        _ => (0..=edges.len())
+            .map(|i| {
+                let lo = if i == 0 { "−inf".to_string() } else { format!("{}", edges[i - 1]) };
+                let hi = if i == edges.len() { "+inf)".to_string() } else { format!("{}]", edges[i]) };
+                format!("({lo}, {hi}")
+            })
+            .collect(),
+    };
+    let bins = labels
+        .into_iter()
+        .zip(counts)
+        .map(|(label, (&r, &c))| BinDetail { label, reference: r, current: c })
+        .collect();
+    ColumnDetail { bins, ecdf: Some(ecdf_detail(&profile.sorted, current_sorted)) }
+}
+
+const ECDF_POINTS: usize = 400;
+
+fn ecdf_detail(reference: &[f64], current: &[f64]) -> EcdfDetail {
+    let downsample = |sorted: &[f64]| -> Vec<(f64, f64)> {
+        let n = sorted.len();
+        let step = (n / ECDF_POINTS).max(1);
+        let mut points: Vec<(f64, f64)> = (0..n).step_by(step).map(|i| (sorted[i], (i + 1) as f64 / n as f64)).collect();
+        points.push((sorted[n - 1], 1.0));
+        points
+    };
+    // Where is |F_ref − F_cur| largest? One merged pass, as the KS statistic.
+    let (n1, n2) = (reference.len() as f64, current.len() as f64);
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut best = (reference[0], 0.0, 0.0, -1.0);
+    while i < reference.len() || j < current.len() {
+        let x = match (reference.get(i), current.get(j)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) => a,
+            (None, Some(&b)) => b,
+            (None, None) => break,
+        };
+        while i < reference.len() && reference[i] <= x {
+            i += 1;
+        }
+        while j < current.len() && current[j] <= x {
+            j += 1;
+        }
+        let (f1, f2) = (i as f64 / n1, j as f64 / n2);
+        if (f1 - f2).abs() > best.3 {
+            best = (x, f1, f2, (f1 - f2).abs());
+        }
+    }
+    EcdfDetail { reference: downsample(reference), current: downsample(current), ks_location: (best.0, best.1, best.2) }
+}

@@ -1,0 +1,93 @@
+//! The human-readable table of `driftd compare` (the default on a terminal): one line per
+//! column, drifted columns first (then by decreasing PSI), and the dataset verdict.
+
+use std::fmt::Write;
+
+use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport};
+
+/// Render the report as a plain-text table.
+pub fn render(report: &CompareReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "reference: {} ({} rows, {})\ncurrent:   {} ({} rows, {})\nbinning: {}   verdict by: {}\n",
+        report.reference.path,
+        report.reference.rows,
+        report.reference.format,
+        report.current.path,
+        report.current.rows,
+        report.current.format,
+        report.settings.psi_binning,
+        report.settings.drift_stat,
+    );
+    let mut rows: Vec<&ColumnReport> = report.columns.iter().collect();
+    rows.sort_by(|a, b| {
+        b.drift.cmp(&a.drift).then_with(|| psi_of(b).total_cmp(&psi_of(a)))
+    });
+    let name_width = rows.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).clamp(6, 40);
+    let _ = writeln!(
+        out,
+        "{:<name_width$}  {:<11}  {:>9}  {:>9}  {:>8}  {:>8}  {:>10}  {:>8}  {:>8}  drift",
+        "column", "type", "n_ref", "n_cur", "PSI", "KS D", "p-value", "JS", "W/std"
+    );
+    for c in rows {
+        let name: String = c.name.chars().take(name_width).collect();
+        let kind = match c.kind {
+            ColumnKind::Numeric => "numeric",
+            ColumnKind::Categorical => "categorical",
+        };
+        let verdict = match c.status {
+            ColumnStatus::Ok if c.drift => format!("DRIFT ({})", c.drift_by),
+            ColumnStatus::Ok => "-".to_string(),
+            ColumnStatus::EmptyReference => "empty reference".to_string(),
+            ColumnStatus::EmptyCurrent => "empty current".to_string(),
+        };
+        let p_value = c.ks.as_ref().map(|k| k.p_value.0).or_else(|| c.chisquare.as_ref().map(|k| k.p_value.0));
+        let _ = writeln!(
+            out,
+            "{:<name_width$}  {:<11}  {:>9}  {:>9}  {:>8}  {:>8}  {:>10}  {:>8}  {:>8}  {}",
+            name,
+            kind,
+            c.n_ref,
+            c.n_cur,
+            fixed(c.psi.as_ref().map(|s| s.value.0)),
+            fixed(c.ks.as_ref().map(|s| s.statistic.0)),
+            scientific(p_value),
+            fixed(c.jensen_shannon.as_ref().map(|s| s.value.0)),
+            fixed(c.wasserstein.as_ref().map(|s| s.normalized.0)),
+            verdict
+        );
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\nDataset drift: {} — {} of {} compared columns drifted ({:.1}%; threshold {:.1}%).",
+        if s.dataset_drift { "YES" } else { "no" },
+        s.drifted,
+        s.compared,
+        100.0 * s.share_drifted.0.max(0.0),
+        100.0 * report.settings.drift_share.0,
+    );
+    out
+}
+
+fn psi_of(c: &ColumnReport) -> f64 {
+    c.psi.as_ref().map_or(f64::NEG_INFINITY, |p| if p.value.0.is_nan() { f64::NEG_INFINITY } else { p.value.0 })
+}
+
+fn fixed(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.4}"),
+        Some(v) if v.is_nan() => "n/a".to_string(),
+        Some(v) => format!("{v}"),
+        None => "-".to_string(),
+    }
+}
+
+fn scientific(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.3e}"),
+        Some(_) => "n/a".to_string(),
+        None => "-".to_string(),
+    }
+}

@@ -1,0 +1,1 @@
+//! Unit tests of dataset input, writing small files into temporary directories.

@@ -1,0 +1,1 @@
+//! The Kolmogorov distribution of the two-sided one-sample statistic (scipy's `kstwo`).

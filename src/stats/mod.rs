@@ -1,0 +1,35 @@
+//! The statistics engine: drift statistics between a reference sample and a current sample.
+//!
+//! Pure numeric code: no I/O, no async runtime, plain slices in and typed results out, so the
+//! offline `compare` command and the daemon's windows share exactly the same numbers. Every
+//! statistic documents its formula, the scipy / numpy / Evidently function it reproduces, and
+//! its behaviour on empty or degenerate input. Inputs are already cleaned: missing and
+//! non-finite values are removed (and counted) by the caller, and numeric samples are sorted
+//! ascending (see [`profile`]).
+//!
+//! Layout:
+//! - [`numeric`]: numpy-compatible building blocks (pairwise summation, `numpy.quantile`
+//!   linear interpolation, `numpy.linspace`, Sturges bin edges, `numpy.std`).
+//! - [`binning`]: how values become bins (quantile, Evidently, equal-width, explicit edges)
+//!   and bin counting on sorted samples.
+//! - [`psi`]: Population Stability Index (numeric and categorical).
+//! - [`ks`], [`kolmogorov`]: two-sample Kolmogorov–Smirnov as `scipy.stats.ks_2samp`, and the
+//!   Kolmogorov distribution `scipy.stats.kstwo.sf` it needs.
+//! - [`chisquare`]: Pearson's chi-square goodness of fit of current categories against the
+//!   reference proportions.
+//! - [`divergence`]: Jensen–Shannon distance and Hellinger distance on binned proportions.
+//! - [`wasserstein`]: first Wasserstein distance, raw and normalised by the reference std.
+//! - [`verdict`]: thresholds and drift decisions per statistic and for a whole dataset.
+//! - [`profile`]: a reference profile fit once (frozen edges, sorted sample, category counts)
+//!   and the comparison of a current sample against it.
+
+pub mod binning;
+pub mod chisquare;
+pub mod divergence;
+pub mod kolmogorov;
+pub mod ks;
+pub mod numeric;
+pub mod profile;
+pub mod psi;
+pub mod verdict;
+pub mod wasserstein;
