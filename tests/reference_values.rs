@@ -28,43 +28,21 @@ struct Tol {
 }
 
 /// KS statistic: 1e-9 absolute (D is a difference of two ECDFs, in [0, 1]).
-const KS_STATISTIC: Tol = Tol {
-    rel: 0.0,
-    abs: 1e-9,
-};
-/// p-values: 1e-6 relative, or 1e-12 absolute for p-values near 0 (scipy's own accuracy there).
-const P_VALUE: Tol = Tol {
-    rel: 1e-6,
-    abs: 1e-12,
-};
+const KS_STATISTIC: Tol = Tol { rel: 0.0, abs: 1e-9 };
+/// p-values: 1e-6 relative, or 1e-12 absolute: a p-value like 1e-130 only has to be as tiny.
+const P_VALUE: Tol = Tol { rel: 1e-6, abs: 1e-12 };
 /// PSI of every binning, Evidently's included. The absolute floor only matters for PSI = 0.
-const PSI: Tol = Tol {
-    rel: 1e-9,
-    abs: 1e-12,
-};
+const PSI: Tol = Tol { rel: 1e-9, abs: 1e-12 };
 /// Chi-square statistic, Jensen–Shannon, Hellinger, Wasserstein (raw and normalised): 1e-9
 /// relative. The 1e-12 absolute floor lets an exact 0 (identical samples) match a result that
 /// is 0 up to rounding.
-const RELATIVE: Tol = Tol {
-    rel: 1e-9,
-    abs: 1e-12,
-};
+const RELATIVE: Tol = Tol { rel: 1e-9, abs: 1e-12 };
 
 /// The statistic objects that must all be null when a column's status is not "ok".
-const STATISTICS: [&str; 6] = [
-    "psi",
-    "ks",
-    "chisquare",
-    "jensen_shannon",
-    "wasserstein",
-    "hellinger",
-];
+const STATISTICS: [&str; 6] = ["psi", "ks", "chisquare", "jensen_shannon", "wasserstein", "hellinger"];
 
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("data")
-        .join("cases")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join("cases")
 }
 
 /// Collects mismatches instead of stopping at the first one.
@@ -82,10 +60,8 @@ struct Ctx<'a> {
 
 impl Report {
     fn fail(&mut self, ctx: &Ctx, stat: &str, msg: String) {
-        self.failures.push(format!(
-            "case {}, binning {}, column {:?}, {stat}: {msg}",
-            ctx.case, ctx.binning, ctx.column
-        ));
+        self.failures
+            .push(format!("case {}, binning {}, column {:?}, {stat}: {msg}", ctx.case, ctx.binning, ctx.column));
     }
 
     /// Exact equality (counts, type, status, method, dof). Numbers compare by value, so an
@@ -106,14 +82,7 @@ impl Report {
 
     /// A floating-point statistic within `tol`. `null` must match `null`; "inf" / "-inf"
     /// strings must match exactly.
-    fn float(
-        &mut self,
-        ctx: &Ctx,
-        stat: &str,
-        expected: &Value,
-        got: Result<&Value, String>,
-        tol: Tol,
-    ) {
+    fn float(&mut self, ctx: &Ctx, stat: &str, expected: &Value, got: Result<&Value, String>, tol: Tol) {
         let got = match got {
             Ok(g) => g,
             Err(e) => return self.fail(ctx, stat, format!("expected {expected}, {e}")),
@@ -130,20 +99,13 @@ impl Report {
         };
         if !ok {
             let diff = match (e, g) {
-                (Some(e), Some(g)) => format!(
-                    " (|diff| {:e}, rel {:e})",
-                    (e - g).abs(),
-                    ((e - g) / e).abs()
-                ),
+                (Some(e), Some(g)) => format!(" (|diff| {:e}, rel {:e})", (e - g).abs(), ((e - g) / e).abs()),
                 _ => String::new(),
             };
             self.fail(
                 ctx,
                 stat,
-                format!(
-                    "expected {expected}, got {got}{diff}; tolerance rel {:e} / abs {:e}",
-                    tol.rel, tol.abs
-                ),
+                format!("expected {expected}, got {got}{diff}; tolerance rel {:e} / abs {:e}", tol.rel, tol.abs),
             );
         }
     }
@@ -173,10 +135,7 @@ fn close(expected: f64, got: f64, tol: Tol) -> bool {
 fn as_number(v: &Value) -> Result<Option<f64>, String> {
     match v {
         Value::Null => Ok(None),
-        Value::Number(n) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| format!("{n} is not an f64")),
+        Value::Number(n) => n.as_f64().map(Some).ok_or_else(|| format!("{n} is not an f64")),
         Value::String(s) if s == "inf" => Ok(Some(f64::INFINITY)),
         Value::String(s) if s == "-inf" => Ok(Some(f64::NEG_INFINITY)),
         other => Err(format!("{other} (not a number, null, \"inf\" or \"-inf\")")),
@@ -189,15 +148,10 @@ fn field<'a>(root: &'a Value, path: &[&str]) -> Result<&'a Value, String> {
     let mut v = root;
     for (i, key) in path.iter().enumerate() {
         v = match v {
-            Value::Object(map) => map
-                .get(*key)
-                .ok_or_else(|| format!("driftd output lacks field {}", path[..=i].join(".")))?,
-            other => {
-                return Err(format!(
-                    "driftd output has {other} at {}, not an object",
-                    path[..i].join(".")
-                ))
+            Value::Object(map) => {
+                map.get(*key).ok_or_else(|| format!("driftd output lacks field {}", path[..=i].join(".")))?
             }
+            other => return Err(format!("driftd output has {other} at {}, not an object", path[..i].join("."))),
         };
     }
     Ok(v)
@@ -215,11 +169,11 @@ fn run_compare(dir: &Path, binning: &str) -> Result<Value, String> {
         .output()
         .map_err(|e| format!("cannot run driftd: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "driftd exited with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+        // The first lines say why (an error line, or a panic's location and message); a
+        // backtrace after them would drown the other mismatches.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let head: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).take(2).collect();
+        return Err(format!("driftd exited with {}: {}", out.status, head.join(" | ")));
     }
     serde_json::from_slice(&out.stdout).map_err(|e| format!("stdout is not JSON ({e})"))
 }
@@ -228,10 +182,7 @@ fn run_compare(dir: &Path, binning: &str) -> Result<Value, String> {
 /// `edges:-1,0,1` may be written back as `edges:-1.0,0.0,1.0`.
 fn same_binning(requested: &str, got: &str) -> bool {
     fn edges(s: &str) -> Option<Vec<f64>> {
-        s.strip_prefix("edges:")?
-            .split(',')
-            .map(|t| t.trim().parse().ok())
-            .collect()
+        s.strip_prefix("edges:")?.split(',').map(|t| t.trim().parse().ok()).collect()
     }
     match (edges(requested), edges(got)) {
         (Some(a), Some(b)) => a == b,
@@ -242,16 +193,9 @@ fn same_binning(requested: &str, got: &str) -> bool {
 /// Compares one column of the output with its expected entry for one binning.
 fn check_column(report: &mut Report, ctx: &Ctx, exp: &Value, out_col: &Value) {
     let col = |path: &[&str]| field(out_col, path);
-    for key in [
-        "type",
-        "status",
-        "n_ref",
-        "n_cur",
-        "n_ref_missing",
-        "n_cur_missing",
-        "n_ref_nonfinite",
-        "n_cur_nonfinite",
-    ] {
+    for key in
+        ["type", "status", "n_ref", "n_cur", "n_ref_missing", "n_cur_missing", "n_ref_nonfinite", "n_cur_nonfinite"]
+    {
         report.exact(ctx, key, &exp[key], col(&[key]));
     }
     if exp["status"] != "ok" {
@@ -263,25 +207,10 @@ fn check_column(report: &mut Report, ctx: &Ctx, exp: &Value, out_col: &Value) {
 
     let by = &exp["by_binning"][ctx.binning];
     if by.is_null() {
-        return report.fail(
-            ctx,
-            "expected.json",
-            format!("no by_binning entry for {}", ctx.binning),
-        );
+        return report.fail(ctx, "expected.json", format!("no by_binning entry for {}", ctx.binning));
     }
-    report.float(
-        ctx,
-        "psi.value",
-        &by["psi"]["value"],
-        col(&["psi", "value"]),
-        PSI,
-    );
-    report.exact(
-        ctx,
-        "psi.n_bins",
-        &by["psi"]["n_bins"],
-        col(&["psi", "n_bins"]),
-    );
+    report.float(ctx, "psi.value", &by["psi"]["value"], col(&["psi", "value"]), PSI);
+    report.exact(ctx, "psi.n_bins", &by["psi"]["n_bins"], col(&["psi", "n_bins"]));
     report.float(
         ctx,
         "jensen_shannon.value",
@@ -289,82 +218,27 @@ fn check_column(report: &mut Report, ctx: &Ctx, exp: &Value, out_col: &Value) {
         col(&["jensen_shannon", "value"]),
         RELATIVE,
     );
-    report.float(
-        ctx,
-        "hellinger.value",
-        &by["hellinger"]["value"],
-        col(&["hellinger", "value"]),
-        RELATIVE,
-    );
+    report.float(ctx, "hellinger.value", &by["hellinger"]["value"], col(&["hellinger", "value"]), RELATIVE);
 
     if exp["type"] == "numeric" {
         match col(&["psi", "binning"]) {
             Ok(Value::String(b)) if same_binning(ctx.binning, b) => {}
-            Ok(other) => report.fail(
-                ctx,
-                "psi.binning",
-                format!("expected {:?}, got {other}", ctx.binning),
-            ),
-            Err(e) => report.fail(
-                ctx,
-                "psi.binning",
-                format!("expected {:?}, {e}", ctx.binning),
-            ),
+            Ok(other) => report.fail(ctx, "psi.binning", format!("expected {:?}, got {other}", ctx.binning)),
+            Err(e) => report.fail(ctx, "psi.binning", format!("expected {:?}, {e}", ctx.binning)),
         }
         let ks = &exp["ks"];
-        report.float(
-            ctx,
-            "ks.statistic",
-            &ks["statistic"],
-            col(&["ks", "statistic"]),
-            KS_STATISTIC,
-        );
-        report.float(
-            ctx,
-            "ks.p_value",
-            &ks["p_value"],
-            col(&["ks", "p_value"]),
-            P_VALUE,
-        );
+        report.float(ctx, "ks.statistic", &ks["statistic"], col(&["ks", "statistic"]), KS_STATISTIC);
+        report.float(ctx, "ks.p_value", &ks["p_value"], col(&["ks", "p_value"]), P_VALUE);
         report.exact(ctx, "ks.method", &ks["method"], col(&["ks", "method"]));
         let w = &exp["wasserstein"];
-        report.float(
-            ctx,
-            "wasserstein.value",
-            &w["value"],
-            col(&["wasserstein", "value"]),
-            RELATIVE,
-        );
-        report.float(
-            ctx,
-            "wasserstein.normalized",
-            &w["normalized"],
-            col(&["wasserstein", "normalized"]),
-            RELATIVE,
-        );
+        report.float(ctx, "wasserstein.value", &w["value"], col(&["wasserstein", "value"]), RELATIVE);
+        report.float(ctx, "wasserstein.normalized", &w["normalized"], col(&["wasserstein", "normalized"]), RELATIVE);
         report.null(ctx, "chisquare", col(&["chisquare"]));
     } else {
         let chi = &exp["chisquare"];
-        report.float(
-            ctx,
-            "chisquare.statistic",
-            &chi["statistic"],
-            col(&["chisquare", "statistic"]),
-            RELATIVE,
-        );
-        report.float(
-            ctx,
-            "chisquare.p_value",
-            &chi["p_value"],
-            col(&["chisquare", "p_value"]),
-            P_VALUE,
-        );
-        report.exact(
-            ctx,
-            "chisquare.dof",
-            &chi["dof"],
-            col(&["chisquare", "dof"]),
-        );
+        report.float(ctx, "chisquare.statistic", &chi["statistic"], col(&["chisquare", "statistic"]), RELATIVE);
+        report.float(ctx, "chisquare.p_value", &chi["p_value"], col(&["chisquare", "p_value"]), P_VALUE);
+        report.exact(ctx, "chisquare.dof", &chi["dof"], col(&["chisquare", "dof"]));
         report.null(ctx, "ks", col(&["ks"]));
         report.null(ctx, "wasserstein", col(&["wasserstein"]));
     }
@@ -372,15 +246,8 @@ fn check_column(report: &mut Report, ctx: &Ctx, exp: &Value, out_col: &Value) {
 
 /// Runs one case folder through every binning it lists.
 fn check_case(report: &mut Report, dir: &Path) {
-    let case = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let top = Ctx {
-        case: &case,
-        binning: "-",
-        column: "-",
-    };
+    let case = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let top = Ctx { case: &case, binning: "-", column: "-" };
     let text = match std::fs::read_to_string(dir.join("expected.json")) {
         Ok(t) => t,
         Err(e) => return report.fail(&top, "expected.json", format!("cannot read: {e}")),
@@ -389,38 +256,19 @@ fn check_case(report: &mut Report, dir: &Path) {
         Ok(v) => v,
         Err(e) => return report.fail(&top, "expected.json", format!("not JSON: {e}")),
     };
-    let (Some(binnings), Some(columns)) = (
-        expected["binnings"].as_array(),
-        expected["columns"].as_object(),
-    ) else {
-        return report.fail(
-            &top,
-            "expected.json",
-            "lacks \"binnings\" or \"columns\"".to_string(),
-        );
+    let (Some(binnings), Some(columns)) = (expected["binnings"].as_array(), expected["columns"].as_object()) else {
+        return report.fail(&top, "expected.json", "lacks \"binnings\" or \"columns\"".to_string());
     };
     if binnings.is_empty() || columns.is_empty() {
-        return report.fail(
-            &top,
-            "expected.json",
-            "no binnings or no columns".to_string(),
-        );
+        return report.fail(&top, "expected.json", "no binnings or no columns".to_string());
     }
 
     for binning in binnings {
         let Some(binning) = binning.as_str() else {
-            report.fail(
-                &top,
-                "expected.json",
-                format!("binning {binning} is not a string"),
-            );
+            report.fail(&top, "expected.json", format!("binning {binning} is not a string"));
             continue;
         };
-        let run_ctx = Ctx {
-            case: &case,
-            binning,
-            column: "-",
-        };
+        let run_ctx = Ctx { case: &case, binning, column: "-" };
         let out = match run_compare(dir, binning) {
             Ok(v) => v,
             Err(e) => {
@@ -428,24 +276,9 @@ fn check_case(report: &mut Report, dir: &Path) {
                 continue;
             }
         };
-        report.exact(
-            &run_ctx,
-            "schema",
-            &Value::from("driftd.compare/v1"),
-            field(&out, &["schema"]),
-        );
-        report.exact(
-            &run_ctx,
-            "reference.rows",
-            &expected["reference"]["rows"],
-            field(&out, &["reference", "rows"]),
-        );
-        report.exact(
-            &run_ctx,
-            "current.rows",
-            &expected["current"]["rows"],
-            field(&out, &["current", "rows"]),
-        );
+        report.exact(&run_ctx, "schema", &Value::from("driftd.compare/v1"), field(&out, &["schema"]));
+        report.exact(&run_ctx, "reference.rows", &expected["reference"]["rows"], field(&out, &["reference", "rows"]));
+        report.exact(&run_ctx, "current.rows", &expected["current"]["rows"], field(&out, &["current", "rows"]));
         let out_columns = match field(&out, &["columns"]).map(Value::as_object) {
             Ok(Some(c)) => c,
             Ok(None) => {
@@ -458,23 +291,11 @@ fn check_case(report: &mut Report, dir: &Path) {
             }
         };
         for name in out_columns.keys().filter(|n| !columns.contains_key(*n)) {
-            let ctx = Ctx {
-                case: &case,
-                binning,
-                column: name,
-            };
-            report.fail(
-                &ctx,
-                "column",
-                "in driftd output but not in expected.json".to_string(),
-            );
+            let ctx = Ctx { case: &case, binning, column: name };
+            report.fail(&ctx, "column", "in driftd output but not in expected.json".to_string());
         }
         for (name, exp) in columns {
-            let ctx = Ctx {
-                case: &case,
-                binning,
-                column: name,
-            };
+            let ctx = Ctx { case: &case, binning, column: name };
             match out_columns.get(name) {
                 Some(out_col) => check_column(report, &ctx, exp, out_col),
                 None => report.fail(&ctx, "column", "missing from driftd output".to_string()),
@@ -492,12 +313,7 @@ fn compare_json_matches_reference_values() {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    assert!(
-        dirs.len() >= 15,
-        "expected at least 15 case folders in {}, found {}",
-        root.display(),
-        dirs.len()
-    );
+    assert!(dirs.len() >= 15, "expected at least 15 case folders in {}, found {}", root.display(), dirs.len());
 
     let mut report = Report::default();
     for dir in &dirs {
@@ -523,40 +339,16 @@ fn compare_json_matches_reference_values() {
 /// on an empty column must all be reported, so a broken test cannot pass silently.
 #[test]
 fn comparison_helpers_report_mismatches() {
-    let ctx = Ctx {
-        case: "c",
-        binning: "quantile",
-        column: "x",
-    };
+    let ctx = Ctx { case: "c", binning: "quantile", column: "x" };
     let mut r = Report::default();
     let out: Value = serde_json::json!({"psi": {"value": 0.1000001}, "ks": null, "n_ref": 5.0});
-    r.float(
-        &ctx,
-        "psi.value",
-        &Value::from(0.1),
-        field(&out, &["psi", "value"]),
-        PSI,
-    );
-    r.float(
-        &ctx,
-        "psi.value",
-        &Value::from(0.1),
-        field(&out, &["psi", "missing"]),
-        PSI,
-    );
-    r.float(
-        &ctx,
-        "ks.statistic",
-        &Value::from(0.5),
-        field(&out, &["ks", "statistic"]),
-        KS_STATISTIC,
-    );
+    r.float(&ctx, "psi.value", &Value::from(0.1), field(&out, &["psi", "value"]), PSI);
+    r.float(&ctx, "psi.value", &Value::from(0.1), field(&out, &["psi", "missing"]), PSI);
+    r.float(&ctx, "ks.statistic", &Value::from(0.5), field(&out, &["ks", "statistic"]), KS_STATISTIC);
     r.exact(&ctx, "n_ref", &Value::from(5), field(&out, &["n_ref"]));
     r.null(&ctx, "psi", field(&out, &["psi"]));
     assert_eq!(r.failures.len(), 4, "{:#?}", r.failures);
-    assert!(r.failures[0].contains(
-        "case c, binning quantile, column \"x\", psi.value: expected 0.1, got 0.1000001"
-    ));
+    assert!(r.failures[0].contains("case c, binning quantile, column \"x\", psi.value: expected 0.1, got 0.1000001"));
     assert!(r.failures[1].contains("lacks field psi.missing"));
     assert!(r.failures[2].contains("at ks, not an object"));
     assert!(r.failures[3].contains("expected null"));
@@ -564,8 +356,5 @@ fn comparison_helpers_report_mismatches() {
     assert!(close(1e-300, 0.0, P_VALUE) && !close(0.5, 0.5 + 1e-6, P_VALUE));
     assert!(close(f64::INFINITY, f64::INFINITY, RELATIVE) && !close(1.0, f64::INFINITY, RELATIVE));
     assert_eq!(as_number(&Value::from("-inf")), Ok(Some(f64::NEG_INFINITY)));
-    assert!(
-        same_binning("edges:-1,0,1", "edges:-1.0,0.0,1.0")
-            && !same_binning("quantile", "evidently")
-    );
+    assert!(same_binning("edges:-1,0,1", "edges:-1.0,0.0,1.0") && !same_binning("quantile", "evidently"));
 }

@@ -349,14 +349,14 @@ fn categorical_report(
         Some(chi) => ChiSquareReport {
             statistic: Num(chi.statistic),
             p_value: Num(chi.p_value),
-            dof: Some(chi.dof),
+            dof: chi.dof,
             threshold: Num(t.chisquare_alpha),
             drift: t.chisquare_drift(chi.p_value),
         },
         None => ChiSquareReport {
             statistic: Num(f64::NAN),
             p_value: Num(f64::NAN),
-            dof: None,
+            dof: cmp.categories.len().saturating_sub(1) as u64,
             threshold: Num(t.chisquare_alpha),
             drift: false,
         },

@@ -135,7 +135,7 @@ pub struct KsReport {
 pub struct ChiSquareReport {
     pub statistic: Num,
     pub p_value: Num,
-    pub dof: Option<u64>,
+    pub dof: u64,
     pub threshold: Num,
     pub drift: bool,
 }

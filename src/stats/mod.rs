@@ -19,6 +19,7 @@
 //!   reference proportions.
 //! - [`divergence`]: Jensen–Shannon distance and Hellinger distance on binned proportions.
 //! - [`wasserstein`]: first Wasserstein distance, raw and normalised by the reference std.
+//! - [`sort`]: radix sort of finite floats (sorting dominates large comparisons).
 //! - [`verdict`]: thresholds and drift decisions per statistic and for a whole dataset.
 //! - [`profile`]: a reference profile fit once (frozen edges, sorted sample, category counts)
 //!   and the comparison of a current sample against it.
@@ -31,5 +32,6 @@ pub mod ks;
 pub mod numeric;
 pub mod profile;
 pub mod psi;
+pub mod sort;
 pub mod verdict;
 pub mod wasserstein;

@@ -52,10 +52,7 @@ impl NumericReference {
     }
 }
 
-/// Sort finite floats ascending.
-pub fn sort_floats(values: &mut [f64]) {
-    values.sort_unstable_by(f64::total_cmp);
-}
+pub use super::sort::sort_floats;
 
 /// PSI with the bins it was computed on.
 #[derive(Debug, Clone, PartialEq)]

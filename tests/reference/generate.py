@@ -518,7 +518,13 @@ def case_unequal(rng):
 
 
 def case_ks_exact(rng):
-    return {"x": nums(normal(rng, 10000, decimals=6))}, {"x": nums(normal(rng, 10000, 0.03, decimals=6))}
+    # One reference value at 6.0 leaves empty Sturges bins on both sides while the smallest
+    # non-empty proportion is exactly 1/10000 == 1e-4: Evidently's "<= 1e-4" boundary, so both
+    # sides' zeros become 1e-10 (a "< 1e-4" reading would give 1e-4).
+    r = normal(rng, 10000, decimals=6)
+    c = normal(rng, 10000, 0.03, decimals=6)
+    r[4321] = 6.0
+    return {"x": nums(r)}, {"x": nums(c)}
 
 
 def case_ks_asymp(rng):
@@ -644,7 +650,8 @@ CASES = [
      case_heavy_ties, "\n"),
     ("unequal_100_vs_100000", 104, "100 vs 100000 rows: asymptotic KS, Evidently's min/1e6 epsilon",
      "-2,-1,0,1,2", case_unequal, "\n"),
-    ("ks_exact_10000_vs_10000", 105, "max(n) = 10000: the largest size scipy's auto method solves exactly",
+    ("ks_exact_10000_vs_10000", 105, "max(n) = 10000: the largest size scipy's auto method solves exactly; "
+     "Evidently's epsilon at its <= 1e-4 boundary",
      "-1,0,1", case_ks_exact, "\n"),
     ("ks_asymp_10000_vs_10001", 106, "max(n) = 10001: just past the boundary, kstwo.sf(D, round(n*m/(n+m)))",
      "-1,0,1", case_ks_asymp, "\n"),
@@ -672,6 +679,8 @@ CASES = [
 
 def generate(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    # current.csv of csv_quoting_utf8 has CRLF line ends on purpose: no EOL conversion by git.
+    (out / ".gitattributes").write_text("* -text\n", encoding="utf-8")
     for name, seed, description, edges, build, cur_line_end in CASES:
         d = out / name
         d.mkdir(exist_ok=True)
