@@ -49,7 +49,10 @@ fn json_report_matches_the_golden_schema() {
         std::fs::write(&golden_path, &rendered).unwrap();
     }
     let golden = std::fs::read_to_string(&golden_path).expect("golden file (DRIFTD_UPDATE_GOLDEN=1 writes it)");
-    assert_eq!(rendered, golden, "JSON report changed; if intended, rerun with DRIFTD_UPDATE_GOLDEN=1 and review the diff");
+    assert_eq!(
+        rendered, golden,
+        "JSON report changed; if intended, rerun with DRIFTD_UPDATE_GOLDEN=1 and review the diff"
+    );
     // The parts of the schema the issue fixes, independent of the golden file.
     assert_eq!(report["schema"], "driftd.compare/v1");
     let income = &report["columns"]["income"];

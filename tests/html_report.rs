@@ -267,9 +267,6 @@ fn hand_built_report() -> CompareReport {
 fn renderer_on_a_hand_built_report() {
     let report = hand_built_report();
     let html = html::render(&report);
-    if let Ok(p) = std::env::var("TMP_DUMP_HTML") {
-        std::fs::write(p, &html).unwrap();
-    } // TEMP
     assert_self_contained(&html);
     assert!(html.contains("/data/ref &amp; &lt;old&gt;.csv"));
     assert!(html.contains("Dataset drift detected"));

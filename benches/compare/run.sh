@@ -28,6 +28,7 @@ DATA=bench-data
 BUILD=1
 REGEN=0
 NUMPY_ALL=1
+SKIP_DRIFTD=0
 PYTHON=${PYTHON:-python3}
 
 usage() {
@@ -38,6 +39,7 @@ Options:
   --evidently-runs N  runs of Evidently (default 1)
   --skip-evidently    do not run Evidently
   --no-numpy-all      do not run the numpy/scipy --all-stats variant
+  --skip-driftd       do not run driftd (e.g. to time the Python baselines alone)
   --rows N            rows per file when generating data (default 1000000)
   --data-dir DIR      data and results folder (default bench-data)
   --regen             regenerate the data even if present
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
         --evidently-runs) EVIDENTLY_RUNS=$2; shift 2 ;;
         --skip-evidently) EVIDENTLY_RUNS=0; shift ;;
         --no-numpy-all) NUMPY_ALL=0; shift ;;
+        --skip-driftd) SKIP_DRIFTD=1; shift ;;
         --rows) ROWS=$2; shift 2 ;;
         --data-dir) DATA=$2; shift 2 ;;
         --regen) REGEN=1; shift ;;
@@ -88,7 +91,9 @@ fi
 
 DRIFTD="$ROOT/target/release/driftd"
 HAVE_DRIFTD=0
-if [ -x "$DRIFTD" ] && "$DRIFTD" compare --help >/dev/null 2>&1; then
+if [ "$SKIP_DRIFTD" = 1 ]; then
+    echo "driftd skipped (--skip-driftd)" >&2
+elif [ -x "$DRIFTD" ] && "$DRIFTD" compare --help >/dev/null 2>&1; then
     HAVE_DRIFTD=1
 else
     echo "warning: $DRIFTD has no 'compare' subcommand yet: driftd is left out" >&2
@@ -116,6 +121,9 @@ if [ "$EVIDENTLY_RUNS" -gt 0 ]; then
         "$PYTHON $HERE/baseline_evidently.py --reference $REF --current $CUR --output $DATA/evidently.json" \
         "$EVIDENTLY_RUNS"
 fi
+
+# Stale outputs must not be cross-checked or reported.
+rm -f "$DATA/driftd.json" "$DATA/numpy.json" "$DATA/numpy_all.json" "$DATA/evidently.json"
 
 # Warm the page cache so every contender reads the files from memory.
 cat "$REF" "$CUR" >/dev/null

@@ -18,7 +18,7 @@ ROWS = 5000
 
 def population(rng, n, drifted):
     age = np.clip(rng.normal(41, 12, n).round(), 18, 90)
-    income = rng.lognormal(10.6 - (0.16 if drifted else 0.0), 0.45, n).round(2)
+    income = rng.lognormal(10.6 - (0.3 if drifted else 0.0), 0.45, n).round(2)
     debt_ratio = np.clip(rng.beta(2.0, 5.0, n), 0, 1).round(4)
     credit_lines = rng.poisson(4.0, n)
     months_employed = rng.gamma(2.0, 30.0, n).round()

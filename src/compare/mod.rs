@@ -6,8 +6,8 @@
 //! cost), applies the verdicts and returns a [`report::CompareReport`] that the renderers
 //! ([`text`], [`crate::html`], JSON) turn into output.
 
-pub mod report;
 pub mod html;
+pub mod report;
 pub mod text;
 
 use std::collections::BTreeSet;
@@ -68,8 +68,10 @@ pub fn run(options: &CompareOptions) -> Result<CompareReport, CompareError> {
         let current = scope.spawn(|| {
             dataset::load(&options.current, &load_options(&options.current, options.current_format, BTreeSet::new()))
         });
-        let reference =
-            dataset::load(&options.reference, &load_options(&options.reference, options.reference_format, BTreeSet::new()));
+        let reference = dataset::load(
+            &options.reference,
+            &load_options(&options.reference, options.reference_format, BTreeSet::new()),
+        );
         let current = current.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (reference, current)
     });
@@ -83,10 +85,14 @@ pub fn run(options: &CompareOptions) -> Result<CompareReport, CompareError> {
     // keeping the original text).
     let (to_text_in_ref, to_text_in_cur) = mixed_type_columns(&reference, &current);
     if !to_text_in_ref.is_empty() {
-        reference = dataset::load(&options.reference, &load_options(&options.reference, options.reference_format, to_text_in_ref))?;
+        reference = dataset::load(
+            &options.reference,
+            &load_options(&options.reference, options.reference_format, to_text_in_ref),
+        )?;
     }
     if !to_text_in_cur.is_empty() {
-        current = dataset::load(&options.current, &load_options(&options.current, options.current_format, to_text_in_cur))?;
+        current =
+            dataset::load(&options.current, &load_options(&options.current, options.current_format, to_text_in_cur))?;
     }
 
     let reference_info = dataset_info(&reference);
@@ -255,7 +261,12 @@ fn status_of(n_ref: u64, n_cur: u64) -> ColumnStatus {
     }
 }
 
-fn numeric_report(name: String, reference: NumericValues, current: NumericValues, options: &CompareOptions) -> ColumnReport {
+fn numeric_report(
+    name: String,
+    reference: NumericValues,
+    current: NumericValues,
+    options: &CompareOptions,
+) -> ColumnReport {
     let (n_ref, n_cur) = (reference.values.len() as u64, current.values.len() as u64);
     let status = status_of(n_ref, n_cur);
     let mut report = ColumnReport {
@@ -294,7 +305,8 @@ fn numeric_report(name: String, reference: NumericValues, current: NumericValues
         threshold: Num(t.ks_alpha),
         drift: t.ks_drift(cmp.ks.p_value),
     });
-    report.jensen_shannon = Some(value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
+    report.jensen_shannon =
+        Some(value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
     report.hellinger = Some(value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
     report.wasserstein = Some(WassersteinReport {
         value: Num(cmp.wasserstein),
@@ -361,7 +373,8 @@ fn categorical_report(
             drift: false,
         },
     });
-    report.jensen_shannon = Some(value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
+    report.jensen_shannon =
+        Some(value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
     report.hellinger = Some(value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
     report.drift = column_drift(&report, options.drift_stat);
     if options.with_detail {
@@ -422,32 +435,36 @@ fn numeric_detail(
 ) -> ColumnDetail {
     let counts = cmp.psi.reference_counts.iter().zip(&cmp.psi.current_counts);
     let edges = &cmp.psi.edges;
-    let labels: Vec<String> = match binning {
-        Binning::Evidently if edges.is_empty() => {
-            // Per-value branch: one bin per distinct value of the union.
-            let mut union: Vec<f64> = profile.sorted.iter().chain(current_sorted).copied().collect();
-            sort_floats(&mut union);
-            union.dedup();
-            union.iter().map(|v| format!("{v}")).collect()
-        }
-        Binning::Evidently => edges
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| if i + 2 == edges.len() { format!("[{}, {}]", w[0], w[1]) } else { format!("[{}, {})", w[0], w[1]) })
-            .collect(),
-        _ => (0..=edges.len())
-            .map(|i| {
-                let lo = if i == 0 { "−inf".to_string() } else { format!("{}", edges[i - 1]) };
-                let hi = if i == edges.len() { "+inf)".to_string() } else { format!("{}]", edges[i]) };
-                format!("({lo}, {hi}")
-            })
-            .collect(),
-    };
-    let bins = labels
-        .into_iter()
-        .zip(counts)
-        .map(|(label, (&r, &c))| BinDetail { label, reference: r, current: c })
-        .collect();
+    let labels: Vec<String> =
+        match binning {
+            Binning::Evidently if edges.is_empty() => {
+                // Per-value branch: one bin per distinct value of the union.
+                let mut union: Vec<f64> = profile.sorted.iter().chain(current_sorted).copied().collect();
+                sort_floats(&mut union);
+                union.dedup();
+                union.iter().map(|v| format!("{v}")).collect()
+            }
+            Binning::Evidently => edges
+                .windows(2)
+                .enumerate()
+                .map(|(i, w)| {
+                    if i + 2 == edges.len() {
+                        format!("[{}, {}]", w[0], w[1])
+                    } else {
+                        format!("[{}, {})", w[0], w[1])
+                    }
+                })
+                .collect(),
+            _ => (0..=edges.len())
+                .map(|i| {
+                    let lo = if i == 0 { "−inf".to_string() } else { format!("{}", edges[i - 1]) };
+                    let hi = if i == edges.len() { "+inf)".to_string() } else { format!("{}]", edges[i]) };
+                    format!("({lo}, {hi}")
+                })
+                .collect(),
+        };
+    let bins =
+        labels.into_iter().zip(counts).map(|(label, (&r, &c))| BinDetail { label, reference: r, current: c }).collect();
     ColumnDetail { bins, ecdf: Some(ecdf_detail(&profile.sorted, current_sorted)) }
 }
 
@@ -457,7 +474,8 @@ fn ecdf_detail(reference: &[f64], current: &[f64]) -> EcdfDetail {
     let downsample = |sorted: &[f64]| -> Vec<(f64, f64)> {
         let n = sorted.len();
         let step = (n / ECDF_POINTS).max(1);
-        let mut points: Vec<(f64, f64)> = (0..n).step_by(step).map(|i| (sorted[i], (i + 1) as f64 / n as f64)).collect();
+        let mut points: Vec<(f64, f64)> =
+            (0..n).step_by(step).map(|i| (sorted[i], (i + 1) as f64 / n as f64)).collect();
         points.push((sorted[n - 1], 1.0));
         points
     };

@@ -203,7 +203,9 @@ mod tests {
 
     #[test]
     fn non_finite_numbers_follow_the_schema() {
-        let json = serde_json::to_string(&[Num(f64::NAN), Num(f64::INFINITY), Num(f64::NEG_INFINITY), Num(0.1), Num(1e-300)]).unwrap();
+        let json =
+            serde_json::to_string(&[Num(f64::NAN), Num(f64::INFINITY), Num(f64::NEG_INFINITY), Num(0.1), Num(1e-300)])
+                .unwrap();
         assert_eq!(json, r#"[null,"inf","-inf",0.1,1e-300]"#);
     }
 }

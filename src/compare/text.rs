@@ -21,9 +21,7 @@ pub fn render(report: &CompareReport) -> String {
         report.settings.drift_stat,
     );
     let mut rows: Vec<&ColumnReport> = report.columns.iter().collect();
-    rows.sort_by(|a, b| {
-        b.drift.cmp(&a.drift).then_with(|| psi_of(b).total_cmp(&psi_of(a)))
-    });
+    rows.sort_by(|a, b| b.drift.cmp(&a.drift).then_with(|| psi_of(b).total_cmp(&psi_of(a))));
     let name_width = rows.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).clamp(6, 40);
     let _ = writeln!(
         out,
@@ -86,6 +84,7 @@ fn fixed(v: Option<f64>) -> String {
 
 fn scientific(v: Option<f64>) -> String {
     match v {
+        Some(0.0) => "0".to_string(),
         Some(v) if v.is_finite() => format!("{v:.3e}"),
         Some(_) => "n/a".to_string(),
         None => "-".to_string(),

@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type,
-    UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
+    UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, Float64Array, PrimitiveArray};
 use arrow_schema::DataType;
@@ -29,10 +29,9 @@ use super::ColumnData;
 pub(crate) fn check_type(data_type: &DataType) -> bool {
     use DataType::*;
     match data_type {
-        Null | Boolean | Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64
-        | Float16 | Float32 | Float64 | Decimal32(..) | Decimal64(..) | Decimal128(..)
-        | Decimal256(..) | Date32 | Date64 | Time32(_) | Time64(_) | Timestamp(..)
-        | Duration(_) | Utf8 | LargeUtf8 | Utf8View | Binary | LargeBinary | BinaryView
+        Null | Boolean | Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Float16 | Float32
+        | Float64 | Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..) | Date32 | Date64 | Time32(_)
+        | Time64(_) | Timestamp(..) | Duration(_) | Utf8 | LargeUtf8 | Utf8View | Binary | LargeBinary | BinaryView
         | FixedSizeBinary(_) => true,
         Dictionary(_, value) => !matches!(**value, Dictionary(..)) && check_type(value),
         _ => false,
@@ -166,9 +165,7 @@ impl ArrowColumn {
             Utf8 => self.push_strs(array.as_string::<i32>().iter()),
             LargeUtf8 => self.push_strs(array.as_string::<i64>().iter()),
             Utf8View => self.push_strs(array.as_string_view().iter()),
-            Binary | BinaryView | FixedSizeBinary(_) => {
-                self.push_strs(cast(&Utf8)?.as_string::<i32>().iter())
-            }
+            Binary | BinaryView | FixedSizeBinary(_) => self.push_strs(cast(&Utf8)?.as_string::<i32>().iter()),
             LargeBinary => self.push_strs(cast(&LargeUtf8)?.as_string::<i64>().iter()),
             Dictionary(_, value) if is_string(value) => {
                 if let Some(dict) = array.as_any_dictionary_opt() {
@@ -194,9 +191,7 @@ impl ArrowColumn {
         let values = array.values();
         if let Some(num) = self.builder.numeric_mut() {
             match array.nulls().filter(|n| n.null_count() > 0) {
-                None if values.iter().fold(true, |ok, v| ok & v.is_finite()) => {
-                    num.values.extend_from_slice(values)
-                }
+                None if values.iter().fold(true, |ok, v| ok & v.is_finite()) => num.values.extend_from_slice(values),
                 None => values.iter().for_each(|&v| push_value(num, v)),
                 Some(nulls) => {
                     for (i, &v) in values.iter().enumerate() {
@@ -250,12 +245,7 @@ impl ArrowColumn {
 
     /// A dictionary-encoded string array: `keys` (with the nulls), the dictionary `values`,
     /// and `normalized` giving every key as an index into `values`.
-    fn push_dictionary(
-        &mut self,
-        keys: &dyn Array,
-        values: &ArrayRef,
-        normalized: impl FnOnce() -> Vec<usize>,
-    ) {
+    fn push_dictionary(&mut self, keys: &dyn Array, values: &ArrayRef, normalized: impl FnOnce() -> Vec<usize>) {
         let rows = keys.len();
         if values.is_empty() {
             // Only null keys can point into an empty dictionary.
@@ -264,11 +254,7 @@ impl ArrowColumn {
         }
         if !self.dict.as_ref().is_some_and(|d| Arc::ptr_eq(&d.values, values)) {
             self.flush();
-            self.dict = Some(Dict {
-                values: Arc::clone(values),
-                classes: None,
-                counts: vec![0; values.len()],
-            });
+            self.dict = Some(Dict { values: Arc::clone(values), classes: None, counts: vec![0; values.len()] });
         }
         let Some(dict) = self.dict.as_mut() else { return };
         let keys_nulls = keys.logical_nulls().filter(|n| n.null_count() > 0);
@@ -277,10 +263,7 @@ impl ArrowColumn {
 
         if let Some(num) = self.builder.numeric_mut() {
             let classes = dict.classes.get_or_insert_with(|| classify_values(&dict.values));
-            let has_text = indices
-                .iter()
-                .enumerate()
-                .any(|(i, &k)| valid(i) && classes.get(k) == Some(&Class::Text));
+            let has_text = indices.iter().enumerate().any(|(i, &k)| valid(i) && classes.get(k) == Some(&Class::Text));
             if !has_text {
                 for (i, &k) in indices.iter().enumerate() {
                     match classes.get(k).filter(|_| valid(i)) {

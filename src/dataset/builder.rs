@@ -203,9 +203,7 @@ impl ColumnBuilder {
         if let State::Numeric(num) = &mut self.state {
             match classify(text) {
                 Cell::Missing => num.missing += n,
-                Cell::Number(v) if v.is_finite() => {
-                    num.values.extend(std::iter::repeat_n(v, n as usize))
-                }
+                Cell::Number(v) if v.is_finite() => num.values.extend(std::iter::repeat_n(v, n as usize)),
                 Cell::Number(_) => num.nonfinite += n,
                 Cell::Text => self.flip(),
             }
@@ -326,10 +324,7 @@ impl ColumnBuilder {
     pub(crate) fn finish(self) -> ColumnData {
         match self.state {
             State::Numeric(num) => {
-                debug_assert_eq!(
-                    num.values.len() as u64 + num.missing + num.nonfinite,
-                    self.rows
-                );
+                debug_assert_eq!(num.values.len() as u64 + num.missing + num.nonfinite, self.rows);
                 ColumnData::Numeric(num)
             }
             State::Categorical { counts, mut missing } => {

@@ -29,10 +29,8 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     }
     let names = header_names(path, &record)?;
     let selected = select(path, &names, options)?;
-    let mut builders: Vec<ColumnBuilder> = selected
-        .iter()
-        .map(|&i| ColumnBuilder::new(options.force_categorical.contains(&names[i])))
-        .collect();
+    let mut builders: Vec<ColumnBuilder> =
+        selected.iter().map(|&i| ColumnBuilder::new(options.force_categorical.contains(&names[i]))).collect();
 
     let mut rows: u64 = 0;
     while next_record(path, &mut reader, &mut record)? {
@@ -47,11 +45,8 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     }
 
     fixup(path, &names, &selected, &mut builders)?;
-    let columns = selected
-        .iter()
-        .zip(builders)
-        .map(|(&i, b)| Column { name: names[i].clone(), data: b.finish() })
-        .collect();
+    let columns =
+        selected.iter().zip(builders).map(|(&i, b)| Column { name: names[i].clone(), data: b.finish() }).collect();
     Ok(Loaded { rows, columns })
 }
 
@@ -101,11 +96,7 @@ fn open(path: &Path, bar: Option<&indicatif::ProgressBar>) -> Result<CsvReader, 
         .from_reader(ProgressReader::new(file, bar, len)))
 }
 
-fn next_record(
-    path: &Path,
-    reader: &mut CsvReader,
-    record: &mut ByteRecord,
-) -> Result<bool, DatasetError> {
+fn next_record(path: &Path, reader: &mut CsvReader, record: &mut ByteRecord) -> Result<bool, DatasetError> {
     reader.read_byte_record(record).map_err(|e| match e.into_kind() {
         csv::ErrorKind::Io(io) => DatasetError::io(path, &io),
         other => DatasetError::decode(path, "", format!("{other:?}")),
@@ -136,30 +127,17 @@ fn check_width(path: &Path, record: &ByteRecord, expected: usize) -> Result<(), 
     if record.len() == expected {
         return Ok(());
     }
-    Err(DatasetError::RaggedRow {
-        path: path.to_path_buf(),
-        line: line_of(record),
-        expected,
-        found: record.len(),
-    })
+    Err(DatasetError::RaggedRow { path: path.to_path_buf(), line: line_of(record), expected, found: record.len() })
 }
 
 /// Field `i` of a record checked to have the header's width, as UTF-8 text.
 #[inline]
-fn field_text<'r>(
-    path: &Path,
-    record: &'r ByteRecord,
-    i: usize,
-    names: &[String],
-) -> Result<&'r str, DatasetError> {
+fn field_text<'r>(path: &Path, record: &'r ByteRecord, i: usize, names: &[String]) -> Result<&'r str, DatasetError> {
     let bytes = record.get(i).unwrap_or_default();
     std::str::from_utf8(bytes).map_err(|e| {
         // The record starts on `line_of(record)`; quoted fields before the bad byte may
         // span lines, so count their newlines to point at the line of the bad byte.
-        let before: usize = (0..i)
-            .filter_map(|j| record.get(j))
-            .map(|f| bytecount(f, b'\n'))
-            .sum::<usize>()
+        let before: usize = (0..i).filter_map(|j| record.get(j)).map(|f| bytecount(f, b'\n')).sum::<usize>()
             + bytecount(&bytes[..e.valid_up_to()], b'\n');
         DatasetError::InvalidUtf8 {
             path: path.to_path_buf(),

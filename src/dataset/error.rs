@@ -28,6 +28,9 @@ pub enum DatasetError {
     #[error("{}: the file has a header but no data rows", path.display())]
     NoDataRows { path: PathBuf },
 
+    #[error("{}: the file has no data rows", path.display())]
+    NoRows { path: PathBuf },
+
     #[error("{}: the file has no columns", path.display())]
     NoColumns { path: PathBuf },
 
@@ -82,11 +85,7 @@ impl DatasetError {
 
     /// A decoding error of the Parquet or Arrow library; `place` is e.g. "row group 3: ".
     pub(crate) fn decode(path: &Path, place: impl Into<String>, err: impl std::fmt::Display) -> Self {
-        DatasetError::Decode {
-            path: path.to_path_buf(),
-            place: place.into(),
-            message: one_line(&err.to_string()),
-        }
+        DatasetError::Decode { path: path.to_path_buf(), place: place.into(), message: one_line(&err.to_string()) }
     }
 
     /// The path of the file the error is about.
@@ -96,6 +95,7 @@ impl DatasetError {
             | DatasetError::UnknownFormat { path, .. }
             | DatasetError::Empty { path }
             | DatasetError::NoDataRows { path }
+            | DatasetError::NoRows { path }
             | DatasetError::NoColumns { path }
             | DatasetError::RaggedRow { path, .. }
             | DatasetError::InvalidUtf8 { path, .. }

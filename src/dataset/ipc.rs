@@ -43,12 +43,10 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
             });
         }
     }
-    let force: Vec<bool> =
-        selected.iter().map(|&i| options.force_categorical.contains(&names[i])).collect();
-    let (rows, mut columns) =
-        read_columns(path, layout, &selected, &force, None, options.progress.as_ref())?;
+    let force: Vec<bool> = selected.iter().map(|&i| options.force_categorical.contains(&names[i])).collect();
+    let (rows, mut columns) = read_columns(path, layout, &selected, &force, None, options.progress.as_ref())?;
     if rows == 0 {
-        return Err(DatasetError::NoDataRows { path: path.to_path_buf() });
+        return Err(DatasetError::NoRows { path: path.to_path_buf() });
     }
 
     // Rare: string columns whose numbers were followed by text need those rows re-read.
@@ -56,17 +54,13 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     if !fix.is_empty() {
         let roots: Vec<usize> = fix.iter().map(|&k| selected[k]).collect();
         let limit: Vec<u64> = fix.iter().map(|&k| columns[k].fixup_rows()).collect();
-        let (_, fixups) =
-            read_columns(path, layout, &roots, &vec![true; roots.len()], Some(&limit), None)?;
+        let (_, fixups) = read_columns(path, layout, &roots, &vec![true; roots.len()], Some(&limit), None)?;
         for (&k, fixup) in fix.iter().zip(fixups) {
             columns[k].merge_fixup(fixup);
         }
     }
-    let columns = selected
-        .iter()
-        .zip(columns)
-        .map(|(&i, c)| Column { name: names[i].clone(), data: c.finish() })
-        .collect();
+    let columns =
+        selected.iter().zip(columns).map(|(&i, c)| Column { name: names[i].clone(), data: c.finish() }).collect();
     Ok(Loaded { rows, columns })
 }
 
@@ -144,9 +138,7 @@ fn read_columns(
             for (k, (column, array)) in columns.iter_mut().zip(batch.columns()).enumerate() {
                 let array = match limit {
                     Some(l) if row >= l[k] => continue,
-                    Some(l) if row + array.len() as u64 > l[k] => {
-                        array.slice(0, (l[k] - row) as usize)
-                    }
+                    Some(l) if row + array.len() as u64 > l[k] => array.slice(0, (l[k] - row) as usize),
                     _ => Arc::clone(array),
                 };
                 column.push(array.as_ref()).map_err(|message| DatasetError::BadColumn {

@@ -28,8 +28,7 @@ use super::progress::ProgressReader;
 use super::{Column, DatasetError, LoadOptions, Loaded};
 
 pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, DatasetError> {
-    let wanted: Option<BTreeSet<&str>> =
-        options.columns.as_ref().map(|c| c.iter().map(String::as_str).collect());
+    let wanted: Option<BTreeSet<&str>> = options.columns.as_ref().map(|c| c.iter().map(String::as_str).collect());
     let mut names: Vec<String> = Vec::new();
     let mut builders: Vec<ColumnBuilder> = Vec::new();
     let mut index: HashMap<Box<str>, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
@@ -89,11 +88,7 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     }
 
     fixup(path, &names, &mut builders)?;
-    let columns = names
-        .into_iter()
-        .zip(builders)
-        .map(|(name, b)| Column { name, data: b.finish() })
-        .collect();
+    let columns = names.into_iter().zip(builders).map(|(name, b)| Column { name, data: b.finish() }).collect();
     Ok(Loaded { rows, columns })
 }
 
@@ -150,10 +145,7 @@ impl Lines {
     fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, DatasetError> {
         loop {
             self.buf.clear();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|e| DatasetError::io(&self.path, &e))?;
+            let n = self.reader.read_until(b'\n', &mut self.buf).map_err(|e| DatasetError::io(&self.path, &e))?;
             if n == 0 {
                 return Ok(None);
             }
@@ -211,12 +203,7 @@ fn push_value(
     builder: &mut ColumnBuilder,
 ) -> Result<(), DatasetError> {
     let text = raw.get().trim_ascii();
-    let nested = |kind| DatasetError::Nested {
-        path: path.to_path_buf(),
-        line: line_no,
-        field: key.to_string(),
-        kind,
-    };
+    let nested = |kind| DatasetError::Nested { path: path.to_path_buf(), line: line_no, field: key.to_string(), kind };
     match text.as_bytes().first() {
         Some(b'{') => return Err(nested("objects")),
         Some(b'[') => return Err(nested("arrays")),

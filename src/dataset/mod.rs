@@ -176,10 +176,7 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError>
     };
     let meta = std::fs::metadata(path).map_err(|e| DatasetError::io(path, &e))?;
     if meta.is_dir() {
-        return Err(DatasetError::Io {
-            path: path.to_path_buf(),
-            message: "it is a directory".to_string(),
-        });
+        return Err(DatasetError::Io { path: path.to_path_buf(), message: "it is a directory".to_string() });
     }
     let loaded = match format {
         Format::Csv => csv::read(path, options)?,
@@ -187,30 +184,18 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError>
         Format::Parquet => parquet::read(path, options)?,
         Format::ArrowIpc => ipc::read(path, options)?,
     };
-    Ok(Dataset {
-        path: path.to_path_buf(),
-        format,
-        rows: loaded.rows,
-        columns: loaded.columns,
-    })
+    Ok(Dataset { path: path.to_path_buf(), format, rows: loaded.rows, columns: loaded.columns })
 }
 
 /// Indices (ascending, i.e. file order) of the columns to read out of `names` (the file's
 /// columns in order): all of them, or those named in `options.columns`. Also rejects
 /// duplicate column names among those read.
-pub(crate) fn select(
-    path: &Path,
-    names: &[String],
-    options: &LoadOptions,
-) -> Result<Vec<usize>, DatasetError> {
+pub(crate) fn select(path: &Path, names: &[String], options: &LoadOptions) -> Result<Vec<usize>, DatasetError> {
     let selected: Vec<usize> = match &options.columns {
         None => (0..names.len()).collect(),
         Some(wanted) => {
-            let missing: Vec<String> = dedup(wanted)
-                .into_iter()
-                .filter(|w| !names.iter().any(|n| n == *w))
-                .cloned()
-                .collect();
+            let missing: Vec<String> =
+                dedup(wanted).into_iter().filter(|w| !names.iter().any(|n| n == *w)).cloned().collect();
             if !missing.is_empty() {
                 return Err(DatasetError::MissingColumns { path: path.to_path_buf(), names: missing });
             }
@@ -220,10 +205,7 @@ pub(crate) fn select(
     let mut seen = BTreeSet::new();
     for &i in &selected {
         if !seen.insert(names[i].as_str()) {
-            return Err(DatasetError::DuplicateColumn {
-                path: path.to_path_buf(),
-                name: names[i].clone(),
-            });
+            return Err(DatasetError::DuplicateColumn { path: path.to_path_buf(), name: names[i].clone() });
         }
     }
     Ok(selected)
@@ -237,10 +219,7 @@ fn dedup(names: &[String]) -> Vec<&String> {
 
 /// Worker threads to use for `jobs` independent jobs.
 pub(crate) fn thread_count(options: &LoadOptions, jobs: usize) -> usize {
-    let cores = if options.threads > 0 {
-        options.threads
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    };
+    let cores =
+        if options.threads > 0 { options.threads } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
     cores.min(jobs).max(1)
 }

@@ -16,9 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
 use super::arrow::{check_type, ArrowColumn};
@@ -49,7 +47,7 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     let rows = u64::try_from(meta.metadata().file_metadata().num_rows())
         .map_err(|_| DatasetError::decode(path, "", "negative row count in the footer"))?;
     if rows == 0 {
-        return Err(DatasetError::NoDataRows { path: path.to_path_buf() });
+        return Err(DatasetError::NoRows { path: path.to_path_buf() });
     }
     let meta = with_dictionaries(path, meta, &selected)?;
 
@@ -62,8 +60,7 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     let groups = balance(&sizes, thread_count(options, selected.len()));
     let read_group = |group: &Vec<usize>| -> Result<Vec<ArrowColumn>, DatasetError> {
         let roots: Vec<usize> = group.iter().map(|&k| selected[k]).collect();
-        let force: Vec<bool> =
-            roots.iter().map(|&i| options.force_categorical.contains(&names[i])).collect();
+        let force: Vec<bool> = roots.iter().map(|&i| options.force_categorical.contains(&names[i])).collect();
         let guarded = catch_unwind(AssertUnwindSafe(|| {
             read_columns(path, &meta, &roots, &force, None, options.progress.as_ref())
         }));
@@ -71,8 +68,7 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     };
     let mut results: Vec<Result<Vec<ArrowColumn>, DatasetError>> = Vec::new();
     std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            groups[1..].iter().map(|g| scope.spawn(|| read_group(g))).collect();
+        let handles: Vec<_> = groups[1..].iter().map(|g| scope.spawn(|| read_group(g))).collect();
         results.push(read_group(&groups[0]));
         for handle in handles {
             results.push(handle.join().unwrap_or_else(|_| Err(panicked(path))));
@@ -97,11 +93,8 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
             columns[k].merge_fixup(fixup);
         }
     }
-    let columns = selected
-        .iter()
-        .zip(columns)
-        .map(|(&i, c)| Column { name: names[i].clone(), data: c.finish() })
-        .collect();
+    let columns =
+        selected.iter().zip(columns).map(|(&i, c)| Column { name: names[i].clone(), data: c.finish() }).collect();
     Ok(Loaded { rows, columns })
 }
 
@@ -148,11 +141,11 @@ fn with_dictionaries(
         if !matches!(data_type, DataType::Utf8 | DataType::LargeUtf8) {
             continue;
         }
-        let leaves: Vec<usize> =
-            (0..descr.num_columns()).filter(|&l| descr.get_column_root_idx(l) == i).collect();
-        let all_dict = parquet.row_groups().iter().all(|rg| {
-            leaves.iter().all(|&l| rg.column(l).dictionary_page_offset().is_some())
-        });
+        let leaves: Vec<usize> = (0..descr.num_columns()).filter(|&l| descr.get_column_root_idx(l) == i).collect();
+        let all_dict = parquet
+            .row_groups()
+            .iter()
+            .all(|rg| leaves.iter().all(|&l| rg.column(l).dictionary_page_offset().is_some()));
         if all_dict && leaves.len() == 1 {
             let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(data_type));
             fields[i] = fields[i].clone().with_data_type(dict);
@@ -239,7 +232,7 @@ fn read_columns(
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(input, meta.clone())
             .with_projection(mask.clone())
             .with_row_groups(vec![rg])
-            .with_batch_size(BATCH_ROWS)
+            .with_batch_size(std::env::var("DRIFTD_BATCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(BATCH_ROWS))
             .build()
             .map_err(|e| DatasetError::decode(path, place.as_str(), e))?;
         for batch in reader {
@@ -247,9 +240,7 @@ fn read_columns(
             for (k, (column, array)) in columns.iter_mut().zip(batch.columns()).enumerate() {
                 let array = match limit {
                     Some(l) if row >= l[k] => continue,
-                    Some(l) if row + array.len() as u64 > l[k] => {
-                        array.slice(0, (l[k] - row) as usize)
-                    }
+                    Some(l) if row + array.len() as u64 > l[k] => array.slice(0, (l[k] - row) as usize),
                     _ => Arc::clone(array),
                 };
                 column.push(array.as_ref()).map_err(|message| DatasetError::BadColumn {

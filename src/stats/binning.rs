@@ -117,11 +117,9 @@ impl Binning {
     /// `evidently`, whose bins depend on the current sample too.
     pub fn frozen_edges(&self, sorted_reference: &[f64]) -> Option<Vec<f64>> {
         match self {
-            Binning::Quantile { bins } => Some(
-                (1..*bins)
-                    .map(|i| quantile_linear_sorted(sorted_reference, i as f64 / *bins as f64))
-                    .collect(),
-            ),
+            Binning::Quantile { bins } => {
+                Some((1..*bins).map(|i| quantile_linear_sorted(sorted_reference, i as f64 / *bins as f64)).collect())
+            }
             Binning::EqualWidth { bins } => {
                 let min = sorted_reference[0];
                 let max = sorted_reference[sorted_reference.len() - 1];
@@ -198,13 +196,7 @@ pub fn histogram_sorted(sorted: &[f64], edges: &[f64]) -> Vec<u64> {
     let cumulative: Vec<usize> = edges
         .iter()
         .enumerate()
-        .map(|(i, &e)| {
-            if i == last {
-                sorted.partition_point(|&v| v <= e)
-            } else {
-                sorted.partition_point(|&v| v < e)
-            }
-        })
+        .map(|(i, &e)| if i == last { sorted.partition_point(|&v| v <= e) } else { sorted.partition_point(|&v| v < e) })
         .collect();
     cumulative.windows(2).map(|w| (w[1] - w[0]) as u64).collect()
 }
@@ -238,10 +230,7 @@ fn distinct_union_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
 
 /// How many times each of `values` (sorted, distinct) occurs in `sorted`.
 fn count_per_value_sorted(sorted: &[f64], values: &[f64]) -> Vec<u64> {
-    values
-        .iter()
-        .map(|&v| (sorted.partition_point(|&x| x <= v) - sorted.partition_point(|&x| x < v)) as u64)
-        .collect()
+    values.iter().map(|&v| (sorted.partition_point(|&x| x <= v) - sorted.partition_point(|&x| x < v)) as u64).collect()
 }
 
 #[cfg(test)]

@@ -30,10 +30,7 @@ pub fn chisquare_counts(reference: &[u64], current: &[u64], epsilon: f64) -> Opt
     if k < 2 || n_ref == 0 || n_cur == 0 {
         return None;
     }
-    let raw: Vec<f64> = reference
-        .iter()
-        .map(|&c| if c > 0 { c as f64 / n_ref as f64 } else { epsilon })
-        .collect();
+    let raw: Vec<f64> = reference.iter().map(|&c| if c > 0 { c as f64 / n_ref as f64 } else { epsilon }).collect();
     let total = pairwise_sum(&raw);
     let n_cur = n_cur as f64;
     let statistic = pairwise_sum_iter(

@@ -158,13 +158,7 @@ pub fn compare_categorical(
     let (psi, jensen_shannon, hellinger) = binned_statistics(&reference_counts, &current_counts, zero_fill);
     let chisquare = chisquare_counts(&reference_counts, &current_counts, settings.epsilon);
     CategoricalComparison {
-        psi: PsiResult {
-            value: psi,
-            n_bins: categories.len(),
-            reference_counts,
-            current_counts,
-            edges: Vec::new(),
-        },
+        psi: PsiResult { value: psi, n_bins: categories.len(), reference_counts, current_counts, edges: Vec::new() },
         categories,
         chisquare,
         jensen_shannon,

@@ -51,10 +51,7 @@ pub fn fill_zeros(proportions: &mut [f64], rule: ZeroFill) {
 /// PSI of two proportion vectors of equal length that contain no zeros.
 pub fn psi_from_proportions(reference: &[f64], current: &[f64]) -> f64 {
     debug_assert_eq!(reference.len(), current.len());
-    pairwise_sum_iter(
-        reference.len(),
-        &mut reference.iter().zip(current).map(|(&r, &c)| (r - c) * (r / c).ln()),
-    )
+    pairwise_sum_iter(reference.len(), &mut reference.iter().zip(current).map(|(&r, &c)| (r - c) * (r / c).ln()))
 }
 
 /// Per-bin PSI terms `(r − c)·ln(r / c)`: the evidence of which bins moved.

@@ -124,7 +124,9 @@ mod tests {
 
     #[test]
     fn drift_stat_names_round_trip() {
-        for stat in [DriftStat::Psi, DriftStat::Test, DriftStat::JensenShannon, DriftStat::Hellinger, DriftStat::Wasserstein] {
+        for stat in
+            [DriftStat::Psi, DriftStat::Test, DriftStat::JensenShannon, DriftStat::Hellinger, DriftStat::Wasserstein]
+        {
             assert_eq!(stat.name().parse::<DriftStat>().unwrap(), stat);
         }
         assert!("p-value".parse::<DriftStat>().is_err());

@@ -17,9 +17,9 @@ use std::fmt::Write;
 
 use super::fmt::{esc, percent, short, sig4};
 
-/// Average advance of an 11 px sans-serif character, for layout estimates (a little generous so
+/// Average advance of an 11.5 px sans-serif character, for layout estimates (a little generous so
 /// that estimated labels do not collide).
-const CHAR_PX: f64 = 6.4;
+const CHAR_PX: f64 = 6.6;
 const SIN45: f64 = std::f64::consts::FRAC_1_SQRT_2;
 
 /// One group of two bars.
@@ -256,9 +256,20 @@ pub fn ecdf(input: &EcdfInput<'_>, id: &str, width: f64, aria_label: &str) -> (S
             mx - 4.0,
             mx + 4.0
         );
-        // Put the label on the side with more room, vertically centred on the segment.
-        let (tx, anchor) = if mx > left + 0.65 * plot_w { (mx - 8.0, "end") } else { (mx + 8.0, "start") };
-        let ty = ((y1 + y2) / 2.0 + 4.0).clamp(top + 12.0, top + plot_h - 4.0);
+        // Both ECDFs are non-decreasing, so the region above-left of the segment's upper end and
+        // the region below-right of its lower end are free of either curve: put the label in the
+        // first that fits inside the plot, else beside the segment.
+        let label_w = 13.0 * 0.62 * (4 + sig4(d).chars().count()) as f64;
+        let (y_high, y_low) = (y1.min(y2), y1.max(y2));
+        let (tx, ty, anchor) = if mx - 8.0 - label_w > left && y_high - 20.0 > top {
+            (mx - 6.0, y_high - 6.0, "end")
+        } else if mx + 8.0 + label_w < left + plot_w && y_low + 20.0 < top + plot_h {
+            (mx + 6.0, y_low + 16.0, "start")
+        } else if mx > left + 0.65 * plot_w {
+            (mx - 8.0, ((y1 + y2) / 2.0 + 4.0).clamp(top + 12.0, top + plot_h - 4.0), "end")
+        } else {
+            (mx + 8.0, ((y1 + y2) / 2.0 + 4.0).clamp(top + 12.0, top + plot_h - 4.0), "start")
+        };
         let _ = write!(
             svg,
             r#"<text class="ks-label" x="{tx:.1}" y="{ty:.1}" text-anchor="{anchor}">D = {}</text>"#,
