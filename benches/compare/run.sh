@@ -5,7 +5,7 @@
 #   1. generates bench-data/{reference,current}.parquet (gen_data.py) unless both exist
 #      (1M rows x 20 columns by default; --rows to change, --regen to force);
 #   2. `cargo build --release` (skip with --no-build);
-#   3. runs each contender several times, round-robin, under GNU `/usr/bin/time -f "%e %M"`
+#   3. runs each contender several times, round-robin, under GNU `/usr/bin/time -f "%e %M %U %S"`
 #      (installed with apt-get when absent), page cache warm:
 #        driftd           target/release/driftd compare ... --format json (3 runs)
 #        numpy/scipy      baseline_numpy.py: PSI + KS + chi-square (3 runs)
@@ -29,10 +29,11 @@ BUILD=1
 REGEN=0
 NUMPY_ALL=1
 SKIP_DRIFTD=0
+ROWS_GIVEN=0
 PYTHON=${PYTHON:-python3}
 
 usage() {
-    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     cat <<'EOF'
 Options:
   --runs N            runs per contender (default 3)
@@ -40,7 +41,8 @@ Options:
   --skip-evidently    do not run Evidently
   --no-numpy-all      do not run the numpy/scipy --all-stats variant
   --skip-driftd       do not run driftd (e.g. to time the Python baselines alone)
-  --rows N            rows per file when generating data (default 1000000)
+  --rows N            rows per file (default 1000000; existing data of another size is
+                      regenerated)
   --data-dir DIR      data and results folder (default bench-data)
   --regen             regenerate the data even if present
   --no-build          do not run cargo build --release
@@ -55,7 +57,7 @@ while [ $# -gt 0 ]; do
         --skip-evidently) EVIDENTLY_RUNS=0; shift ;;
         --no-numpy-all) NUMPY_ALL=0; shift ;;
         --skip-driftd) SKIP_DRIFTD=1; shift ;;
-        --rows) ROWS=$2; shift 2 ;;
+        --rows) ROWS=$2; ROWS_GIVEN=1; shift 2 ;;
         --data-dir) DATA=$2; shift 2 ;;
         --regen) REGEN=1; shift ;;
         --no-build) BUILD=0; shift ;;
@@ -79,6 +81,12 @@ if ! /usr/bin/time -f "%e" true >/dev/null 2>&1; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time) >&2
 fi
 
+if [ "$REGEN" = 0 ] && [ "$ROWS_GIVEN" = 1 ] && [ -s "$REF" ] && [ -s "$CUR" ]; then
+    # Data of another size from an earlier run: regenerate rather than measure the wrong size.
+    have_rows=$("$PYTHON" -c 'import sys, pyarrow.parquet as pq
+print(min(pq.ParquetFile(p).metadata.num_rows for p in sys.argv[1:]))' "$REF" "$CUR")
+    [ "$have_rows" = "$ROWS" ] || REGEN=1
+fi
 if [ "$REGEN" = 1 ] || [ ! -s "$REF" ] || [ ! -s "$CUR" ]; then
     echo "== generating $ROWS rows per file in $DATA" >&2
     "$PYTHON" "$HERE/gen_data.py" --rows "$ROWS" --out-dir "$DATA"
@@ -138,10 +146,10 @@ for ((round = 1; round <= max_runs; round++)); do
         tfile=$(mktemp)
         echo "== [${NAMES[$i]}] run $round/${NRUNS[$i]}" >&2
         # shellcheck disable=SC2086  # the command string is split into words on purpose
-        if /usr/bin/time -o "$tfile" -f "%e %M" ${CMDS[$i]} >"$DATA/last_stdout.txt" 2>"$DATA/last_stderr.txt"; then
-            read -r wall rss_kb <"$tfile"
-            echo "${NAMES[$i]}|$wall|$rss_kb" >>"$LOG"
-            echo "   ${wall} s, $((rss_kb / 1024)) MiB" >&2
+        if /usr/bin/time -o "$tfile" -f "%e %M %U %S" ${CMDS[$i]} >"$DATA/last_stdout.txt" 2>"$DATA/last_stderr.txt"; then
+            read -r wall rss_kb user_s sys_s <"$tfile"
+            echo "${NAMES[$i]}|$wall|$rss_kb|$user_s|$sys_s" >>"$LOG"
+            echo "   ${wall} s wall, ${user_s} s user + ${sys_s} s sys, $((rss_kb / 1024)) MiB" >&2
         else
             echo "error: ${NAMES[$i]} failed (run $round); stderr tail:" >&2
             tail -n 5 "$DATA/last_stderr.txt" >&2
@@ -189,25 +197,28 @@ import statistics, sys
 log, names = sys.argv[1], sys.argv[2:]
 runs = {}
 for line in open(log, encoding="utf-8"):
-    name, wall, rss = line.rstrip("\n").split("|")
-    runs.setdefault(name, []).append((float(wall), int(rss)))
-base = statistics.median(w for w, _ in runs["driftd compare"]) if "driftd compare" in runs else None
-base_rss = max(r for _, r in runs["driftd compare"]) if base is not None else None
-print("| tool | runs | median wall (s) | peak RSS (MB) | driftd speed-up | driftd memory saving |")
-print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    name, wall, rss, user, sys_ = line.rstrip("\n").split("|")
+    runs.setdefault(name, []).append((float(wall), int(rss), float(user) + float(sys_)))
+base = statistics.median(w for w, _, _ in runs["driftd compare"]) if "driftd compare" in runs else None
+base_rss = max(r for _, r, _ in runs["driftd compare"]) if base is not None else None
+print("| tool | runs | median wall (s) | min-max wall (s) | median CPU (s) | peak RSS (MB) "
+      "| driftd speed-up | driftd memory saving |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for name in names:
     if name not in runs:
-        print(f"| {name} | 0 | failed | - | - | - |")
+        print(f"| {name} | 0 | failed | - | - | - | - | - |")
         continue
-    walls = [w for w, _ in runs[name]]
+    walls = [w for w, _, _ in runs[name]]
     med = statistics.median(walls)
-    rss = max(r for _, r in runs[name]) * 1024 / 1e6
+    cpu = statistics.median(c for _, _, c in runs[name])
+    rss = max(r for _, r, _ in runs[name]) * 1024 / 1e6
     if base:
         speed = f"{med / base:.1f}x"
         mem = f"{rss / (base_rss * 1024 / 1e6):.1f}x"
     else:
         speed = mem = "n/a"
-    print(f"| {name} | {len(walls)} | {med:.2f} | {rss:.0f} | {speed} | {mem} |")
+    print(f"| {name} | {len(walls)} | {med:.2f} | {min(walls):.2f}-{max(walls):.2f} | {cpu:.2f} "
+          f"| {rss:.0f} | {speed} | {mem} |")
 EOF
 )
 
@@ -228,7 +239,7 @@ column, PSI + chi-square on every categorical column.
 
 $TABLE
 
-Wall time: median of the runs; peak RSS: maximum over the runs (GNU time %M, 1 MB = 10^6 bytes);
+Wall time: median of the runs; CPU = user + sys seconds (median); peak RSS: maximum over the runs (GNU time %M, 1 MB = 10^6 bytes);
 driftd speed-up = contender median / driftd median; memory saving = contender peak / driftd peak. Whole processes, page cache warm.
 
 Machine: $CPU, $CORES cores, $MEM_GB GiB RAM; $OS; $RUSTC; $PYV.

@@ -43,7 +43,7 @@ pub enum DatasetError {
     #[error("{}: line 1: the header is not valid UTF-8", path.display())]
     InvalidUtf8Header { path: PathBuf },
 
-    #[error("{}: column {name:?} appears more than once in the header", path.display())]
+    #[error("{}: duplicate column name {name:?}", path.display())]
     DuplicateColumn { path: PathBuf, name: String },
 
     #[error("{}: {} not found in the file: {}", path.display(),

@@ -12,9 +12,11 @@
 //! sorted by label bytes, has no zero counts, and `Σ counts + missing == rows`.
 //!
 //! Entry point: [`load`] (path + [`LoadOptions`] → [`Dataset`] or a one-line
-//! [`DatasetError`]). Layout: `csv.rs`, `jsonl.rs` (text formats, read in one pass),
-//! `parquet.rs`, `ipc.rs` (record batches, converted by `arrow.rs`), `builder.rs` (the typing
-//! rule, shared by all formats), `progress.rs`, `error.rs`.
+//! [`DatasetError`]). Layout: `csv.rs`, `jsonl.rs` (text formats, read in one pass, plus a
+//! partial second pass only for a column that turns to text after numbers), `parquet.rs`
+//! (columns decoded on [`LoadOptions::threads`] threads), `ipc.rs` (record batches of both
+//! go through `arrow.rs`), `builder.rs` (the typing rule, shared by all formats),
+//! `progress.rs`, `error.rs`.
 //!
 //! Columns come back in file order (for JSON Lines: order of first appearance), also when
 //! [`LoadOptions::columns`] lists them in another order. Typed Parquet / Arrow columns:

@@ -19,7 +19,7 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
-use super::arrow::{check_type, ArrowColumn};
+use super::arrow::{check_type, is_numeric_type, ArrowColumn};
 use super::{select, thread_count, Column, DatasetError, LoadOptions, Loaded};
 
 /// Rows per decoded batch: big enough to amortise per-batch work, small enough to stay in
@@ -52,7 +52,8 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     let meta = with_dictionaries(path, meta, &selected)?;
 
     // Compressed bytes per selected column: balances the threads and drives the progress bar.
-    let sizes: Vec<u64> = selected.iter().map(|&i| column_bytes(&meta, i, None)).collect();
+    let all_bytes = root_bytes(&meta, None);
+    let sizes: Vec<u64> = selected.iter().map(|&i| all_bytes[i]).collect();
     if let Some(bar) = &options.progress {
         bar.set_length(sizes.iter().sum());
         bar.set_position(0);
@@ -133,7 +134,7 @@ fn with_dictionaries(
 ) -> Result<ArrowReaderMetadata, DatasetError> {
     let schema = meta.schema();
     let parquet = meta.metadata();
-    let descr = parquet.file_metadata().schema_descr();
+    let leaves = leaves_by_root(&meta);
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let mut changed = false;
     for &i in selected {
@@ -141,11 +142,10 @@ fn with_dictionaries(
         if !matches!(data_type, DataType::Utf8 | DataType::LargeUtf8) {
             continue;
         }
-        let leaves: Vec<usize> = (0..descr.num_columns()).filter(|&l| descr.get_column_root_idx(l) == i).collect();
-        let all_dict = parquet
-            .row_groups()
-            .iter()
-            .all(|rg| leaves.iter().all(|&l| rg.column(l).dictionary_page_offset().is_some()));
+        let leaves = &leaves[i];
+        let all_dict = parquet.row_groups().iter().all(|rg| {
+            leaves.iter().all(|&l| rg.columns().get(l).is_some_and(|c| c.dictionary_page_offset().is_some()))
+        });
         if all_dict && leaves.len() == 1 {
             let dict = DataType::Dictionary(Box::new(DataType::Int32), Box::new(data_type));
             fields[i] = fields[i].clone().with_data_type(dict);
@@ -160,21 +160,35 @@ fn with_dictionaries(
         .map_err(|e| DatasetError::decode(path, "", e))
 }
 
-/// Compressed bytes of root column `root`, in one row group or in all of them.
-fn column_bytes(meta: &ArrowReaderMetadata, root: usize, row_group: Option<usize>) -> u64 {
-    let parquet = meta.metadata();
-    let descr = parquet.file_metadata().schema_descr();
-    let row_groups = parquet.row_groups();
+/// The leaf (Parquet) column indices of every root (Arrow field) column.
+fn leaves_by_root(meta: &ArrowReaderMetadata) -> Vec<Vec<usize>> {
+    let descr = meta.metadata().file_metadata().schema_descr();
+    let mut leaves = vec![Vec::new(); meta.schema().fields().len()];
+    for leaf in 0..descr.num_columns() {
+        if let Some(root) = leaves.get_mut(descr.get_column_root_idx(leaf)) {
+            root.push(leaf);
+        }
+    }
+    leaves
+}
+
+/// Compressed bytes of every root column, in one row group or in all of them.
+fn root_bytes(meta: &ArrowReaderMetadata, row_group: Option<usize>) -> Vec<u64> {
+    let row_groups = meta.metadata().row_groups();
     let groups = match row_group {
-        Some(g) => &row_groups[g..=g],
+        Some(g) => row_groups.get(g..=g).unwrap_or_default(),
         None => row_groups,
     };
-    groups
+    leaves_by_root(meta)
         .iter()
-        .flat_map(|rg| rg.columns().iter().enumerate())
-        .filter(|(l, _)| descr.get_column_root_idx(*l) == root)
-        .map(|(_, c)| u64::try_from(c.compressed_size()).unwrap_or(0))
-        .sum()
+        .map(|leaves| {
+            groups
+                .iter()
+                .flat_map(|rg| leaves.iter().filter_map(|&l| rg.columns().get(l)))
+                .map(|c| u64::try_from(c.compressed_size()).unwrap_or(0))
+                .sum()
+        })
+        .collect()
 }
 
 /// Splits job indices into `n` non-empty groups of about equal total size (largest first,
@@ -215,8 +229,11 @@ fn read_columns(
     }
     let rows = meta.metadata().file_metadata().num_rows();
     if limit.is_none() {
-        for column in &mut columns {
-            column.reserve(usize::try_from(rows).unwrap_or(0));
+        // Typed numeric columns will hold (about) one value per row: allocate once.
+        for (column, &root) in columns.iter_mut().zip(roots) {
+            if is_numeric_type(meta.schema().field(root).data_type()) {
+                column.reserve(usize::try_from(rows).unwrap_or(0));
+            }
         }
     }
     let last = limit.map_or(u64::MAX, |l| l.iter().copied().max().unwrap_or(0));
@@ -232,7 +249,7 @@ fn read_columns(
         let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(input, meta.clone())
             .with_projection(mask.clone())
             .with_row_groups(vec![rg])
-            .with_batch_size(std::env::var("DRIFTD_BATCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(BATCH_ROWS))
+            .with_batch_size(BATCH_ROWS)
             .build()
             .map_err(|e| DatasetError::decode(path, place.as_str(), e))?;
         for batch in reader {
@@ -255,7 +272,8 @@ fn read_columns(
             }
         }
         if let Some(bar) = bar {
-            bar.inc(roots.iter().map(|&i| column_bytes(meta, i, Some(rg))).sum());
+            let bytes = root_bytes(meta, Some(rg));
+            bar.inc(roots.iter().filter_map(|&i| bytes.get(i)).sum());
         }
     }
     Ok(columns)

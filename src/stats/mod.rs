@@ -15,6 +15,7 @@
 //! - [`psi`]: Population Stability Index (numeric and categorical).
 //! - [`ks`], [`kolmogorov`]: two-sample Kolmogorov–Smirnov as `scipy.stats.ks_2samp`, and the
 //!   Kolmogorov distribution `scipy.stats.kstwo.sf` it needs.
+//! - [`merge`]: the branch-free merged walk over two sorted samples (KS, Wasserstein).
 //! - [`chisquare`]: Pearson's chi-square goodness of fit of current categories against the
 //!   reference proportions.
 //! - [`divergence`]: Jensen–Shannon distance and Hellinger distance on binned proportions.
@@ -29,6 +30,7 @@ pub mod chisquare;
 pub mod divergence;
 pub mod kolmogorov;
 pub mod ks;
+pub mod merge;
 pub mod numeric;
 pub mod profile;
 pub mod psi;

