@@ -23,4 +23,6 @@
 pub mod cli;
 pub mod compare;
 pub mod dataset;
+pub mod record;
+pub mod reference;
 pub mod stats;

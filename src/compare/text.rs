@@ -85,6 +85,7 @@ fn fixed(v: Option<f64>) -> String {
 fn scientific(v: Option<f64>) -> String {
     match v {
         Some(0.0) => "0".to_string(),
+        Some(v) if v >= 1e-3 => format!("{v:.4}"),
         Some(v) if v.is_finite() => format!("{v:.3e}"),
         Some(_) => "n/a".to_string(),
         None => "-".to_string(),
