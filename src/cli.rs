@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::dataset::Format;
 use crate::stats::binning::Binning;
+use crate::stats::profile::Statistics;
 use crate::stats::verdict::DriftStat;
 
 #[derive(Debug, Parser)]
@@ -54,6 +55,10 @@ pub struct CompareArgs {
     /// psi | test (KS / chi-square) | jensen_shannon | hellinger | wasserstein.
     #[arg(long, default_value = "psi")]
     pub drift_stat: DriftStat,
+    /// Statistics to compute: `all`, or a comma-separated list of
+    /// psi, ks, chisquare, jensen_shannon, wasserstein, hellinger (the others are null).
+    #[arg(long, default_value = "all")]
+    pub stats: Statistics,
     /// PSI drift threshold (drift when PSI >= it).
     #[arg(long, default_value_t = 0.1)]
     pub psi_threshold: f64,

@@ -10,7 +10,7 @@ use clap::Parser;
 use driftd::cli::{Cli, Command, CompareArgs, OutputFormat};
 use driftd::compare::{self, CompareOptions};
 use driftd::stats::profile::CompareSettings;
-use driftd::stats::verdict::Thresholds;
+use driftd::stats::verdict::{DriftStat, Thresholds};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -40,6 +40,14 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     ] {
         anyhow::ensure!(value.is_finite() && value >= 0.0, "{name} must be a finite number >= 0, got {value}");
     }
+    let decider_selected = match args.drift_stat {
+        DriftStat::Psi => args.stats.psi,
+        DriftStat::Test => args.stats.ks || args.stats.chisquare,
+        DriftStat::JensenShannon => args.stats.jensen_shannon,
+        DriftStat::Hellinger => args.stats.hellinger,
+        DriftStat::Wasserstein => args.stats.wasserstein,
+    };
+    anyhow::ensure!(decider_selected, "--drift-stat {} needs that statistic in --stats", args.drift_stat);
     anyhow::ensure!(args.epsilon > 0.0 && args.epsilon < 1.0, "--epsilon must be in (0, 1), got {}", args.epsilon);
     let format = args.format.unwrap_or(if args.output.is_none() && std::io::stdout().is_terminal() {
         OutputFormat::Text
@@ -63,6 +71,7 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
             drift_share: args.drift_share,
         },
         drift_stat: args.drift_stat,
+        statistics: args.stats,
         with_detail: format == OutputFormat::Html,
         progress: std::io::stderr().is_terminal(),
         threads: args.threads,

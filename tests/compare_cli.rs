@@ -203,3 +203,48 @@ fn numeric_in_one_file_and_text_in_the_other_is_categorical() {
     assert_eq!(code["psi"]["n_bins"], 4);
     assert_eq!(code["chisquare"]["dof"], 3);
 }
+
+#[test]
+fn stats_option_limits_the_statistics() {
+    let out = driftd(&[
+        "compare",
+        "--reference",
+        &example("credit_reference.csv"),
+        "--current",
+        &example("credit_current.csv"),
+        "--format",
+        "json",
+        "--stats",
+        "psi,ks,chisquare",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let income = &report["columns"]["income"];
+    assert!(income["psi"].is_object() && income["ks"].is_object());
+    assert!(income["wasserstein"].is_null() && income["jensen_shannon"].is_null() && income["hellinger"].is_null());
+    assert!(report["columns"]["region"]["chisquare"].is_object());
+    // The full run gives the same PSI and KS numbers.
+    let full = driftd(&[
+        "compare",
+        "--reference",
+        &example("credit_reference.csv"),
+        "--current",
+        &example("credit_current.csv"),
+        "--format",
+        "json",
+    ]);
+    let full: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
+    assert_eq!(full["columns"]["income"]["psi"], income["psi"]);
+    assert_eq!(full["columns"]["income"]["ks"], income["ks"]);
+    // The deciding statistic must be computed.
+    let bad = driftd(&[
+        "compare",
+        "--reference",
+        &example("credit_reference.csv"),
+        "--current",
+        &example("credit_current.csv"),
+        "--stats",
+        "ks",
+    ]);
+    assert_input_error(&bad, &["--drift-stat psi"]);
+}

@@ -112,9 +112,17 @@ NP_ENV="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
 declare -a NAMES CMDS NRUNS
 add() { NAMES+=("$1"); CMDS+=("$2"); NRUNS+=("$3"); }
 if [ "$HAVE_DRIFTD" = 1 ]; then
-    add "driftd compare" \
-        "$DRIFTD compare --reference $REF --current $CUR --format json --output $DATA/driftd.json" \
+    # Like for like: the first row computes what the numpy/scipy script computes (PSI + KS +
+    # chi-square); the second everything driftd reports (+ JS, Wasserstein, Hellinger), the
+    # same work as the numpy/scipy --all-stats row.
+    add "driftd compare (PSI+KS+chi2)" \
+        "$DRIFTD compare --reference $REF --current $CUR --format json --stats psi,ks,chisquare --output $DATA/driftd.json" \
         "$RUNS"
+    if [ "$NUMPY_ALL" = 1 ]; then
+        add "driftd compare (all stats)" \
+            "$DRIFTD compare --reference $REF --current $CUR --format json --output $DATA/driftd_all.json" \
+            "$RUNS"
+    fi
 fi
 add "numpy/scipy (PSI+KS+chi2)" \
     "$NP_ENV $PYTHON $HERE/baseline_numpy.py --reference $REF --current $CUR --output $DATA/numpy.json" \
@@ -131,7 +139,7 @@ if [ "$EVIDENTLY_RUNS" -gt 0 ]; then
 fi
 
 # Stale outputs must not be cross-checked or reported.
-rm -f "$DATA/driftd.json" "$DATA/numpy.json" "$DATA/numpy_all.json" "$DATA/evidently.json"
+rm -f "$DATA/driftd.json" "$DATA/driftd_all.json" "$DATA/numpy.json" "$DATA/numpy_all.json" "$DATA/evidently.json"
 
 # Warm the page cache so every contender reads the files from memory.
 cat "$REF" "$CUR" >/dev/null
@@ -199,8 +207,15 @@ runs = {}
 for line in open(log, encoding="utf-8"):
     name, wall, rss, user, sys_ = line.rstrip("\n").split("|")
     runs.setdefault(name, []).append((float(wall), int(rss), float(user) + float(sys_)))
-base = statistics.median(w for w, _, _ in runs["driftd compare"]) if "driftd compare" in runs else None
-base_rss = max(r for _, r, _ in runs["driftd compare"]) if base is not None else None
+def baseline(name):
+    # Each contender is compared with the driftd run doing the same work: PSI+KS+chi2 rows with
+    # driftd --stats psi,ks,chisquare; all-stats rows and Evidently with driftd's full set.
+    key = "driftd compare (PSI+KS+chi2)" if "PSI+KS+chi2" in name else "driftd compare (all stats)"
+    if key not in runs:
+        key = "driftd compare (PSI+KS+chi2)"
+    if key not in runs:
+        return None, None
+    return statistics.median(w for w, _, _ in runs[key]), max(r for _, r, _ in runs[key])
 print("| tool | runs | median wall (s) | min-max wall (s) | median CPU (s) | peak RSS (MB) "
       "| driftd speed-up | driftd memory saving |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -212,6 +227,7 @@ for name in names:
     med = statistics.median(walls)
     cpu = statistics.median(c for _, _, c in runs[name])
     rss = max(r for _, r, _ in runs[name]) * 1024 / 1e6
+    base, base_rss = baseline(name)
     if base:
         speed = f"{med / base:.1f}x"
         mem = f"{rss / (base_rss * 1024 / 1e6):.1f}x"
@@ -223,10 +239,11 @@ EOF
 )
 
 CHECK="(cross-check skipped: no driftd JSON)"
-if [ "$HAVE_DRIFTD" = 1 ] && [ -s "$DATA/driftd.json" ]; then
-    NPJ="$DATA/numpy.json"
-    [ -s "$DATA/numpy_all.json" ] && NPJ="$DATA/numpy_all.json"
-    if CHECK=$("$PYTHON" "$HERE/crosscheck.py" "$DATA/driftd.json" "$NPJ" 2>&1); then :; else FAILED=1; fi
+if [ "$HAVE_DRIFTD" = 1 ] && [ -s "$DATA/driftd_all.json" ] && [ -s "$DATA/numpy_all.json" ]; then
+    # Everything driftd reports, against the numpy/scipy script computing everything.
+    if CHECK=$("$PYTHON" "$HERE/crosscheck.py" "$DATA/driftd_all.json" "$DATA/numpy_all.json" 2>&1); then :; else FAILED=1; fi
+elif [ "$HAVE_DRIFTD" = 1 ] && [ -s "$DATA/driftd.json" ]; then
+    if CHECK=$("$PYTHON" "$HERE/crosscheck.py" "$DATA/driftd.json" "$DATA/numpy.json" 2>&1); then :; else FAILED=1; fi
 fi
 
 CMDLINE="bash benches/compare/run.sh${ORIG_ARGS:+ $ORIG_ARGS}"

@@ -18,8 +18,8 @@ use std::sync::Mutex;
 use crate::dataset::{self, CategoricalValues, ColumnData, Dataset, DatasetError, Format, LoadOptions, NumericValues};
 use crate::stats::binning::Binning;
 use crate::stats::profile::{
-    compare_categorical, compare_numeric, sort_floats, CategoricalComparison, CategoricalReference, CompareSettings,
-    NumericComparison, NumericReference,
+    compare_categorical, compare_numeric_selected, sort_floats, CategoricalComparison, CategoricalReference,
+    CompareSettings, NumericComparison, NumericReference, Statistics,
 };
 use crate::stats::verdict::{DriftStat, Thresholds};
 use report::*;
@@ -35,6 +35,8 @@ pub struct CompareOptions {
     pub settings: CompareSettings,
     pub thresholds: Thresholds,
     pub drift_stat: DriftStat,
+    /// Which statistics to compute; the others are `null` in the report.
+    pub statistics: Statistics,
     /// Keep per-column bins and ECDFs for the HTML report.
     pub with_detail: bool,
     /// Show progress bars on stderr (the CLI sets this only on a terminal).
@@ -295,20 +297,23 @@ fn numeric_report(
     let profile = NumericReference::fit(reference.values, &options.settings.binning);
     let mut current_sorted = current.values;
     sort_floats(&mut current_sorted);
-    let cmp = compare_numeric(&profile, &current_sorted, &options.settings);
+    let selected = &options.statistics;
+    let cmp = compare_numeric_selected(&profile, &current_sorted, &options.settings, selected);
     let t = &options.thresholds;
-    report.psi = Some(psi_report(cmp.psi.value, cmp.psi.n_bins, options));
-    report.ks = Some(KsReport {
+    report.psi = selected.psi.then(|| psi_report(cmp.psi.value, cmp.psi.n_bins, options));
+    report.ks = selected.ks.then(|| KsReport {
         statistic: Num(cmp.ks.statistic),
         p_value: Num(cmp.ks.p_value),
         method: cmp.ks.method,
         threshold: Num(t.ks_alpha),
         drift: t.ks_drift(cmp.ks.p_value),
     });
-    report.jensen_shannon =
-        Some(value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
-    report.hellinger = Some(value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
-    report.wasserstein = Some(WassersteinReport {
+    report.jensen_shannon = selected
+        .jensen_shannon
+        .then(|| value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
+    report.hellinger =
+        selected.hellinger.then(|| value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
+    report.wasserstein = selected.wasserstein.then(|| WassersteinReport {
         value: Num(cmp.wasserstein),
         normalized: Num(cmp.wasserstein_normalised),
         threshold: Num(t.wasserstein),
@@ -356,8 +361,9 @@ fn categorical_report(
     let profile = CategoricalReference::from_counts(reference.counts);
     let cmp: CategoricalComparison = compare_categorical(&profile, &current.counts, &options.settings);
     let t = &options.thresholds;
-    report.psi = Some(psi_report(cmp.psi.value, cmp.psi.n_bins, options));
-    report.chisquare = Some(match cmp.chisquare {
+    let selected = &options.statistics;
+    report.psi = selected.psi.then(|| psi_report(cmp.psi.value, cmp.psi.n_bins, options));
+    report.chisquare = selected.chisquare.then(|| match cmp.chisquare {
         Some(chi) => ChiSquareReport {
             statistic: Num(chi.statistic),
             p_value: Num(chi.p_value),
@@ -373,9 +379,11 @@ fn categorical_report(
             drift: false,
         },
     });
-    report.jensen_shannon =
-        Some(value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
-    report.hellinger = Some(value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
+    report.jensen_shannon = selected
+        .jensen_shannon
+        .then(|| value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
+    report.hellinger =
+        selected.hellinger.then(|| value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
     report.drift = column_drift(&report, options.drift_stat);
     if options.with_detail {
         let bins = cmp

@@ -26,8 +26,8 @@
 //! wavefront (see `outer_prob_inside`) that is 5 ms at D = 0.02, 26 ms at D = 0.1 and 136 ms
 //! at D = 1 in release mode (scipy: 24 ms, 135 ms, 0.68 s). Timings: the ignored `timing` test.
 
-use super::merge::for_each_merged_step;
 use super::kolmogorov::kstwo_sf;
+use super::merge::for_each_merged_step;
 
 /// scipy's `MAX_AUTO_N`: `auto` tries the exact distribution when both sizes are at most this.
 pub const MAX_AUTO_N: u64 = 10_000;

@@ -12,30 +12,64 @@
 /// Both slices must be sorted ascending and NaN-free.
 #[inline]
 pub fn for_each_merged_step(a: &[f64], b: &[f64], mut step: impl FnMut(f64, usize, usize, f64)) {
-    let (na, nb) = (a.len(), b.len());
-    let total = na + nb;
-    if total == 0 {
-        return;
+    for (value, taken_a, taken_b, next) in MergedSteps::new(a, b) {
+        step(value, taken_a, taken_b, next);
     }
-    let (mut i, mut j) = (0usize, 0usize);
-    let take = |i: &mut usize, j: &mut usize| -> f64 {
-        let va = if *i < na { a[*i] } else { f64::INFINITY };
-        let vb = if *j < nb { b[*j] } else { f64::INFINITY };
+}
+
+/// The steps of [`for_each_merged_step`] as an iterator, for consumers that pull (numpy's
+/// pairwise summation of the Wasserstein terms). Yields `len(a) + len(b) − 1` items.
+pub struct MergedSteps<'a> {
+    a: &'a [f64],
+    b: &'a [f64],
+    i: usize,
+    j: usize,
+    value: f64,
+    remaining: usize,
+}
+
+impl<'a> MergedSteps<'a> {
+    pub fn new(a: &'a [f64], b: &'a [f64]) -> Self {
+        let mut steps = MergedSteps { a, b, i: 0, j: 0, value: 0.0, remaining: (a.len() + b.len()).saturating_sub(1) };
+        if !a.is_empty() || !b.is_empty() {
+            steps.value = steps.take_smaller();
+        }
+        steps
+    }
+
+    /// Take the smaller head (the reference side on ties) with a conditional move, not a branch.
+    #[inline(always)]
+    fn take_smaller(&mut self) -> f64 {
+        let va = if self.i < self.a.len() { self.a[self.i] } else { f64::INFINITY };
+        let vb = if self.j < self.b.len() { self.b[self.j] } else { f64::INFINITY };
         let take_a = va <= vb;
-        *i += take_a as usize;
-        *j += (!take_a) as usize;
+        self.i += take_a as usize;
+        self.j += (!take_a) as usize;
         if take_a {
             va
         } else {
             vb
         }
-    };
-    let mut value = take(&mut i, &mut j);
-    for _ in 1..total {
-        let (taken_a, taken_b) = (i, j);
-        let next = take(&mut i, &mut j);
-        step(value, taken_a, taken_b, next);
-        value = next;
+    }
+}
+
+impl Iterator for MergedSteps<'_> {
+    type Item = (f64, usize, usize, f64);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let (value, taken_a, taken_b) = (self.value, self.i, self.j);
+        let next = self.take_smaller();
+        self.value = next;
+        Some((value, taken_a, taken_b, next))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
     }
 }
 

@@ -50,30 +50,14 @@ pub fn pairwise_sum(values: &[f64]) -> f64 {
 /// lets callers sum derived terms (e.g. the Wasserstein integrand) with numpy's exact rounding
 /// and no temporary array. `next` must yield at least `n` values; missing values count as 0.
 pub fn pairwise_sum_iter(n: usize, next: &mut impl Iterator<Item = f64>) -> f64 {
-    if n < 8 {
-        let mut res = 0.0;
-        for _ in 0..n {
-            res += next.next().unwrap_or(0.0);
-        }
-        res
-    } else if n <= PW_BLOCKSIZE {
-        let mut r = [0.0f64; 8];
-        for slot in r.iter_mut() {
+    if n <= PW_BLOCKSIZE {
+        // A leaf of numpy's recursion: materialise its ≤ 128 terms on the stack and sum them
+        // with the slice version (same operations, and the 8-accumulator loop vectorises).
+        let mut block = [0.0f64; PW_BLOCKSIZE];
+        for slot in block.iter_mut().take(n) {
             *slot = next.next().unwrap_or(0.0);
         }
-        let full = n - n % 8;
-        let mut i = 8;
-        while i < full {
-            for slot in r.iter_mut() {
-                *slot += next.next().unwrap_or(0.0);
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for _ in full..n {
-            res += next.next().unwrap_or(0.0);
-        }
-        res
+        pairwise_sum(&block[..n])
     } else {
         let mut n2 = n / 2;
         n2 -= n2 % 8;
@@ -155,14 +139,13 @@ pub fn sturges_outer_edges(min: f64, max: f64) -> (f64, f64) {
 pub fn std_population(values: &[f64]) -> f64 {
     let n = values.len() as f64;
     let mean = pairwise_sum(values) / n;
-    let squares: Vec<f64> = values
-        .iter()
-        .map(|&x| {
+    let sum_sq = pairwise_sum_iter(
+        values.len(),
+        &mut values.iter().map(|&x| {
             let d = x - mean;
             d * d
-        })
-        .collect();
-    let sum_sq = pairwise_sum(&squares);
+        }),
+    );
     (sum_sq / n).sqrt()
 }
 

@@ -13,8 +13,8 @@ use super::binning::{count_right_closed_sorted, evidently_bins, Binning};
 use super::chisquare::{chisquare_counts, ChiSquareResult};
 use super::divergence::{hellinger_distance, jensen_shannon_distance};
 use super::ks::{ks_2samp_sorted, ks_p_value, CdfDifferenceExtremes, KsResult};
-use super::merge::for_each_merged_step;
-use super::numeric::{pairwise_sum, std_population};
+use super::merge::MergedSteps;
+use super::numeric::{pairwise_sum_iter, std_population};
 use super::psi::{fill_zeros, proportions, psi_from_proportions, ZeroFill};
 use super::wasserstein::{self, normalised, wasserstein_sorted};
 
@@ -29,6 +29,79 @@ pub struct CompareSettings {
 impl Default for CompareSettings {
     fn default() -> Self {
         CompareSettings { binning: Binning::default(), epsilon: super::psi::DEFAULT_EPSILON }
+    }
+}
+
+/// Which statistics to compute (all by default). Chi-square applies to categorical columns,
+/// KS and Wasserstein to numeric ones; PSI, Jensen–Shannon and Hellinger to both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Statistics {
+    pub psi: bool,
+    pub ks: bool,
+    pub chisquare: bool,
+    pub jensen_shannon: bool,
+    pub wasserstein: bool,
+    pub hellinger: bool,
+}
+
+impl Statistics {
+    pub const ALL: Statistics =
+        Statistics { psi: true, ks: true, chisquare: true, jensen_shannon: true, wasserstein: true, hellinger: true };
+    pub const NAMES: [&'static str; 6] = ["psi", "ks", "chisquare", "jensen_shannon", "wasserstein", "hellinger"];
+
+    /// Whether the statistic called `name` (one of [`Self::NAMES`]) is selected.
+    pub fn contains(&self, name: &str) -> bool {
+        match name {
+            "psi" => self.psi,
+            "ks" => self.ks,
+            "chisquare" => self.chisquare,
+            "jensen_shannon" => self.jensen_shannon,
+            "wasserstein" => self.wasserstein,
+            "hellinger" => self.hellinger,
+            _ => false,
+        }
+    }
+}
+
+impl Default for Statistics {
+    fn default() -> Self {
+        Statistics::ALL
+    }
+}
+
+impl std::str::FromStr for Statistics {
+    type Err = String;
+
+    /// A comma-separated list of [`Statistics::NAMES`] (`js` and `jensen-shannon` accepted), or `all`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.trim() == "all" {
+            return Ok(Statistics::ALL);
+        }
+        let mut selected = Statistics {
+            psi: false,
+            ks: false,
+            chisquare: false,
+            jensen_shannon: false,
+            wasserstein: false,
+            hellinger: false,
+        };
+        for name in text.split(',').map(str::trim) {
+            match name {
+                "psi" => selected.psi = true,
+                "ks" => selected.ks = true,
+                "chisquare" | "chi2" => selected.chisquare = true,
+                "jensen_shannon" | "jensen-shannon" | "js" => selected.jensen_shannon = true,
+                "wasserstein" => selected.wasserstein = true,
+                "hellinger" => selected.hellinger = true,
+                other => {
+                    return Err(format!(
+                        "unknown statistic {other:?} (expected all or a list of {})",
+                        Self::NAMES.join(", ")
+                    ))
+                }
+            }
+        }
+        Ok(selected)
     }
 }
 
@@ -85,6 +158,22 @@ pub fn compare_numeric(
     current_sorted: &[f64],
     settings: &CompareSettings,
 ) -> NumericComparison {
+    compare_numeric_selected(reference, current_sorted, settings, &Statistics::ALL)
+}
+
+/// [`compare_numeric`] computing only the selected statistics; the others are NaN. KS and
+/// Wasserstein share one walk over both samples, PSI / Jensen–Shannon / Hellinger share the bins.
+pub fn compare_numeric_selected(
+    reference: &NumericReference,
+    current_sorted: &[f64],
+    settings: &CompareSettings,
+    statistics: &Statistics,
+) -> NumericComparison {
+    let (ks, wasserstein) = if statistics.ks || statistics.wasserstein {
+        ks_and_wasserstein(&reference.sorted, current_sorted)
+    } else {
+        (KsResult { statistic: f64::NAN, p_value: f64::NAN, method: super::ks::KsMethod::Asymp }, f64::NAN)
+    };
     let (reference_counts, current_counts, edges, zero_fill) = match &reference.edges {
         Some(edges) => (
             count_right_closed_sorted(&reference.sorted, edges),
@@ -98,7 +187,6 @@ pub fn compare_numeric(
         }
     };
     let (psi, jensen_shannon, hellinger) = binned_statistics(&reference_counts, &current_counts, zero_fill);
-    let (ks, wasserstein) = ks_and_wasserstein(&reference.sorted, current_sorted);
     NumericComparison {
         psi: PsiResult { value: psi, n_bins: reference_counts.len(), reference_counts, current_counts, edges },
         ks,
@@ -119,13 +207,15 @@ fn ks_and_wasserstein(reference: &[f64], current: &[f64]) -> (KsResult, f64) {
     }
     let (f1, f2) = (n1 as f64, n2 as f64);
     let mut extremes = CdfDifferenceExtremes::new(n1, n2);
-    let mut terms = Vec::with_capacity(n1 + n2 - 1);
-    for_each_merged_step(reference, current, |value, i, j, next| {
-        extremes.observe(value, i, j, next);
-        terms.push(wasserstein::term(i, j, f1, f2, value, next));
-    });
+    let wasserstein = pairwise_sum_iter(
+        n1 + n2 - 1,
+        &mut MergedSteps::new(reference, current).map(|(value, i, j, next)| {
+            extremes.observe(value, i, j, next);
+            wasserstein::term(i, j, f1, f2, value, next)
+        }),
+    );
     let (statistic, p_value, method) = ks_p_value(n1 as u64, n2 as u64, extremes.statistic());
-    (KsResult { statistic, p_value, method }, pairwise_sum(&terms))
+    (KsResult { statistic, p_value, method }, wasserstein)
 }
 
 /// PSI (with the given zero fill), Jensen–Shannon and Hellinger (on raw proportions) of

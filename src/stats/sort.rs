@@ -23,19 +23,32 @@ pub fn sort_floats(values: &mut [f64]) {
         values.sort_unstable_by(f64::total_cmp);
         return;
     }
+    BUFFERS.with(|buffers| {
+        let mut buffers = buffers.borrow_mut();
+        let (keys, scratch) = &mut *buffers;
+        radix_sort(values, keys, scratch);
+    });
+}
+
+thread_local! {
+    /// Key and scratch buffers, reused across the columns a worker thread sorts: fresh 8 MB
+    /// allocations per column cost more in page faults than the sort itself.
+    static BUFFERS: std::cell::RefCell<(Vec<u64>, Vec<u64>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+fn radix_sort(values: &mut [f64], keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     let n = values.len();
     let mut histograms = vec![[0usize; BUCKETS]; PASSES];
-    let mut keys: Vec<u64> = values
-        .iter()
-        .map(|v| {
-            let key = to_key(*v);
-            for (pass, histogram) in histograms.iter_mut().enumerate() {
-                histogram[digit(key, pass)] += 1;
-            }
-            key
-        })
-        .collect();
-    let mut scratch = vec![0u64; n];
+    keys.clear();
+    keys.extend(values.iter().map(|v| {
+        let key = to_key(*v);
+        for (pass, histogram) in histograms.iter_mut().enumerate() {
+            histogram[digit(key, pass)] += 1;
+        }
+        key
+    }));
+    scratch.resize(n, 0);
+    let (mut keys, mut scratch) = (keys, scratch);
     for (pass, histogram) in histograms.iter().enumerate() {
         if histogram.contains(&n) {
             continue; // every key has the same digit here: this pass would not move anything
@@ -46,14 +59,14 @@ pub fn sort_floats(values: &mut [f64]) {
             *offset = total;
             total += count;
         }
-        for &key in &keys {
+        for &key in keys.iter() {
             let d = digit(key, pass);
             scratch[offsets[d]] = key;
             offsets[d] += 1;
         }
         std::mem::swap(&mut keys, &mut scratch);
     }
-    for (value, key) in values.iter_mut().zip(&keys) {
+    for (value, key) in values.iter_mut().zip(keys.iter()) {
         *value = from_key(*key);
     }
 }

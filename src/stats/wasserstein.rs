@@ -3,15 +3,14 @@
 //! `W = ∫ |F_ref(x) − F_cur(x)| dx`, computed as `scipy.stats.wasserstein_distance(ref, cur)`
 //! does: over the merged sorted values `a_0 ≤ … ≤ a_{N−1}`,
 //! `W = Σ_k |F_ref(a_k) − F_cur(a_k)| · (a_{k+1} − a_k)` with `F(a) = #(x ≤ a) / n`, summed
-//! with numpy's pairwise summation (the N − 1 terms are materialised first: summing a slice
-//! vectorises, pulling terms one by one through the recursion does not).
+//! with numpy's pairwise summation, streamed block by block (no temporary array of N terms).
 //!
 //! The normalised form divides by the reference's population standard deviation, floored at
 //! 0.001 — Evidently's `wasserstein` stattest (`W / max(np.std(ref), 0.001)`) — so the
 //! threshold (default 0.1) reads as "a tenth of a standard deviation".
 
-use super::merge::for_each_merged_step;
-use super::numeric::pairwise_sum;
+use super::merge::MergedSteps;
+use super::numeric::pairwise_sum_iter;
 
 /// Evidently's floor for the reference standard deviation in the normalised distance.
 pub const MIN_NORMALISING_STD: f64 = 0.001;
@@ -28,9 +27,10 @@ pub fn wasserstein_sorted(reference: &[f64], current: &[f64]) -> f64 {
     // (scipy's searchsorted(..., 'right')), then emit the k-th term.
     // Within a run of equal values the delta is 0, so the term is exactly 0 whatever the
     // partial counts are; at the run's end the counts are numpy's searchsorted(side="right").
-    let mut terms = Vec::with_capacity(total - 1);
-    for_each_merged_step(reference, current, |value, i, j, next| terms.push(term(i, j, fu, fv, value, next)));
-    pairwise_sum(&terms)
+    pairwise_sum_iter(
+        total - 1,
+        &mut MergedSteps::new(reference, current).map(|(value, i, j, next)| term(i, j, fu, fv, value, next)),
+    )
 }
 
 /// One term of the sum: `|F_ref − F_cur| · (next − value)` with `F = count / n`.
