@@ -22,6 +22,23 @@ pub enum Command {
     ///
     /// Exit codes: 0 done; 1 with --fail-on-drift when the dataset drifted; 2 usage or input error.
     Compare(CompareArgs),
+    /// Fit or inspect reference profiles (what a monitor compares its windows with).
+    ///
+    /// Exit codes: 0 done; 2 usage or input error.
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+    /// Validate a daemon configuration without running it: print every problem, one per line
+    /// (`file:line:column: key: message`).
+    ///
+    /// Exit codes: 0 valid; 2 problems found or the file cannot be read.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The configuration file (`${VAR}` and `${VAR:-default}` are taken from the environment).
+    #[arg(long, value_name = "PATH")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,4 +118,51 @@ fn parse_binning(text: &str) -> Result<Binning, String> {
 
 fn parse_format(text: &str) -> Result<Format, String> {
     text.parse::<Format>().map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    /// Fit a reference profile from a dataset and save it.
+    Fit(ReferenceFitArgs),
+    /// Print a profile's metadata and a table of its features.
+    Show(ReferenceShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReferenceFitArgs {
+    /// Dataset to fit from (CSV, Parquet, Arrow IPC or JSON Lines, by extension).
+    #[arg(long, value_name = "PATH")]
+    pub input: PathBuf,
+    /// Where to write the profile (JSON; replaced atomically).
+    #[arg(long, short, value_name = "PATH")]
+    pub output: PathBuf,
+    /// Prediction columns (comma-separated); the other columns are the inputs.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub predictions: Vec<String>,
+    /// Keep only these input columns (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub columns: Option<Vec<String>>,
+    /// Columns that are neither inputs nor predictions, e.g. ids and timestamps (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub exclude: Vec<String>,
+    /// Model version to record in the profile.
+    #[arg(long, value_name = "VERSION")]
+    pub model_version: Option<String>,
+    /// Numeric binning whose edges are frozen: quantile[:N] | equal-width:N | edges:a,b,… | evidently
+    #[arg(long, default_value = "quantile", value_parser = parse_binning)]
+    pub binning: Binning,
+    /// Keep at most N sorted values per numeric feature (evenly spaced quantiles; 0 keeps all).
+    /// Bin edges, bin counts and std always use every value.
+    #[arg(long, default_value_t = crate::reference::DEFAULT_MAX_SAMPLE, value_name = "N")]
+    pub max_sample: usize,
+    /// Read the input as this format, whatever its extension.
+    #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
+    pub input_format: Option<Format>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReferenceShowArgs {
+    /// The profile to show.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
 }

@@ -22,7 +22,11 @@
 //! ```
 pub mod cli;
 pub mod compare;
+pub mod config;
 pub mod dataset;
+pub mod monitor;
 pub mod record;
 pub mod reference;
+pub mod source;
 pub mod stats;
+pub mod window;

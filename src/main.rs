@@ -12,11 +12,27 @@ use driftd::compare::{self, CompareOptions};
 use driftd::stats::profile::CompareSettings;
 use driftd::stats::verdict::{DriftStat, Thresholds};
 
+/// The message of the last panic, kept by a silent panic hook: a panic is a bug, and the user
+/// should see one line saying so rather than a backtrace. (Decoders of third-party formats run
+/// under `catch_unwind` in the dataset module; their panics become ordinary input errors.)
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(info.to_string().replace('\n', " "));
+        }
+    }));
     let cli = Cli::parse();
-    let result = match cli.command {
+    let result = std::panic::catch_unwind(move || match cli.command {
         Command::Compare(args) => run_compare(args),
-    };
+        Command::Reference(command) => run_reference(command),
+        Command::Check(args) => Ok(run_check(&args.config)),
+    });
+    let result = result.unwrap_or_else(|_| {
+        let message = LAST_PANIC.lock().ok().and_then(|m| m.clone()).unwrap_or_else(|| "unknown panic".into());
+        Err(anyhow::anyhow!("internal error (please report this bug): {message}"))
+    });
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -95,4 +111,62 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if args.fail_on_drift && report.summary.dataset_drift { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `driftd reference fit | show`.
+fn run_reference(command: driftd::cli::ReferenceCommand) -> anyhow::Result<ExitCode> {
+    use driftd::cli::ReferenceCommand;
+    use driftd::reference;
+    let text = match command {
+        ReferenceCommand::Fit(args) => {
+            let options = reference::FitOptions {
+                format: args.input_format,
+                predictions: args.predictions,
+                columns: args.columns,
+                exclude: args.exclude,
+                model_version: args.model_version,
+                binning: args.binning,
+                max_sample: (args.max_sample > 0).then_some(args.max_sample),
+                threads: 0,
+                progress: std::io::stderr().is_terminal(),
+            };
+            let profile = reference::fit(&args.input, &options)?;
+            reference::save(&profile, &args.output)?;
+            let count = |stream| profile.features(stream).len();
+            format!(
+                "Wrote {}: {} input and {} prediction features from {} rows of {}.\n",
+                args.output.display(),
+                count(driftd::record::Stream::Inputs),
+                count(driftd::record::Stream::Predictions),
+                profile.meta.rows,
+                profile.meta.source_path
+            )
+        }
+        ReferenceCommand::Show(args) => {
+            let profile = reference::load(&args.path)?;
+            reference::show::render(&profile, &args.path.display().to_string())
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        if err.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(err).context("cannot write to standard output");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `driftd check`: "PATH: OK (N monitors)" and 0, or every problem on stderr and 2.
+fn run_check(path: &std::path::Path) -> ExitCode {
+    match driftd::config::load(path) {
+        Ok(config) => {
+            let n = config.monitors.len();
+            println!("{}: OK ({n} monitor{})", path.display(), if n == 1 { "" } else { "s" });
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -50,7 +50,8 @@ pub enum Value {
 
 /// Where a record came from, so a window can name the data it was computed on and a restart
 /// can resume after it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Position {
     /// A Kafka message.
     Kafka { topic: String, partition: i32, offset: i64 },

@@ -6,7 +6,36 @@
 //! features; category counts for categorical ones), plus metadata tying it to a model version
 //! and to the exact input file.
 //!
-//! (Types: lead. Fitting, saving, loading and the CLI: in progress.)
+//! - Fitting ([`fit`], `fit.rs`): dataset file + [`FitOptions`] → [`ReferenceProfile`]. The
+//!   file is hashed (SHA-256, streamed) on a second thread while it is loaded.
+//! - Storage ([`save`], [`load`], `file.rs`; serde types in `wire.rs`, checks in
+//!   `validate.rs`): the on-disk format `driftd.reference` version
+//!   [`PROFILE_FORMAT_VERSION`], pretty JSON, documented in `file.rs`. Saving is atomic
+//!   (temporary file, fsync, rename, fsync of the directory), so a crash never leaves a
+//!   truncated profile behind; loading rejects other versions and any file that breaks the
+//!   invariants below, with one line naming the file.
+//! - Display ([`show::render`], `show.rs`): `driftd reference show`.
+//!
+//! A reference captured from a stream rather than fit from a file is built the same way:
+//! [`fit_column`] per feature, `rows` = records captured, `source_path` naming the stream and
+//! `source_sha256` empty (the only case where it may be).
+//!
+//! Invariants of a profile (checked by [`validate`], on save and on load), per feature:
+//! `n + missing + nonfinite == meta.rows`. Numeric: `sorted` finite and ascending, empty iff
+//! `n == 0`, `sorted.len() <= n` (less when subsampled); `edges` present iff `n > 0` and the
+//! binning is frozen (not `evidently`), with as many edges as the binning implies;
+//! `bin_counts` present iff `edges` is, `edges.len() + 1` counts summing to `n`.
+//! Categorical: labels strictly ascending by bytes, counts > 0 summing to `n`, `nonfinite == 0`.
+//! Feature names are unique within a stream and a present stream has at least one feature.
+//!
+//! Subsampling: a numeric column with more than `max_sample` finite values keeps an evenly
+//! spaced subsample of its sorted values (the sample quantiles at i / (m − 1), so the minimum
+//! and the maximum are kept). The std, the frozen edges and `bin_counts` are computed on the
+//! full sample *before* subsampling, so PSI, Jensen–Shannon and Hellinger computed from
+//! `bin_counts` are exact. KS and Wasserstein against a subsample are approximations: the
+//! subsample's empirical CDF is within about 1 / (m − 1) of the full one, so the KS statistic
+//! moves by at most about that much, and the KS p-value is computed for a reference of m values
+//! instead of n (with the default m = 100 000 this only matters for windows of comparable size).
 
 use std::collections::BTreeMap;
 
@@ -56,6 +85,14 @@ pub struct FeatureProfile {
     /// Reference cells that were missing / non-finite (reported, not used).
     pub missing: u64,
     pub nonfinite: u64,
+    /// Reference values the feature was fit on (finite numbers / present labels). For a
+    /// numeric feature whose sorted sample was subsampled (`max_sample`), this is the size of
+    /// the full sample and exceeds `sorted.len()`.
+    pub n: u64,
+    /// Numeric features with frozen edges: the bin counts of the *full* reference sample in
+    /// those edges (`edges.len() + 1` counts summing to `n`), so PSI, Jensen–Shannon and
+    /// Hellinger stay exact when the sorted sample was subsampled. `None` otherwise.
+    pub bin_counts: Option<Vec<u64>>,
 }
 
 /// Numeric or categorical, with its frozen reference.
@@ -63,4 +100,94 @@ pub struct FeatureProfile {
 pub enum FeatureKind {
     Numeric(NumericReference),
     Categorical(CategoricalReference),
+}
+
+mod file;
+mod fit;
+pub mod show;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_file;
+mod validate;
+mod wire;
+
+pub use file::{from_json, load, save, to_json, FORMAT_NAME};
+pub use fit::{
+    fit, fit_column, now_rfc3339, rfc3339_utc, sha256_file, subsample_sorted, FitOptions, DEFAULT_MAX_SAMPLE,
+};
+pub use validate::validate;
+
+use crate::dataset::DatasetError;
+
+/// Why a profile could not be fit, saved or loaded. Every message is one line that starts with
+/// the path of the file concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceError {
+    /// The dataset could not be read.
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    /// The fit options contradict each other or the file.
+    #[error("{path}: {message}")]
+    Options { path: String, message: String },
+    /// The dataset changed while it was being hashed and loaded.
+    #[error("{path}: the file changed while it was being read; fit again once it is complete")]
+    Changed { path: String },
+    /// Reading or writing a profile failed.
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    /// Not a profile at all (other JSON, or not JSON).
+    #[error("{path}: not a driftd reference profile: {message}")]
+    NotAProfile { path: String, message: String },
+    /// A profile of a format version this build does not read.
+    #[error(
+        "{path}: reference profile format version {found} is not supported (this driftd reads version {supported}){hint}"
+    )]
+    Version { path: String, found: u64, supported: u32, hint: &'static str },
+    /// Invalid JSON (truncated or corrupted file).
+    #[error("{path}: corrupted or truncated reference profile: {message}")]
+    Corrupted { path: String, message: String },
+    /// Valid JSON that breaks an invariant of the module header.
+    #[error("{path}: invalid reference profile: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl FeatureProfile {
+    /// The numeric reference, if the feature is numeric.
+    pub fn numeric(&self) -> Option<&NumericReference> {
+        match &self.kind {
+            FeatureKind::Numeric(reference) => Some(reference),
+            FeatureKind::Categorical(_) => None,
+        }
+    }
+
+    /// The categorical reference, if the feature is categorical.
+    pub fn categorical(&self) -> Option<&CategoricalReference> {
+        match &self.kind {
+            FeatureKind::Categorical(reference) => Some(reference),
+            FeatureKind::Numeric(_) => None,
+        }
+    }
+
+    /// Whether the numeric sorted sample is a subsample of the `n` values the feature was fit on.
+    pub fn is_subsampled(&self) -> bool {
+        self.numeric().is_some_and(|r| (r.sorted.len() as u64) < self.n)
+    }
+}
+
+impl ReferenceProfile {
+    /// The features of a stream (empty when the stream is absent).
+    pub fn features(&self, stream: Stream) -> &[FeatureProfile] {
+        self.streams.get(&stream).map_or(&[], |s| s.features.as_slice())
+    }
+
+    /// The binning whose edges are frozen in the numeric features.
+    pub fn binning(&self) -> Result<crate::stats::binning::Binning, crate::stats::binning::BinningParseError> {
+        self.meta.binning.parse()
+    }
+}
+
+/// Library messages sometimes span lines; the CLI prints exactly one.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -1,0 +1,361 @@
+//! The configuration file as written: one type per YAML mapping, one documented field per key.
+//!
+//! These types are the reference for the format (the README quotes their docs). They hold
+//! what the file says, with text for the values that need parsing (durations, binning,
+//! addresses, paths); `validate.rs` turns them into the resolved [`crate::config::Config`].
+//! Every struct rejects unknown keys. Optional keys are `Option`s (their defaults are
+//! applied by the validation, and documented here); see `de.rs` for why there is no
+//! `#[serde(default)]` and what the `$map` / `$seq` / `$scalar` variant names mean.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// A `driftd.yaml` file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    /// The HTTP server: Prometheus `/metrics`, `/healthz`, `/readyz` and the `/api/v1` API.
+    pub http: Option<Http>,
+    /// Where driftd keeps checkpoints, captured references and drift history.
+    pub state: Option<State>,
+    /// Defaults for every Kafka source: brokers and librdkafka properties.
+    pub kafka: Option<KafkaDefaults>,
+    /// One monitor per deployed model (at least one).
+    pub monitors: Vec<Monitor>,
+}
+
+/// `http:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// Address to listen on, `IP:PORT` (`[::1]:9464` for IPv6). Default `127.0.0.1:9464`:
+    /// loopback only; write `0.0.0.0:9464` to expose the endpoints.
+    pub listen: Option<String>,
+}
+
+/// `state:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    /// Directory of the embedded store, created when absent. A relative path is taken from
+    /// the directory of the configuration file. Default `driftd-state`.
+    pub path: Option<String>,
+}
+
+/// `kafka:`, defaults shared by every Kafka source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaDefaults {
+    /// Bootstrap brokers, `host:port[,host:port…]`, for every source that names none.
+    pub brokers: Option<String>,
+    /// librdkafka properties for every consumer (`security.protocol`, `sasl.*`, `ssl.*`, …),
+    /// passed as they are; a source's own `properties` override them key by key. Keys naming
+    /// a password or secret must take their value from the environment (`${VAR}`).
+    /// `bootstrap.servers`, `group.id` and `enable.auto.commit` are set by driftd.
+    pub properties: Option<BTreeMap<String, String>>,
+}
+
+/// One entry of `monitors:`, a deployed model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitor {
+    /// Unique name, `[a-z0-9_-]+`, at most 64 characters: the `monitor` label of every metric
+    /// and the key of everything stored for this monitor.
+    pub name: String,
+    /// Version of the deployed model (free text, e.g. a date or a git sha), recorded with every
+    /// observation and with a captured reference.
+    pub model_version: Option<String>,
+    /// What every window is compared with: exactly one of `profile`, `dataset`, `capture`,
+    /// `trailing`.
+    pub reference: Reference,
+    /// Numeric binning for PSI, Jensen–Shannon and Hellinger, as `compare --psi-binning`:
+    /// `quantile[:N]`, `equal-width:N` or `edges:a,b,…` (`evidently` is not available: its bins
+    /// depend on the current window). Default `quantile`. Not allowed with a `profile`
+    /// reference, whose edges were frozen when it was fit (`driftd reference fit --binning`).
+    pub binning: Option<String>,
+    /// Statistics computed for each closed window, any of `psi`, `ks`, `chisquare`,
+    /// `jensen_shannon`, `wasserstein`, `hellinger`. Default: all of them.
+    pub statistics: Option<Vec<Statistic>>,
+    /// The current window.
+    pub window: Window,
+    /// KS keeps up to this many values per feature and window and is exact up to it; beyond
+    /// it a KLL sketch is used and its error bound is reported with the value. Default 100000.
+    pub ks_sample_cap: Option<u64>,
+    /// The model's streams: `inputs`, `predictions`, or both (at least one).
+    pub streams: Streams,
+}
+
+/// `reference:`, exactly one of its variants.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reference {
+    /// `profile: PATH`: a profile written by `driftd reference fit` (relative to the
+    /// configuration file's directory).
+    Profile(String),
+    /// `dataset: {path, …}`: a dataset fitted when driftd starts.
+    Dataset(DatasetReference),
+    /// `capture: {events: N}`: the first N events of each stream, persisted in the state store
+    /// so that a restart does not capture again.
+    Capture(CaptureReference),
+    /// `trailing: {windows: N}`: the previous N closed windows.
+    Trailing(TrailingReference),
+}
+
+/// `reference: {dataset: …}`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetReference {
+    /// The dataset file (CSV, Parquet, Arrow IPC or JSON Lines), relative to the configuration
+    /// file's directory.
+    pub path: String,
+    /// `csv`, `parquet`, `arrow` or `jsonl`. Default: from the file's extension.
+    pub format: Option<String>,
+    /// Columns holding the model's outputs: the reference of the `predictions` stream
+    /// (required when the monitor has one). The other columns are inputs.
+    pub predictions: Option<Vec<String>>,
+    /// Columns that are neither inputs nor predictions (ids, timestamps).
+    pub exclude: Option<Vec<String>>,
+}
+
+/// `reference: {capture: …}`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureReference {
+    /// Number of events to capture per stream (at least 1).
+    pub events: u64,
+}
+
+/// `reference: {trailing: …}`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailingReference {
+    /// Number of previous closed windows that form the reference (at least 1).
+    pub windows: u32,
+}
+
+/// A statistic's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Statistic {
+    Psi,
+    Ks,
+    Chisquare,
+    JensenShannon,
+    Wasserstein,
+    Hellinger,
+}
+
+/// `window:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// `tumbling` (back to back) or `sliding` (overlapping, one every `slide`). Default
+    /// `tumbling`.
+    pub kind: Option<WindowKind>,
+    /// Length: a duration of event time (`500ms`, `30s`, `15m`, `1h`, `1d`, or combined such
+    /// as `1h30m`), or a count of events (`10000 events`).
+    pub size: String,
+    /// Sliding windows only: how often a window starts, in the unit of `size`, dividing it.
+    pub slide: Option<String>,
+    /// Time windows only: how far behind the latest event time an event may arrive and still
+    /// count (the watermark is the latest event time minus this). Later events are counted
+    /// as late. Default `0s`.
+    pub allowed_lateness: Option<String>,
+    /// Time windows only: when a stream has been silent this long (processing time), the
+    /// watermark advances by the time that passed, so its windows still close. `0s` turns
+    /// this off. Default `1m`.
+    pub idle_timeout: Option<String>,
+}
+
+/// Tumbling or sliding windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    Tumbling,
+    Sliding,
+}
+
+/// `streams:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Streams {
+    /// The model's input features.
+    pub inputs: Option<InputsStream>,
+    /// The model's outputs.
+    pub predictions: Option<PredictionsStream>,
+}
+
+/// `streams: {inputs: …}`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputsStream {
+    /// Where the messages come from: `kafka: {…}` or `file: {…}`.
+    pub source: Source,
+    /// Where an event's time comes from. Default: the Kafka message timestamp for Kafka
+    /// sources; none for file sources, which then allow count windows only.
+    pub event_time: Option<EventTime>,
+    /// Which features to monitor: `"*"` (default), `{object: POINTER}`, or a list.
+    pub features: Option<Features>,
+    /// Kafka only: forward messages that do not decode to this topic, with the reason in a
+    /// `driftd-error` header. Default: none (they are counted and logged only).
+    pub dead_letter_topic: Option<String>,
+    /// Largest message (Kafka) or line (file) accepted, in bytes; larger ones are counted as
+    /// invalid and skipped. Default 1048576 (1 MiB).
+    pub max_message_bytes: Option<u64>,
+}
+
+/// `streams: {predictions: …}`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PredictionsStream {
+    /// Where the messages come from: `kafka: {…}` or `file: {…}`.
+    pub source: Source,
+    /// Where an event's time comes from (as for `inputs`).
+    pub event_time: Option<EventTime>,
+    /// Where the prediction is in a message and what it is.
+    pub prediction: Prediction,
+    /// Kafka only: dead-letter topic (as for `inputs`).
+    pub dead_letter_topic: Option<String>,
+    /// Largest message or line accepted, in bytes (as for `inputs`). Default 1048576.
+    pub max_message_bytes: Option<u64>,
+}
+
+/// `source:`, exactly one of its variants.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A Kafka topic.
+    Kafka(KafkaSource),
+    /// A file, replayed in event-time order; driftd ends once it is exhausted and every window
+    /// is flushed.
+    File(FileSource),
+}
+
+/// `source: {kafka: …}`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSource {
+    /// The topic to consume.
+    pub topic: String,
+    /// Bootstrap brokers; default: `kafka.brokers`.
+    pub brokers: Option<String>,
+    /// Consumer group. Default `driftd-<monitor>-<stream>`. Instances sharing a group split
+    /// the topic's partitions.
+    pub group_id: Option<String>,
+    /// Where to start: `committed` (the group's committed offsets, else the earliest; the
+    /// default), `earliest` or `latest`.
+    pub start: Option<StartPosition>,
+    /// librdkafka properties for this consumer, over `kafka.properties`.
+    pub properties: Option<BTreeMap<String, String>>,
+}
+
+/// Where a Kafka consumer starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartPosition {
+    Committed,
+    Earliest,
+    Latest,
+}
+
+/// `source: {file: …}`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSource {
+    /// The file, relative to the configuration file's directory.
+    pub path: String,
+    /// `jsonl` (one JSON message per line), `csv` or `parquet` (one row per event, each row
+    /// read as a flat object of its columns). Default: from the file's extension.
+    pub format: Option<String>,
+}
+
+/// `event_time:`, either `kafka_timestamp` or `{field, format}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum EventTime {
+    /// `kafka_timestamp`: the Kafka message's timestamp (Kafka sources only).
+    #[serde(rename = "kafka_timestamp")]
+    KafkaTimestamp,
+    /// `{field: POINTER, format: …}`: a field of the message.
+    #[serde(rename = "$map")]
+    Field(EventTimeField),
+}
+
+/// `event_time: {field, format}`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventTimeField {
+    /// JSON pointer to the field (`/ts`, `/meta/time`; a CSV or Parquet column `ts` is `/ts`).
+    pub field: String,
+    /// `rfc3339` (text such as `2026-11-01T12:00:00Z`), `epoch_s` or `epoch_ms` (numbers,
+    /// fractions allowed). Default `rfc3339`.
+    pub format: Option<TimeFormat>,
+}
+
+/// How an event-time field is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeFormat {
+    Rfc3339,
+    EpochS,
+    EpochMs,
+}
+
+/// `features:`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum Features {
+    /// `"*"`: every key of the message's `features` object (JSON), or every column of a CSV or
+    /// Parquet row except the event-time column.
+    #[serde(rename = "*")]
+    All,
+    /// `{object: POINTER}`: every key of the object at this JSON pointer.
+    #[serde(rename = "object")]
+    Object(String),
+    /// A list of features, each a name (`income`, read from `/features/income`, or the
+    /// column `income` of a CSV or Parquet row) or `{name, pointer}`.
+    #[serde(rename = "$seq")]
+    List(Vec<FeatureRef>),
+}
+
+/// One entry of a `features:` list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum FeatureRef {
+    /// A bare name.
+    #[serde(rename = "$scalar")]
+    Name(String),
+    /// `{name, pointer}`.
+    #[serde(rename = "$map")]
+    Spec(FeatureSpec),
+}
+
+/// `{name, pointer}` in a `features:` list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSpec {
+    /// The feature's name in metrics and reports (unique within the stream).
+    pub name: String,
+    /// JSON pointer to the value. Default `/features/<name>` (`/<name>` for CSV and Parquet).
+    pub pointer: Option<String>,
+}
+
+/// `prediction:`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prediction {
+    /// JSON pointer to the prediction (`/score`; a CSV or Parquet column `score` is `/score`).
+    pub pointer: String,
+    /// `score` (a number), `label` (a class name) or `probabilities` (an array of numbers, one
+    /// per class, each monitored as a feature named after its class). Default `score`.
+    pub kind: Option<PredictionKind>,
+    /// `probabilities` only: the class names, in the order of the array.
+    pub classes: Option<Vec<String>>,
+}
+
+/// What a prediction is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PredictionKind {
+    Score,
+    Label,
+    Probabilities,
+}

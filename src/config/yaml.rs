@@ -1,0 +1,427 @@
+//! YAML text → a tree of [`Node`]s that remember where they came from.
+//!
+//! Input: the configuration text. Output: the document's root node, or the first syntax
+//! error (a syntax error leaves nothing sound to check further). The tree keeps, for every
+//! node, its 1-based position and, for scalars, the text as written, so later stages can
+//! report each problem at the exact line and column, and [`Node::locate`] can map a key path
+//! back to a position.
+//!
+//! Built from the events of `granit-parser` (the parser under serde-saphyr) rather than by
+//! serde-saphyr's deserializer, because a serde deserializer stops at the first error while
+//! `driftd check` must list every problem (see `de.rs`).
+//!
+//! Invariants: mapping keys are strings and unique within a mapping (a duplicate is reported
+//! and the first occurrence kept); anchors and aliases are expanded (an alias is a copy of
+//! its anchored node), and so are merge keys (`<<: *defaults`, explicit keys winning);
+//! expansion is capped at [`MAX_NODES`] nodes, so an alias bomb is an error, not an outage.
+//! The document is one YAML document; nesting is at most [`MAX_DEPTH`] levels.
+
+use std::collections::HashMap;
+
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+
+use super::error::{KeyPath, Mark, Problem, Segment};
+
+/// Most nodes a document may expand to (aliases included).
+pub const MAX_NODES: usize = 200_000;
+/// Deepest nesting of sequences and mappings.
+pub const MAX_DEPTH: usize = 64;
+
+/// One YAML node and where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Node {
+    pub kind: NodeKind,
+    pub mark: Mark,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum NodeKind {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// A scalar's value and how it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Scalar {
+    /// The value (escapes processed, `${VAR}` expanded once interpolation has run).
+    pub text: String,
+    /// Written plain (unquoted, untagged): only plain scalars can be null, booleans or numbers
+    /// when the target type allows anything.
+    pub plain: bool,
+    /// The scalar's source text (quotes included), to place errors inside it.
+    pub raw: String,
+    /// The text before interpolation, when `${…}` expanded to something else. Error messages
+    /// quote this instead of `text`, so a secret taken from the environment never reaches a log.
+    pub template: Option<String>,
+    /// Interpolation failed (already reported): later stages skip the node silently.
+    pub poisoned: bool,
+}
+
+impl Scalar {
+    /// The value as error messages may quote it.
+    pub fn shown(&self) -> &str {
+        self.template.as_deref().unwrap_or(&self.text)
+    }
+
+    /// A plain `~`, `null` (any case of the YAML core schema) or nothing at all.
+    pub fn is_null(&self) -> bool {
+        self.plain && matches!(self.text.as_str(), "" | "~" | "null" | "Null" | "NULL")
+    }
+}
+
+/// One `key: value` entry of a mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub key: String,
+    pub key_mark: Mark,
+    pub value: Node,
+}
+
+impl Node {
+    /// What the node is, for "expected X, found Y" messages.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            NodeKind::Scalar(s) if s.is_null() => "null".to_string(),
+            NodeKind::Scalar(s) => {
+                // A long value pasted in the wrong place should not flood the terminal.
+                let shown = s.shown();
+                match shown.char_indices().nth(60) {
+                    Some((cut, _)) => format!("{:?}…", &shown[..cut]),
+                    None => format!("{shown:?}"),
+                }
+            }
+            NodeKind::Seq(_) => "a list".to_string(),
+            NodeKind::Map(_) => "a mapping".to_string(),
+        }
+    }
+
+    /// The node at `path`, if there is one.
+    pub fn get(&self, path: &KeyPath) -> Option<&Node> {
+        let mut node = self;
+        for segment in &path.0 {
+            node = node.child(segment)?;
+        }
+        Some(node)
+    }
+
+    /// Position of the node at `path`, or of its deepest ancestor present in the document
+    /// (a missing key is reported where its mapping starts).
+    pub fn locate(&self, path: &KeyPath) -> Mark {
+        let mut node = self;
+        for segment in &path.0 {
+            match node.child(segment) {
+                Some(child) => node = child,
+                None => break,
+            }
+        }
+        node.mark
+    }
+
+    fn child(&self, segment: &Segment) -> Option<&Node> {
+        match (&self.kind, segment) {
+            (NodeKind::Map(entries), Segment::Key(key)) => entries.iter().find(|e| &e.key == key).map(|e| &e.value),
+            (NodeKind::Seq(items), Segment::Index(i)) => items.get(*i),
+            _ => None,
+        }
+    }
+}
+
+fn mark_of(span: &Span) -> Mark {
+    Mark {
+        line: u32::try_from(span.start.line()).unwrap_or(u32::MAX),
+        column: u32::try_from(span.start.col().saturating_add(1)).unwrap_or(u32::MAX),
+    }
+}
+
+fn syntax_problem(error: &ScanError) -> Problem {
+    let marker = error.marker();
+    let mark = Mark {
+        line: u32::try_from(marker.line()).unwrap_or(u32::MAX).max(1),
+        column: u32::try_from(marker.col().saturating_add(1)).unwrap_or(u32::MAX),
+    };
+    Problem::new(mark, KeyPath::root(), format!("YAML syntax error: {}", error.info()))
+}
+
+/// Parse one YAML document. Returns the root node (an empty mapping for an empty file) and
+/// the structural problems found on the way (duplicate keys, non-string keys, bad merges);
+/// a syntax error is returned alone as `Err`.
+pub(crate) fn parse(source: &str) -> Result<(Node, Vec<Problem>), Problem> {
+    let mut builder = Builder {
+        source,
+        events: Parser::new_from_str(source),
+        anchors: HashMap::new(),
+        nodes: 0,
+        problems: Vec::new(),
+    };
+    let mut root: Option<Node> = None;
+    loop {
+        let (event, span) = builder.next()?;
+        match event {
+            Event::StreamStart | Event::DocumentEnd => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(..) if root.is_some() => {
+                return Err(Problem::new(
+                    mark_of(&span),
+                    KeyPath::root(),
+                    "only one YAML document is allowed (remove `---`)",
+                ));
+            }
+            Event::DocumentStart(..) => {
+                let (first, first_span) = builder.next()?;
+                root = Some(builder.node(first, first_span, &KeyPath::root(), 0)?);
+            }
+            _ => return Err(Problem::new(mark_of(&span), KeyPath::root(), "unexpected YAML event outside a document")),
+        }
+    }
+    let root = root.unwrap_or(Node { kind: NodeKind::Map(Vec::new()), mark: Mark::START });
+    Ok((root, builder.problems))
+}
+
+struct Builder<'a> {
+    source: &'a str,
+    events: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
+    anchors: HashMap<usize, (Node, usize)>,
+    nodes: usize,
+    problems: Vec<Problem>,
+}
+
+impl<'a> Builder<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, Span), Problem> {
+        match self.events.next() {
+            Some(Ok(pair)) => Ok(pair),
+            Some(Err(error)) => {
+                let mut problem = syntax_problem(&error);
+                // `{ size: ${X} }` is a flow mapping holding `$` and a nested `{X}`: quote it.
+                let line = self.source.lines().nth(error.marker().line().saturating_sub(1)).unwrap_or_default();
+                if line.contains("${") && (line.contains('{') || line.contains('[')) {
+                    problem.message.push_str(" (inside `{…}` or `[…]`, quote values that use `${…}`: '${VAR}')");
+                }
+                Err(problem)
+            }
+            None => Err(Problem::new(Mark::START, KeyPath::root(), "YAML syntax error: unexpected end of input")),
+        }
+    }
+
+    fn count(&mut self, n: usize, mark: Mark) -> Result<(), Problem> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > MAX_NODES {
+            return Err(Problem::new(
+                mark,
+                KeyPath::root(),
+                format!("the document expands to more than {MAX_NODES} nodes (aliases included)"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, event: Event<'a>, span: Span, path: &KeyPath, depth: usize) -> Result<Node, Problem> {
+        let mark = mark_of(&span);
+        if depth > MAX_DEPTH {
+            return Err(Problem::new(mark, path.clone(), format!("nesting deeper than {MAX_DEPTH} levels")));
+        }
+        self.count(1, mark)?;
+        let before = self.nodes;
+        let (node, anchor) = match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                let forced_string =
+                    tag.as_ref().is_some_and(|t| t.handle() == "tag:yaml.org,2002:" && t.suffix() == "str");
+                let raw = span.byte_range().and_then(|r| self.source.get(r)).unwrap_or_default().to_string();
+                let scalar = Scalar {
+                    text: text.into_owned(),
+                    plain: style == ScalarStyle::Plain && !forced_string,
+                    raw,
+                    template: None,
+                    poisoned: false,
+                };
+                (Node { kind: NodeKind::Scalar(scalar), mark }, anchor)
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    let (event, span) = self.next()?;
+                    if event == Event::SequenceEnd {
+                        break;
+                    }
+                    items.push(self.node(event, span, &path.index(items.len()), depth + 1)?);
+                }
+                (Node { kind: NodeKind::Seq(items), mark }, anchor)
+            }
+            Event::MappingStart(_, anchor, _) => (self.mapping(mark, path, depth)?, anchor),
+            Event::Alias(id) => {
+                let (node, size) = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| Problem::new(mark, path.clone(), "alias to an unknown anchor"))?;
+                self.count(size, mark)?;
+                return Ok(node);
+            }
+            _ => return Err(Problem::new(mark, path.clone(), "unexpected YAML event")),
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), self.nodes - before + 1));
+        }
+        Ok(node)
+    }
+
+    fn mapping(&mut self, mark: Mark, path: &KeyPath, depth: usize) -> Result<Node, Problem> {
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut merged: Vec<Entry> = Vec::new();
+        loop {
+            let (event, span) = self.next()?;
+            if event == Event::MappingEnd {
+                break;
+            }
+            let key_node = self.node(event, span, path, depth + 1)?;
+            let (value_event, value_span) = self.next()?;
+            let key = match key_node.kind {
+                NodeKind::Scalar(s) if s.plain && s.text == "<<" => {
+                    let value = self.node(value_event, value_span, &path.key("<<"), depth + 1)?;
+                    self.merge(value, path, &mut merged);
+                    continue;
+                }
+                NodeKind::Scalar(s) => s.text,
+                _ => {
+                    self.problems.push(Problem::note(key_node.mark, path.clone(), "mapping keys must be strings"));
+                    self.node(value_event, value_span, path, depth + 1)?;
+                    continue;
+                }
+            };
+            let value = self.node(value_event, value_span, &path.key(&key), depth + 1)?;
+            if let Some(first) = entries.iter().find(|e| e.key == key) {
+                let message = format!("duplicate key `{key}` (first defined at line {})", first.key_mark.line);
+                self.problems.push(Problem::note(key_node.mark, path.key(&key), message));
+                continue;
+            }
+            entries.push(Entry { key, key_mark: key_node.mark, value });
+        }
+        // Merge keys fill in what the mapping does not say itself; the first source wins.
+        for entry in merged {
+            if !entries.iter().any(|e| e.key == entry.key) {
+                entries.push(entry);
+            }
+        }
+        Ok(Node { kind: NodeKind::Map(entries), mark })
+    }
+
+    fn merge(&mut self, value: Node, path: &KeyPath, merged: &mut Vec<Entry>) {
+        let sources = match value.kind {
+            NodeKind::Seq(items) => items,
+            _ => vec![value],
+        };
+        for source in sources {
+            match source.kind {
+                NodeKind::Map(entries) => {
+                    for entry in entries {
+                        if !merged.iter().any(|e| e.key == entry.key) {
+                            merged.push(entry);
+                        }
+                    }
+                }
+                _ => self.problems.push(Problem::note(source.mark, path.key("<<"), "`<<` merges mappings only")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalar(node: &Node) -> &Scalar {
+        match &node.kind {
+            NodeKind::Scalar(s) => s,
+            other => panic!("not a scalar: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn positions_are_one_based_and_point_at_values() {
+        let (root, problems) = parse("http:\n  listen: \"127.0.0.1:1\"\nmonitors:\n  - name: a\n").unwrap();
+        assert!(problems.is_empty());
+        let listen = KeyPath::root().key("http").key("listen");
+        assert_eq!(root.locate(&listen), Mark { line: 2, column: 11 });
+        let s = scalar(root.get(&listen).unwrap());
+        assert_eq!((s.text.as_str(), s.plain, s.raw.as_str()), ("127.0.0.1:1", false, "\"127.0.0.1:1\""));
+        let name = KeyPath::root().key("monitors").index(0).key("name");
+        assert_eq!(root.locate(&name), Mark { line: 4, column: 11 });
+        // A missing key is reported where its mapping starts.
+        assert_eq!(root.locate(&KeyPath::root().key("monitors").index(0).key("window")), Mark { line: 4, column: 5 });
+    }
+
+    #[test]
+    fn syntax_errors_carry_a_position() {
+        let problem = parse("a: [1, 2\n").unwrap_err();
+        assert_eq!(problem.mark, Some(Mark { line: 1, column: 4 }));
+        assert!(problem.message.contains("unclosed bracket"), "{}", problem.message);
+        let problem = parse("a:\n\tb: 1\n").unwrap_err();
+        assert_eq!(problem.mark.map(|m| m.line), Some(2));
+        let problem = parse("w: { size: ${X} }\n").unwrap_err();
+        assert!(problem.message.ends_with("quote values that use `${…}`: '${VAR}')"), "{}", problem.message);
+        assert!(parse("w: { size: '${X}' }\n").is_ok());
+    }
+
+    #[test]
+    fn duplicates_and_non_string_keys_are_reported_and_parsing_goes_on() {
+        let (root, problems) = parse("a: 1\nb: 2\na: 3\n? [x]\n: 4\nc: 5\n").unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0].mark, Some(Mark { line: 3, column: 1 }));
+        assert!(problems[0].message.contains("duplicate key `a` (first defined at line 1)"));
+        assert_eq!(problems[1].message, "mapping keys must be strings");
+        assert_eq!(scalar(root.get(&KeyPath::root().key("a")).unwrap()).text, "1");
+        assert_eq!(scalar(root.get(&KeyPath::root().key("c")).unwrap()).text, "5");
+    }
+
+    #[test]
+    fn aliases_and_merge_keys_expand() {
+        let text = "base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\ncopy: *b\n";
+        let (root, problems) = parse(text).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let get = |p: &[&str]| {
+            let path = KeyPath(p.iter().map(|k| Segment::Key(k.to_string())).collect());
+            scalar(root.get(&path).unwrap()).text.clone()
+        };
+        assert_eq!(get(&["use", "x"]), "1");
+        assert_eq!(get(&["use", "y"]), "3");
+        assert_eq!(get(&["copy", "y"]), "2");
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let problem = parse(&text).unwrap_err();
+        assert!(problem.message.contains("expands to more than"), "{}", problem.message);
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse(&deep).unwrap_err().message.contains("nesting deeper"));
+    }
+
+    #[test]
+    fn one_document_only_and_empty_is_an_empty_mapping() {
+        assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("only one YAML document"));
+        let (root, _) = parse("# nothing\n").unwrap();
+        assert_eq!(root.kind, NodeKind::Map(Vec::new()));
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        let (root, _) = parse(&format!("a: {}\n", "x".repeat(500))).unwrap();
+        let shown = root.get(&KeyPath::root().key("a")).unwrap().describe();
+        assert_eq!(shown, format!("{:?}…", "x".repeat(60)));
+    }
+
+    #[test]
+    fn str_tag_and_quotes_make_scalars_non_plain() {
+        let (root, _) = parse("a: !!str 5\nb: 5\nc: ''\nd:\n").unwrap();
+        let get = |k: &str| scalar(root.get(&KeyPath::root().key(k)).unwrap()).clone();
+        assert!(!get("a").plain && get("b").plain);
+        assert!(!get("c").is_null());
+        assert!(get("d").is_null());
+    }
+}

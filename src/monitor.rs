@@ -1,0 +1,403 @@
+//! The pure core of a monitor: records in, [`Observation`]s out, one model at a time.
+//!
+//! Role: a [`MonitorCore`] owns the windows of a monitor's streams ([`crate::window`]), types
+//! every record's values against the monitor's [`ReferenceProfile`], accumulates them per
+//! window and feature, and turns each closed window into observations with the statistics
+//! engine ([`crate::stats`]). No runtime, no I/O, no clock: the async loop (next session) feeds
+//! it records, calls [`MonitorCore::on_watermark`] after a batch and
+//! [`MonitorCore::advance_idle`] on a processing-time tick, and checkpoints
+//! [`MonitorCore::checkpoint`]. The same records in the same order always give the same
+//! observations, whatever the batching, and a checkpoint restored with
+//! [`MonitorCore::restore`] continues exactly where it stopped.
+//!
+//! Inputs: [`Record`]s whose `values` follow the stream's feature order in the profile.
+//! Outputs: a [`RecordOutcome`] per record (accepted, late, or invalid: all counted in
+//! [`StreamCounters`]), and per closed window one [`Observation`] per (stream, feature,
+//! selected statistic), feature order then [`Stat`] order.
+//!
+//! Typing rules and accumulator bounds: `monitor/accumulate.rs`. How the statistics are
+//! computed and why PSI equals `driftd compare`'s bit for bit: `monitor/evaluate.rs`.
+//!
+//! Memory per open window and feature: numeric `8·(bins + min(n, ks_sample_cap))` bytes plus a
+//! few counters; categorical `8·(reference categories)` plus at most `max_new_categories`
+//! labels. Open windows per stream: see [`crate::window`].
+
+mod accumulate;
+mod evaluate;
+mod observation;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_checkpoint;
+#[cfg(test)]
+mod tests_end_to_end;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use accumulate::{CategoricalAccumulator, FeatureAccumulator, NumericAccumulator, WindowState, OVERFLOW_LABEL};
+pub use observation::{FeatureStatus, Observation, ObservationDetail, Stat};
+
+use crate::record::{Record, Stream};
+use crate::reference::{FeatureKind, ReferenceProfile};
+use crate::stats::binning::Binning;
+use crate::stats::profile::{CompareSettings, Statistics};
+use crate::window::{Placement, WindowSpec, WindowSpecError, Windows};
+use accumulate::{FeaturePlan, Typed};
+
+/// Default `ks_sample_cap`: 100,000 values, 800 kB per numeric feature and window.
+pub const DEFAULT_KS_SAMPLE_CAP: usize = 100_000;
+/// Default `max_new_categories` per categorical feature and window.
+pub const DEFAULT_MAX_NEW_CATEGORIES: usize = 1_000;
+/// Version of [`MonitorState`]; bumped on any incompatible change.
+pub const STATE_VERSION: u32 = 1;
+
+/// What a monitor computes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorSettings {
+    /// Statistics to observe (chi-square: categorical features; KS, Wasserstein: numeric).
+    pub statistics: Statistics,
+    /// Binning and epsilon. The binning must be the one the profile's edges were frozen with.
+    pub compare: CompareSettings,
+    /// Values kept per numeric feature and window for KS and Wasserstein.
+    pub ks_sample_cap: usize,
+    /// Labels unseen in the reference kept per categorical feature and window.
+    pub max_new_categories: usize,
+}
+
+impl Default for MonitorSettings {
+    fn default() -> Self {
+        MonitorSettings {
+            statistics: Statistics::ALL,
+            compare: CompareSettings::default(),
+            ks_sample_cap: DEFAULT_KS_SAMPLE_CAP,
+            max_new_categories: DEFAULT_MAX_NEW_CATEGORIES,
+        }
+    }
+}
+
+/// Why a monitor could not be built or restored.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MonitorError {
+    #[error("monitor {monitor}: {source}")]
+    Window { monitor: String, source: WindowSpecError },
+    #[error("monitor {monitor}: epsilon must be a positive finite number, got {epsilon}")]
+    Epsilon { monitor: String, epsilon: f64 },
+    #[error("monitor {monitor}: the reference profile has no feature")]
+    EmptyProfile { monitor: String },
+    #[error("monitor {monitor}: feature {stream}.{feature}: binning {binning} {problem}")]
+    Binning { monitor: String, stream: Stream, feature: String, binning: String, problem: &'static str },
+    #[error("monitor {monitor}: feature {stream}.{feature}: categories not strictly ascending by bytes")]
+    Categories { monitor: String, stream: Stream, feature: String },
+    #[error("monitor {monitor}: the checkpoint does not fit this monitor: {problem}")]
+    Checkpoint { monitor: String, problem: String },
+}
+
+/// Why a record was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidRecord {
+    /// The profile has no such stream for this monitor.
+    UnknownStream,
+    /// `values` does not have one value per feature of the stream.
+    WrongArity { expected: usize, got: usize },
+    /// |event time| beyond [`crate::window::MAX_EVENT_TIME_MS`].
+    EventTimeOutOfRange,
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Added to `windows` windows (`missed`: sliding windows of its time already closed);
+    /// `type_mismatches` of its values were of the wrong type and excluded.
+    Accepted {
+        windows: u32,
+        missed: u32,
+        type_mismatches: u32,
+    },
+    /// All its windows had closed: counted, not added.
+    Late,
+    Invalid(InvalidRecord),
+}
+
+/// Running counts of one stream (exported as metrics by the async layer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamCounters {
+    pub accepted: u64,
+    pub late: u64,
+    pub wrong_arity: u64,
+    pub event_time_out_of_range: u64,
+    /// Per feature (stream order): values of the wrong type.
+    pub type_mismatch: Vec<u64>,
+    pub windows_closed: u64,
+}
+
+/// One stream's checkpointable state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamState {
+    pub windows: Windows<WindowState>,
+    pub counters: StreamCounters,
+}
+
+/// Everything a monitor needs to resume: serialise it into a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorState {
+    pub version: u32,
+    pub monitor: String,
+    pub streams: BTreeMap<Stream, StreamState>,
+    /// Records of a stream the profile does not have.
+    pub unknown_stream: u64,
+}
+
+/// The pure core of one monitor. See the module docs.
+#[derive(Debug)]
+pub struct MonitorCore {
+    name: String,
+    profile: Arc<ReferenceProfile>,
+    settings: MonitorSettings,
+    plans: BTreeMap<Stream, Vec<FeaturePlan>>,
+    state: MonitorState,
+}
+
+impl MonitorCore {
+    /// A monitor with empty windows, after checking the spec, the settings and the profile.
+    pub fn new(
+        name: impl Into<String>,
+        profile: Arc<ReferenceProfile>,
+        spec: WindowSpec,
+        settings: MonitorSettings,
+    ) -> Result<Self, MonitorError> {
+        let name = name.into();
+        spec.validate().map_err(|source| MonitorError::Window { monitor: name.clone(), source })?;
+        let plans = plan(&name, &profile, &settings)?;
+        let streams = profile
+            .streams
+            .iter()
+            .map(|(&stream, p)| {
+                let counters = StreamCounters { type_mismatch: vec![0; p.features.len()], ..Default::default() };
+                (stream, StreamState { windows: Windows::new(spec), counters })
+            })
+            .collect();
+        let state = MonitorState { version: STATE_VERSION, monitor: name.clone(), streams, unknown_stream: 0 };
+        Ok(MonitorCore { name, profile, settings, plans, state })
+    }
+
+    /// A monitor resumed from a checkpoint taken by [`Self::checkpoint`] with the same spec,
+    /// profile and settings; anything that does not fit is an error, never a panic.
+    pub fn restore(
+        name: impl Into<String>,
+        profile: Arc<ReferenceProfile>,
+        spec: WindowSpec,
+        settings: MonitorSettings,
+        state: MonitorState,
+    ) -> Result<Self, MonitorError> {
+        let mut core = MonitorCore::new(name, profile, spec, settings)?;
+        let problem = |problem: String| MonitorError::Checkpoint { monitor: core.name.clone(), problem };
+        if state.version != STATE_VERSION {
+            return Err(problem(format!("state version {} (expected {STATE_VERSION})", state.version)));
+        }
+        if !state.streams.keys().eq(core.state.streams.keys()) {
+            return Err(problem("its streams differ from the reference profile's".to_string()));
+        }
+        for (stream, saved) in &state.streams {
+            let plans = &core.plans[stream];
+            if *saved.windows.spec() != spec {
+                return Err(problem(format!("{stream}: it was taken with another window spec")));
+            }
+            saved.windows.check().map_err(|e| problem(format!("{stream}: {e}")))?;
+            let fits = saved.windows.open().all(|w| {
+                w.state.features.len() == plans.len()
+                    && w.state.features.iter().zip(plans).all(|(a, p)| a.fits(p, core.settings.ks_sample_cap))
+            });
+            if !fits || saved.counters.type_mismatch.len() != plans.len() {
+                return Err(problem(format!("{stream}: its features differ from the reference profile's")));
+            }
+        }
+        core.state = state;
+        core.state.monitor = core.name.clone();
+        Ok(core)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The serialisable state (windows, accumulators, counters).
+    pub fn checkpoint(&self) -> MonitorState {
+        self.state.clone()
+    }
+
+    pub fn counters(&self, stream: Stream) -> Option<&StreamCounters> {
+        self.state.streams.get(&stream).map(|s| &s.counters)
+    }
+
+    /// Records of streams the profile does not have.
+    pub fn unknown_stream_records(&self) -> u64 {
+        self.state.unknown_stream
+    }
+
+    pub fn watermark_ms(&self, stream: Stream) -> Option<i64> {
+        self.state.streams.get(&stream).and_then(|s| s.windows.watermark_ms())
+    }
+
+    pub fn open_windows(&self, stream: Stream) -> usize {
+        self.state.streams.get(&stream).map_or(0, |s| s.windows.open().count())
+    }
+
+    /// Whether [`Self::on_watermark`] would close a window now.
+    pub fn has_closed_windows(&self) -> bool {
+        self.state.streams.values().any(|s| s.windows.has_closed())
+    }
+
+    /// Types a record and adds it to its windows. Never fails: problems are outcomes, counted.
+    pub fn on_record(&mut self, record: &Record) -> RecordOutcome {
+        let (Some(stream), Some(plans)) = (self.state.streams.get_mut(&record.stream), self.plans.get(&record.stream))
+        else {
+            self.state.unknown_stream += 1;
+            return RecordOutcome::Invalid(InvalidRecord::UnknownStream);
+        };
+        if record.values.len() != plans.len() {
+            stream.counters.wrong_arity += 1;
+            return RecordOutcome::Invalid(InvalidRecord::WrongArity {
+                expected: plans.len(),
+                got: record.values.len(),
+            });
+        }
+        let typed: Vec<Typed<'_>> = plans.iter().zip(&record.values).map(|(p, v)| p.type_value(v)).collect();
+        let (cap, max_new) = (self.settings.ks_sample_cap, self.settings.max_new_categories);
+        let placement = stream.windows.insert(
+            record.event_time_ms,
+            &record.position,
+            || WindowState { features: plans.iter().map(FeatureAccumulator::new).collect() },
+            |window| {
+                for (accumulator, value) in window.features.iter_mut().zip(&typed) {
+                    accumulator.add(value, cap, max_new);
+                }
+            },
+        );
+        match placement {
+            Placement::Accepted { windows, missed } => {
+                stream.counters.accepted += 1;
+                let mut type_mismatches = 0;
+                for (count, value) in stream.counters.type_mismatch.iter_mut().zip(&typed) {
+                    if *value == Typed::Mismatch {
+                        *count += 1;
+                        type_mismatches += 1;
+                    }
+                }
+                RecordOutcome::Accepted { windows, missed, type_mismatches }
+            }
+            Placement::Late => {
+                stream.counters.late += 1;
+                RecordOutcome::Late
+            }
+            Placement::OutOfRange => {
+                stream.counters.event_time_out_of_range += 1;
+                RecordOutcome::Invalid(InvalidRecord::EventTimeOutOfRange)
+            }
+        }
+    }
+
+    /// Closes every window the watermark has passed (count windows: every full one) and
+    /// returns their observations: streams in order, windows oldest first.
+    pub fn on_watermark(&mut self) -> Vec<Observation> {
+        self.close(|windows| windows.take_closed())
+    }
+
+    /// Processing-time advance (idle streams): every event-time stream's watermark becomes at
+    /// least `now_event_time_ms − allowed_lateness`; then as [`Self::on_watermark`]. Not for
+    /// replays, whose event times are in the past.
+    pub fn advance_idle(&mut self, now_event_time_ms: i64) -> Vec<Observation> {
+        for stream in self.state.streams.values_mut() {
+            stream.windows.advance_to(now_event_time_ms);
+        }
+        self.on_watermark()
+    }
+
+    /// End of a finite source: closes every open window, full or not.
+    pub fn flush(&mut self) -> Vec<Observation> {
+        self.close(|windows| windows.flush())
+    }
+
+    fn close(
+        &mut self,
+        mut take: impl FnMut(&mut Windows<WindowState>) -> Vec<crate::window::Window<WindowState>>,
+    ) -> Vec<Observation> {
+        let mut out = Vec::new();
+        for (stream, state) in &mut self.state.streams {
+            let (Some(profile), Some(plans)) = (self.profile.streams.get(stream), self.plans.get(stream)) else {
+                continue;
+            };
+            for window in take(&mut state.windows) {
+                state.counters.windows_closed += 1;
+                evaluate::observe_window(
+                    &self.name,
+                    *stream,
+                    &profile.features,
+                    plans,
+                    &self.settings,
+                    window,
+                    &mut out,
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Checks the settings and the profile, and prepares each feature's plan.
+fn plan(
+    name: &str,
+    profile: &ReferenceProfile,
+    settings: &MonitorSettings,
+) -> Result<BTreeMap<Stream, Vec<FeaturePlan>>, MonitorError> {
+    let epsilon = settings.compare.epsilon;
+    if !(epsilon.is_finite() && epsilon > 0.0) {
+        return Err(MonitorError::Epsilon { monitor: name.to_string(), epsilon });
+    }
+    if profile.streams.values().all(|s| s.features.is_empty()) {
+        return Err(MonitorError::EmptyProfile { monitor: name.to_string() });
+    }
+    let frozen = settings.compare.binning != Binning::Evidently;
+    let mut plans = BTreeMap::new();
+    for (&stream, stream_profile) in &profile.streams {
+        for feature in &stream_profile.features {
+            let error = |problem| MonitorError::Binning {
+                monitor: name.to_string(),
+                stream,
+                feature: feature.name.clone(),
+                binning: settings.compare.binning.to_string(),
+                problem,
+            };
+            match &feature.kind {
+                FeatureKind::Numeric(r) if !r.sorted.is_empty() && frozen && r.edges.is_none() => {
+                    return Err(error("needs frozen edges, and the reference has none (was it fit with `evidently`?)"))
+                }
+                FeatureKind::Numeric(r) if !frozen && r.edges.is_some() => {
+                    return Err(error("takes its bins from each window, but the reference carries frozen edges"))
+                }
+                FeatureKind::Numeric(r)
+                    if feature
+                        .bin_counts
+                        .as_ref()
+                        .is_some_and(|c| Some(c.len()) != r.edges.as_ref().map(|e| e.len() + 1)) =>
+                {
+                    return Err(error(
+                        "needs one reference bin count per bin, and the profile's bin counts do not fit its edges",
+                    ))
+                }
+                FeatureKind::Categorical(r) if r.counts.windows(2).any(|w| w[0].0.as_bytes() >= w[1].0.as_bytes()) => {
+                    return Err(MonitorError::Categories {
+                        monitor: name.to_string(),
+                        stream,
+                        feature: feature.name.clone(),
+                    })
+                }
+                _ => {}
+            }
+        }
+        plans.insert(stream, stream_profile.features.iter().map(FeaturePlan::new).collect());
+    }
+    Ok(plans)
+}

@@ -1,0 +1,211 @@
+//! From a closed window's accumulators to [`Observation`]s, with the statistics engine.
+//!
+//! Frozen binnings: PSI, Jensen–Shannon and Hellinger come from the window's bin counts and the
+//! reference's counts in the same bins, by the same operations as `compare_numeric` (so the
+//! values are bit-identical to `driftd compare` on the same rows); KS and Wasserstein come from
+//! the stored values through `compare_numeric_selected`, unless the sample cap was reached.
+//! `evidently` binning: its bins depend on the current sample, so every statistic comes from the
+//! stored values and none is available once the cap was reached. Categorical features go
+//! through `compare_categorical` on the window's label counts.
+
+use crate::record::Stream;
+use crate::reference::{FeatureKind, FeatureProfile};
+use crate::stats::divergence::{hellinger_distance, jensen_shannon_distance};
+use crate::stats::ks::KsResult;
+use crate::stats::profile::{
+    compare_categorical, compare_numeric_selected, sort_floats, CategoricalReference, NumericReference, Statistics,
+};
+use crate::stats::psi::{fill_zeros, proportions, psi_from_proportions, ZeroFill};
+use crate::window::{Window, WindowBounds};
+
+use super::accumulate::{CategoricalAccumulator, FeatureAccumulator, FeaturePlan, NumericAccumulator, WindowState};
+use super::observation::{FeatureStatus, Observation, ObservationDetail, Stat};
+use super::{MonitorSettings, OVERFLOW_LABEL};
+
+/// What one feature contributes: (stat, value) pairs plus what they share.
+struct FeatureResult {
+    values: Vec<(Stat, f64)>,
+    n: u64,
+    detail: ObservationDetail,
+}
+
+/// Appends the observations of one closed window of `stream`, feature by feature, statistics in
+/// [`Stat`] order.
+pub(crate) fn observe_window(
+    monitor: &str,
+    stream: Stream,
+    features: &[FeatureProfile],
+    plans: &[FeaturePlan],
+    settings: &MonitorSettings,
+    window: Window<WindowState>,
+    out: &mut Vec<Observation>,
+) {
+    let bounds: WindowBounds = window.bounds;
+    for ((feature, plan), accumulator) in features.iter().zip(plans).zip(window.state.features) {
+        let result = match (&feature.kind, plan, accumulator) {
+            (
+                FeatureKind::Numeric(reference),
+                FeaturePlan::Numeric { reference_counts, .. },
+                FeatureAccumulator::Numeric(acc),
+            ) => numeric(reference, reference_counts.as_deref(), acc, settings),
+            (FeatureKind::Categorical(reference), _, FeatureAccumulator::Categorical(acc)) => {
+                categorical(reference, acc, settings)
+            }
+            // Shapes are checked when a monitor is built or restored.
+            _ => continue,
+        };
+        for (stat, value) in result.values {
+            out.push(Observation {
+                monitor: monitor.to_string(),
+                stream,
+                feature: feature.name.clone(),
+                stat,
+                value,
+                n: result.n,
+                window: bounds.clone(),
+                detail: result.detail.clone(),
+            });
+        }
+    }
+}
+
+fn detail(status: FeatureStatus) -> ObservationDetail {
+    ObservationDetail {
+        status,
+        missing: 0,
+        nonfinite: 0,
+        type_mismatch: 0,
+        sample_capped: false,
+        ks_method: None,
+        chisquare_dof: None,
+        n_bins: None,
+        categories_overflow: 0,
+    }
+}
+
+fn numeric(
+    reference: &NumericReference,
+    reference_counts: Option<&[u64]>,
+    acc: NumericAccumulator,
+    settings: &MonitorSettings,
+) -> FeatureResult {
+    let selected = settings.statistics;
+    let capped = acc.capped();
+    let status = if reference.sorted.is_empty() {
+        FeatureStatus::EmptyReference
+    } else if acc.n == 0 {
+        FeatureStatus::EmptyCurrent
+    } else {
+        FeatureStatus::Ok
+    };
+    let mut detail = detail(status);
+    detail.missing = acc.missing;
+    detail.nonfinite = acc.nonfinite;
+    detail.type_mismatch = acc.type_mismatch;
+    detail.sample_capped = capped;
+    let (mut psi, mut js, mut hellinger) = (f64::NAN, f64::NAN, f64::NAN);
+    let (mut ks, mut wasserstein, mut normalised): (Option<KsResult>, f64, f64) = (None, f64::NAN, f64::NAN);
+    if status == FeatureStatus::Ok {
+        let mut values = acc.values;
+        sort_floats(&mut values);
+        match reference_counts {
+            Some(reference_counts) => {
+                (psi, js, hellinger) = binned(reference_counts, &acc.bins, settings.compare.epsilon);
+                detail.n_bins = Some(acc.bins.len());
+                if (selected.ks || selected.wasserstein) && !capped {
+                    let only = Statistics { ks: selected.ks, wasserstein: selected.wasserstein, ..NONE };
+                    let cmp = compare_numeric_selected(reference, &values, &settings.compare, &only);
+                    (ks, wasserstein, normalised) = (Some(cmp.ks), cmp.wasserstein, cmp.wasserstein_normalised);
+                }
+            }
+            None if !capped => {
+                let cmp = compare_numeric_selected(reference, &values, &settings.compare, &selected);
+                (psi, js, hellinger) = (cmp.psi.value, cmp.jensen_shannon, cmp.hellinger);
+                detail.n_bins = Some(cmp.psi.n_bins);
+                (ks, wasserstein, normalised) = (Some(cmp.ks), cmp.wasserstein, cmp.wasserstein_normalised);
+            }
+            None => {}
+        }
+    }
+    if selected.ks {
+        detail.ks_method = ks.map(|k| k.method);
+    }
+    let mut values = Vec::with_capacity(7);
+    push_if(&mut values, selected.psi, Stat::Psi, psi);
+    push_if(&mut values, selected.ks, Stat::KsStatistic, ks.map_or(f64::NAN, |k| k.statistic));
+    push_if(&mut values, selected.ks, Stat::KsPValue, ks.map_or(f64::NAN, |k| k.p_value));
+    push_if(&mut values, selected.jensen_shannon, Stat::JensenShannon, js);
+    push_if(&mut values, selected.wasserstein, Stat::Wasserstein, wasserstein);
+    push_if(&mut values, selected.wasserstein, Stat::WassersteinNormalized, normalised);
+    push_if(&mut values, selected.hellinger, Stat::Hellinger, hellinger);
+    FeatureResult { values, n: acc.n, detail }
+}
+
+const NONE: Statistics =
+    Statistics { psi: false, ks: false, chisquare: false, jensen_shannon: false, wasserstein: false, hellinger: false };
+
+fn push_if(values: &mut Vec<(Stat, f64)>, selected: bool, stat: Stat, value: f64) {
+    if selected {
+        values.push((stat, value));
+    }
+}
+
+/// PSI (epsilon zero fill), Jensen–Shannon and Hellinger of aligned bin counts: the same
+/// operations in the same order as `stats::profile`'s `binned_statistics`.
+pub(crate) fn binned(reference: &[u64], current: &[u64], epsilon: f64) -> (f64, f64, f64) {
+    let mut r = proportions(reference);
+    let mut c = proportions(current);
+    let js = jensen_shannon_distance(&r, &c);
+    let hellinger = hellinger_distance(&r, &c);
+    fill_zeros(&mut r, ZeroFill::Epsilon(epsilon));
+    fill_zeros(&mut c, ZeroFill::Epsilon(epsilon));
+    (psi_from_proportions(&r, &c), js, hellinger)
+}
+
+fn categorical(
+    reference: &CategoricalReference,
+    acc: CategoricalAccumulator,
+    settings: &MonitorSettings,
+) -> FeatureResult {
+    let selected = settings.statistics;
+    let n = acc.n();
+    let status = if reference.counts.iter().all(|(_, c)| *c == 0) {
+        FeatureStatus::EmptyReference
+    } else if n == 0 {
+        FeatureStatus::EmptyCurrent
+    } else {
+        FeatureStatus::Ok
+    };
+    let mut detail = detail(status);
+    detail.missing = acc.missing;
+    detail.categories_overflow = acc.overflow;
+    let (mut psi, mut js, mut hellinger, mut chi) = (f64::NAN, f64::NAN, f64::NAN, (f64::NAN, f64::NAN));
+    if status == FeatureStatus::Ok {
+        let mut current: Vec<(String, u64)> = reference
+            .counts
+            .iter()
+            .zip(&acc.known)
+            .filter(|(_, &count)| count > 0)
+            .map(|((label, _), &count)| (label.clone(), count))
+            .chain(acc.new)
+            .collect();
+        if acc.overflow > 0 {
+            current.push((OVERFLOW_LABEL.to_string(), acc.overflow));
+        }
+        current.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let cmp = compare_categorical(reference, &current, &settings.compare);
+        (psi, js, hellinger) = (cmp.psi.value, cmp.jensen_shannon, cmp.hellinger);
+        detail.n_bins = Some(cmp.psi.n_bins);
+        if selected.chisquare {
+            detail.chisquare_dof = Some(cmp.chisquare.map_or(cmp.categories.len().saturating_sub(1) as u64, |c| c.dof));
+            chi = cmp.chisquare.map_or((f64::NAN, f64::NAN), |c| (c.statistic, c.p_value));
+        }
+    }
+    let mut values = Vec::with_capacity(5);
+    push_if(&mut values, selected.psi, Stat::Psi, psi);
+    push_if(&mut values, selected.chisquare, Stat::ChisquareStatistic, chi.0);
+    push_if(&mut values, selected.chisquare, Stat::ChisquarePValue, chi.1);
+    push_if(&mut values, selected.jensen_shannon, Stat::JensenShannon, js);
+    push_if(&mut values, selected.hellinger, Stat::Hellinger, hellinger);
+    FeatureResult { values, n, detail }
+}

@@ -1,0 +1,112 @@
+//! What a closed window yields: one [`Observation`] per (stream, feature, statistic).
+//!
+//! Every closed window produces the same set of observations whatever its data: a statistic
+//! that cannot be computed (empty window, empty reference, sample cap reached, chi-square with
+//! one category) is still reported, with value NaN and the reason in [`ObservationDetail`], so
+//! a gap in a metric always has an explanation in the drift history.
+
+use serde::Serialize;
+
+use crate::record::Stream;
+use crate::stats::ks::KsMethod;
+use crate::window::WindowBounds;
+
+/// A statistic as observed on a window. Names match the `stat` label of the
+/// `driftd_statistic` metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stat {
+    Psi,
+    KsStatistic,
+    KsPValue,
+    ChisquareStatistic,
+    ChisquarePValue,
+    JensenShannon,
+    Wasserstein,
+    WassersteinNormalized,
+    Hellinger,
+}
+
+impl Stat {
+    pub const ALL: [Stat; 9] = [
+        Stat::Psi,
+        Stat::KsStatistic,
+        Stat::KsPValue,
+        Stat::ChisquareStatistic,
+        Stat::ChisquarePValue,
+        Stat::JensenShannon,
+        Stat::Wasserstein,
+        Stat::WassersteinNormalized,
+        Stat::Hellinger,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stat::Psi => "psi",
+            Stat::KsStatistic => "ks_statistic",
+            Stat::KsPValue => "ks_p_value",
+            Stat::ChisquareStatistic => "chisquare_statistic",
+            Stat::ChisquarePValue => "chisquare_p_value",
+            Stat::JensenShannon => "jensen_shannon",
+            Stat::Wasserstein => "wasserstein",
+            Stat::WassersteinNormalized => "wasserstein_normalized",
+            Stat::Hellinger => "hellinger",
+        }
+    }
+}
+
+impl std::fmt::Display for Stat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a feature could be compared in a window (as `driftd compare`'s column status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureStatus {
+    Ok,
+    /// The reference has no usable value for this feature: nothing to compare with.
+    EmptyReference,
+    /// The window has no usable value for this feature (all missing, non-finite or mistyped).
+    EmptyCurrent,
+}
+
+/// How an observation's value came about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObservationDetail {
+    pub status: FeatureStatus,
+    /// This feature's cells in the window that were missing (absent, null, NaN, empty text).
+    pub missing: u64,
+    /// Cells that were ±inf (numeric features).
+    pub nonfinite: u64,
+    /// Cells of the wrong type: text or a boolean in a numeric feature. Excluded.
+    pub type_mismatch: u64,
+    /// The window held more values than `ks_sample_cap`: KS and Wasserstein (and every
+    /// statistic under the `evidently` binning, whose bins need the values) are NaN.
+    pub sample_capped: bool,
+    /// Which KS p-value computation was used (KS observations that have a value).
+    pub ks_method: Option<KsMethod>,
+    /// Chi-square degrees of freedom (chi-square observations).
+    pub chisquare_dof: Option<u64>,
+    /// Bins the binned statistics (PSI, Jensen–Shannon, Hellinger) were computed on.
+    pub n_bins: Option<usize>,
+    /// Categorical: records whose new label did not fit under `max_new_categories` and were
+    /// counted in the single [`super::OVERFLOW_LABEL`] bin.
+    pub categories_overflow: u64,
+}
+
+/// One statistic of one feature of one stream over one closed window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    pub monitor: String,
+    pub stream: Stream,
+    pub feature: String,
+    pub stat: Stat,
+    /// NaN when undefined (see [`ObservationDetail`]).
+    pub value: f64,
+    /// Values of this feature used (present, finite, well-typed).
+    pub n: u64,
+    pub window: WindowBounds,
+    pub detail: ObservationDetail,
+}

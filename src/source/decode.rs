@@ -1,0 +1,225 @@
+//! Decoding one message (JSON bytes) into a [`Record`].
+//!
+//! Inputs: a [`DecodeSpec`] (where the event time, the features or the prediction are), the
+//! stream's feature names in the order of its reference profile, and per message the bytes
+//! plus a [`DecodeContext`] (monitor, stream, position, Kafka timestamp). Output: a
+//! [`Decoded`] record whose `values` follow the feature list (absent keys are
+//! [`Value::Missing`]), or a [`DecodeError`] with a stable [`DecodeReason`] label for the
+//! `invalid{reason}` metric and a short message naming the field for the log.
+//!
+//! What is monitored:
+//! - [`FeatureSpec::Object`]: every key of the object at a pointer (default `/features`;
+//!   `""` is the message itself, for flat messages). Keys that are not in the feature list
+//!   are ignored and counted in [`Decoded::unknown_fields`] (schema drift shows up there).
+//! - [`FeatureSpec::Pointers`]: one JSON pointer (RFC 6901) per feature name.
+//! - [`FeatureSpec::Prediction`]: a score (a number), a label (any scalar; a numeric label
+//!   keeps its JSON text, `1.50` stays `"1.50"`), or probabilities (a JSON object of
+//!   class → probability, or an array, with optional class names) monitored per class as the
+//!   features `class:<name>`.
+//!
+//! Value mapping (the monitor types values against the reference, see [`crate::record`]):
+//! number → `Number`, string → `Text`, boolean → `Bool`, null or absent → `Missing`; a
+//! feature marked categorical with [`Decoder::with_categorical`] keeps a number's JSON text
+//! (`Text("1.50")`), as `driftd compare` does for categorical columns. An object or array
+//! where a feature value is expected is `bad_features`; a key repeated within an object is an
+//! error of its kind, never a silent "last one wins".
+//!
+//! Invariants: never panics, whatever the bytes (fuzzed in the tests); the size limit is
+//! checked before parsing; nesting depth is bounded by serde_json's recursion limit (128),
+//! so hostile input cannot overflow the stack. When a message has several problems, the
+//! reason is, in this order: too_large, invalid_utf8, invalid_json, not_an_object, the first
+//! field error met in document order, then missing_event_time, bad_features (no features
+//! object), bad_prediction (no prediction).
+//!
+//! Speed: one pass of serde_json over the text with visitors that follow only the keys on
+//! the configured pointers (a small trie built once) and skip everything else without
+//! allocating; no `serde_json::Value` tree. See `walk.rs`.
+
+use super::plan::{array_index, show, Container, Leaf, Lookup, Plan};
+use super::spec::*;
+use super::time::{self, EpochUnit};
+use super::walk;
+use crate::record::{Record, Value};
+
+/// A compiled [`DecodeSpec`] for one feature list; cheap to share (`&self` decoding).
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    pub(super) spec: DecodeSpec,
+    pub(super) names: Vec<String>,
+    pub(super) categorical: Vec<bool>,
+    pub(super) plan: Plan,
+    pub(super) time_plan: Plan,
+    /// Keys of the features object / classes of the probabilities, per feature index.
+    pub(super) lookup: Lookup,
+    /// Probabilities array index → feature index.
+    pub(super) by_index: Vec<Option<usize>>,
+}
+
+impl Decoder {
+    /// Compiles `spec` for a stream whose features are `feature_names` (reference order).
+    pub fn new(spec: DecodeSpec, feature_names: Vec<String>) -> Result<Decoder, SpecError> {
+        for (i, name) in feature_names.iter().enumerate() {
+            if feature_names[..i].contains(name) {
+                return Err(SpecError::DuplicateFeature(name.clone()));
+            }
+        }
+        let mut plan = Plan::new();
+        let mut time_plan = Plan::new();
+        if let EventTimeSpec::Field { pointer, format } = &spec.event_time {
+            plan.insert(pointer)?.leaves.push(Leaf::EventTime(*format));
+            time_plan.insert(pointer)?.leaves.push(Leaf::EventTime(*format));
+        }
+        let mut lookup = Lookup::default();
+        let mut by_index = Vec::new();
+        match &spec.features {
+            FeatureSpec::Object { pointer } => {
+                plan.insert(pointer)?.container = Some(Container::Features);
+                lookup = Lookup::new(feature_names.iter().map(|n| n.as_str().into()).collect());
+            }
+            FeatureSpec::Pointers(list) => {
+                for (i, name) in feature_names.iter().enumerate() {
+                    plan.insert(&name_pointer(list, name)?)?.leaves.push(Leaf::Feature(i));
+                }
+            }
+            FeatureSpec::Prediction { pointer, kind } => {
+                let node = plan.insert(pointer)?;
+                match kind {
+                    PredictionKind::Score | PredictionKind::Label => {
+                        if feature_names.len() != 1 {
+                            return Err(SpecError::PredictionArity {
+                                kind: if *kind == PredictionKind::Score { "score" } else { "label" },
+                                found: feature_names.len(),
+                                names: feature_names.join(", "),
+                            });
+                        }
+                        node.leaves.push(if *kind == PredictionKind::Score { Leaf::Score(0) } else { Leaf::Label(0) });
+                    }
+                    PredictionKind::Probabilities { classes } => {
+                        node.container = Some(Container::Probabilities);
+                        let keys: Vec<Box<str>> = feature_names
+                            .iter()
+                            .map(|n| {
+                                n.strip_prefix(CLASS_PREFIX).map(Into::into).ok_or(SpecError::NotAClass(n.clone()))
+                            })
+                            .collect::<Result<_, _>>()?;
+                        lookup = Lookup::new(keys);
+                        by_index = match classes {
+                            Some(classes) => classes.iter().map(|c| lookup.find(c, usize::MAX)).collect(),
+                            None => {
+                                // Array positions past 65 535 are not looked up (a typo like
+                                // `class:99999999` must not allocate a huge table).
+                                let max =
+                                    lookup.keys.iter().filter_map(|k| array_index(k)).filter(|&j| j < 1 << 16).max();
+                                (0..max.map_or(0, |m| m + 1)).map(|j| lookup.find(&j.to_string(), usize::MAX)).collect()
+                            }
+                        };
+                    }
+                }
+            }
+        }
+        let categorical = vec![false; feature_names.len()];
+        Ok(Decoder { spec, names: feature_names, categorical, plan, time_plan, lookup, by_index })
+    }
+
+    /// Marks features as categorical (one flag per feature): their numbers keep their text.
+    pub fn with_categorical(mut self, categorical: Vec<bool>) -> Result<Decoder, SpecError> {
+        if categorical.len() != self.names.len() {
+            return Err(SpecError::CategoricalLength { expected: self.names.len(), found: categorical.len() });
+        }
+        self.categorical = categorical;
+        Ok(self)
+    }
+
+    pub fn spec(&self) -> &DecodeSpec {
+        &self.spec
+    }
+
+    pub fn feature_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Decodes one message.
+    pub fn decode(&self, bytes: &[u8], ctx: DecodeContext) -> Result<Decoded, DecodeError> {
+        let text = self.check_bytes(bytes)?;
+        let mut state = walk::State::new(self.names.len(), false);
+        walk::run(self, &self.plan, &mut state, text)?;
+        let event_time_ms = self.event_time_of(&state, ctx.kafka_timestamp_ms)?;
+        match &self.spec.features {
+            FeatureSpec::Object { pointer } if !state.found_container => {
+                return Err(DecodeError::BadFeatures { at: show(pointer), message: "no object there".into() });
+            }
+            FeatureSpec::Prediction { pointer, .. } if !state.found_prediction => {
+                return Err(DecodeError::BadPrediction { at: show(pointer), message: "no value there".into() });
+            }
+            _ => {}
+        }
+        let record = Record {
+            monitor: ctx.monitor,
+            stream: ctx.stream,
+            event_time_ms,
+            values: state.values,
+            position: ctx.position,
+        };
+        Ok(Decoded { record, unknown_fields: state.unknown })
+    }
+
+    /// Only the event time of a message, stopping the parse as soon as it is found (the file
+    /// source's ordering scan). Errors later in the message are not noticed.
+    pub fn event_time(&self, bytes: &[u8], kafka_timestamp_ms: Option<i64>) -> Result<i64, DecodeError> {
+        if matches!(self.spec.event_time, EventTimeSpec::KafkaTimestamp) {
+            return self.event_time_of(&walk::State::new(0, true), kafka_timestamp_ms);
+        }
+        let text = self.check_bytes(bytes)?;
+        let mut state = walk::State::new(0, true);
+        walk::run(self, &self.time_plan, &mut state, text)?;
+        self.event_time_of(&state, kafka_timestamp_ms)
+    }
+
+    fn check_bytes<'b>(&self, bytes: &'b [u8]) -> Result<&'b str, DecodeError> {
+        if bytes.len() > self.spec.max_message_bytes {
+            return Err(DecodeError::TooLarge { size: bytes.len(), limit: self.spec.max_message_bytes });
+        }
+        std::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() })
+    }
+
+    fn event_time_of(&self, state: &walk::State, kafka_timestamp_ms: Option<i64>) -> Result<i64, DecodeError> {
+        match &self.spec.event_time {
+            EventTimeSpec::Field { pointer, .. } => {
+                state.event_time.ok_or_else(|| DecodeError::MissingEventTime { at: show(pointer) })
+            }
+            EventTimeSpec::KafkaTimestamp => {
+                let at = || "the Kafka timestamp".to_string();
+                let ms = kafka_timestamp_ms.ok_or_else(|| DecodeError::MissingEventTime { at: at() })?;
+                time::check_range(ms).map_err(|m| DecodeError::BadEventTime { at: at(), message: m.into() })
+            }
+        }
+    }
+}
+
+fn name_pointer(list: &[(String, String)], name: &str) -> Result<String, SpecError> {
+    list.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone()).ok_or_else(|| SpecError::UnmappedFeature(name.into()))
+}
+
+/// Parses event-time text in `format` (shared by the JSON walk and the CSV / Parquet reader).
+pub(super) fn parse_time_text(text: &str, format: TimeFormat) -> Result<i64, &'static str> {
+    match format {
+        TimeFormat::Rfc3339 => time::parse_rfc3339(text),
+        TimeFormat::EpochSeconds => time::parse_epoch(text, EpochUnit::Seconds),
+        TimeFormat::EpochMillis => time::parse_epoch(text, EpochUnit::Millis),
+    }
+}
+
+/// The text rule of `driftd compare` for a text cell (CSV, Parquet strings): empty or a NaN
+/// token → missing, a number → `Number`, anything else → `Text`; a categorical feature keeps
+/// a number's text (`02139` stays `Text("02139")`).
+pub(super) fn cell_value(text: &str, categorical: bool) -> Value {
+    if text.is_empty() {
+        return Value::Missing;
+    }
+    match text.trim_ascii().parse::<f64>() {
+        Ok(v) if v.is_nan() => Value::Missing,
+        Ok(_) if categorical => Value::Text(text.to_string()),
+        Ok(v) => Value::Number(v),
+        Err(_) => Value::Text(text.to_string()),
+    }
+}

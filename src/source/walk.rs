@@ -1,0 +1,299 @@
+//! The one-pass JSON walk behind [`super::Decoder`]: serde seeds that follow the trie of
+//! configured pointers ([`super::plan::Plan`]) and fill a [`State`]. This file: the state,
+//! the entry point, node dispatch and scalar values; `visit.rs`: objects, arrays and keys.
+//!
+//! Inputs: the message text (UTF-8 already checked), a plan, the decoder (feature lookup,
+//! categorical flags). Output: the `State` (values, event time, what was found, the first
+//! field error), or `invalid_json` when serde_json rejects the text.
+//!
+//! How: at each object, a key seed resolves the key (borrowed or unescaped, never
+//! allocated) to a child node, a feature index (in a features / probabilities object), both,
+//! or nothing; values off the pointers are skipped with [`IgnoredAny`], which validates
+//! without allocating. A node consumed twice (say the event time and a feature share a
+//! pointer) is captured as a [`RawValue`] once and walked once per consumer. Field errors are
+//! recorded, not raised, so the parse continues and a later syntax error still wins (see the
+//! precedence in `decode.rs`). The only error raised on purpose is the stop of the
+//! event-time scan, which aborts the parse once the time is known.
+
+use std::borrow::Cow;
+
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer};
+use serde_json::value::RawValue;
+
+use super::decode::{parse_time_text, Decoder};
+use super::plan::{show, Leaf, Node, Plan};
+use super::spec::{DecodeError, TimeFormat};
+use super::visit::NodeVisitor;
+use crate::record::Value;
+
+/// What a walk found.
+pub(super) struct State {
+    pub(super) values: Vec<Value>,
+    seen: Seen,
+    pub(super) event_time: Option<i64>,
+    time_seen: bool,
+    pub(super) found_container: bool,
+    pub(super) found_prediction: bool,
+    pub(super) unknown: u32,
+    error: Option<DecodeError>,
+    /// Feature index expected next in a features object (see `Lookup::find`).
+    pub(super) guess: usize,
+    stop_at_time: bool,
+    stopped: bool,
+}
+
+impl State {
+    pub(super) fn new(features: usize, stop_at_time: bool) -> State {
+        State {
+            values: vec![Value::Missing; features],
+            seen: if features <= 128 { Seen::Small(0) } else { Seen::Large(vec![0; features.div_ceil(64)]) },
+            event_time: None,
+            time_seen: false,
+            found_container: false,
+            found_prediction: false,
+            unknown: 0,
+            error: None,
+            guess: 0,
+            stop_at_time,
+            stopped: false,
+        }
+    }
+
+    pub(super) fn fail(&mut self, error: DecodeError) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+    }
+}
+
+/// Which features were set, to reject a key repeated within an object.
+enum Seen {
+    Small(u128),
+    Large(Vec<u64>),
+}
+
+impl Seen {
+    /// Marks `i`; true if it was already marked.
+    fn test_and_set(&mut self, i: usize) -> bool {
+        match self {
+            Seen::Small(bits) => {
+                let mask = 1u128 << (i % 128);
+                let was = *bits & mask != 0;
+                *bits |= mask;
+                was
+            }
+            Seen::Large(words) => match words.get_mut(i / 64) {
+                Some(word) => {
+                    let mask = 1u64 << (i % 64);
+                    let was = *word & mask != 0;
+                    *word |= mask;
+                    was
+                }
+                None => false,
+            },
+        }
+    }
+}
+
+/// Walks `text` with `plan`. Err only for invalid JSON or a recorded field error.
+pub(super) fn run(dec: &Decoder, plan: &Plan, st: &mut State, text: &str) -> Result<(), DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = {
+        let mut walk = Walk { dec, plan, st: &mut *st };
+        NodeSeed { w: &mut walk, node: 0 }.deserialize(&mut de).and_then(|()| de.end())
+    };
+    if let Err(e) = parsed {
+        if !st.stopped {
+            return Err(DecodeError::InvalidJson(e.to_string()));
+        }
+    }
+    st.error.take().map_or(Ok(()), Err)
+}
+
+const STOP: &str = "event time found";
+
+pub(super) struct Walk<'a> {
+    pub(super) dec: &'a Decoder,
+    pub(super) plan: &'a Plan,
+    pub(super) st: &'a mut State,
+}
+
+/// A scalar as a feature value, or the JSON type that cannot be one.
+pub(super) enum Scalar {
+    Val(Value),
+    Wrong(&'static str),
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum Kind {
+    Features,
+    Prediction,
+}
+
+impl Walk<'_> {
+    /// Stores feature `i`, or records why not. `at` is only built on error.
+    pub(super) fn set(&mut self, i: usize, scalar: Scalar, kind: Kind, at: impl FnOnce() -> String) {
+        let error = |message: String| match kind {
+            Kind::Features => DecodeError::BadFeatures { at: at(), message },
+            Kind::Prediction => DecodeError::BadPrediction { at: at(), message },
+        };
+        if self.st.seen.test_and_set(i) {
+            self.st.fail(error("the key appears twice".into()));
+            return;
+        }
+        match scalar {
+            Scalar::Val(value) => {
+                if let Some(slot) = self.st.values.get_mut(i) {
+                    *slot = value;
+                }
+            }
+            Scalar::Wrong(what) => self.st.fail(error(match kind {
+                Kind::Features => format!("{what} where a number, string, boolean or null was expected"),
+                Kind::Prediction => format!("{what} where a number (or null) was expected"),
+            })),
+        }
+    }
+
+    fn event_time(&mut self, path: &str, format: TimeFormat, raw: &str) {
+        let bad = |message: String| DecodeError::BadEventTime { at: show(path), message };
+        if std::mem::replace(&mut self.st.time_seen, true) {
+            self.st.fail(bad("the key appears twice".into()));
+            return;
+        }
+        let parsed = match raw.as_bytes().first() {
+            Some(b'n') => return, // null: missing
+            Some(b'"') => match unquote(raw) {
+                Some(text) => parse_time_text(&text, format).map_err(|m| format!("{m}: {:?}", snippet(&text))),
+                None => Err(BAD_ESCAPE.into()),
+            },
+            Some(b'{') => Err("an object where a time was expected".into()),
+            Some(b'[') => Err("an array where a time was expected".into()),
+            Some(b't' | b'f') => Err("a boolean where a time was expected".into()),
+            _ if format == TimeFormat::Rfc3339 => Err(format!("the number {} is not an RFC 3339 string", snippet(raw))),
+            _ => parse_time_text(raw, format).map_err(|m| format!("{m}: {}", snippet(raw))),
+        };
+        match parsed {
+            Ok(ms) => self.st.event_time = Some(ms),
+            Err(message) => self.st.fail(bad(message)),
+        }
+    }
+}
+
+/// The contents of a JSON string token (borrowed unless it has escapes). `None` for a `\u`
+/// escape that is not a Unicode scalar (a lone surrogate), which serde_json's skipper lets
+/// through.
+fn unquote(raw: &str) -> Option<Cow<'_, str>> {
+    if raw.len() >= 2 && !raw.contains('\\') {
+        Some(Cow::Borrowed(&raw[1..raw.len() - 1]))
+    } else {
+        serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+    }
+}
+
+const BAD_ESCAPE: &str = "a string with an invalid \\u escape";
+
+/// At most 40 characters of `text`, for a log line.
+fn snippet(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(40) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &text[..end])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// Reads a scalar from its raw JSON text. `keep_text` keeps numbers as their JSON text
+/// (categorical features, labels); `numeric` accepts only numbers, numeric strings and null
+/// (scores, probabilities).
+///
+/// Numbers are parsed by Rust's `f64` parser from the raw text rather than by serde_json:
+/// both round correctly (identical results), and std's is about twice as fast as serde_json's
+/// `float_roundtrip` path on 17-digit floats. A number beyond the f64 range is ±inf
+/// (non-finite, counted by the monitor), not a parse failure.
+pub(super) fn scalar<'de, D: Deserializer<'de>>(d: D, keep_text: bool, numeric: bool) -> Result<Scalar, D::Error> {
+    let raw = <&RawValue>::deserialize(d)?.get();
+    Ok(match raw.as_bytes().first() {
+        Some(b'"') => match unquote(raw) {
+            None => Scalar::Wrong(BAD_ESCAPE),
+            Some(text) if numeric => match text.trim_ascii().parse::<f64>() {
+                Ok(v) => Scalar::Val(Value::Number(v)),
+                Err(_) => Scalar::Wrong("a non-numeric string"),
+            },
+            Some(text) => Scalar::Val(Value::Text(text.into_owned())),
+        },
+        Some(b't' | b'f') if numeric => Scalar::Wrong("a boolean"),
+        Some(b't') => Scalar::Val(Value::Bool(true)),
+        Some(b'f') => Scalar::Val(Value::Bool(false)),
+        Some(b'n') => Scalar::Val(Value::Missing),
+        Some(b'{') => Scalar::Wrong("an object"),
+        Some(b'[') => Scalar::Wrong("an array"),
+        _ if keep_text => Scalar::Val(Value::Text(raw.to_string())),
+        // serde_json has checked the JSON number grammar, a subset of Rust's.
+        _ => Scalar::Val(Value::Number(raw.parse::<f64>().unwrap_or(f64::NAN))),
+    })
+}
+
+/// The value at a plan node.
+pub(super) struct NodeSeed<'w, 'a> {
+    pub(super) w: &'w mut Walk<'a>,
+    pub(super) node: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let plan = self.w.plan;
+        let node = &plan.nodes[self.node];
+        let structural = self.node == 0 || node.container.is_some() || !node.keys.is_empty();
+        match (node.leaves.as_slice(), structural) {
+            ([leaf], false) => return leaf_value(self.w, node, *leaf, d),
+            ([], true) => return d.deserialize_any(NodeVisitor { w: self.w, node: self.node }),
+            _ => {}
+        }
+        // Several consumers: capture once, walk once per consumer.
+        let raw = <&RawValue>::deserialize(d)?;
+        for leaf in &node.leaves {
+            leaf_value(self.w, node, *leaf, &mut serde_json::Deserializer::from_str(raw.get()))
+                .map_err(de::Error::custom)?;
+        }
+        if structural {
+            serde_json::Deserializer::from_str(raw.get())
+                .deserialize_any(NodeVisitor { w: self.w, node: self.node })
+                .map_err(de::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+fn leaf_value<'de, D: Deserializer<'de>>(w: &mut Walk, node: &Node, leaf: Leaf, d: D) -> Result<(), D::Error> {
+    match leaf {
+        Leaf::EventTime(format) => {
+            let raw = <&RawValue>::deserialize(d)?;
+            w.event_time(&node.path, format, raw.get());
+            if w.st.stop_at_time {
+                w.st.stopped = true;
+                return Err(de::Error::custom(STOP));
+            }
+        }
+        Leaf::Feature(i) => {
+            let keep_text = w.dec.categorical.get(i).copied().unwrap_or(false);
+            let value = scalar(d, keep_text, false)?;
+            w.set(i, value, Kind::Features, || show(&node.path));
+        }
+        Leaf::Score(i) | Leaf::Label(i) => {
+            let value = scalar(d, matches!(leaf, Leaf::Label(_)), matches!(leaf, Leaf::Score(_)))?;
+            w.st.found_prediction = true;
+            let value = match value {
+                Scalar::Wrong(what) if matches!(leaf, Leaf::Label(_)) => {
+                    w.st.fail(DecodeError::BadPrediction {
+                        at: show(&node.path),
+                        message: format!("{what} where a label was expected"),
+                    });
+                    return Ok(());
+                }
+                other => other,
+            };
+            w.set(i, value, Kind::Prediction, || show(&node.path));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,410 @@
+//! Windows over one stream: which records go into which window, and when a window closes.
+//!
+//! Role: the time bookkeeping of a monitor, independent of what a window accumulates. A
+//! [`Windows<S>`] holds the open windows of one stream, each with a caller-defined state `S`
+//! (the monitor's per-feature accumulators), and decides per record which windows it updates.
+//! Pure and deterministic: no clock, no I/O; the same records in the same order give the same
+//! windows, and the whole structure is serde-serialisable so a checkpoint restores it exactly.
+//!
+//! Inputs: records as (event time, [`Position`]) via [`Windows::insert`] with a closure that
+//! updates a window's state; processing-time advances via [`Windows::advance_to`]; the end of
+//! a finite source via [`Windows::flush`]. Outputs: [`Placement`] per record, and closed
+//! [`Window`]s (bounds + state) in order from [`Windows::take_closed`].
+//!
+//! Semantics ([`WindowSpec`]):
+//! - Event-time windows are aligned to the Unix epoch and half-open: the windows of a record at
+//!   time `t` are `[s, s + size)` for every `s ≡ 0 (mod slide)` with `s ≤ t < s + size`
+//!   (tumbling: `slide = size`, exactly one window).
+//! - Watermark = max event time seen − allowed lateness (never decreasing); a time window
+//!   closes when `watermark ≥ end`. [`Windows::advance_to`] raises the watermark from
+//!   processing time so an idle stream still closes its windows.
+//! - A record whose every window is already closed (`watermark ≥ end` of its latest window) is
+//!   *late*: counted and returned as [`Placement::Late`], never added anywhere. Lateness depends
+//!   only on the watermark, not on whether the caller has taken the closed windows yet, so the
+//!   result does not depend on how often [`Windows::take_closed`] is called. With sliding
+//!   windows an out-of-order record may miss some of its windows and still land in others;
+//!   [`Placement::Accepted::missed`] counts those.
+//! - Count windows are per stream, in arrival order: record `i` (0-based) belongs to window `j`
+//!   when `j·slide ≤ i < j·slide + size`, so every `slide` records a window of the last `size`
+//!   records closes. They have no watermark and are never late; [`Windows::flush`] closes the
+//!   incomplete ones.
+//!
+//! Invariants (property-tested in `window/tests.rs`): tumbling: every non-late record is in
+//! exactly one closed window, the one containing its time; sliding with `size = k·slide`: an
+//! in-order record is in exactly k windows, an out-of-order one in `k − missed`; windows close
+//! in order of their end; no time window closes before the watermark reaches its end (except
+//! by [`Windows::flush`]); late records are exactly those behind the closed windows.
+//!
+//! Memory: open event-time windows span at most `size + allowed_lateness` of event time behind
+//! the newest record, i.e. about `(size + lateness) / slide + 1` windows; count windows keep at
+//! most `ceil(size / slide)` open. Event times and spans are limited to ±2^53 ms (the integers a
+//! JSON number holds exactly, ±285,000 years) so no window arithmetic can overflow; a record
+//! outside is [`Placement::OutOfRange`].
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::record::Position;
+
+/// Largest accepted |event time|, and largest size, slide and lateness, in ms (2^53).
+pub const MAX_EVENT_TIME_MS: i64 = 1 << 53;
+
+/// What a window's size and slide count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowUnit {
+    /// Milliseconds of event time.
+    EventTime,
+    /// Records of the stream, in arrival order.
+    Events,
+}
+
+/// Shape of a monitor's windows. Tumbling windows have `slide == size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowSpec {
+    pub unit: WindowUnit,
+    /// Window length: ms of event time, or records.
+    pub size: u64,
+    /// Distance between consecutive window starts, same unit; `1 ≤ slide ≤ size`.
+    pub slide: u64,
+    /// How far behind the newest event time a record may arrive and still count (event-time
+    /// windows only; must be 0 for count windows).
+    pub allowed_lateness_ms: u64,
+}
+
+/// Why a [`WindowSpec`] was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowSpecError {
+    #[error("window size must be at least 1")]
+    ZeroSize,
+    #[error("window slide must be at least 1")]
+    ZeroSlide,
+    #[error("window slide ({slide}) must not exceed its size ({size}): records between windows would be lost")]
+    SlideExceedsSize { slide: u64, size: u64 },
+    #[error("{what} {value} is too large (at most {max})")]
+    TooLarge { what: &'static str, value: u64, max: u64 },
+    #[error("allowed lateness applies to event-time windows only; count windows are never late")]
+    LatenessOnCountWindows,
+}
+
+impl WindowSpec {
+    pub fn tumbling_time(size_ms: u64, allowed_lateness_ms: u64) -> Self {
+        WindowSpec { unit: WindowUnit::EventTime, size: size_ms, slide: size_ms, allowed_lateness_ms }
+    }
+
+    pub fn sliding_time(size_ms: u64, slide_ms: u64, allowed_lateness_ms: u64) -> Self {
+        WindowSpec { unit: WindowUnit::EventTime, size: size_ms, slide: slide_ms, allowed_lateness_ms }
+    }
+
+    pub fn tumbling_count(events: u64) -> Self {
+        WindowSpec { unit: WindowUnit::Events, size: events, slide: events, allowed_lateness_ms: 0 }
+    }
+
+    pub fn sliding_count(size: u64, slide: u64) -> Self {
+        WindowSpec { unit: WindowUnit::Events, size, slide, allowed_lateness_ms: 0 }
+    }
+
+    pub fn is_tumbling(&self) -> bool {
+        self.slide == self.size
+    }
+
+    /// Checks the limits documented on the fields.
+    pub fn validate(&self) -> Result<(), WindowSpecError> {
+        let max = MAX_EVENT_TIME_MS as u64;
+        if self.size == 0 {
+            return Err(WindowSpecError::ZeroSize);
+        }
+        if self.slide == 0 {
+            return Err(WindowSpecError::ZeroSlide);
+        }
+        if self.slide > self.size {
+            return Err(WindowSpecError::SlideExceedsSize { slide: self.slide, size: self.size });
+        }
+        for (what, value) in [("window size", self.size), ("allowed lateness (ms)", self.allowed_lateness_ms)] {
+            if value > max {
+                return Err(WindowSpecError::TooLarge { what, value, max });
+            }
+        }
+        if self.unit == WindowUnit::Events && self.allowed_lateness_ms != 0 {
+            return Err(WindowSpecError::LatenessOnCountWindows);
+        }
+        Ok(())
+    }
+}
+
+/// What a closed window covered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowBounds {
+    /// Event-time windows: the window's `[start, end)`. Count windows: the earliest event time
+    /// in the window and the latest + 1 (so `[start, end)` covers every record in it).
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// Records added to the window.
+    pub events: u64,
+    /// Where the first and the last record added (in arrival order) came from.
+    pub first: Position,
+    pub last: Position,
+}
+
+/// One window: its key (start time, or index for count windows), bounds and state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window<S> {
+    pub key: i64,
+    pub bounds: WindowBounds,
+    pub state: S,
+}
+
+/// What happened to one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Added to `windows` windows; `missed` more windows covering its time had already closed
+    /// (only for out-of-order records in sliding event-time windows).
+    Accepted { windows: u32, missed: u32 },
+    /// Every window of its time had closed: counted, not added.
+    Late,
+    /// |event time| > [`MAX_EVENT_TIME_MS`]: not added.
+    OutOfRange,
+}
+
+/// The open windows of one stream. See the module docs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Windows<S> {
+    spec: WindowSpec,
+    max_event_time_ms: Option<i64>,
+    /// `None` until the first record or advance; `i64::MAX` after [`Windows::flush`].
+    watermark_ms: Option<i64>,
+    accepted: u64,
+    late: u64,
+    /// Ordered by key, hence by end.
+    open: VecDeque<Window<S>>,
+}
+
+impl<S> Windows<S> {
+    /// Empty windows for a spec that passed [`WindowSpec::validate`].
+    pub fn new(spec: WindowSpec) -> Self {
+        Windows { spec, max_event_time_ms: None, watermark_ms: None, accepted: 0, late: 0, open: VecDeque::new() }
+    }
+
+    pub fn spec(&self) -> &WindowSpec {
+        &self.spec
+    }
+
+    /// The current watermark (event-time windows), `None` before any record or advance.
+    pub fn watermark_ms(&self) -> Option<i64> {
+        self.watermark_ms
+    }
+
+    /// Records accepted / late so far.
+    pub fn accepted(&self) -> u64 {
+        self.accepted
+    }
+
+    pub fn late(&self) -> u64 {
+        self.late
+    }
+
+    /// Windows not yet taken (including closed ones not yet returned by [`Self::take_closed`]).
+    pub fn open(&self) -> impl Iterator<Item = &Window<S>> {
+        self.open.iter()
+    }
+
+    /// Adds a record: `update` is called once on the state of every window it belongs to
+    /// (`init` creates the state of a window the record opens).
+    pub fn insert(
+        &mut self,
+        event_time_ms: i64,
+        position: &Position,
+        mut init: impl FnMut() -> S,
+        mut update: impl FnMut(&mut S),
+    ) -> Placement {
+        if !(-MAX_EVENT_TIME_MS..=MAX_EVENT_TIME_MS).contains(&event_time_ms) {
+            return Placement::OutOfRange;
+        }
+        let placement = match self.spec.unit {
+            WindowUnit::EventTime => self.insert_timed(event_time_ms, position, &mut init, &mut update),
+            WindowUnit::Events => self.insert_counted(event_time_ms, position, &mut init, &mut update),
+        };
+        match placement {
+            Placement::Accepted { .. } => {
+                self.accepted += 1;
+                let max = self.max_event_time_ms.map_or(event_time_ms, |m| m.max(event_time_ms));
+                self.max_event_time_ms = Some(max);
+                if self.spec.unit == WindowUnit::EventTime {
+                    // Both terms are within ±2^53, so the subtraction cannot overflow.
+                    self.raise_watermark(max - self.spec.allowed_lateness_ms as i64);
+                }
+            }
+            Placement::Late => self.late += 1,
+            Placement::OutOfRange => {}
+        }
+        placement
+    }
+
+    fn insert_timed(
+        &mut self,
+        t: i64,
+        position: &Position,
+        init: &mut impl FnMut() -> S,
+        update: &mut impl FnMut(&mut S),
+    ) -> Placement {
+        // |t|, size, slide ≤ 2^53: every intermediate below fits an i64.
+        let (size, slide) = (self.spec.size as i64, self.spec.slide as i64);
+        let watermark = self.watermark_ms.unwrap_or(i64::MIN);
+        let last_start = t.div_euclid(slide) * slide;
+        if last_start + size <= watermark {
+            return Placement::Late;
+        }
+        let (mut windows, mut missed) = (0u32, 0u32);
+        let mut start = last_start;
+        while start + size > t {
+            if start + size <= watermark {
+                missed += 1;
+            } else {
+                let index = match self.open.binary_search_by_key(&start, |w| w.key) {
+                    Ok(index) => index,
+                    Err(index) => {
+                        let bounds = WindowBounds {
+                            start_ms: start,
+                            end_ms: start + size,
+                            events: 0,
+                            first: position.clone(),
+                            last: position.clone(),
+                        };
+                        self.open.insert(index, Window { key: start, bounds, state: init() });
+                        index
+                    }
+                };
+                if let Some(window) = self.open.get_mut(index) {
+                    window.bounds.events += 1;
+                    assign_position(&mut window.bounds.last, position);
+                    update(&mut window.state);
+                    windows += 1;
+                }
+            }
+            start -= slide;
+        }
+        Placement::Accepted { windows, missed }
+    }
+
+    fn insert_counted(
+        &mut self,
+        t: i64,
+        position: &Position,
+        init: &mut impl FnMut() -> S,
+        update: &mut impl FnMut(&mut S),
+    ) -> Placement {
+        let index = self.accepted;
+        if index.is_multiple_of(self.spec.slide) {
+            let key = i64::try_from(index / self.spec.slide).unwrap_or(i64::MAX);
+            let bounds =
+                WindowBounds { start_ms: t, end_ms: t + 1, events: 0, first: position.clone(), last: position.clone() };
+            self.open.push_back(Window { key, bounds, state: init() });
+        }
+        // Every open count window contains this record: a window leaves `open` as soon as it
+        // is full (see `is_closed`), and the newest one was opened at or before it.
+        let (size, mut windows) = (self.spec.size, 0u32);
+        for window in self.open.iter_mut().filter(|w| w.bounds.events < size) {
+            window.bounds.events += 1;
+            window.bounds.start_ms = window.bounds.start_ms.min(t);
+            window.bounds.end_ms = window.bounds.end_ms.max(t + 1);
+            assign_position(&mut window.bounds.last, position);
+            update(&mut window.state);
+            windows += 1;
+        }
+        Placement::Accepted { windows, missed: 0 }
+    }
+
+    fn raise_watermark(&mut self, to: i64) {
+        self.watermark_ms = Some(self.watermark_ms.map_or(to, |w| w.max(to)));
+    }
+
+    /// Processing-time advance of an idle stream: the watermark becomes at least
+    /// `now_ms − allowed_lateness` (the newest event time the caller can vouch for). No effect
+    /// on count windows. Returns whether some window is now ready to close.
+    pub fn advance_to(&mut self, now_ms: i64) -> bool {
+        if self.spec.unit == WindowUnit::EventTime {
+            let now = now_ms.clamp(-MAX_EVENT_TIME_MS, MAX_EVENT_TIME_MS);
+            self.raise_watermark(now - self.spec.allowed_lateness_ms as i64);
+        }
+        self.has_closed()
+    }
+
+    fn is_closed(&self, window: &Window<S>) -> bool {
+        match self.spec.unit {
+            WindowUnit::EventTime => self.watermark_ms.is_some_and(|w| w >= window.bounds.end_ms),
+            WindowUnit::Events => window.bounds.events >= self.spec.size,
+        }
+    }
+
+    /// Whether [`Self::take_closed`] would return something.
+    pub fn has_closed(&self) -> bool {
+        self.open.front().is_some_and(|w| self.is_closed(w))
+    }
+
+    /// Removes and returns the closed windows, oldest first.
+    pub fn take_closed(&mut self) -> Vec<Window<S>> {
+        let mut closed = Vec::new();
+        while self.has_closed() {
+            if let Some(window) = self.open.pop_front() {
+                closed.push(window);
+            }
+        }
+        closed
+    }
+
+    /// End of a finite source: closes every open window (count windows however full they
+    /// are) and returns them oldest first. Event-time records inserted afterwards are late.
+    pub fn flush(&mut self) -> Vec<Window<S>> {
+        if self.spec.unit == WindowUnit::EventTime {
+            self.watermark_ms = Some(i64::MAX);
+        }
+        self.open.drain(..).collect()
+    }
+
+    /// Checks the invariants a checkpoint must satisfy before it is resumed (keys strictly
+    /// increasing, aligned time windows of the spec's size, count windows not over-full).
+    pub fn check(&self) -> Result<(), &'static str> {
+        if self.spec.validate().is_err() {
+            return Err("the window spec is invalid");
+        }
+        if self.max_event_time_ms.is_some_and(|t| !(-MAX_EVENT_TIME_MS..=MAX_EVENT_TIME_MS).contains(&t)) {
+            return Err("the newest event time is out of range");
+        }
+        if self.open.iter().zip(self.open.iter().skip(1)).any(|(a, b)| a.key >= b.key) {
+            return Err("window keys are not strictly increasing");
+        }
+        let (size, slide) = (self.spec.size as i64, self.spec.slide as i64);
+        for w in &self.open {
+            let ok = match self.spec.unit {
+                WindowUnit::EventTime => {
+                    w.key == w.bounds.start_ms
+                        && w.key.rem_euclid(slide) == 0
+                        && (-MAX_EVENT_TIME_MS - size..=MAX_EVENT_TIME_MS).contains(&w.key)
+                        && w.bounds.end_ms == w.key + size
+                }
+                WindowUnit::Events => w.bounds.events <= self.spec.size && w.bounds.start_ms < w.bounds.end_ms,
+            };
+            if !ok || w.bounds.events == 0 {
+                return Err("a window's bounds do not match the window spec");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `*dst = src.clone()`, reusing `dst`'s topic allocation when both are Kafka positions (this
+/// runs for every record and every window it lands in).
+fn assign_position(dst: &mut Position, src: &Position) {
+    match (dst, src) {
+        (Position::Kafka { topic, partition, offset }, Position::Kafka { topic: t, partition: p, offset: o }) => {
+            topic.clone_from(t);
+            *partition = *p;
+            *offset = *o;
+        }
+        (dst, src) => *dst = src.clone(),
+    }
+}
