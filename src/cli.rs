@@ -32,6 +32,21 @@ pub enum Command {
     ///
     /// Exit codes: 0 valid; 2 problems found or the file cannot be read.
     Check(CheckArgs),
+    /// Replay every monitor of a configuration over its file sources (synchronously) and print
+    /// a line per closed window and a summary per monitor.
+    ///
+    /// Exit codes: 0 done; 2 configuration, reference or source error.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The configuration file; every stream must have a file source.
+    #[arg(long, value_name = "PATH")]
+    pub config: PathBuf,
+    /// Also write every observation here as a JSON line.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,7 +1,9 @@
 //! # driftd
 //!
-//! Data-drift monitoring for deployed ML models: the statistics engine, dataset input and the
-//! offline `compare` command (the daemon, rules and actions arrive with the next milestones).
+//! Data-drift monitoring for deployed ML models: the statistics engine, dataset input, the
+//! offline `compare` command, and the pure building blocks of the streaming daemon (config,
+//! references, decoding, windows, monitors) driven today by the synchronous `replay` command.
+//! The async runtime (Kafka, HTTP, checkpoints), rules and actions arrive next.
 //!
 //! Layout:
 //! - [`stats`]: the numeric library — PSI, KS, chi-square, Jensen–Shannon, Hellinger,
@@ -9,6 +11,13 @@
 //! - [`dataset`]: CSV, Parquet, Arrow IPC and JSON Lines files → per-column samples.
 //! - [`compare`]: `driftd compare` — load, reconcile columns, compute, judge, report
 //!   (text, JSON `driftd.compare/v1`, HTML).
+//! - [`config`]: the daemon's YAML configuration, validated with every problem reported at once.
+//! - [`reference`]: reference profiles — fit from a dataset, versioned file format.
+//! - [`record`]: the event type passed between the daemon's stages.
+//! - [`source`]: message decoding (JSON → [`record::Record`]) and the file source.
+//! - [`window`]: tumbling / sliding windows by event time or count, watermark, lateness.
+//! - [`monitor`]: per-window accumulators and the observations of closed windows.
+//! - [`replay`]: `driftd replay` — config → references → file sources → monitors → report.
 //! - [`cli`]: the command line.
 //!
 //! Data flow of `compare`:
@@ -20,6 +29,15 @@
 //!                                                                 ▼
 //!                                          compare::report ──► text | JSON | HTML
 //! ```
+//!
+//! Data flow of `replay` (and, next, of the daemon with Kafka sources):
+//! ```text
+//! file source ─► source::Decoder ─► Record ─► monitor::MonitorCore ─► window closes
+//!                (bad input counted)          (window::Windows,        │
+//!                                              typed accumulators)      ▼
+//!                reference::load / fit ─────────────────────────► Observation per
+//!                                                               (stream, feature, statistic)
+//! ```
 pub mod cli;
 pub mod compare;
 pub mod config;
@@ -27,6 +45,7 @@ pub mod dataset;
 pub mod monitor;
 pub mod record;
 pub mod reference;
+pub mod replay;
 pub mod source;
 pub mod stats;
 pub mod window;

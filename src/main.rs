@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => run_compare(args),
         Command::Reference(command) => run_reference(command),
         Command::Check(args) => Ok(run_check(&args.config)),
+        Command::Replay(args) => run_replay(&args),
     });
     let result = result.unwrap_or_else(|_| {
         let message = LAST_PANIC.lock().ok().and_then(|m| m.clone()).unwrap_or_else(|| "unknown panic".into());
@@ -169,4 +170,36 @@ fn run_check(path: &std::path::Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `driftd replay`: configuration problems as `check` prints them, anything else one line.
+fn run_replay(args: &driftd::cli::ReplayArgs) -> anyhow::Result<ExitCode> {
+    let config = match driftd::config::load(&args.config) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    driftd::replay::check_supported(&config)?;
+    let mut file = match &args.output {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
+    let mut sinks = driftd::replay::Sinks {
+        report: &mut stdout,
+        observations: file.as_mut().map(|f| f as &mut dyn Write),
+        log: &mut stderr,
+    };
+    match driftd::replay::run(&config, &mut sinks) {
+        // A closed pipe (`| head`) is not an error worth a non-zero exit.
+        Err(driftd::replay::ReplayError::Output(err)) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => {
+            other?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -245,13 +245,13 @@ fn the_bundled_examples_load() {
     };
     assert_eq!(path.canonicalize().unwrap(), root.join("examples/data/credit_reference.csv").canonicalize().unwrap());
     assert_eq!(predictions, &["score"]);
-    assert_eq!(monitor.window.size, WindowSize::Events(1000));
+    assert_eq!(monitor.window.size, WindowSize::Time(Duration::from_secs(3600)));
+    assert_eq!(monitor.window.allowed_lateness, Duration::from_secs(60));
     let inputs = monitor.inputs.as_ref().unwrap();
-    let StreamValues::Features(FeatureSelection::List(features)) = &inputs.values else { panic!("{inputs:?}") };
-    assert_eq!(features.len(), 9);
-    assert_eq!((features[1].name.as_str(), features[1].pointer.as_str()), ("income", "/income"));
+    assert_eq!(inputs.values, StreamValues::Features(FeatureSelection::All));
+    assert_eq!(inputs.event_time, EventTimeConfig::Field { pointer: "/ts".into(), format: TimeFormat::Rfc3339 });
     let SourceConfig::File(file) = &inputs.source else { panic!("{inputs:?}") };
-    assert!(file.path.is_file() && file.format == crate::dataset::Format::Csv);
+    assert!(file.path.is_file() && file.format == crate::dataset::Format::JsonLines);
     let predictions = monitor.predictions.as_ref().unwrap();
     assert_eq!(
         predictions.values,

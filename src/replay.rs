@@ -1,0 +1,358 @@
+//! `driftd replay`: run a configuration's monitors over their file sources, synchronously.
+//!
+//! Role: the first end-to-end wiring of the daemon's pure parts — configuration
+//! ([`crate::config`]) → reference ([`crate::reference::load`] / [`crate::reference::fit`]) →
+//! [`MonitorCore`] → [`FileSource`] records → [`Observation`]s — without a runtime, for demos,
+//! tests and backfills. `driftd run` (Kafka, async) comes later on the same parts.
+//!
+//! Inputs: a validated [`Config`] whose streams all have file sources (checked for every
+//! monitor before anything is read). Outputs, per monitor: one text line per closed window
+//! (the features whose PSI crossed [`Thresholds::default`]), a summary of the counts, and
+//! optionally every observation as a JSON line (`replay/output.rs`); warnings about bad rows
+//! go to the log writer, at most [`LOGGED_BAD_ROWS`] per stream plus a count.
+//!
+//! Each stream gets its own [`MonitorCore`] over a profile holding only that stream: streams
+//! have independent windows, so replaying one file after the other gives the same windows as
+//! interleaving them, and each stream's last windows close when its own file ends.
+//!
+//! Invariants: bad rows are counted per reason and never stop a replay; a configuration the
+//! replay cannot run (Kafka source, capture / trailing reference, no event time), a reference
+//! that cannot be fit or loaded, or a file that cannot be read is one [`ReplayError`].
+
+mod output;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use crate::config::{
+    Config, EventTimeConfig, FeatureSelection, MonitorConfig, ReferenceConfig, SourceConfig, StreamConfig,
+    StreamValues, WindowConfig, WindowKind, WindowSize,
+};
+use crate::monitor::{MonitorCore, MonitorError, MonitorSettings, Observation};
+use crate::record::Stream;
+use crate::reference::{FeatureKind, FitOptions, ReferenceError, ReferenceProfile, StreamProfile};
+use crate::source::{
+    DecodeReason, DecodeSpec, Decoder, EventTimeSpec, FeatureSpec, FileSource, PredictionKind, SourceError, SpecError,
+    TimeFormat,
+};
+use crate::stats::profile::CompareSettings;
+use crate::stats::verdict::Thresholds;
+use crate::window::WindowSpec;
+
+pub use output::{format_time_ms, observation_json, WindowSummary};
+
+/// Bad rows logged with their position per stream; the rest are only counted.
+pub const LOGGED_BAD_ROWS: u64 = 5;
+
+/// Why a replay could not run. Each message is one line naming the monitor.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("monitor {monitor}: {message}")]
+    Unsupported { monitor: String, message: String },
+    #[error("monitor {monitor}: reference: {source}")]
+    Reference { monitor: String, source: ReferenceError },
+    #[error("monitor {monitor}: stream {stream}: {source}")]
+    Spec { monitor: String, stream: Stream, source: SpecError },
+    #[error(transparent)]
+    Monitor(#[from] MonitorError),
+    #[error("monitor {monitor}: stream {stream}: {source}")]
+    Source { monitor: String, stream: Stream, source: SourceError },
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Where a replay writes.
+pub struct Sinks<'a> {
+    /// Window lines and summaries.
+    pub report: &'a mut dyn Write,
+    /// Every observation as a JSON line, when asked for.
+    pub observations: Option<&'a mut dyn Write>,
+    /// Warnings (bad rows).
+    pub log: &'a mut dyn Write,
+}
+
+/// What each stream of one monitor did.
+pub type MonitorSummary = BTreeMap<Stream, StreamSummary>;
+
+/// What one stream of one monitor did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamSummary {
+    /// Rows read (decoded or not).
+    pub read: u64,
+    pub accepted: u64,
+    pub late: u64,
+    /// Rows that were not taken, by reason (decode reasons, `wrong_arity`, `event_time_out_of_range`).
+    pub invalid: BTreeMap<&'static str, u64>,
+    /// Values of the wrong type (text in a numeric feature …), summed over features.
+    pub type_mismatches: u64,
+    pub windows_closed: u64,
+    pub windows_with_drift: u64,
+    /// Bounds of the first window with a drifted feature.
+    pub first_drift: Option<(i64, i64)>,
+}
+
+/// Checks that every monitor can be replayed (file sources, supported reference and event
+/// time) before anything is read, so an unsupported configuration fails without output.
+pub fn check_supported(config: &Config) -> Result<(), ReplayError> {
+    for monitor in &config.monitors {
+        let unsupported = |message: String| ReplayError::Unsupported { monitor: monitor.name.clone(), message };
+        for (stream, s) in monitor.streams() {
+            if let SourceConfig::Kafka(_) = s.source {
+                return Err(unsupported(format!(
+                    "stream {stream} reads Kafka: replay supports file sources only; `driftd run` (Kafka) comes later"
+                )));
+            }
+            if !matches!(s.event_time, EventTimeConfig::Field { .. }) {
+                return Err(unsupported(format!(
+                    "stream {stream} has no event_time field: replay needs `event_time: {{ field: …, format: … }}`"
+                )));
+            }
+        }
+        match monitor.reference {
+            ReferenceConfig::Capture { .. } => {
+                return Err(unsupported("a `capture` reference is not supported by replay yet".into()))
+            }
+            ReferenceConfig::Trailing { .. } => {
+                return Err(unsupported("a `trailing` reference is not supported by replay yet".into()))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Replays every monitor of `config`, one after the other.
+pub fn run(config: &Config, sinks: &mut Sinks<'_>) -> Result<Vec<(String, MonitorSummary)>, ReplayError> {
+    check_supported(config)?;
+    let mut all = Vec::new();
+    for (index, monitor) in config.monitors.iter().enumerate() {
+        let summaries = replay_monitor(index, monitor, sinks)?;
+        output::write_summary(sinks.report, &monitor.name, &summaries)?;
+        all.push((monitor.name.clone(), summaries));
+    }
+    sinks.report.flush()?;
+    if let Some(out) = sinks.observations.as_mut() {
+        out.flush()?;
+    }
+    Ok(all)
+}
+
+/// The reference of a monitor, fitted or loaded.
+pub fn resolve_reference(monitor: &MonitorConfig) -> Result<ReferenceProfile, ReplayError> {
+    let wrap = |source| ReplayError::Reference { monitor: monitor.name.clone(), source };
+    match &monitor.reference {
+        ReferenceConfig::Profile { path } => crate::reference::load(path).map_err(wrap),
+        ReferenceConfig::Dataset { path, format, predictions, exclude } => {
+            let options = FitOptions {
+                format: Some(*format),
+                predictions: predictions.clone(),
+                exclude: exclude.clone(),
+                model_version: monitor.model_version.clone(),
+                binning: monitor.binning.clone().unwrap_or_default(),
+                ..FitOptions::default()
+            };
+            crate::reference::fit(path, &options).map_err(wrap)
+        }
+        ReferenceConfig::Capture { .. } | ReferenceConfig::Trailing { .. } => Err(ReplayError::Unsupported {
+            monitor: monitor.name.clone(),
+            message: "capture and trailing references are not supported by replay yet".into(),
+        }),
+    }
+}
+
+/// The window spec of a resolved window configuration.
+pub fn window_spec(window: &WindowConfig) -> Result<WindowSpec, String> {
+    let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let lateness = ms(window.allowed_lateness);
+    match (window.kind, window.size, window.slide) {
+        (WindowKind::Tumbling, WindowSize::Time(size), _) => Ok(WindowSpec::tumbling_time(ms(size), lateness)),
+        (WindowKind::Sliding, WindowSize::Time(size), WindowSize::Time(slide)) => {
+            Ok(WindowSpec::sliding_time(ms(size), ms(slide), lateness))
+        }
+        (WindowKind::Tumbling, WindowSize::Events(n), _) => Ok(WindowSpec::tumbling_count(n)),
+        (WindowKind::Sliding, WindowSize::Events(n), WindowSize::Events(slide)) => {
+            Ok(WindowSpec::sliding_count(n, slide))
+        }
+        _ => Err("window size and slide must have the same unit".into()),
+    }
+}
+
+/// The decoder spec of a stream (its event time checked by [`check_supported`]).
+pub fn decode_spec(stream: &StreamConfig) -> DecodeSpec {
+    let event_time = match &stream.event_time {
+        EventTimeConfig::Field { pointer, format } => EventTimeSpec::Field {
+            pointer: pointer.clone(),
+            format: match format {
+                crate::config::TimeFormat::Rfc3339 => TimeFormat::Rfc3339,
+                crate::config::TimeFormat::EpochS => TimeFormat::EpochSeconds,
+                crate::config::TimeFormat::EpochMs => TimeFormat::EpochMillis,
+            },
+        },
+        EventTimeConfig::KafkaTimestamp | EventTimeConfig::None => EventTimeSpec::KafkaTimestamp,
+    };
+    let features = match &stream.values {
+        StreamValues::Features(FeatureSelection::All) => FeatureSpec::Object { pointer: "/features".into() },
+        StreamValues::Features(FeatureSelection::Object { pointer }) => {
+            FeatureSpec::Object { pointer: pointer.clone() }
+        }
+        StreamValues::Features(FeatureSelection::List(list)) => {
+            FeatureSpec::Pointers(list.iter().map(|f| (f.name.clone(), f.pointer.clone())).collect())
+        }
+        StreamValues::Prediction(p) => FeatureSpec::Prediction {
+            pointer: p.pointer.clone(),
+            kind: match p.kind {
+                crate::config::PredictionKind::Score => PredictionKind::Score,
+                crate::config::PredictionKind::Label => PredictionKind::Label,
+                crate::config::PredictionKind::Probabilities => {
+                    PredictionKind::Probabilities { classes: (!p.classes.is_empty()).then(|| p.classes.clone()) }
+                }
+            },
+        },
+    };
+    DecodeSpec { event_time, features, max_message_bytes: stream.max_message_bytes }
+}
+
+fn replay_monitor(
+    index: usize,
+    monitor: &MonitorConfig,
+    sinks: &mut Sinks<'_>,
+) -> Result<BTreeMap<Stream, StreamSummary>, ReplayError> {
+    let name = monitor.name.as_str();
+    let unsupported = |message: String| ReplayError::Unsupported { monitor: name.to_string(), message };
+    let profile = resolve_reference(monitor)?;
+    let binning = profile.binning().map_err(|e| unsupported(format!("the reference's binning: {e}")))?;
+    let settings = MonitorSettings {
+        statistics: monitor.statistics,
+        compare: CompareSettings { binning, ..CompareSettings::default() },
+        ks_sample_cap: monitor.ks_sample_cap,
+        ..MonitorSettings::default()
+    };
+    let spec = window_spec(&monitor.window).map_err(unsupported)?;
+    let thresholds = Thresholds::default();
+    let mut summaries = BTreeMap::new();
+    for (stream, config) in monitor.streams() {
+        let SourceConfig::File(file) = &config.source else {
+            return Err(unsupported(format!("stream {stream}: replay supports file sources only")));
+        };
+        let features =
+            stream_features(&profile, stream, config).map_err(|m| unsupported(format!("stream {stream}: {m}")))?;
+        let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
+        let categorical = features.iter().map(|f| matches!(f.kind, FeatureKind::Categorical(_))).collect();
+        let spec_error = |source| ReplayError::Spec { monitor: name.to_string(), stream, source };
+        let decoder = Decoder::new(decode_spec(config), names)
+            .and_then(|d| d.with_categorical(categorical))
+            .map_err(spec_error)?;
+        let mut sub = ReferenceProfile { meta: profile.meta.clone(), streams: BTreeMap::new() };
+        sub.streams.insert(stream, StreamProfile { features });
+        let mut core = MonitorCore::new(name, Arc::new(sub), spec, settings.clone())?;
+        let source_error = |source| ReplayError::Source { monitor: name.to_string(), stream, source };
+        let source = FileSource::open(&file.path, file.format, decoder, index, stream).map_err(source_error)?;
+
+        let mut summary = StreamSummary::default();
+        let mut bad = 0u64;
+        let mut windows = output::WindowWriter::new(name, stream, thresholds);
+        let mut source = source;
+        for item in source.by_ref() {
+            match item {
+                Ok(decoded) => {
+                    core.on_record(&decoded.record);
+                    if core.has_closed_windows() {
+                        emit(&core.on_watermark(), &mut windows, sinks, &mut summary)?;
+                    }
+                }
+                Err(err @ SourceError::Bad { .. }) => {
+                    bad += 1;
+                    if bad <= LOGGED_BAD_ROWS {
+                        writeln!(
+                            sinks.log,
+                            "driftd: warning: {name}/{stream}: {} {err} (row skipped)",
+                            file.path.display()
+                        )?;
+                    }
+                }
+                Err(fatal) => return Err(source_error(fatal)),
+            }
+        }
+        emit(&core.flush(), &mut windows, sinks, &mut summary)?;
+        if bad > LOGGED_BAD_ROWS {
+            writeln!(sinks.log, "driftd: warning: {name}/{stream}: {} more bad rows not shown", bad - LOGGED_BAD_ROWS)?;
+        }
+        let stats = source.stats();
+        summary.read = stats.records + stats.invalid_total();
+        for (reason, count) in DecodeReason::ALL.iter().zip(stats.invalid) {
+            if count > 0 {
+                summary.invalid.insert(reason.as_str(), count);
+            }
+        }
+        if let Some(counters) = core.counters(stream) {
+            summary.accepted = counters.accepted;
+            summary.late = counters.late;
+            summary.type_mismatches = counters.type_mismatch.iter().sum();
+            for (reason, count) in
+                [("wrong_arity", counters.wrong_arity), ("event_time_out_of_range", counters.event_time_out_of_range)]
+            {
+                if count > 0 {
+                    summary.invalid.insert(reason, count);
+                }
+            }
+        }
+        summaries.insert(stream, summary);
+    }
+    Ok(summaries)
+}
+
+/// Writes a batch of observations (whole windows) and counts its windows.
+fn emit(
+    observations: &[Observation],
+    windows: &mut output::WindowWriter<'_>,
+    sinks: &mut Sinks<'_>,
+    summary: &mut StreamSummary,
+) -> Result<(), ReplayError> {
+    if let Some(out) = sinks.observations.as_mut() {
+        for observation in observations {
+            writeln!(out, "{}", observation_json(observation))?;
+        }
+    }
+    for window in windows.group(observations) {
+        summary.windows_closed += 1;
+        if !window.drifted.is_empty() {
+            summary.windows_with_drift += 1;
+            summary.first_drift.get_or_insert((window.start_ms, window.end_ms));
+        }
+        writeln!(sinks.report, "{}", window.line())?;
+    }
+    Ok(())
+}
+
+/// The profile's features of `stream`, restricted to the listed ones when the stream lists its
+/// features (a dataset reference holds every column).
+fn stream_features(
+    profile: &ReferenceProfile,
+    stream: Stream,
+    config: &StreamConfig,
+) -> Result<Vec<crate::reference::FeatureProfile>, String> {
+    let all = profile.features(stream);
+    let features = match &config.values {
+        StreamValues::Features(FeatureSelection::List(list)) => list
+            .iter()
+            .map(|field| {
+                all.iter()
+                    .find(|f| f.name == field.name)
+                    .cloned()
+                    .ok_or_else(|| format!("feature {:?} is not in the reference", field.name))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => all.to_vec(),
+    };
+    if features.is_empty() {
+        return Err(match stream {
+            Stream::Inputs => "the reference has no input feature".into(),
+            Stream::Predictions => {
+                "the reference has no prediction (list the prediction columns in `reference.dataset.predictions`)"
+                    .into()
+            }
+        });
+    }
+    Ok(features)
+}

@@ -1,0 +1,183 @@
+//! What `driftd replay` writes: a line per closed window, a summary per monitor, and the
+//! observations as JSON lines.
+//!
+//! Inputs: batches of [`Observation`]s as [`MonitorCore`](crate::monitor::MonitorCore) returns
+//! them (each window's observations together, in order). Outputs: text for people (window
+//! bounds in RFC 3339 UTC, drifted features by PSI) and one JSON object per observation for
+//! tools (`value` null when undefined). Pure formatting: no I/O beyond the writer given.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::StreamSummary;
+use crate::monitor::{Observation, Stat};
+use crate::record::Stream;
+use crate::stats::verdict::Thresholds;
+
+/// One closed window as shown on a line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowSummary {
+    pub monitor: String,
+    pub stream: Stream,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub events: u64,
+    /// Whether PSI was computed (it decides drift here).
+    pub has_psi: bool,
+    /// Features whose PSI reached the threshold, with their PSI, in feature order.
+    pub drifted: Vec<(String, f64)>,
+}
+
+impl WindowSummary {
+    /// `credit-scoring inputs 2026-11-01T12:00:00Z–2026-11-01T13:00:00Z  300 events  DRIFT income psi=0.41`
+    pub fn line(&self) -> String {
+        let verdict = if !self.has_psi {
+            "psi not computed".to_string()
+        } else if self.drifted.is_empty() {
+            "ok".to_string()
+        } else {
+            let features: Vec<String> = self.drifted.iter().map(|(f, psi)| format!("{f} psi={psi:.2}")).collect();
+            format!("DRIFT {}", features.join(" "))
+        };
+        format!(
+            "{} {:<11} {}–{} {:>6} events  {verdict}",
+            self.monitor,
+            self.stream,
+            format_time_ms(self.start_ms),
+            format_time_ms(self.end_ms),
+            self.events
+        )
+    }
+}
+
+/// Groups a stream's observations into windows.
+pub struct WindowWriter<'a> {
+    monitor: &'a str,
+    stream: Stream,
+    thresholds: Thresholds,
+}
+
+impl<'a> WindowWriter<'a> {
+    pub fn new(monitor: &'a str, stream: Stream, thresholds: Thresholds) -> Self {
+        WindowWriter { monitor, stream, thresholds }
+    }
+
+    /// The windows of a batch, in order; consecutive observations with the same bounds are
+    /// one window (a batch holds whole windows).
+    pub fn group(&mut self, observations: &[Observation]) -> Vec<WindowSummary> {
+        let mut windows: Vec<WindowSummary> = Vec::new();
+        let mut last_bounds = None;
+        for o in observations {
+            if last_bounds != Some(&o.window) {
+                windows.push(WindowSummary {
+                    monitor: self.monitor.to_string(),
+                    stream: self.stream,
+                    start_ms: o.window.start_ms,
+                    end_ms: o.window.end_ms,
+                    events: o.window.events,
+                    has_psi: false,
+                    drifted: Vec::new(),
+                });
+                last_bounds = Some(&o.window);
+            }
+            if o.stat == Stat::Psi {
+                if let Some(window) = windows.last_mut() {
+                    window.has_psi = true;
+                    if o.value.is_finite() && self.thresholds.psi_drift(o.value) {
+                        window.drifted.push((o.feature.clone(), o.value));
+                    }
+                }
+            }
+        }
+        windows
+    }
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC: `2026-11-01T12:00:00Z`, with `.250` when the
+/// time is not a whole second.
+pub fn format_time_ms(ms: i64) -> String {
+    let text = crate::reference::rfc3339_utc(ms.div_euclid(1000));
+    match ms.rem_euclid(1000) {
+        0 => text,
+        frac => format!("{}.{frac:03}Z", text.trim_end_matches('Z')),
+    }
+}
+
+/// One observation as a JSON object (NaN and ±inf → null), keys in a fixed order.
+pub fn observation_json(o: &Observation) -> String {
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        monitor: &'a str,
+        stream: Stream,
+        feature: &'a str,
+        stat: Stat,
+        value: Option<f64>,
+        n: u64,
+        window: WindowJson,
+        status: crate::monitor::FeatureStatus,
+    }
+    #[derive(serde::Serialize)]
+    struct WindowJson {
+        start: String,
+        end: String,
+        start_ms: i64,
+        end_ms: i64,
+        events: u64,
+    }
+    let line = Line {
+        monitor: &o.monitor,
+        stream: o.stream,
+        feature: &o.feature,
+        stat: o.stat,
+        value: o.value.is_finite().then_some(o.value),
+        n: o.n,
+        window: WindowJson {
+            start: format_time_ms(o.window.start_ms),
+            end: format_time_ms(o.window.end_ms),
+            start_ms: o.window.start_ms,
+            end_ms: o.window.end_ms,
+            events: o.window.events,
+        },
+        status: o.detail.status,
+    };
+    // Plain data with string keys: serialisation cannot fail.
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// The summary of one monitor's replay.
+pub fn write_summary(
+    out: &mut dyn Write,
+    monitor: &str,
+    summaries: &BTreeMap<Stream, StreamSummary>,
+) -> std::io::Result<()> {
+    writeln!(out, "{monitor}: summary")?;
+    for (stream, s) in summaries {
+        let invalid: u64 = s.invalid.values().sum();
+        let reasons: Vec<String> = s.invalid.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        let reasons = if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) };
+        writeln!(
+            out,
+            "  {stream}: {} records read, {} accepted, {} late, {invalid} invalid{reasons}; {} mistyped values",
+            s.read, s.accepted, s.late, s.type_mismatches
+        )?;
+        let first = match s.first_drift {
+            Some((start, end)) => format!("; first drift in {}–{}", format_time_ms(start), format_time_ms(end)),
+            None => String::new(),
+        };
+        writeln!(out, "  {stream}: {} windows closed, {} with drift{first}", s.windows_closed, s.windows_with_drift)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        // 2026-11-01T12:00:00Z = 1793534400 s: `date -u -d 2026-11-01T12:00:00Z +%s`.
+        assert_eq!(format_time_ms(1_793_534_400_000), "2026-11-01T12:00:00Z");
+        assert_eq!(format_time_ms(1_793_534_400_250), "2026-11-01T12:00:00.250Z");
+        assert_eq!(format_time_ms(-1), "1969-12-31T23:59:59.999Z");
+    }
+}
