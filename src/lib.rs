@@ -43,6 +43,7 @@ pub mod compare;
 pub mod config;
 pub mod dataset;
 pub mod monitor;
+pub mod parallel;
 pub mod record;
 pub mod reference;
 pub mod replay;

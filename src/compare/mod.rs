@@ -12,8 +12,6 @@ pub mod text;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use crate::dataset::{self, CategoricalValues, ColumnData, Dataset, DatasetError, Format, LoadOptions, NumericValues};
 use crate::stats::binning::Binning;
@@ -126,7 +124,8 @@ pub fn run(options: &CompareOptions) -> Result<CompareReport, CompareError> {
     })
 }
 
-fn progress_bar(path: &std::path::Path) -> indicatif::ProgressBar {
+/// The byte-progress bar shown on stderr (terminals only) while a file is read.
+pub(crate) fn progress_bar(path: &std::path::Path) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
     let style = indicatif::ProgressStyle::with_template("{msg:30!} [{bar:30}] {bytes}/{total_bytes} {eta}")
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
@@ -215,35 +214,7 @@ fn pair_columns(reference: Dataset, current: Dataset) -> Vec<ColumnPair> {
 
 /// Compute every column on a small thread pool; results keep the input order.
 fn compare_columns(pairs: Vec<ColumnPair>, options: &CompareOptions) -> Vec<ColumnReport> {
-    let threads = match options.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(pairs.len().max(1));
-    let count = pairs.len();
-    // Work items are taken by index; numeric columns (the expensive ones) are listed first by
-    // the order below so both workers stay busy until the end.
-    let slots: Vec<Mutex<Option<ColumnPair>>> = pairs.into_iter().map(|p| Mutex::new(Some(p))).collect();
-    let results: Vec<Mutex<Option<ColumnReport>>> = (0..count).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    break;
-                }
-                let pair = slots[i].lock().ok().and_then(|mut slot| slot.take());
-                if let Some(pair) = pair {
-                    let report = compare_pair(pair, options);
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(report);
-                    }
-                }
-            });
-        }
-    });
-    results.into_iter().filter_map(|slot| slot.into_inner().ok().flatten()).collect()
+    crate::parallel::parallel_map(pairs, options.threads, |pair| compare_pair(pair, options))
 }
 
 fn compare_pair(pair: ColumnPair, options: &CompareOptions) -> ColumnReport {

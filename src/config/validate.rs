@@ -335,14 +335,7 @@ impl Checker<'_> {
             self.error(path, "list at least one statistic (or leave the key out for all of them)");
             return Statistics::ALL;
         }
-        let mut selected = Statistics {
-            psi: false,
-            ks: false,
-            chisquare: false,
-            jensen_shannon: false,
-            wasserstein: false,
-            hellinger: false,
-        };
+        let mut selected = Statistics::NONE;
         for (i, statistic) in list.iter().enumerate() {
             let flag = match statistic {
                 schema::Statistic::Psi => &mut selected.psi,

@@ -16,8 +16,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
@@ -88,7 +86,7 @@ pub fn fit(path: &Path, options: &FitOptions) -> Result<ReferenceProfile, Refere
         format: options.format,
         columns: options.columns.as_ref().map(|c| c.iter().chain(&options.predictions).cloned().collect()),
         force_categorical: BTreeSet::new(),
-        progress: options.progress.then(|| progress_bar(path)),
+        progress: options.progress.then(|| crate::compare::progress_bar(path)),
         threads: options.threads,
     };
     let before = file_stamp(path);
@@ -128,7 +126,7 @@ pub fn fit(path: &Path, options: &FitOptions) -> Result<ReferenceProfile, Refere
     if jobs.is_empty() {
         return Err(options_error("no columns left to fit (all excluded)".to_string()));
     }
-    let features = parallel_map(jobs, options.threads, |(stream, column)| {
+    let features = crate::parallel::parallel_map(jobs, options.threads, |(stream, column)| {
         (stream, fit_column(column, &options.binning, options.max_sample))
     });
     let mut streams: BTreeMap<Stream, StreamProfile> = BTreeMap::new();
@@ -264,43 +262,4 @@ pub fn rfc3339_utc(seconds: i64) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
-}
-
-fn progress_bar(path: &Path) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(0);
-    let style = indicatif::ProgressStyle::with_template("{msg:30!} [{bar:30}] {bytes}/{total_bytes} {eta}")
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_message(path.display().to_string());
-    bar
-}
-
-/// `f` over `items` on up to `threads` threads (0 = one per core); results keep input order.
-fn parallel_map<T: Send, R: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let count = items.len();
-    let threads =
-        if threads > 0 { threads } else { std::thread::available_parallelism().map_or(1, |n| n.get()) }.min(count);
-    if threads <= 1 {
-        return items.into_iter().map(f).collect();
-    }
-    let slots: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
-    let results: Vec<Mutex<Option<R>>> = (0..count).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    break;
-                }
-                if let Some(item) = slots[i].lock().ok().and_then(|mut slot| slot.take()) {
-                    let result = f(item);
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    results.into_iter().filter_map(|slot| slot.into_inner().ok().flatten()).collect()
 }

@@ -47,6 +47,14 @@ pub struct Statistics {
 impl Statistics {
     pub const ALL: Statistics =
         Statistics { psi: true, ks: true, chisquare: true, jensen_shannon: true, wasserstein: true, hellinger: true };
+    pub const NONE: Statistics = Statistics {
+        psi: false,
+        ks: false,
+        chisquare: false,
+        jensen_shannon: false,
+        wasserstein: false,
+        hellinger: false,
+    };
     pub const NAMES: [&'static str; 6] = ["psi", "ks", "chisquare", "jensen_shannon", "wasserstein", "hellinger"];
 
     /// Whether the statistic called `name` (one of [`Self::NAMES`]) is selected.
@@ -77,14 +85,7 @@ impl std::str::FromStr for Statistics {
         if text.trim() == "all" {
             return Ok(Statistics::ALL);
         }
-        let mut selected = Statistics {
-            psi: false,
-            ks: false,
-            chisquare: false,
-            jensen_shannon: false,
-            wasserstein: false,
-            hellinger: false,
-        };
+        let mut selected = Statistics::NONE;
         for name in text.split(',').map(str::trim) {
             match name {
                 "psi" => selected.psi = true,
