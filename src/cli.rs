@@ -37,6 +37,33 @@ pub enum Command {
     ///
     /// Exit codes: 0 done; 2 configuration, reference or source error.
     Replay(ReplayArgs),
+    /// Run the monitoring daemon: HTTP (`/metrics`, `/healthz`, `/readyz`, `/api/v1`) and a
+    /// task per stream and monitor. File sources only for now (Kafka: not yet). Ends when every
+    /// source is exhausted and every window flushed, or on SIGTERM / Ctrl-C (ordered shutdown).
+    ///
+    /// Exit codes: 0 done; 2 configuration, reference or source error.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The configuration file.
+    #[arg(long, value_name = "PATH")]
+    pub config: PathBuf,
+    /// Keep serving HTTP after every source is exhausted, until SIGTERM / Ctrl-C.
+    #[arg(long)]
+    pub serve_after_exhausted: bool,
+    /// Log format on stderr (level from `RUST_LOG`, default `info`).
+    #[arg(long, value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, one line per event.
+    Pretty,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, clap::Args)]

@@ -2,8 +2,9 @@
 //!
 //! Data-drift monitoring for deployed ML models: the statistics engine, dataset input, the
 //! offline `compare` command, and the pure building blocks of the streaming daemon (config,
-//! references, decoding, windows, monitors) driven today by the synchronous `replay` command.
-//! The async runtime (Kafka, HTTP, checkpoints), rules and actions arrive next.
+//! references, decoding, windows, monitors), driven by the synchronous `replay` command and by
+//! the asynchronous daemon `run` (file sources, HTTP, metrics). Kafka, checkpoints, rules and
+//! actions arrive next.
 //!
 //! Layout:
 //! - [`stats`]: the numeric library — PSI, KS, chi-square, Jensen–Shannon, Hellinger,
@@ -18,6 +19,8 @@
 //! - [`window`]: tumbling / sliding windows by event time or count, watermark, lateness.
 //! - [`monitor`]: per-window accumulators and the observations of closed windows.
 //! - [`replay`]: `driftd replay` — config → references → file sources → monitors → report.
+//! - [`app`]: `driftd run` — the async daemon (file sources), its tasks and ordered shutdown;
+//!   [`api`]: its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/api/v1`).
 //! - [`cli`]: the command line.
 //!
 //! Data flow of `compare`:
@@ -38,6 +41,8 @@
 //!                reference::load / fit ─────────────────────────► Observation per
 //!                                                               (stream, feature, statistic)
 //! ```
+pub mod api;
+pub mod app;
 pub mod cli;
 pub mod compare;
 pub mod config;

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Reference(command) => run_reference(command),
         Command::Check(args) => Ok(run_check(&args.config)),
         Command::Replay(args) => run_replay(&args),
+        Command::Run(args) => run_daemon(&args),
     });
     let result = result.unwrap_or_else(|_| {
         let message = LAST_PANIC.lock().ok().and_then(|m| m.clone()).unwrap_or_else(|| "unknown panic".into());
@@ -181,7 +182,7 @@ fn run_replay(args: &driftd::cli::ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    driftd::replay::check_supported(&config)?;
+    driftd::replay::check_supported(&config, driftd::replay::Runner::Replay)?;
     let mut file = match &args.output {
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
@@ -202,4 +203,36 @@ fn run_replay(args: &driftd::cli::ReplayArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `driftd run`: logging set up, configuration loaded (problems printed as `check` does), the
+/// daemon run on a multi-threaded runtime.
+fn run_daemon(args: &driftd::cli::RunArgs) -> anyhow::Result<ExitCode> {
+    init_tracing(args.log_format);
+    let config = match driftd::config::load(&args.config) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let options = driftd::app::RunOptions { serve_after_exhausted: args.serve_after_exhausted };
+    let result = runtime.block_on(driftd::app::run(config, options));
+    // Readers blocked on a file do not hold up the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The tracing subscriber of `driftd run`: stderr, `RUST_LOG` (default `info`).
+fn init_tracing(format: driftd::cli::LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        driftd::cli::LogFormat::Pretty => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        driftd::cli::LogFormat::Json => builder.json().init(),
+    }
 }

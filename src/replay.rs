@@ -3,7 +3,8 @@
 //! Role: the first end-to-end wiring of the daemon's pure parts — configuration
 //! ([`crate::config`]) → reference ([`crate::reference::load`] / [`crate::reference::fit`]) →
 //! [`MonitorCore`] → [`FileSource`] records → [`Observation`]s — without a runtime, for demos,
-//! tests and backfills. `driftd run` (Kafka, async) comes later on the same parts.
+//! tests and backfills. `driftd run` ([`crate::app`]) runs the same parts asynchronously,
+//! prepared by the same [`prepare_monitor`].
 //!
 //! Inputs: a validated [`Config`] whose streams all have file sources (checked for every
 //! monitor before anything is read). Outputs, per monitor: one text line per closed window
@@ -40,7 +41,7 @@ use crate::stats::profile::CompareSettings;
 use crate::stats::verdict::Thresholds;
 use crate::window::WindowSpec;
 
-pub use output::{format_time_ms, observation_json, WindowSummary};
+pub use output::{format_time_ms, observation_json, WindowSummary, WindowWriter};
 
 /// Bad rows logged with their position per stream; the rest are only counted.
 pub const LOGGED_BAD_ROWS: u64 = 5;
@@ -92,29 +93,51 @@ pub struct StreamSummary {
     pub first_drift: Option<(i64, i64)>,
 }
 
-/// Checks that every monitor can be replayed (file sources, supported reference and event
-/// time) before anything is read, so an unsupported configuration fails without output.
-pub fn check_supported(config: &Config) -> Result<(), ReplayError> {
+/// Which command runs the monitors (it words the errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runner {
+    Replay,
+    Run,
+}
+
+impl Runner {
+    fn name(self) -> &'static str {
+        match self {
+            Runner::Replay => "replay",
+            Runner::Run => "run",
+        }
+    }
+}
+
+/// Checks that every monitor can be run from files (file sources, supported reference and
+/// event time) before anything is read, so an unsupported configuration fails without output.
+pub fn check_supported(config: &Config, runner: Runner) -> Result<(), ReplayError> {
+    let command = runner.name();
     for monitor in &config.monitors {
         let unsupported = |message: String| ReplayError::Unsupported { monitor: monitor.name.clone(), message };
         for (stream, s) in monitor.streams() {
             if let SourceConfig::Kafka(_) = s.source {
-                return Err(unsupported(format!(
-                    "stream {stream} reads Kafka: replay supports file sources only; `driftd run` (Kafka) comes later"
-                )));
+                return Err(unsupported(match runner {
+                    Runner::Replay => format!(
+                        "stream {stream} reads Kafka: replay supports file sources only; `driftd run` (Kafka) comes later"
+                    ),
+                    Runner::Run => format!(
+                        "stream {stream} reads Kafka: Kafka sources are not yet supported by `driftd run` (file sources only for now)"
+                    ),
+                }));
             }
             if !matches!(s.event_time, EventTimeConfig::Field { .. }) {
                 return Err(unsupported(format!(
-                    "stream {stream} has no event_time field: replay needs `event_time: {{ field: …, format: … }}`"
+                    "stream {stream} has no event_time field: {command} needs `event_time: {{ field: …, format: … }}`"
                 )));
             }
         }
         match monitor.reference {
             ReferenceConfig::Capture { .. } => {
-                return Err(unsupported("a `capture` reference is not supported by replay yet".into()))
+                return Err(unsupported(format!("a `capture` reference is not supported by {command} yet")))
             }
             ReferenceConfig::Trailing { .. } => {
-                return Err(unsupported("a `trailing` reference is not supported by replay yet".into()))
+                return Err(unsupported(format!("a `trailing` reference is not supported by {command} yet")))
             }
             _ => {}
         }
@@ -124,7 +147,7 @@ pub fn check_supported(config: &Config) -> Result<(), ReplayError> {
 
 /// Replays every monitor of `config`, one after the other.
 pub fn run(config: &Config, sinks: &mut Sinks<'_>) -> Result<Vec<(String, MonitorSummary)>, ReplayError> {
-    check_supported(config)?;
+    check_supported(config, Runner::Replay)?;
     let mut all = Vec::new();
     for (index, monitor) in config.monitors.iter().enumerate() {
         let summaries = replay_monitor(index, monitor, sinks)?;
@@ -156,7 +179,7 @@ pub fn resolve_reference(monitor: &MonitorConfig) -> Result<ReferenceProfile, Re
         }
         ReferenceConfig::Capture { .. } | ReferenceConfig::Trailing { .. } => Err(ReplayError::Unsupported {
             monitor: monitor.name.clone(),
-            message: "capture and trailing references are not supported by replay yet".into(),
+            message: "capture and trailing references are not supported yet".into(),
         }),
     }
 }
@@ -213,11 +236,20 @@ pub fn decode_spec(stream: &StreamConfig) -> DecodeSpec {
     DecodeSpec { event_time, features, max_message_bytes: stream.max_message_bytes }
 }
 
-fn replay_monitor(
-    index: usize,
-    monitor: &MonitorConfig,
-    sinks: &mut Sinks<'_>,
-) -> Result<BTreeMap<Stream, StreamSummary>, ReplayError> {
+/// One stream of a monitor, ready to run: its own [`MonitorCore`] (over a profile holding
+/// only this stream) and its opened [`FileSource`].
+pub struct PreparedStream {
+    pub stream: Stream,
+    /// The source file, for log lines.
+    pub path: std::path::PathBuf,
+    pub core: MonitorCore,
+    pub source: FileSource,
+}
+
+/// Prepares every stream of monitor `index`: resolves the reference (fit or load), builds the
+/// settings, window spec, decoder and core of each stream, and opens its file source. Shared
+/// by `driftd replay` and `driftd run`.
+pub fn prepare_monitor(index: usize, monitor: &MonitorConfig) -> Result<Vec<PreparedStream>, ReplayError> {
     let name = monitor.name.as_str();
     let unsupported = |message: String| ReplayError::Unsupported { monitor: name.to_string(), message };
     let profile = resolve_reference(monitor)?;
@@ -229,11 +261,10 @@ fn replay_monitor(
         ..MonitorSettings::default()
     };
     let spec = window_spec(&monitor.window).map_err(unsupported)?;
-    let thresholds = Thresholds::default();
-    let mut summaries = BTreeMap::new();
+    let mut prepared = Vec::new();
     for (stream, config) in monitor.streams() {
         let SourceConfig::File(file) = &config.source else {
-            return Err(unsupported(format!("stream {stream}: replay supports file sources only")));
+            return Err(unsupported(format!("stream {stream}: only file sources are supported")));
         };
         let features =
             stream_features(&profile, stream, config).map_err(|m| unsupported(format!("stream {stream}: {m}")))?;
@@ -245,14 +276,32 @@ fn replay_monitor(
             .map_err(spec_error)?;
         let mut sub = ReferenceProfile { meta: profile.meta.clone(), streams: BTreeMap::new() };
         sub.streams.insert(stream, StreamProfile { features });
-        let mut core = MonitorCore::new(name, Arc::new(sub), spec, settings.clone())?;
-        let source_error = |source| ReplayError::Source { monitor: name.to_string(), stream, source };
-        let source = FileSource::open(&file.path, file.format, decoder, index, stream).map_err(source_error)?;
+        let core = MonitorCore::new(name, Arc::new(sub), spec, settings.clone())?;
+        let source = FileSource::open(&file.path, file.format, decoder, index, stream)
+            .map_err(|source| ReplayError::Source { monitor: name.to_string(), stream, source })?;
+        prepared.push(PreparedStream { stream, path: file.path.clone(), core, source });
+    }
+    Ok(prepared)
+}
 
+/// The `invalid` reasons beyond decoding that a core counts, with their counts.
+pub fn core_invalid(counters: &crate::monitor::StreamCounters) -> [(&'static str, u64); 2] {
+    [("wrong_arity", counters.wrong_arity), ("event_time_out_of_range", counters.event_time_out_of_range)]
+}
+
+fn replay_monitor(
+    index: usize,
+    monitor: &MonitorConfig,
+    sinks: &mut Sinks<'_>,
+) -> Result<BTreeMap<Stream, StreamSummary>, ReplayError> {
+    let name = monitor.name.as_str();
+    let thresholds = Thresholds::default();
+    let mut summaries = BTreeMap::new();
+    for PreparedStream { stream, path, mut core, mut source } in prepare_monitor(index, monitor)? {
+        let source_error = |source| ReplayError::Source { monitor: name.to_string(), stream, source };
         let mut summary = StreamSummary::default();
         let mut bad = 0u64;
         let mut windows = output::WindowWriter::new(name, stream, thresholds);
-        let mut source = source;
         for item in source.by_ref() {
             match item {
                 Ok(decoded) => {
@@ -267,7 +316,7 @@ fn replay_monitor(
                         writeln!(
                             sinks.log,
                             "driftd: warning: {name}/{stream}: {} {err} (row skipped)",
-                            file.path.display()
+                            path.display()
                         )?;
                     }
                 }
@@ -289,9 +338,7 @@ fn replay_monitor(
             summary.accepted = counters.accepted;
             summary.late = counters.late;
             summary.type_mismatches = counters.type_mismatch.iter().sum();
-            for (reason, count) in
-                [("wrong_arity", counters.wrong_arity), ("event_time_out_of_range", counters.event_time_out_of_range)]
-            {
+            for (reason, count) in core_invalid(counters) {
                 if count > 0 {
                     summary.invalid.insert(reason, count);
                 }

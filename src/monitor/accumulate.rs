@@ -10,7 +10,9 @@
 //! passes them as [`Value::Text`].
 //!
 //! Accumulators are bounded per window: numeric → one counter per frozen bin plus the values up
-//! to `ks_sample_cap` (8 bytes each); categorical → one counter per reference category plus at
+//! to `ks_sample_cap` (8 bytes each), and beyond the cap a KLL sketch ([`KllSketch`], `k` =
+//! [`crate::stats::kll::DEFAULT_K`]: about 650 items whatever the window's size) into which the
+//! stored values are moved when the cap is passed; categorical → one counter per reference category plus at
 //! most `max_new_categories` labels unseen in the reference (further new labels share the
 //! [`OVERFLOW_LABEL`] bin).
 
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::record::Value;
 use crate::reference::{FeatureKind, FeatureProfile};
 use crate::stats::binning::{count_right_closed_sorted, right_closed_bin};
+use crate::stats::kll::{KllSketch, DEFAULT_K};
 
 /// The one bin that new categories share once a window has `max_new_categories` of them. It
 /// starts with a control character, which no sane label does.
@@ -169,11 +172,14 @@ pub enum FeatureAccumulator {
 pub struct NumericAccumulator {
     /// Counts in the reference's frozen bins (`edges + 1` of them); empty under `evidently`.
     pub bins: Vec<u64>,
-    /// The finite values in arrival order, the first `ks_sample_cap` of them.
-    // A KLL sketch replaces the cap next session (issue 3 item 4): KS and Wasserstein beyond
-    // the cap will come from it, with its rank-error bound reported beside the value.
+    /// The finite values in arrival order while there are at most `ks_sample_cap` of them;
+    /// empty once they moved into `sketch`.
     pub values: Vec<f64>,
-    /// Finite values seen; `n > values.len()` means the sample cap was reached.
+    /// Once the window has more than `ks_sample_cap` finite values: all of them, in a KLL
+    /// sketch (KS and Wasserstein then come from it, with its rank-error bound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sketch: Option<KllSketch>,
+    /// Finite values seen (`values.len()`, or the sketch's `n`).
     pub n: u64,
     pub missing: u64,
     pub nonfinite: u64,
@@ -193,8 +199,9 @@ pub struct CategoricalAccumulator {
 }
 
 impl NumericAccumulator {
+    /// Whether the sample cap was passed (the values are in the sketch).
     pub fn capped(&self) -> bool {
-        self.n > self.values.len() as u64
+        self.sketch.is_some()
     }
 }
 
@@ -211,6 +218,7 @@ impl FeatureAccumulator {
             FeaturePlan::Numeric { edges, .. } => FeatureAccumulator::Numeric(NumericAccumulator {
                 bins: edges.as_ref().map_or_else(Vec::new, |e| vec![0; e.len() + 1]),
                 values: Vec::new(),
+                sketch: None,
                 n: 0,
                 missing: 0,
                 nonfinite: 0,
@@ -230,9 +238,16 @@ impl FeatureAccumulator {
         match (self, plan) {
             (FeatureAccumulator::Numeric(acc), FeaturePlan::Numeric { edges, .. }) => {
                 acc.bins.len() == edges.as_ref().map_or(0, |e| e.len() + 1)
-                    && acc.values.len() <= ks_sample_cap
-                    && acc.values.len() as u64 <= acc.n
                     && acc.values.iter().all(|v| v.is_finite())
+                    && match &acc.sketch {
+                        None => acc.values.len() <= ks_sample_cap && acc.values.len() as u64 == acc.n,
+                        Some(sketch) => {
+                            acc.values.is_empty()
+                                && sketch.n() == acc.n
+                                && sketch.k() == DEFAULT_K
+                                && sketch.check().is_ok()
+                        }
+                    }
             }
             (FeatureAccumulator::Categorical(acc), FeaturePlan::Categorical { index }) => {
                 acc.known.len() == index.len() && acc.new.keys().all(|label| !index.contains_key(label))
@@ -248,8 +263,18 @@ impl FeatureAccumulator {
                     *count += 1;
                 }
                 acc.n += 1;
-                if acc.values.len() < ks_sample_cap {
+                if let Some(sketch) = &mut acc.sketch {
+                    sketch.update(*value);
+                } else if acc.values.len() < ks_sample_cap {
                     acc.values.push(*value);
+                } else {
+                    // Past the cap: the stored values move into a sketch and their memory is freed.
+                    let mut sketch = KllSketch::new(DEFAULT_K);
+                    for v in std::mem::take(&mut acc.values) {
+                        sketch.update(v);
+                    }
+                    sketch.update(*value);
+                    acc.sketch = Some(sketch);
                 }
             }
             (FeatureAccumulator::Numeric(acc), Typed::NonFinite) => acc.nonfinite += 1,

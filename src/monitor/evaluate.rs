@@ -3,23 +3,34 @@
 //! Frozen binnings: PSI, Jensen–Shannon and Hellinger come from the window's bin counts and the
 //! reference's counts in the same bins, by the same operations as `compare_numeric` (so the
 //! values are bit-identical to `driftd compare` on the same rows); KS and Wasserstein come from
-//! the stored values through `compare_numeric_selected`, unless the sample cap was reached.
-//! `evidently` binning: its bins depend on the current sample, so every statistic comes from the
-//! stored values and none is available once the cap was reached. Categorical features go
-//! through `compare_categorical` on the window's label counts.
+//! the stored values through `compare_numeric_selected` while the window has at most
+//! `ks_sample_cap` values. `evidently` binning: its bins depend on the current sample, so every
+//! statistic comes from the stored values, and past the cap only KS and Wasserstein are
+//! available. Categorical features go through `compare_categorical` on the window's label
+//! counts.
+//!
+//! Past the cap, KS and Wasserstein come from the window's KLL sketch
+//! ([`crate::stats::kll`]): `D = sup |F_ref − F̂_cur|` over the merged support, with `F_ref` the
+//! reference's exact ECDF and `F̂_cur` the sketch's weighted CDF; the sketch's normalised rank
+//! error ε goes into `ks_error_bound` (`|D_exact − D| ≤ ε`); the p-value is
+//! `ks_p_value(n_ref, n_cur, D)` with the window's true count (approximate, as `D` is);
+//! Wasserstein is `∫ |F_ref − F̂_cur|` (approximate) and its normalised form divides it by the
+//! reference's standard deviation as usual.
 
 use crate::record::Stream;
 use crate::reference::{FeatureKind, FeatureProfile};
 use crate::stats::divergence::{hellinger_distance, jensen_shannon_distance};
-use crate::stats::ks::KsResult;
+use crate::stats::kll::{ks_statistic_sketch, wasserstein_sketch, KllSketch};
+use crate::stats::ks::{ks_p_value, KsResult};
 use crate::stats::profile::{
     compare_categorical, compare_numeric_selected, sort_floats, CategoricalReference, NumericReference, Statistics,
 };
 use crate::stats::psi::{fill_zeros, proportions, psi_from_proportions, ZeroFill};
+use crate::stats::wasserstein::normalised as normalised_wasserstein;
 use crate::window::{Window, WindowBounds};
 
 use super::accumulate::{CategoricalAccumulator, FeatureAccumulator, FeaturePlan, NumericAccumulator, WindowState};
-use super::observation::{FeatureStatus, Observation, ObservationDetail, Stat};
+use super::observation::{FeatureStatus, KsSource, Observation, ObservationDetail, Stat};
 use super::{MonitorSettings, OVERFLOW_LABEL};
 
 /// What one feature contributes: (stat, value) pairs plus what they share.
@@ -77,6 +88,8 @@ fn detail(status: FeatureStatus) -> ObservationDetail {
         type_mismatch: 0,
         sample_capped: false,
         ks_method: None,
+        ks_source: None,
+        ks_error_bound: None,
         chisquare_dof: None,
         n_bins: None,
         categories_overflow: 0,
@@ -105,17 +118,20 @@ fn numeric(
     detail.sample_capped = capped;
     let (mut psi, mut js, mut hellinger) = (f64::NAN, f64::NAN, f64::NAN);
     let (mut ks, mut wasserstein, mut normalised): (Option<KsResult>, f64, f64) = (None, f64::NAN, f64::NAN);
+    let mut source = None;
     if status == FeatureStatus::Ok {
         let mut values = acc.values;
         sort_floats(&mut values);
+        let want = selected.ks || selected.wasserstein;
         match reference_counts {
             Some(reference_counts) => {
                 (psi, js, hellinger) = binned(reference_counts, &acc.bins, settings.compare.epsilon);
                 detail.n_bins = Some(acc.bins.len());
-                if (selected.ks || selected.wasserstein) && !capped {
+                if want && !capped {
                     let only = Statistics { ks: selected.ks, wasserstein: selected.wasserstein, ..NONE };
                     let cmp = compare_numeric_selected(reference, &values, &settings.compare, &only);
                     (ks, wasserstein, normalised) = (Some(cmp.ks), cmp.wasserstein, cmp.wasserstein_normalised);
+                    source = Some(KsSource::Sample);
                 }
             }
             None if !capped => {
@@ -123,13 +139,18 @@ fn numeric(
                 (psi, js, hellinger) = (cmp.psi.value, cmp.jensen_shannon, cmp.hellinger);
                 detail.n_bins = Some(cmp.psi.n_bins);
                 (ks, wasserstein, normalised) = (Some(cmp.ks), cmp.wasserstein, cmp.wasserstein_normalised);
+                source = want.then_some(KsSource::Sample);
             }
             None => {}
         }
+        if let (true, Some(sketch)) = (want, &acc.sketch) {
+            let (k, w, bound) = from_sketch(reference, sketch, acc.n);
+            (ks, wasserstein, normalised) = (Some(k), w, normalised_wasserstein(w, reference.std));
+            source = Some(KsSource::Sketch);
+            detail.ks_error_bound = Some(bound);
+        }
     }
-    if selected.ks {
-        detail.ks_method = ks.map(|k| k.method);
-    }
+    detail.ks_source = source;
     let mut values = Vec::with_capacity(7);
     push_if(&mut values, selected.psi, Stat::Psi, psi);
     push_if(&mut values, selected.ks, Stat::KsStatistic, ks.map_or(f64::NAN, |k| k.statistic));
@@ -139,6 +160,16 @@ fn numeric(
     push_if(&mut values, selected.wasserstein, Stat::WassersteinNormalized, normalised);
     push_if(&mut values, selected.hellinger, Stat::Hellinger, hellinger);
     FeatureResult { values, n: acc.n, detail }
+}
+
+/// KS (statistic, approximate p-value), Wasserstein and the rank-error bound of a reference
+/// against a window's sketch of `n` values (see the module docs).
+fn from_sketch(reference: &NumericReference, sketch: &KllSketch, n: u64) -> (KsResult, f64, f64) {
+    let view = sketch.sorted_view();
+    let d = ks_statistic_sketch(&reference.sorted, &view);
+    let (statistic, p_value, method) = ks_p_value(reference.sorted.len() as u64, n, d);
+    let w = wasserstein_sketch(&reference.sorted, &view);
+    (KsResult { statistic, p_value, method }, w, sketch.normalized_rank_error())
 }
 
 const NONE: Statistics =

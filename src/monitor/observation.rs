@@ -1,9 +1,10 @@
 //! What a closed window yields: one [`Observation`] per (stream, feature, statistic).
 //!
 //! Every closed window produces the same set of observations whatever its data: a statistic
-//! that cannot be computed (empty window, empty reference, sample cap reached, chi-square with
-//! one category) is still reported, with value NaN and the reason in [`ObservationDetail`], so
-//! a gap in a metric always has an explanation in the drift history.
+//! that cannot be computed (empty window, empty reference, PSI under the `evidently` binning
+//! past the sample cap, chi-square with one category) is still reported, with value NaN and
+//! the reason in [`ObservationDetail`], so a gap in a metric always has an explanation in the
+//! drift history.
 
 use serde::Serialize;
 
@@ -82,11 +83,20 @@ pub struct ObservationDetail {
     pub nonfinite: u64,
     /// Cells of the wrong type: text or a boolean in a numeric feature. Excluded.
     pub type_mismatch: u64,
-    /// The window held more values than `ks_sample_cap`: KS and Wasserstein (and every
-    /// statistic under the `evidently` binning, whose bins need the values) are NaN.
+    /// The window held more values than `ks_sample_cap`: KS and Wasserstein come from the
+    /// window's KLL sketch (see `ks_source`, `ks_error_bound`); under the `evidently` binning,
+    /// whose bins need the values, PSI, Jensen–Shannon and Hellinger are NaN.
     pub sample_capped: bool,
     /// Which KS p-value computation was used (KS observations that have a value).
     pub ks_method: Option<KsMethod>,
+    /// What KS and Wasserstein were computed from (when they have a value): the window's
+    /// values (`sample`, exact) or its KLL sketch (`sketch`, approximate).
+    pub ks_source: Option<KsSource>,
+    /// With `ks_source: sketch`: the sketch's normalised rank error ε, so that
+    /// `|D_exact − D| ≤ ε` (about 99 % confidence) and the statistic reads `D ± ε`. The
+    /// p-value is `ks_p_value(n_ref, n, D)` on the sketched `D`: approximate likewise. The
+    /// sketched Wasserstein distance is approximate too (off by at most `ε·(max − min)`).
+    pub ks_error_bound: Option<f64>,
     /// Chi-square degrees of freedom (chi-square observations).
     pub chisquare_dof: Option<u64>,
     /// Bins the binned statistics (PSI, Jensen–Shannon, Hellinger) were computed on.
@@ -94,6 +104,16 @@ pub struct ObservationDetail {
     /// Categorical: records whose new label did not fit under `max_new_categories` and were
     /// counted in the single [`super::OVERFLOW_LABEL`] bin.
     pub categories_overflow: u64,
+}
+
+/// What a window's KS statistic and Wasserstein distance were computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KsSource {
+    /// The window's values, all of them (at most `ks_sample_cap`): exact.
+    Sample,
+    /// The window's KLL sketch (more than `ks_sample_cap` values): within `ks_error_bound`.
+    Sketch,
 }
 
 /// One statistic of one feature of one stream over one closed window.

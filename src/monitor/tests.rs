@@ -187,15 +187,29 @@ proptest! {
         prop_assert!(same(Stat::Psi, expected.psi.value));
         prop_assert!(same(Stat::JensenShannon, expected.jensen_shannon));
         prop_assert!(same(Stat::Hellinger, expected.hellinger));
-        for (stat, want) in [
-            (Stat::KsStatistic, expected.ks.statistic),
-            (Stat::KsPValue, expected.ks.p_value),
-            (Stat::Wasserstein, expected.wasserstein),
-            (Stat::WassersteinNormalized, expected.wasserstein_normalised),
-        ] {
-            if capped {
-                prop_assert!(value_of(&observations, "x", stat).is_nan());
-            } else {
+        if capped {
+            // Past the cap: KS and Wasserstein from the sketch, D within its reported bound.
+            prop_assert_eq!(first.detail.ks_source, Some(KsSource::Sketch));
+            let eps = first.detail.ks_error_bound.unwrap();
+            prop_assert!((0.0..0.02).contains(&eps));
+            let d = value_of(&observations, "x", Stat::KsStatistic);
+            prop_assert!((d - expected.ks.statistic).abs() <= eps + 1e-12, "D {} vs {} ± {}", d, expected.ks.statistic, eps);
+            let p = value_of(&observations, "x", Stat::KsPValue);
+            prop_assert!((0.0..=1.0).contains(&p));
+            let all = || reference.sorted.iter().chain(&finite);
+            let span = all().copied().fold(f64::MIN, f64::max) - all().copied().fold(f64::MAX, f64::min);
+            let w = value_of(&observations, "x", Stat::Wasserstein);
+            prop_assert!((w - expected.wasserstein).abs() <= eps * span + 1e-9, "W {} vs {}", w, expected.wasserstein);
+            prop_assert!(value_of(&observations, "x", Stat::WassersteinNormalized).is_finite());
+        } else {
+            prop_assert_eq!(first.detail.ks_source, Some(KsSource::Sample));
+            prop_assert_eq!(first.detail.ks_error_bound, None);
+            for (stat, want) in [
+                (Stat::KsStatistic, expected.ks.statistic),
+                (Stat::KsPValue, expected.ks.p_value),
+                (Stat::Wasserstein, expected.wasserstein),
+                (Stat::WassersteinNormalized, expected.wasserstein_normalised),
+            ] {
                 prop_assert!(same(stat, want), "{} differs", stat);
             }
         }
@@ -231,7 +245,7 @@ fn categorical_windows_equal_compare_and_overflow_into_one_bin() {
 }
 
 #[test]
-fn evidently_binning_uses_the_stored_values_until_the_cap() {
+fn evidently_binning_uses_the_stored_values_until_the_cap_then_the_sketch() {
     let binning = Binning::Evidently;
     let reference = reference_values(300);
     let p = profile(vec![numeric("x", reference.clone(), &binning)], vec![]);
@@ -254,7 +268,18 @@ fn evidently_binning_uses_the_stored_values_until_the_cap() {
             assert_eq!(psi.to_bits(), expected.psi.value.to_bits());
             assert_eq!(observations[0].detail.n_bins, Some(expected.psi.n_bins));
         } else {
-            assert!(observations.iter().all(|o| o.value.is_nan() && o.detail.sample_capped));
+            // Past the cap the bins are unknown (NaN); KS and Wasserstein come from the sketch,
+            // which at 80 values still holds every value: exact, bound 0.
+            assert!(observations.iter().all(|o| o.detail.sample_capped));
+            for stat in [Stat::Psi, Stat::JensenShannon, Stat::Hellinger] {
+                assert!(value_of(&observations, "x", stat).is_nan());
+            }
+            assert_eq!(observations[0].detail.ks_source, Some(KsSource::Sketch));
+            assert_eq!(observations[0].detail.ks_error_bound, Some(0.0));
+            let d = value_of(&observations, "x", Stat::KsStatistic);
+            assert!((d - expected.ks.statistic).abs() < 1e-12);
+            assert!((value_of(&observations, "x", Stat::KsPValue) - expected.ks.p_value).abs() < 1e-9);
+            assert!((value_of(&observations, "x", Stat::Wasserstein) - expected.wasserstein).abs() < 1e-9);
         }
     }
 }

@@ -112,6 +112,9 @@ pub fn observation_json(o: &Observation) -> String {
         feature: &'a str,
         stat: Stat,
         value: Option<f64>,
+        /// KS statistic past `ks_sample_cap`: `|D_exact − value| ≤ error_bound` (KLL sketch).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error_bound: Option<f64>,
         n: u64,
         window: WindowJson,
         status: crate::monitor::FeatureStatus,
@@ -130,6 +133,7 @@ pub fn observation_json(o: &Observation) -> String {
         feature: &o.feature,
         stat: o.stat,
         value: o.value.is_finite().then_some(o.value),
+        error_bound: o.detail.ks_error_bound.filter(|_| o.stat == Stat::KsStatistic && o.value.is_finite()),
         n: o.n,
         window: WindowJson {
             start: format_time_ms(o.window.start_ms),

@@ -13,6 +13,8 @@
 //! - [`binning`]: how values become bins (quantile, Evidently, equal-width, explicit edges)
 //!   and bin counting on sorted samples.
 //! - [`psi`]: Population Stability Index (numeric and categorical).
+//! - [`kll`]: a deterministic, serialisable KLL quantile sketch, and KS / Wasserstein of a
+//!   reference sample against it (the daemon's windows beyond `ks_sample_cap`).
 //! - [`ks`], [`kolmogorov`]: two-sample Kolmogorov–Smirnov as `scipy.stats.ks_2samp`, and the
 //!   Kolmogorov distribution `scipy.stats.kstwo.sf` it needs.
 //! - [`merge`]: the branch-free merged walk over two sorted samples (KS, Wasserstein).
@@ -28,6 +30,7 @@
 pub mod binning;
 pub mod chisquare;
 pub mod divergence;
+pub mod kll;
 pub mod kolmogorov;
 pub mod ks;
 pub mod merge;

@@ -1,0 +1,136 @@
+//! The HTTP server of `driftd run` (axum): metrics, health, readiness and the drift API.
+//!
+//! Routes: `GET /metrics` (Prometheus / OpenMetrics text), `GET /healthz` (200 `ok` while
+//! the process serves), `GET /readyz` (200 once references are loaded and sources opened,
+//! else 503), `GET /api/v1/monitors` (status per monitor) and
+//! `GET /api/v1/monitors/{name}/history[?stream=inputs|predictions&limit=N]` (closed windows
+//! with their observations, oldest first; 404 for an unknown monitor). Read-only: everything
+//! comes from [`Shared`], which the monitor tasks update.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::app::state::{ClosedWindow, Shared};
+use crate::record::Stream;
+
+/// The router over the shared state.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/api/v1/monitors", get(monitors))
+        .route("/api/v1/monitors/{name}/history", get(history))
+        .with_state(shared)
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.encode_metrics() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text)
+            .into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "cannot encode the metrics").into_response(),
+    }
+}
+
+async fn readyz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str) {
+    if shared.is_ready() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+    }
+}
+
+#[derive(Serialize)]
+struct MonitorsBody {
+    ready: bool,
+    monitors: Vec<MonitorBody>,
+}
+
+#[derive(Serialize)]
+struct MonitorBody {
+    name: String,
+    streams: Vec<StreamBody>,
+}
+
+#[derive(Serialize)]
+struct StreamBody {
+    stream: Stream,
+    source: String,
+    records_received: u64,
+    records_invalid: u64,
+    records_late: u64,
+    windows_closed: u64,
+    /// The source is exhausted and its windows flushed.
+    exhausted: bool,
+    /// The last closed window (without its observations).
+    last_window: Option<ClosedWindow>,
+}
+
+async fn monitors(State(shared): State<Arc<Shared>>) -> Json<MonitorsBody> {
+    let monitors = shared
+        .monitors
+        .iter()
+        .map(|monitor| {
+            let live = monitor.live();
+            let streams = monitor
+                .streams
+                .iter()
+                .map(|(stream, source, m)| StreamBody {
+                    stream: *stream,
+                    source: source.clone(),
+                    records_received: m.received.get(),
+                    records_invalid: m.invalid.values().map(|c| c.get()).sum(),
+                    records_late: m.late.get(),
+                    windows_closed: m.windows_closed.get(),
+                    exhausted: live.exhausted.contains(stream),
+                    last_window: live
+                        .history
+                        .iter()
+                        .rev()
+                        .find(|w| w.stream == *stream)
+                        .map(|w| ClosedWindow { observations: Vec::new(), ..w.clone() }),
+                })
+                .collect();
+            MonitorBody { name: monitor.name.clone(), streams }
+        })
+        .collect();
+    Json(MonitorsBody { ready: shared.is_ready(), monitors })
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    stream: Option<Stream>,
+    /// The last N windows only.
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct HistoryBody {
+    monitor: String,
+    windows: Vec<ClosedWindow>,
+}
+
+async fn history(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Response {
+    let Some(monitor) = shared.monitor(&name) else {
+        return (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": format!("no monitor named {name:?}") })))
+            .into_response();
+    };
+    let mut windows: Vec<ClosedWindow> = {
+        let live = monitor.live();
+        live.history.iter().filter(|w| query.stream.is_none_or(|s| s == w.stream)).cloned().collect()
+    };
+    if let Some(limit) = query.limit {
+        windows.drain(..windows.len().saturating_sub(limit));
+    }
+    Json(HistoryBody { monitor: name, windows }).into_response()
+}

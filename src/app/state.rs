@@ -1,0 +1,270 @@
+//! What `driftd run` shares between its tasks and its HTTP server: the Prometheus registry
+//! and metric handles, the readiness flag, and each monitor's status and drift history.
+//!
+//! Inputs: closed windows (observations grouped by window) and per-record counts from the
+//! monitor tasks. Outputs: the `/metrics` text and the JSON of `/api/v1`. Invariants: every
+//! label set of a configured (monitor, stream) is registered at start-up (each `invalid`
+//! reason at 0), so a series never appears late; the history holds at most
+//! [`HISTORY_WINDOWS`] windows per monitor, oldest dropped first. The registry is owned here,
+//! never global, so parallel tests are independent.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::monitor::{FeatureStatus, Observation, Stat};
+use crate::record::Stream;
+use crate::replay::format_time_ms;
+use crate::source::DecodeReason;
+
+/// Closed windows kept per monitor for `/api/v1/monitors/{name}/history`.
+pub const HISTORY_WINDOWS: usize = 1000;
+
+/// `invalid` reasons counted by the monitor itself, beyond the decoder's.
+pub const CORE_REASONS: [&str; 2] = ["wrong_arity", "event_time_out_of_range"];
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StreamLabels {
+    monitor: String,
+    stream: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InvalidLabels {
+    monitor: String,
+    stream: String,
+    reason: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatLabels {
+    monitor: String,
+    stream: String,
+    feature: String,
+    stat: String,
+}
+
+/// The metric families, registered in [`Shared::registry`].
+struct Families {
+    statistic: Family<StatLabels, Gauge<f64, AtomicU64>>,
+    window_events: Family<StreamLabels, Gauge>,
+    received: Family<StreamLabels, Counter>,
+    invalid: Family<InvalidLabels, Counter>,
+    late: Family<StreamLabels, Counter>,
+    windows_closed: Family<StreamLabels, Counter>,
+}
+
+/// Handles on one (monitor, stream)'s series: cheap to update from the hot path (atomics).
+#[derive(Debug, Clone)]
+pub struct StreamMetrics {
+    pub received: Counter,
+    pub late: Counter,
+    pub windows_closed: Counter,
+    pub window_events: Gauge,
+    /// Per reason: the decoder's ([`DecodeReason::ALL`]) then [`CORE_REASONS`].
+    pub invalid: BTreeMap<&'static str, Counter>,
+}
+
+impl StreamMetrics {
+    pub fn invalid(&self, reason: &str) {
+        if let Some(counter) = self.invalid.get(reason) {
+            counter.inc();
+        }
+    }
+}
+
+/// One observation as the history shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObservationView {
+    pub feature: String,
+    pub stat: Stat,
+    /// `null` when undefined.
+    pub value: Option<f64>,
+    pub n: u64,
+    pub status: FeatureStatus,
+}
+
+/// A feature whose PSI reached the threshold in a window.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drifted {
+    pub feature: String,
+    pub psi: f64,
+}
+
+/// One closed window: bounds, verdict, and (in the history) its observations.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClosedWindow {
+    pub stream: Stream,
+    pub start: String,
+    pub end: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub events: u64,
+    pub drifted: Vec<Drifted>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub observations: Vec<ObservationView>,
+}
+
+impl ClosedWindow {
+    /// The window of `observations` (all of one window) with the drifted features given.
+    pub fn new(stream: Stream, observations: &[Observation], drifted: Vec<(String, f64)>) -> Option<Self> {
+        let bounds = &observations.first()?.window;
+        Some(ClosedWindow {
+            stream,
+            start: format_time_ms(bounds.start_ms),
+            end: format_time_ms(bounds.end_ms),
+            start_ms: bounds.start_ms,
+            end_ms: bounds.end_ms,
+            events: bounds.events,
+            drifted: drifted.into_iter().map(|(feature, psi)| Drifted { feature, psi }).collect(),
+            observations: observations
+                .iter()
+                .map(|o| ObservationView {
+                    feature: o.feature.clone(),
+                    stat: o.stat,
+                    value: o.value.is_finite().then_some(o.value),
+                    n: o.n,
+                    status: o.detail.status,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// What changes as a monitor runs.
+#[derive(Debug, Default)]
+pub struct MonitorLive {
+    pub history: VecDeque<ClosedWindow>,
+    pub exhausted: BTreeSet<Stream>,
+}
+
+/// One configured monitor.
+#[derive(Debug)]
+pub struct MonitorEntry {
+    pub name: String,
+    /// (stream, source description, metric handles), inputs first.
+    pub streams: Vec<(Stream, String, StreamMetrics)>,
+    live: Mutex<MonitorLive>,
+}
+
+impl MonitorEntry {
+    pub fn live(&self) -> MutexGuard<'_, MonitorLive> {
+        // A poisoned lock only means a panicking reader; the data is still consistent.
+        self.live.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn metrics(&self, stream: Stream) -> Option<&StreamMetrics> {
+        self.streams.iter().find(|(s, _, _)| *s == stream).map(|(_, _, m)| m)
+    }
+}
+
+/// Everything the tasks and the HTTP server share.
+pub struct Shared {
+    registry: Registry,
+    families: Families,
+    /// References loaded and sources opened.
+    pub ready: AtomicBool,
+    pub monitors: Vec<MonitorEntry>,
+}
+
+impl Shared {
+    /// Registers every metric and every label set of `config`'s streams.
+    pub fn new(config: &Config) -> Shared {
+        let mut registry = Registry::default();
+        let families = Families {
+            statistic: Family::default(),
+            window_events: Family::default(),
+            received: Family::default(),
+            invalid: Family::default(),
+            late: Family::default(),
+            windows_closed: Family::default(),
+        };
+        registry.register(
+            "driftd_statistic",
+            "Latest value of a statistic on the last closed window (NaN when undefined)",
+            families.statistic.clone(),
+        );
+        registry.register("driftd_window_events", "Records in the last closed window", families.window_events.clone());
+        registry.register("driftd_records_received", "Rows read from the source", families.received.clone());
+        registry.register("driftd_records_invalid", "Rows not taken, by reason", families.invalid.clone());
+        registry.register("driftd_records_late", "Records whose windows had closed", families.late.clone());
+        registry.register("driftd_windows_closed", "Windows closed", families.windows_closed.clone());
+        let mut monitors = Vec::new();
+        for monitor in &config.monitors {
+            let mut streams = Vec::new();
+            for (stream, stream_config) in monitor.streams() {
+                let labels = StreamLabels { monitor: monitor.name.clone(), stream: stream.name().into() };
+                let reasons = DecodeReason::ALL.iter().map(|r| r.as_str()).chain(CORE_REASONS);
+                let invalid = reasons
+                    .map(|reason| {
+                        let labels = InvalidLabels {
+                            monitor: monitor.name.clone(),
+                            stream: stream.name().into(),
+                            reason: reason.into(),
+                        };
+                        (reason, families.invalid.get_or_create(&labels).clone())
+                    })
+                    .collect();
+                let metrics = StreamMetrics {
+                    received: families.received.get_or_create(&labels).clone(),
+                    late: families.late.get_or_create(&labels).clone(),
+                    windows_closed: families.windows_closed.get_or_create(&labels).clone(),
+                    window_events: families.window_events.get_or_create(&labels).clone(),
+                    invalid,
+                };
+                let source = match &stream_config.source {
+                    crate::config::SourceConfig::File(file) => file.path.display().to_string(),
+                    crate::config::SourceConfig::Kafka(kafka) => format!("kafka:{}", kafka.topic),
+                };
+                streams.push((stream, source, metrics));
+            }
+            monitors.push(MonitorEntry { name: monitor.name.clone(), streams, live: Mutex::default() });
+        }
+        Shared { registry, families, ready: AtomicBool::new(false), monitors }
+    }
+
+    pub fn monitor(&self, name: &str) -> Option<&MonitorEntry> {
+        self.monitors.iter().find(|m| m.name == name)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// Records a closed window: statistic gauges, window metrics, history.
+    pub fn window_closed(&self, monitor: &MonitorEntry, observations: &[Observation], window: ClosedWindow) {
+        for o in observations {
+            let labels = StatLabels {
+                monitor: monitor.name.clone(),
+                stream: o.stream.name().into(),
+                feature: o.feature.clone(),
+                stat: o.stat.name().into(),
+            };
+            self.families.statistic.get_or_create(&labels).set(o.value);
+        }
+        if let Some(metrics) = monitor.metrics(window.stream) {
+            metrics.window_events.set(i64::try_from(window.events).unwrap_or(i64::MAX));
+            metrics.windows_closed.inc();
+        }
+        let mut live = monitor.live();
+        if live.history.len() == HISTORY_WINDOWS {
+            live.history.pop_front();
+        }
+        live.history.push_back(window);
+    }
+
+    /// The Prometheus (OpenMetrics) text of every metric.
+    pub fn encode_metrics(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
