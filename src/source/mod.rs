@@ -19,7 +19,7 @@ mod file;
 mod plan;
 mod spec;
 mod table;
-mod time;
+pub(crate) mod time;
 mod visit;
 mod walk;
 

@@ -137,6 +137,20 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
+/// The proleptic Gregorian date (year, month, day) of a day count since 1970-01-01, the
+/// inverse of [`days_from_civil`] (Howard Hinnant's `civil_from_days`).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -338,15 +352,7 @@ mod tests {
             // Format with the inverse algorithm (civil_from_days) and parse back.
             let days = ms.div_euclid(86_400_000);
             let rem = ms.rem_euclid(86_400_000);
-            let z = days + 719_468;
-            let era = z.div_euclid(146_097);
-            let doe = z - era * 146_097;
-            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-            let mp = (5 * doy + 2) / 153;
-            let d = doy - (153 * mp + 2) / 5 + 1;
-            let m = if mp < 10 { mp + 3 } else { mp - 9 };
-            let y = yoe + era * 400 + i64::from(m <= 2);
+            let (y, m, d) = civil_from_days(days);
             let text = format!(
                 "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
                 rem / 3_600_000, rem / 60_000 % 60, rem / 1000 % 60, rem % 1000
