@@ -40,8 +40,10 @@ pub enum Command {
     /// Run the monitoring daemon: HTTP (`/metrics`, `/healthz`, `/readyz`, `/api/v1`) and a
     /// task per stream and monitor. File sources only for now (Kafka: not yet). Ends when every
     /// source is exhausted and every window flushed, or on SIGTERM / Ctrl-C (ordered shutdown).
+    /// Each published window is checkpointed in `state.path`; a restart resumes from there.
     ///
-    /// Exit codes: 0 done; 2 configuration, reference or source error.
+    /// Exit codes: 0 done; 2 configuration, reference, source or state error (including a
+    /// source file changed since its checkpoint, unless `--reset-state`).
     Run(RunArgs),
 }
 
@@ -53,6 +55,17 @@ pub struct RunArgs {
     /// Keep serving HTTP after every source is exhausted, until SIGTERM / Ctrl-C.
     #[arg(long)]
     pub serve_after_exhausted: bool,
+    /// Ignore the checkpoints in `state.path` and overwrite them: start from the beginning of
+    /// every source (needed when a source file changed since the last checkpoint).
+    #[arg(long)]
+    pub reset_state: bool,
+    /// Also append every published observation here as a JSON line (flushed per window; after a
+    /// crash the file is cut back to the last checkpoint, so no window appears twice).
+    #[arg(long, value_name = "PATH")]
+    pub observations: Option<PathBuf>,
+    /// Read each file source at most this many rows per second (replay a file as live traffic).
+    #[arg(long, value_name = "ROWS_PER_SEC", value_parser = parse_rate)]
+    pub max_rate: Option<f64>,
     /// Log format on stderr (level from `RUST_LOG`, default `info`).
     #[arg(long, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -207,4 +220,11 @@ pub struct ReferenceShowArgs {
     /// The profile to show.
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!("{text:?} is not a positive number of rows per second")),
+    }
 }

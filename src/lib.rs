@@ -3,8 +3,8 @@
 //! Data-drift monitoring for deployed ML models: the statistics engine, dataset input, the
 //! offline `compare` command, and the pure building blocks of the streaming daemon (config,
 //! references, decoding, windows, monitors), driven by the synchronous `replay` command and by
-//! the asynchronous daemon `run` (file sources, HTTP, metrics). Kafka, checkpoints, rules and
-//! actions arrive next.
+//! the asynchronous daemon `run` (file sources, HTTP, metrics, checkpoints in redb). Kafka,
+//! rules and actions arrive next.
 //!
 //! Layout:
 //! - [`stats`]: the numeric library — PSI, KS, chi-square, Jensen–Shannon, Hellinger,
@@ -20,7 +20,8 @@
 //! - [`monitor`]: per-window accumulators and the observations of closed windows.
 //! - [`replay`]: `driftd replay` — config → references → file sources → monitors → report.
 //! - [`app`]: `driftd run` — the async daemon (file sources), its tasks and ordered shutdown;
-//!   [`api`]: its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/api/v1`).
+//!   [`api`]: its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/api/v1`); `app::store`:
+//!   its checkpoints (redb) and the exactly-once `--observations` file.
 //! - [`cli`]: the command line.
 //!
 //! Data flow of `compare`:

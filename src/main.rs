@@ -218,7 +218,12 @@ fn run_daemon(args: &driftd::cli::RunArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
-    let options = driftd::app::RunOptions { serve_after_exhausted: args.serve_after_exhausted };
+    let options = driftd::app::RunOptions {
+        serve_after_exhausted: args.serve_after_exhausted,
+        reset_state: args.reset_state,
+        observations: args.observations.clone(),
+        max_rate: args.max_rate,
+    };
     let result = runtime.block_on(driftd::app::run(config, options));
     // Readers blocked on a file do not hold up the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -229,6 +229,15 @@ impl MonitorCore {
         &self.name
     }
 
+    /// The reference profile the core compares against.
+    pub fn profile(&self) -> &Arc<ReferenceProfile> {
+        &self.profile
+    }
+
+    pub fn settings(&self) -> &MonitorSettings {
+        &self.settings
+    }
+
     /// The serialisable state (windows, accumulators, counters).
     pub fn checkpoint(&self) -> MonitorState {
         self.state.clone()

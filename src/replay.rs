@@ -243,6 +243,8 @@ pub struct PreparedStream {
     /// The source file, for log lines.
     pub path: std::path::PathBuf,
     pub core: MonitorCore,
+    /// The window spec `core` was built with (to restore a checkpoint into the same core).
+    pub spec: WindowSpec,
     pub source: FileSource,
 }
 
@@ -279,7 +281,7 @@ pub fn prepare_monitor(index: usize, monitor: &MonitorConfig) -> Result<Vec<Prep
         let core = MonitorCore::new(name, Arc::new(sub), spec, settings.clone())?;
         let source = FileSource::open(&file.path, file.format, decoder, index, stream)
             .map_err(|source| ReplayError::Source { monitor: name.to_string(), stream, source })?;
-        prepared.push(PreparedStream { stream, path: file.path.clone(), core, source });
+        prepared.push(PreparedStream { stream, path: file.path.clone(), core, spec, source });
     }
     Ok(prepared)
 }
@@ -297,7 +299,7 @@ fn replay_monitor(
     let name = monitor.name.as_str();
     let thresholds = Thresholds::default();
     let mut summaries = BTreeMap::new();
-    for PreparedStream { stream, path, mut core, mut source } in prepare_monitor(index, monitor)? {
+    for PreparedStream { stream, path, mut core, mut source, .. } in prepare_monitor(index, monitor)? {
         let source_error = |source| ReplayError::Source { monitor: name.to_string(), stream, source };
         let mut summary = StreamSummary::default();
         let mut bad = 0u64;

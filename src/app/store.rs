@@ -1,0 +1,246 @@
+//! The checkpoint store of `driftd run`: an embedded redb database at
+//! `<state.path>/checkpoints.redb`, and the optional observations file it keeps consistent.
+//!
+//! Tables: `checkpoints`, keyed by (monitor, stream), holds a [`Checkpoint`] as JSON — the
+//! monitor core's [`MonitorState`] and the source position (the file's size and SHA-256, and
+//! how many items the file source had delivered, in delivery order); `meta` holds the
+//! observations file's length at the last checkpoint ([`SinkMark`]). Every write is one redb
+//! write transaction (durable on commit), so a checkpoint is all there or not at all.
+//!
+//! Exactly-once observations: a window's observations are appended to the observations file
+//! and then, under the same lock, its checkpoint is committed together with the file's new
+//! length. After a crash between the two, the restart truncates the file to the committed
+//! length and the restored core closes that window again: nothing lost, nothing twice.
+
+// redb's error type is large; it only travels once per window, never per record.
+#![allow(clippy::result_large_err)]
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use redb::{Database, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::monitor::{MonitorState, Observation};
+use crate::record::Stream;
+
+/// Checkpoints keyed by (monitor name, stream name).
+const CHECKPOINTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("checkpoints");
+/// Store-wide values (`observations`: the [`SinkMark`]).
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+const SINK_KEY: &str = "observations";
+
+/// The database file inside `state.path`.
+pub const STORE_FILE: &str = "checkpoints.redb";
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state store {}: {message}", path.display())]
+    Store { path: PathBuf, message: String },
+    #[error("observations file {}: {source}", path.display())]
+    Sink { path: PathBuf, source: std::io::Error },
+}
+
+/// What identifies a file source's content: a changed file cannot be resumed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFingerprint {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+}
+
+impl FileFingerprint {
+    /// Reads the whole file once.
+    pub fn of(path: &Path) -> std::io::Result<FileFingerprint> {
+        let size = std::fs::metadata(path)?.len();
+        let sha256 = crate::reference::sha256_file(path)?;
+        Ok(FileFingerprint { path: path.to_path_buf(), size, sha256 })
+    }
+}
+
+/// Where a stream's source stood at a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourcePosition {
+    pub file: FileFingerprint,
+    /// Items (records and bad rows) the file source had delivered and the core had taken, in
+    /// delivery order (for a file sorted in memory this is not the line number).
+    pub consumed: u64,
+}
+
+/// One (monitor, stream)'s checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub state: MonitorState,
+    pub source: SourcePosition,
+    /// The stream was exhausted and its windows flushed.
+    pub finished: bool,
+}
+
+/// The observations file's length as of the last checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkMark {
+    pub path: PathBuf,
+    pub len: u64,
+}
+
+/// The open store.
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating the directory and the database if needed) `<dir>/checkpoints.redb`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join(STORE_FILE);
+        let fail = |message: String| StoreError::Store { path: path.clone(), message };
+        std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+        let db = Database::create(&path).map_err(|e| fail(e.to_string()))?;
+        let store = Store { db, path: path.clone() };
+        // Both tables exist from the start, so readers never meet a missing table.
+        store.write(|txn| {
+            txn.open_table(CHECKPOINTS)?;
+            txn.open_table(META)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> StoreError {
+        StoreError::Store { path: self.path.clone(), message: e.to_string() }
+    }
+
+    fn write(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
+        f(&txn).map_err(|e| self.error(e))?;
+        txn.commit().map_err(|e| self.error(e))
+    }
+
+    fn get(&self, table: TableDefinition<'_, &str, &[u8]>, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(table).map_err(|e| self.error(e))?;
+        let value = table.get(key).map_err(|e| self.error(e))?;
+        Ok(value.map(|v| v.value().to_vec()))
+    }
+
+    /// The checkpoint of (monitor, stream), if any.
+    pub fn load(&self, monitor: &str, stream: Stream) -> Result<Option<Checkpoint>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(CHECKPOINTS).map_err(|e| self.error(e))?;
+        let Some(value) = table.get((monitor, stream.name())).map_err(|e| self.error(e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(value.value())
+            .map(Some)
+            .map_err(|e| self.error(format!("the checkpoint of {monitor}/{stream} cannot be read: {e}")))
+    }
+
+    /// Deletes every checkpoint (`--reset-state`).
+    pub fn clear(&self) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.delete_table(CHECKPOINTS)?;
+            txn.delete_table(META)?;
+            txn.open_table(CHECKPOINTS)?;
+            txn.open_table(META)?;
+            Ok(())
+        })
+    }
+
+    /// Commits a checkpoint and, when given, the observations file's length, atomically.
+    pub fn save(
+        &self,
+        monitor: &str,
+        stream: Stream,
+        checkpoint: &Checkpoint,
+        mark: Option<&SinkMark>,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(checkpoint).map_err(|e| self.error(e))?;
+        let mark = mark.map(serde_json::to_vec).transpose().map_err(|e| self.error(e))?;
+        self.write(|txn| {
+            txn.open_table(CHECKPOINTS)?.insert((monitor, stream.name()), bytes.as_slice())?;
+            if let Some(mark) = &mark {
+                txn.open_table(META)?.insert(SINK_KEY, mark.as_slice())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The observations file's length at the last checkpoint.
+    pub fn sink_mark(&self) -> Result<Option<SinkMark>, StoreError> {
+        self.get(META, SINK_KEY)?.map(|bytes| serde_json::from_slice(&bytes).map_err(|e| self.error(e))).transpose()
+    }
+
+    /// Records (or, with `None`, forgets) the observations file and its length.
+    pub fn set_sink_mark(&self, mark: Option<&SinkMark>) -> Result<(), StoreError> {
+        let bytes = mark.map(serde_json::to_vec).transpose().map_err(|e| self.error(e))?;
+        self.write(|txn| {
+            let mut table = txn.open_table(META)?;
+            match &bytes {
+                Some(bytes) => {
+                    table.insert(SINK_KEY, bytes.as_slice())?;
+                }
+                None => {
+                    table.remove(SINK_KEY)?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The `--observations` file: every published observation as a JSON line, appended and
+/// flushed per window.
+pub struct ObservationSink {
+    file: File,
+    path: PathBuf,
+    len: u64,
+}
+
+impl ObservationSink {
+    /// Opens `path` for appending; when `mark` names the same file, first cuts it back to the
+    /// length of the last checkpoint (windows published after it will be published again).
+    pub fn open(path: &Path, mark: Option<&SinkMark>) -> Result<ObservationSink, StoreError> {
+        let fail = |source| StoreError::Sink { path: path.to_path_buf(), source };
+        let file = OpenOptions::new().create(true).append(true).open(path).map_err(fail)?;
+        let mut len = file.metadata().map_err(fail)?.len();
+        if let Some(mark) = mark.filter(|m| m.path == path) {
+            if len > mark.len {
+                tracing::info!(
+                    path = %path.display(),
+                    from = len,
+                    to = mark.len,
+                    "Observations published after the last checkpoint removed (they will be published again)."
+                );
+                file.set_len(mark.len).map_err(fail)?;
+                len = mark.len;
+            } else if len < mark.len {
+                tracing::warn!(path = %path.display(), len, expected = mark.len, "The observations file is shorter than at the last checkpoint.");
+            }
+        }
+        Ok(ObservationSink { file, path: path.to_path_buf(), len })
+    }
+
+    pub fn mark(&self) -> SinkMark {
+        SinkMark { path: self.path.clone(), len: self.len }
+    }
+
+    /// Appends one window's (or several windows') observations and flushes.
+    pub fn append(&mut self, observations: &[Observation]) -> Result<(), StoreError> {
+        let mut text = String::new();
+        for o in observations {
+            text.push_str(&crate::replay::observation_json(o));
+            text.push('\n');
+        }
+        let fail = |source| StoreError::Sink { path: self.path.clone(), source };
+        self.file.write_all(text.as_bytes()).map_err(fail)?;
+        self.file.flush().map_err(fail)?;
+        self.len += text.len() as u64;
+        Ok(())
+    }
+}
