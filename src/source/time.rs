@@ -162,23 +162,28 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Consumes an optional `+` / `-` at `b[*i]`; true when it was `-`.
+fn take_sign(b: &[u8], i: &mut usize) -> bool {
+    match b.get(*i) {
+        Some(b'-') => {
+            *i += 1;
+            true
+        }
+        Some(b'+') => {
+            *i += 1;
+            false
+        }
+        _ => false,
+    }
+}
+
 /// Parses an epoch number written in decimal (JSON number grammar, plus an optional leading
 /// `+` and surrounding ASCII blanks for text cells), exactly, into ms (floor).
 pub fn parse_epoch(text: &str, unit: EpochUnit) -> Result<i64, &'static str> {
     const BAD: &str = "not a number";
     let b = text.trim_ascii().as_bytes();
     let mut i = 0;
-    let negative = match b.first() {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = take_sign(b, &mut i);
     // Mantissa as an integer of at most 36 significant digits, with a decimal exponent.
     let mut mantissa: u128 = 0;
     let mut significant = 0u32;
@@ -212,17 +217,7 @@ pub fn parse_epoch(text: &str, unit: EpochUnit) -> Result<i64, &'static str> {
     }
     if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
         i += 1;
-        let exp_negative = match b.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
+        let exp_negative = take_sign(b, &mut i);
         let start = i;
         let mut e: i64 = 0;
         while i < b.len() && b[i].is_ascii_digit() {
