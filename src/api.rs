@@ -68,6 +68,9 @@ struct StreamBody {
     windows_closed: u64,
     /// The source is exhausted and its windows flushed.
     exhausted: bool,
+    /// Kafka sources: the partitions assigned to this instance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kafka_partitions: Option<Vec<i32>>,
     /// The last closed window (without its observations).
     last_window: Option<ClosedWindow>,
 }
@@ -89,6 +92,7 @@ async fn monitors(State(shared): State<Arc<Shared>>) -> Json<MonitorsBody> {
                     records_late: m.late.get(),
                     windows_closed: m.windows_closed.get(),
                     exhausted: live.exhausted.contains(stream),
+                    kafka_partitions: live.partitions.get(stream).map(|p| p.iter().copied().collect()),
                     last_window: live
                         .history
                         .iter()

@@ -27,6 +27,7 @@
 //! is logged at ERROR and makes `run` fail after the ordered shutdown; nothing is logged per
 //! record above TRACE.
 
+mod kafka_reader;
 pub mod state;
 pub mod store;
 
@@ -42,14 +43,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info, trace, warn};
 
+use rdkafka::consumer::{CommitMode, Consumer};
+
 use crate::config::Config;
 use crate::monitor::{InvalidRecord, MonitorCore, Observation, RecordOutcome};
-use crate::record::{Record, Stream};
+use crate::record::{Position, Record, Stream};
 use crate::replay::{
-    check_supported, prepare_monitor, PreparedStream, ReplayError, Runner, WindowWriter, LOGGED_BAD_ROWS,
+    check_supported, prepare_monitor, PreparedSource, PreparedStream, ReplayError, Runner, WindowWriter,
+    LOGGED_BAD_ROWS,
 };
+use crate::source::kafka::{self, KafkaConsumer, RevokeHook};
 use crate::source::{describe, FileSource, SourceError};
 use crate::stats::verdict::Thresholds;
+use kafka_reader::{DeadLetter, ErrorLog, KafkaReader};
 use state::{ClosedWindow, MonitorEntry, Shared};
 use store::{Checkpoint, FileFingerprint, ObservationSink, SourcePosition, Store};
 
@@ -103,18 +109,64 @@ impl From<ReplayError> for AppError {
 
 /// What a reader sends its monitor.
 enum Item {
-    /// Consecutive records; the first is the source's item number `first` (0-based, in
-    /// delivery order).
+    /// Consecutive records. File sources: the first is the source's item number `first`
+    /// (0-based, in delivery order). Kafka: each record's position names its offset.
     Records { first: u64, records: Vec<Record> },
     Bad {
         stream: Stream,
-        /// The source's item number.
-        position: u64,
+        at: Consumed,
         reason: &'static str,
         message: String,
     },
     /// The stream's source ended: `exhausted`, or stopped / failed (failures already reported).
     End { stream: Stream, exhausted: bool },
+    /// Kafka partitions of `stream` are being revoked: checkpoint everything taken so far,
+    /// commit its offsets synchronously, then acknowledge.
+    Revoked { stream: Stream, ack: std::sync::mpsc::Sender<()> },
+}
+
+/// Which source item a bad row was.
+enum Consumed {
+    /// A file source's item number.
+    Item(u64),
+    Kafka { partition: i32, offset: i64 },
+}
+
+/// How far a stream's source has been taken into its core: what its checkpoint records.
+#[derive(Debug, Clone)]
+enum Tracked {
+    File { file: FileFingerprint, consumed: u64 },
+    Kafka { topic: String, next: BTreeMap<i32, i64> },
+}
+
+impl Tracked {
+    /// A record taken: the file's item number `item`, or the record's Kafka position.
+    fn record(&mut self, item: u64, position: &Position) {
+        match (self, position) {
+            (Tracked::File { consumed, .. }, _) => *consumed = item + 1,
+            (Tracked::Kafka { next, .. }, Position::Kafka { partition, offset, .. }) => {
+                next.insert(*partition, offset + 1);
+            }
+            (Tracked::Kafka { .. }, Position::File { .. }) => {}
+        }
+    }
+
+    fn bad(&mut self, at: &Consumed) {
+        match (self, at) {
+            (Tracked::File { consumed, .. }, Consumed::Item(item)) => *consumed = item + 1,
+            (Tracked::Kafka { next, .. }, Consumed::Kafka { partition, offset }) => {
+                next.insert(*partition, offset + 1);
+            }
+            _ => {}
+        }
+    }
+
+    fn position(&self) -> SourcePosition {
+        match self {
+            Tracked::File { file, consumed } => SourcePosition::File { file: file.clone(), consumed: *consumed },
+            Tracked::Kafka { topic, next } => SourcePosition::Kafka { topic: topic.clone(), next_offsets: next.clone() },
+        }
+    }
 }
 
 /// Runs the daemon until its sources are exhausted (see the module docs).
@@ -166,15 +218,11 @@ async fn run_monitors(
                 prepare_monitor(i, m)?
                     .into_iter()
                     .map(|p| {
-                        let fingerprint = FileFingerprint::of(&p.path).map_err(|e| {
-                            AppError::Source(format!(
-                                "monitor {}: stream {}: {}: {e}",
-                                m.name,
-                                p.stream,
-                                p.path.display()
-                            ))
+                        let PreparedSource::File { path, .. } = &p.source else { return Ok((p, None)) };
+                        let fingerprint = FileFingerprint::of(path).map_err(|e| {
+                            AppError::Source(format!("monitor {}: stream {}: {}: {e}", m.name, p.stream, path.display()))
                         })?;
-                        Ok((p, fingerprint))
+                        Ok((p, Some(fingerprint)))
                     })
                     .collect::<Result<Vec<_>, AppError>>()
             })
@@ -197,51 +245,166 @@ async fn run_monitors(
         }
         restored.push(resumed);
     }
-    shared.ready.store(true, Ordering::Release);
-    info!(monitors = restored.len(), "References loaded, sources opened, checkpoints restored.");
 
     let sources_stop = CancellationToken::new();
     let tracker = TaskTracker::new();
+    let closers = TaskTracker::new();
     let errors = Arc::new(Mutex::new(Vec::<String>::new()));
     for (index, streams) in restored.into_iter().enumerate() {
+        let monitor = &config.monitors[index];
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let mut cores = BTreeMap::new();
-        for (PreparedStream { stream, path, core, source, .. }, resume) in streams {
-            let (tx, stop, errors, name) =
-                (tx.clone(), sources_stop.clone(), errors.clone(), config.monitors[index].name.clone());
-            let reader = Reader { skip: resume.consumed, max_rate: options.max_rate };
-            tracker.spawn_blocking(move || read_source(&name, stream, path, source, reader, tx, &stop, &errors));
+        let mut reads_kafka = false;
+        for (PreparedStream { stream, core, source, .. }, resume) in streams {
+            let name = monitor.name.clone();
+            let kafka = match source {
+                PreparedSource::File { path, source } => {
+                    let (tx, stop, errors) = (tx.clone(), sources_stop.clone(), errors.clone());
+                    let skip = match &resume.position {
+                        Tracked::File { consumed, .. } => *consumed,
+                        Tracked::Kafka { .. } => 0,
+                    };
+                    let reader = Reader { skip, max_rate: options.max_rate };
+                    tracker.spawn_blocking(move || read_source(&name, stream, path, source, reader, tx, &stop, &errors));
+                    None
+                }
+                PreparedSource::Kafka { config: source, decoder, dead_letter_topic } => {
+                    reads_kafka = true;
+                    let consumer = Arc::new(connect_kafka(shared, &name, stream, &source, &resume.position)?);
+                    consumer.context().on_revoke(revoke_hook(tx.downgrade(), stream));
+                    let dead_letter = dead_letter_topic
+                        .map(|topic| DeadLetter::new(&source, topic))
+                        .transpose()
+                        .map_err(|e| AppError::Source(format!("monitor {name}: stream {stream}: {e}")))?;
+                    shared.connecting.fetch_add(1, Ordering::AcqRel);
+                    let reader = KafkaReader {
+                        shared: shared.clone(),
+                        monitor_index: index,
+                        monitor: name,
+                        stream,
+                        topic: source.topic.clone(),
+                        consumer: consumer.clone(),
+                        decoder,
+                        dead_letter,
+                    };
+                    tracker.spawn(reader.run(tx.clone(), sources_stop.clone()));
+                    Some(consumer)
+                }
+            };
             cores.insert(
                 stream,
-                StreamRunner { core, bad: 0, done: resume.finished, consumed: resume.consumed, file: resume.file },
+                StreamRunner {
+                    core,
+                    bad: 0,
+                    bad_log: ErrorLog::default(),
+                    done: resume.finished,
+                    position: resume.position,
+                    kafka,
+                    last_record: Instant::now(),
+                },
             );
         }
         drop(tx);
-        let (shared, durable, errors) = (shared.clone(), durable.clone(), errors.clone());
-        tracker.spawn(async move { run_monitor(&shared, &durable, &errors, index, cores, rx).await });
+        let (shared, durable, errors, closers) = (shared.clone(), durable.clone(), errors.clone(), closers.clone());
+        let idle = if reads_kafka { monitor.window.idle_timeout } else { None };
+        tracker.spawn(async move {
+            let context = MonitorContext { shared: &shared, durable: &durable, errors: &errors, index, idle };
+            run_monitor(context, cores, rx, &closers).await
+        });
     }
     tracker.close();
+    shared.ready.store(true, Ordering::Release);
+    info!(monitors = config.monitors.len(), "References loaded, sources opened, checkpoints restored.");
 
-    tokio::select! {
+    let result = tokio::select! {
         () = tracker.wait() => {
             info!("Every source is exhausted and every window flushed.");
             if options.serve_after_exhausted && !stop.is_cancelled() {
                 info!("Serving until SIGTERM.");
                 stop.cancelled().await;
             }
+            Ok(())
         }
         () = stop.cancelled() => {
             info!("Stopping the sources, draining, flushing.");
             sources_stop.cancel();
-            tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait()).await.map_err(|_| AppError::ShutdownTimeout)?;
+            tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait()).await.map_err(|_| AppError::ShutdownTimeout)
         }
+    };
+    closers.close();
+    if tokio::time::timeout(CLOSE_DEADLINE, closers.wait()).await.is_err() {
+        warn!("Kafka consumers did not close in time; leaving them.");
     }
+    result?;
     let errors = std::mem::take(&mut *errors.lock().unwrap_or_else(|e| e.into_inner()));
     if errors.is_empty() {
         Ok(())
     } else {
         Err(AppError::Source(errors.join("; ")))
     }
+}
+
+/// Creates a Kafka stream's consumer, positioned from the checkpoint's offsets, with its lag
+/// gauges.
+fn connect_kafka(
+    shared: &Arc<Shared>,
+    monitor: &str,
+    stream: Stream,
+    source: &crate::config::KafkaSourceConfig,
+    position: &Tracked,
+) -> Result<KafkaConsumer, AppError> {
+    let resume = match position {
+        Tracked::Kafka { next, .. } => next.clone(),
+        Tracked::File { .. } => BTreeMap::new(),
+    };
+    let observer =
+        StreamObserver { shared: shared.clone(), monitor: monitor.to_string(), stream, topic: source.topic.clone() };
+    kafka::connect(source, format!("{monitor}-{stream}"), resume, Box::new(observer))
+        .map_err(|e| AppError::Source(format!("monitor {monitor}: stream {stream}: {e}")))
+}
+
+/// Consumer lag and assignments of a Kafka stream, into the metrics and the status API.
+struct StreamObserver {
+    shared: Arc<Shared>,
+    monitor: String,
+    stream: Stream,
+    topic: String,
+}
+
+impl kafka::ConsumerObserver for StreamObserver {
+    fn lag(&self, partition: i32, lag: i64) {
+        self.shared.consumer_lag(&self.monitor, self.stream, &self.topic, partition).set(lag);
+    }
+
+    fn assigned(&self, partitions: &std::collections::BTreeSet<i32>) {
+        if let Some(entry) = self.shared.monitor(&self.monitor) {
+            entry.live().partitions.insert(self.stream, partitions.clone());
+        }
+    }
+}
+
+/// The revoke hook of a Kafka stream: hands the monitor task an [`Item::Revoked`] (after every
+/// item already sent) and waits for its acknowledgement, so the partitions are given up only
+/// once checkpointed and committed. Runs inside the consumer's poll (a runtime thread: the
+/// wait is moved off it with `block_in_place`) or its close (a blocking thread).
+fn revoke_hook(tx: mpsc::WeakSender<Item>, stream: Stream) -> RevokeHook {
+    Box::new(move |partitions| {
+        let Some(tx) = tx.upgrade() else { return };
+        let wait = || {
+            let (ack, acknowledged) = std::sync::mpsc::channel();
+            if tx.blocking_send(Item::Revoked { stream, ack }).is_ok()
+                && acknowledged.recv_timeout(SHUTDOWN_DEADLINE).is_err()
+            {
+                warn!(stream = %stream, partitions = ?partitions, "Revoked partitions were not checkpointed in time.");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(wait)
+            }
+            _ => wait(),
+        }
+    })
 }
 
 /// The checkpoint store and the observations file of a run.
@@ -268,49 +431,74 @@ fn open_store(config: &Config, options: &RunOptions) -> Result<Durable, AppError
 
 /// Where a stream resumes.
 struct Resume {
-    consumed: u64,
     finished: bool,
-    file: FileFingerprint,
+    position: Tracked,
 }
 
-/// A stream's core restored from its checkpoint (if any), after checking that its file has not
-/// changed since.
+/// A stream's core restored from its checkpoint (if any), after checking that its source is
+/// the one checkpointed: the same file content, or the same Kafka topic.
 fn restore_stream(
     store: &Store,
     monitor: &str,
     mut prepared: PreparedStream,
-    file: FileFingerprint,
+    file: Option<FileFingerprint>,
 ) -> Result<(PreparedStream, Resume), AppError> {
     let stream = prepared.stream;
-    let Some(checkpoint) = store.load(monitor, stream)? else {
-        return Ok((prepared, Resume { consumed: 0, finished: false, file }));
+    let fresh = match (&prepared.source, file) {
+        (PreparedSource::File { .. }, Some(file)) => Tracked::File { file, consumed: 0 },
+        (PreparedSource::Kafka { config, .. }, _) => Tracked::Kafka { topic: config.topic.clone(), next: BTreeMap::new() },
+        (PreparedSource::File { .. }, None) => return Err(AppError::Internal("a file source without fingerprint".into())),
     };
-    let saved = &checkpoint.source.file;
-    if saved.size != file.size || saved.sha256 != file.sha256 {
-        return Err(AppError::Checkpoint(format!(
-            "monitor {monitor}: stream {stream}: {} changed since the checkpoint in {} \
-             ({} bytes, sha256 {} then; {} bytes, sha256 {} now): cannot resume; \
-             run with --reset-state to start over",
-            file.path.display(),
-            store.path().display(),
-            saved.size,
-            short(&saved.sha256),
-            file.size,
-            short(&file.sha256),
-        )));
-    }
+    let Some(checkpoint) = store.load(monitor, stream)? else {
+        return Ok((prepared, Resume { finished: false, position: fresh }));
+    };
+    let reset = "run with --reset-state to start over";
+    let position = match (&checkpoint.source, fresh) {
+        (SourcePosition::File { file: saved, consumed }, Tracked::File { file, .. }) => {
+            if saved.size != file.size || saved.sha256 != file.sha256 {
+                return Err(AppError::Checkpoint(format!(
+                    "monitor {monitor}: stream {stream}: {} changed since the checkpoint in {} \
+                     ({} bytes, sha256 {} then; {} bytes, sha256 {} now): cannot resume; {reset}",
+                    file.path.display(),
+                    store.path().display(),
+                    saved.size,
+                    short(&saved.sha256),
+                    file.size,
+                    short(&file.sha256),
+                )));
+            }
+            Tracked::File { file, consumed: *consumed }
+        }
+        (SourcePosition::Kafka { topic: saved, next_offsets }, Tracked::Kafka { topic, .. }) => {
+            if *saved != topic {
+                return Err(AppError::Checkpoint(format!(
+                    "monitor {monitor}: stream {stream}: the checkpoint in {} is for Kafka topic {saved}, \
+                     the configuration reads {topic}: cannot resume; {reset}",
+                    store.path().display()
+                )));
+            }
+            Tracked::Kafka { topic, next: next_offsets.clone() }
+        }
+        _ => {
+            return Err(AppError::Checkpoint(format!(
+                "monitor {monitor}: stream {stream}: the checkpoint in {} is for another kind of source: \
+                 cannot resume; {reset}",
+                store.path().display()
+            )))
+        }
+    };
     let core = &prepared.core;
     prepared.core =
         MonitorCore::restore(monitor, core.profile().clone(), prepared.spec, core.settings().clone(), checkpoint.state)
-            .map_err(|e| AppError::Checkpoint(format!("{e} (run with --reset-state to start over)")))?;
+            .map_err(|e| AppError::Checkpoint(format!("{e} ({reset})")))?;
     info!(
         monitor = %monitor,
         stream = %stream,
-        consumed = checkpoint.source.consumed,
+        position = ?position,
         finished = checkpoint.finished,
         "Resumed from the checkpoint."
     );
-    Ok((prepared, Resume { consumed: checkpoint.source.consumed, finished: checkpoint.finished, file }))
+    Ok((prepared, Resume { finished: checkpoint.finished, position }))
 }
 
 fn short(hash: &str) -> &str {
@@ -400,7 +588,7 @@ fn read_source(
                     return;
                 }
                 let message = format!("{} {}: {error}", path.display(), describe(&at));
-                if !send(Item::Bad { stream, position, reason: error.reason().as_str(), message }) {
+                if !send(Item::Bad { stream, at: Consumed::Item(position), reason: error.reason().as_str(), message }) {
                     return;
                 }
             }
@@ -424,29 +612,62 @@ fn read_source(
 /// One stream's core inside a monitor task.
 struct StreamRunner {
     core: MonitorCore,
-    /// Bad rows seen (the first [`LOGGED_BAD_ROWS`] logged).
+    /// Bad rows seen.
     bad: u64,
+    /// The first [`LOGGED_BAD_ROWS`] bad rows are logged, then at most one line per interval.
+    bad_log: ErrorLog,
     /// Exhausted and flushed (in this run or before the checkpoint it resumed from).
     done: bool,
-    /// Source items taken so far (the checkpoint's position).
-    consumed: u64,
-    file: FileFingerprint,
+    /// What the checkpoint records as taken.
+    position: Tracked,
+    /// Kafka streams: the consumer that offsets are committed to after each checkpoint.
+    kafka: Option<Arc<KafkaConsumer>>,
+    /// When the last record arrived (processing time: idle windows).
+    last_record: Instant,
 }
 
-/// A monitor task: records in, windows out (each published window checkpointed), until every
-/// reader is gone. An exhausted stream is flushed; a stopped one is checkpointed with its open
-/// windows, to be continued by the next run.
-async fn run_monitor(
-    shared: &Shared,
-    durable: &Durable,
-    errors: &Mutex<Vec<String>>,
+/// What every monitor task shares.
+struct MonitorContext<'a> {
+    shared: &'a Shared,
+    durable: &'a Durable,
+    errors: &'a Mutex<Vec<String>>,
     index: usize,
+    /// Kafka monitors with time windows: advance the watermark of a stream silent this long.
+    idle: Option<Duration>,
+}
+
+impl MonitorContext<'_> {
+    fn entry(&self) -> &MonitorEntry {
+        &self.shared.monitors[self.index]
+    }
+}
+
+/// How often idle streams are checked.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// How long closing the Kafka consumers may take at the end.
+const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// A monitor task: records in, windows out (each published window checkpointed, then its
+/// Kafka offsets committed), until every reader is gone. An exhausted stream is flushed; a
+/// stopped one is checkpointed with its open windows, to be continued by the next run.
+async fn run_monitor(
+    ctx: MonitorContext<'_>,
     mut cores: BTreeMap<Stream, StreamRunner>,
     mut rx: mpsc::Receiver<Item>,
+    closers: &TaskTracker,
 ) {
-    let entry = &shared.monitors[index];
+    let entry = ctx.entry();
     let mut ended = std::collections::BTreeSet::new();
-    while let Some(item) = rx.recv().await {
+    let mut idle_check = tokio::time::interval(IDLE_CHECK);
+    idle_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let item = tokio::select! {
+            item = rx.recv() => match item { Some(item) => item, None => break },
+            _ = idle_check.tick(), if ctx.idle.is_some() => {
+                advance_idle(&ctx, &mut cores);
+                continue;
+            }
+        };
         match item {
             Item::Records { first, records } => {
                 for (position, record) in (first..).zip(&records) {
@@ -454,7 +675,7 @@ async fn run_monitor(
                     let Some(metrics) = entry.metrics(record.stream) else { continue };
                     metrics.received.inc();
                     let outcome = runner.core.on_record(record);
-                    runner.consumed = position + 1;
+                    runner.position.record(position, &record.position);
                     trace!(monitor = %entry.name, stream = %record.stream, time = record.event_time_ms, outcome = ?outcome, "Record.");
                     match outcome {
                         RecordOutcome::Accepted { .. } => {}
@@ -469,54 +690,85 @@ async fn run_monitor(
                     }
                     if runner.core.has_closed_windows() {
                         let observations = runner.core.on_watermark();
-                        commit(shared, durable, errors, entry, record.stream, runner, &observations);
+                        commit(&ctx, record.stream, runner, &observations, CommitMode::Async);
                     }
                 }
+                if let Some(runner) = records.last().and_then(|r| cores.get_mut(&r.stream)) {
+                    runner.last_record = Instant::now();
+                }
             }
-            Item::Bad { stream, position, reason, message } => {
+            Item::Bad { stream, at, reason, message } => {
                 let (Some(runner), Some(metrics)) = (cores.get_mut(&stream), entry.metrics(stream)) else { continue };
                 metrics.received.inc();
                 metrics.invalid(reason);
-                runner.consumed = position + 1;
+                runner.position.bad(&at);
                 runner.bad += 1;
-                if runner.bad <= LOGGED_BAD_ROWS {
-                    warn!(monitor = %entry.name, stream = %stream, reason, error = %message, "Row skipped.");
+                let suppressed = if runner.bad <= LOGGED_BAD_ROWS { Some(0) } else { runner.bad_log.allow() };
+                if let Some(suppressed) = suppressed {
+                    warn!(monitor = %entry.name, stream = %stream, reason, error = %message, suppressed, "Row skipped.");
                 }
             }
             Item::End { stream, exhausted } => {
                 if let Some(runner) = cores.get_mut(&stream) {
                     ended.insert(stream);
                     if exhausted {
-                        flush(shared, durable, errors, entry, stream, runner);
+                        flush(&ctx, stream, runner);
                     } else {
-                        commit(shared, durable, errors, entry, stream, runner, &[]);
+                        commit(&ctx, stream, runner, &[], CommitMode::Sync);
                     }
                 }
+            }
+            Item::Revoked { stream, ack } => {
+                if let Some(runner) = cores.get_mut(&stream) {
+                    commit(&ctx, stream, runner, &[], CommitMode::Sync);
+                }
+                let _ = ack.send(());
             }
         }
     }
     for (&stream, runner) in &mut cores {
         if !ended.contains(&stream) {
-            commit(shared, durable, errors, entry, stream, runner, &[]);
+            commit(&ctx, stream, runner, &[], CommitMode::Sync);
+        }
+        if let Some(consumer) = runner.kafka.take() {
+            // Leaves the group (revoking its partitions) outside the runtime: librdkafka's
+            // close blocks.
+            closers.spawn_blocking(move || {
+                consumer.unsubscribe();
+                drop(consumer);
+            });
+        }
+    }
+}
+
+/// Processing-time advance: every Kafka stream silent for the idle timeout has its
+/// watermark moved to the wall clock (minus the allowed lateness), closing due windows.
+fn advance_idle(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRunner>) {
+    let Some(idle) = ctx.idle else { return };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    for (&stream, runner) in cores.iter_mut() {
+        if runner.kafka.is_none() || runner.last_record.elapsed() < idle {
+            continue;
+        }
+        let observations = runner.core.advance_idle(now_ms);
+        if !observations.is_empty() {
+            debug!(monitor = %ctx.entry().name, stream = %stream, "Idle stream: windows closed by processing time.");
+            commit(ctx, stream, runner, &observations, CommitMode::Async);
         }
     }
 }
 
 /// End of a stream: closes its open windows, checkpoints, and notes it exhausted.
-fn flush(
-    shared: &Shared,
-    durable: &Durable,
-    errors: &Mutex<Vec<String>>,
-    entry: &MonitorEntry,
-    stream: Stream,
-    runner: &mut StreamRunner,
-) {
+fn flush(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner) {
+    let entry = ctx.entry();
     if !runner.done {
         runner.done = true;
         let observations = runner.core.flush();
-        commit(shared, durable, errors, entry, stream, runner, &observations);
+        commit(ctx, stream, runner, &observations, CommitMode::Sync);
         if runner.bad > LOGGED_BAD_ROWS {
-            warn!(monitor = %entry.name, stream = %stream, count = runner.bad - LOGGED_BAD_ROWS, "More bad rows not shown.");
+            info!(monitor = %entry.name, stream = %stream, bad_rows = runner.bad, "Bad rows skipped in all (counted by reason in driftd_records_invalid).");
         }
     }
     entry.live().exhausted.insert(stream);
@@ -525,38 +777,47 @@ fn flush(
 
 /// Publishes `observations` (whole windows: observations file, metrics, history, log lines),
 /// then commits the stream's checkpoint with the observations file's new length, under the
-/// sink's lock (see [`store`]). A failure is logged and makes the run fail at its end.
+/// sink's lock (see [`store`]), and then — never before — the Kafka offsets it covers
+/// (`mode`: `Sync` when partitions are being given up or the daemon stops). A failure is
+/// logged and makes the run fail at its end; a failed offset commit is only logged (the
+/// checkpoint has the offsets; the next commit carries them).
 fn commit(
-    shared: &Shared,
-    durable: &Durable,
-    errors: &Mutex<Vec<String>>,
-    entry: &MonitorEntry,
+    ctx: &MonitorContext<'_>,
     stream: Stream,
     runner: &StreamRunner,
     observations: &[Observation],
+    mode: CommitMode,
 ) {
-    let mut sink = durable.sink.lock().unwrap_or_else(|e| e.into_inner());
+    let entry = ctx.entry();
+    let mut sink = ctx.durable.sink.lock().unwrap_or_else(|e| e.into_inner());
     let mut result = match sink.as_mut() {
         Some(sink) if !observations.is_empty() => sink.append(observations),
         _ => Ok(()),
     };
-    publish(shared, entry, stream, observations);
+    publish(ctx.shared, entry, stream, observations);
     if result.is_ok() {
-        let checkpoint = Checkpoint {
-            state: runner.core.checkpoint(),
-            source: SourcePosition { file: runner.file.clone(), consumed: runner.consumed },
-            finished: runner.done,
-        };
+        let checkpoint =
+            Checkpoint { state: runner.core.checkpoint(), source: runner.position.position(), finished: runner.done };
         let mark = sink.as_ref().map(ObservationSink::mark);
-        result = durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref());
+        result = ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref());
     }
     drop(sink);
-    if let Err(err) = result {
-        error!(monitor = %entry.name, stream = %stream, error = %err, "Checkpoint failed.");
-        let mut errors = errors.lock().unwrap_or_else(|e| e.into_inner());
-        let message = format!("monitor {}: stream {stream}: {err}", entry.name);
-        if !errors.contains(&message) {
-            errors.push(message);
+    match result {
+        Ok(()) => {
+            if let (Some(consumer), Tracked::Kafka { topic, next }) = (&runner.kafka, &runner.position) {
+                consumer.context().resume_from(next);
+                if let Err(err) = kafka::commit_offsets(consumer, topic, next, mode) {
+                    warn!(monitor = %entry.name, stream = %stream, error = %err, "Offset commit failed; the checkpoint keeps the offsets.");
+                }
+            }
+        }
+        Err(err) => {
+            error!(monitor = %entry.name, stream = %stream, error = %err, "Checkpoint failed.");
+            let mut errors = ctx.errors.lock().unwrap_or_else(|e| e.into_inner());
+            let message = format!("monitor {}: stream {stream}: {err}", entry.name);
+            if !errors.contains(&message) {
+                errors.push(message);
+            }
         }
     }
 }

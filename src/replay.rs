@@ -27,7 +27,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::config::{
-    Config, EventTimeConfig, FeatureSelection, MonitorConfig, ReferenceConfig, SourceConfig, StreamConfig,
+    Config, EventTimeConfig, FeatureSelection, KafkaSourceConfig, MonitorConfig, ReferenceConfig, SourceConfig, StreamConfig,
     StreamValues, WindowConfig, WindowKind, WindowSize,
 };
 use crate::monitor::{MonitorCore, MonitorError, MonitorSettings, Observation};
@@ -116,17 +116,12 @@ pub fn check_supported(config: &Config, runner: Runner) -> Result<(), ReplayErro
     for monitor in &config.monitors {
         let unsupported = |message: String| ReplayError::Unsupported { monitor: monitor.name.clone(), message };
         for (stream, s) in monitor.streams() {
-            if let SourceConfig::Kafka(_) = s.source {
-                return Err(unsupported(match runner {
-                    Runner::Replay => format!(
-                        "stream {stream} reads Kafka: replay supports file sources only; `driftd run` (Kafka) comes later"
-                    ),
-                    Runner::Run => format!(
-                        "stream {stream} reads Kafka: Kafka sources are not yet supported by `driftd run` (file sources only for now)"
-                    ),
-                }));
+            if let (SourceConfig::Kafka(_), Runner::Replay) = (&s.source, runner) {
+                return Err(unsupported(format!(
+                    "stream {stream} reads Kafka: replay supports file sources only (use `driftd run`)"
+                )));
             }
-            if !matches!(s.event_time, EventTimeConfig::Field { .. }) {
+            if matches!(s.event_time, EventTimeConfig::None) {
                 return Err(unsupported(format!(
                     "stream {stream} has no event_time field: {command} needs `event_time: {{ field: …, format: … }}`"
                 )));
@@ -237,15 +232,22 @@ pub fn decode_spec(stream: &StreamConfig) -> DecodeSpec {
 }
 
 /// One stream of a monitor, ready to run: its own [`MonitorCore`] (over a profile holding
-/// only this stream) and its opened [`FileSource`].
+/// only this stream) and its source.
 pub struct PreparedStream {
     pub stream: Stream,
-    /// The source file, for log lines.
-    pub path: std::path::PathBuf,
     pub core: MonitorCore,
     /// The window spec `core` was built with (to restore a checkpoint into the same core).
     pub spec: WindowSpec,
-    pub source: FileSource,
+    pub source: PreparedSource,
+}
+
+/// A stream's source, ready to read.
+pub enum PreparedSource {
+    /// An opened file (its path for log lines).
+    File { path: std::path::PathBuf, source: FileSource },
+    /// A Kafka topic, not yet connected (`driftd run` connects it after restoring the
+    /// checkpoint, which positions the partitions), and the stream's decoder.
+    Kafka { config: KafkaSourceConfig, decoder: Decoder, dead_letter_topic: Option<String> },
 }
 
 /// Prepares every stream of monitor `index`: resolves the reference (fit or load), builds the
@@ -265,9 +267,6 @@ pub fn prepare_monitor(index: usize, monitor: &MonitorConfig) -> Result<Vec<Prep
     let spec = window_spec(&monitor.window).map_err(unsupported)?;
     let mut prepared = Vec::new();
     for (stream, config) in monitor.streams() {
-        let SourceConfig::File(file) = &config.source else {
-            return Err(unsupported(format!("stream {stream}: only file sources are supported")));
-        };
         let features =
             stream_features(&profile, stream, config).map_err(|m| unsupported(format!("stream {stream}: {m}")))?;
         let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
@@ -279,9 +278,19 @@ pub fn prepare_monitor(index: usize, monitor: &MonitorConfig) -> Result<Vec<Prep
         let mut sub = ReferenceProfile { meta: profile.meta.clone(), streams: BTreeMap::new() };
         sub.streams.insert(stream, StreamProfile { features });
         let core = MonitorCore::new(name, Arc::new(sub), spec, settings.clone())?;
-        let source = FileSource::open(&file.path, file.format, decoder, index, stream)
-            .map_err(|source| ReplayError::Source { monitor: name.to_string(), stream, source })?;
-        prepared.push(PreparedStream { stream, path: file.path.clone(), core, spec, source });
+        let source = match &config.source {
+            SourceConfig::File(file) => PreparedSource::File {
+                path: file.path.clone(),
+                source: FileSource::open(&file.path, file.format, decoder, index, stream)
+                    .map_err(|source| ReplayError::Source { monitor: name.to_string(), stream, source })?,
+            },
+            SourceConfig::Kafka(kafka) => PreparedSource::Kafka {
+                config: kafka.clone(),
+                decoder,
+                dead_letter_topic: config.dead_letter_topic.clone(),
+            },
+        };
+        prepared.push(PreparedStream { stream, core, spec, source });
     }
     Ok(prepared)
 }
@@ -299,7 +308,10 @@ fn replay_monitor(
     let name = monitor.name.as_str();
     let thresholds = Thresholds::default();
     let mut summaries = BTreeMap::new();
-    for PreparedStream { stream, path, mut core, mut source, .. } in prepare_monitor(index, monitor)? {
+    for PreparedStream { stream, mut core, source, .. } in prepare_monitor(index, monitor)? {
+        let PreparedSource::File { path, mut source } = source else {
+            unreachable!("check_supported rejects Kafka sources for replay")
+        };
         let source_error = |source| ReplayError::Source { monitor: name.to_string(), stream, source };
         let mut summary = StreamSummary::default();
         let mut bad = 0u64;

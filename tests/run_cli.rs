@@ -3,21 +3,13 @@
 //! against each other, then SIGTERM and a clean exit. Every wait has a deadline, and a
 //! watchdog kills the daemon if a test overruns.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use common::{get, get_json, repo, sample, Daemon, TEST_DEADLINE};
 use serde_json::Value;
-
-/// Longest a test may take, start-up (fitting the reference in a debug build) included.
-const TEST_DEADLINE: Duration = Duration::from_secs(120);
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The quickstart configuration with absolute paths and `listen`, written into `dir`.
 fn quickstart_config(dir: &Path, listen: &str) -> PathBuf {
@@ -35,135 +27,6 @@ fn quickstart_config(dir: &Path, listen: &str) -> PathBuf {
     let path = dir.join("driftd.yaml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// The daemon, killed when dropped (a failed assertion never leaves it running).
-struct Daemon {
-    child: Child,
-    /// Its stderr, line by line, read by a thread.
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Daemon {
-    fn start(config: &Path, extra: &[&str]) -> Daemon {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_driftd"))
-            .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
-            .args(extra)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start driftd");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // The watchdog: the hard timeout of the test, whatever it is blocked on.
-        let pid = child.id();
-        std::thread::spawn(move || {
-            std::thread::sleep(TEST_DEADLINE + Duration::from_secs(10));
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-        });
-        Daemon { child, lines, seen: Vec::new() }
-    }
-
-    /// Waits for a JSON log line whose message is `message`; returns its fields.
-    fn wait_for_log(&mut self, message: &str, deadline: Instant) -> Value {
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "no {message:?} log line before the deadline:\n{}", self.seen.join("\n"));
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    let parsed: Value =
-                        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-                    if parsed["fields"]["message"] == message {
-                        return parsed["fields"].clone();
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    panic!("driftd ended before logging {message:?}:\n{}", self.seen.join("\n"))
-                }
-            }
-        }
-    }
-
-    /// Waits for the exit; its status code.
-    fn wait_exit(&mut self, within: Duration) -> Option<i32> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "driftd did not exit within {within:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-    }
-
-    /// The rest of stderr (after the exit).
-    fn rest(&mut self) -> Vec<String> {
-        self.seen.extend(self.lines.iter());
-        self.seen.clone()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `GET path` over HTTP/1.1: (status, body).
-fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let response = String::from_utf8(response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body =
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.into() };
-    (status, body)
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n").unwrap();
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
-}
-
-fn get_json(addr: &str, path: &str) -> Value {
-    let (status, body) = get(addr, path);
-    assert_eq!(status, 200, "{path}: {body}");
-    serde_json::from_str(&body).unwrap()
-}
-
-/// The value of the sample named exactly `series` (name and labels) in a metrics text.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 #[test]
@@ -263,16 +126,4 @@ fn run_ends_by_itself_when_the_files_are_exhausted() {
     assert_eq!(daemon.wait_exit(TEST_DEADLINE), Some(0), "{}", daemon.rest().join("\n"));
     let lines = daemon.rest();
     assert!(lines.iter().any(|l| l.contains("Every source is exhausted and every window flushed.")), "{lines:?}");
-}
-
-#[test]
-fn a_kafka_source_is_not_yet_supported_and_exits_2() {
-    let output = Command::new(env!("CARGO_BIN_EXE_driftd"))
-        .current_dir(repo())
-        .args(["run", "--config", "examples/kafka/driftd.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("Kafka sources are not yet supported by `driftd run`"), "{stderr}");
 }

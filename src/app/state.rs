@@ -9,7 +9,7 @@
 //! never global, so parallel tests are independent.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -45,6 +45,14 @@ struct InvalidLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PartitionLabels {
+    monitor: String,
+    stream: String,
+    topic: String,
+    partition: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatLabels {
     monitor: String,
     stream: String,
@@ -60,6 +68,8 @@ struct Families {
     invalid: Family<InvalidLabels, Counter>,
     late: Family<StreamLabels, Counter>,
     windows_closed: Family<StreamLabels, Counter>,
+    consumer_lag: Family<PartitionLabels, Gauge>,
+    dead_letters: Family<StreamLabels, Counter>,
 }
 
 /// Handles on one (monitor, stream)'s series: cheap to update from the hot path (atomics).
@@ -69,6 +79,8 @@ pub struct StreamMetrics {
     pub late: Counter,
     pub windows_closed: Counter,
     pub window_events: Gauge,
+    /// Messages forwarded to the dead-letter topic.
+    pub dead_letters: Counter,
     /// Per reason: the decoder's ([`DecodeReason::ALL`]) then [`CORE_REASONS`].
     pub invalid: BTreeMap<&'static str, Counter>,
 }
@@ -144,6 +156,8 @@ impl ClosedWindow {
 pub struct MonitorLive {
     pub history: VecDeque<ClosedWindow>,
     pub exhausted: BTreeSet<Stream>,
+    /// Kafka streams: the partitions assigned to this instance now.
+    pub partitions: BTreeMap<Stream, BTreeSet<i32>>,
 }
 
 /// One configured monitor.
@@ -172,6 +186,8 @@ pub struct Shared {
     families: Families,
     /// References loaded and sources opened.
     pub ready: AtomicBool,
+    /// Kafka sources that have not reached their broker yet.
+    pub connecting: AtomicUsize,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -186,6 +202,8 @@ impl Shared {
             invalid: Family::default(),
             late: Family::default(),
             windows_closed: Family::default(),
+            consumer_lag: Family::default(),
+            dead_letters: Family::default(),
         };
         registry.register(
             "driftd_statistic",
@@ -197,6 +215,16 @@ impl Shared {
         registry.register("driftd_records_invalid", "Rows not taken, by reason", families.invalid.clone());
         registry.register("driftd_records_late", "Records whose windows had closed", families.late.clone());
         registry.register("driftd_windows_closed", "Windows closed", families.windows_closed.clone());
+        registry.register(
+            "driftd_consumer_lag",
+            "Messages between a partition's high watermark and the consumer's position (librdkafka statistics)",
+            families.consumer_lag.clone(),
+        );
+        registry.register(
+            "driftd_dead_letters",
+            "Messages that did not decode, forwarded to the dead-letter topic",
+            families.dead_letters.clone(),
+        );
         let mut monitors = Vec::new();
         for monitor in &config.monitors {
             let mut streams = Vec::new();
@@ -218,6 +246,7 @@ impl Shared {
                     late: families.late.get_or_create(&labels).clone(),
                     windows_closed: families.windows_closed.get_or_create(&labels).clone(),
                     window_events: families.window_events.get_or_create(&labels).clone(),
+                    dead_letters: families.dead_letters.get_or_create(&labels).clone(),
                     invalid,
                 };
                 let source = match &stream_config.source {
@@ -228,15 +257,27 @@ impl Shared {
             }
             monitors.push(MonitorEntry { name: monitor.name.clone(), streams, live: Mutex::default() });
         }
-        Shared { registry, families, ready: AtomicBool::new(false), monitors }
+        Shared { registry, families, ready: AtomicBool::new(false), connecting: AtomicUsize::new(0), monitors }
     }
 
     pub fn monitor(&self, name: &str) -> Option<&MonitorEntry> {
         self.monitors.iter().find(|m| m.name == name)
     }
 
+    /// References loaded, checkpoints restored, and every Kafka source has reached its broker.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire)
+        self.ready.load(Ordering::Acquire) && self.connecting.load(Ordering::Acquire) == 0
+    }
+
+    /// The consumer-lag gauge of one partition.
+    pub fn consumer_lag(&self, monitor: &str, stream: Stream, topic: &str, partition: i32) -> Gauge {
+        let labels = PartitionLabels {
+            monitor: monitor.into(),
+            stream: stream.name().into(),
+            topic: topic.into(),
+            partition: partition.to_string(),
+        };
+        self.families.consumer_lag.get_or_create(&labels).clone()
     }
 
     /// Records a closed window: statistic gauges, window metrics, history.

@@ -2,8 +2,9 @@
 //! `<state.path>/checkpoints.redb`, and the optional observations file it keeps consistent.
 //!
 //! Tables: `checkpoints`, keyed by (monitor, stream), holds a [`Checkpoint`] as JSON — the
-//! monitor core's [`MonitorState`] and the source position (the file's size and SHA-256, and
-//! how many items the file source had delivered, in delivery order); `meta` holds the
+//! monitor core's [`MonitorState`] and the source position (for a file: its size and SHA-256,
+//! and how many items the file source had delivered, in delivery order; for Kafka: the topic
+//! and the next offset per partition, committed to the group only after the checkpoint); `meta` holds the
 //! observations file's length at the last checkpoint ([`SinkMark`]). Every write is one redb
 //! write transaction (durable on commit), so a checkpoint is all there or not at all.
 //!
@@ -62,11 +63,20 @@ impl FileFingerprint {
 
 /// Where a stream's source stood at a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SourcePosition {
-    pub file: FileFingerprint,
-    /// Items (records and bad rows) the file source had delivered and the core had taken, in
-    /// delivery order (for a file sorted in memory this is not the line number).
-    pub consumed: u64,
+#[serde(rename_all = "snake_case")]
+pub enum SourcePosition {
+    File {
+        file: FileFingerprint,
+        /// Items (records and bad rows) the file source had delivered and the core had taken,
+        /// in delivery order (for a file sorted in memory this is not the line number).
+        consumed: u64,
+    },
+    Kafka {
+        topic: String,
+        /// Per partition, the offset after the last message the core has taken (what is
+        /// committed to the group once this checkpoint is durable).
+        next_offsets: std::collections::BTreeMap<i32, i64>,
+    },
 }
 
 /// One (monitor, stream)'s checkpoint.

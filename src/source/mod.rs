@@ -8,14 +8,17 @@
 //! - [`FileSource`] (`file.rs`; CSV in `table.rs`, Parquet / Arrow IPC in `batches.rs`):
 //!   JSON Lines, CSV, Parquet and Arrow IPC files replayed in event-time order, as an
 //!   iterator the async loop drains.
-//! - The Kafka source (next) decodes with the same [`Decoder`], passing the message
-//!   timestamp and a [`Position::Kafka`](crate::record::Position::Kafka).
+//! - The Kafka source (`kafka.rs`): an rdkafka consumer per stream whose rebalance callback
+//!   positions each partition from driftd's checkpoint; the daemon decodes its messages with
+//!   the same [`Decoder`], passing the message timestamp and a
+//!   [`Position::Kafka`](crate::record::Position::Kafka).
 //!
 //! Invariants: no input makes a source panic; a message or row that does not decode is
 //! reported with its position and reason and never stops the source.
 mod batches;
 mod decode;
 mod file;
+pub mod kafka;
 mod plan;
 mod spec;
 mod table;

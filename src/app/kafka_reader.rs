@@ -1,0 +1,266 @@
+//! The reader task of a Kafka stream: messages from the stream's consumer, decoded into
+//! batches of records for the monitor task, until `driftd run` stops.
+//!
+//! Inputs: the connected [`KafkaConsumer`] (positioned by its rebalance callback), the
+//! stream's [`Decoder`], an optional dead-letter topic. Outputs: [`Item`]s on the monitor's
+//! bounded channel — a batch is sent when it holds [`BATCH_RECORDS`] records or
+//! [`BATCH_LINGER`] after its first record, so a quiet topic still reaches the windows
+//! promptly; a message that does not decode is sent as [`Item::Bad`] with its partition and
+//! offset (after being forwarded to the dead-letter topic with the error in its headers).
+//!
+//! Invariants: nothing here stops on a bad message or a broker error (librdkafka reconnects
+//! by itself; errors are logged at most every [`ERROR_LOG_INTERVAL`]); the reader never
+//! commits offsets — the monitor task does, after the checkpoint that covers them.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::Consumer;
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, error, info, warn};
+
+use super::{Consumed, Item, BATCH_RECORDS};
+use crate::app::state::Shared;
+use crate::config::KafkaSourceConfig;
+use crate::record::{Position, Stream};
+use crate::source::kafka::KafkaConsumer;
+use crate::source::{DecodeContext, Decoder};
+
+/// How long a partial batch waits for more records before it is sent.
+pub const BATCH_LINGER: Duration = Duration::from_millis(20);
+/// Broker and consumer errors are logged at most this often per stream.
+pub const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// How long forwarding one message to the dead-letter topic may take.
+const DEAD_LETTER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one metadata request may take while waiting for the broker.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where undecodable messages go.
+pub struct DeadLetter {
+    producer: FutureProducer,
+    topic: String,
+}
+
+impl DeadLetter {
+    /// A producer with the source's brokers and properties.
+    pub fn new(source: &KafkaSourceConfig, topic: String) -> Result<DeadLetter, String> {
+        let mut config = ClientConfig::new();
+        for (key, value) in &source.properties {
+            config.set(key, value);
+        }
+        let producer = config
+            .set("bootstrap.servers", &source.brokers)
+            .set("message.timeout.ms", "30000")
+            .create()
+            .map_err(|e| format!("dead-letter topic {topic}: cannot create the producer: {e}"))?;
+        Ok(DeadLetter { producer, topic })
+    }
+}
+
+/// What the reader of one stream needs.
+pub struct KafkaReader {
+    pub shared: Arc<Shared>,
+    pub monitor_index: usize,
+    pub monitor: String,
+    pub stream: Stream,
+    pub topic: String,
+    pub consumer: Arc<KafkaConsumer>,
+    pub decoder: Decoder,
+    pub dead_letter: Option<DeadLetter>,
+}
+
+impl KafkaReader {
+    /// Reads until `stop`; then sends [`Item::End`] (not exhausted: a topic never is).
+    pub async fn run(self, tx: mpsc::Sender<Item>, stop: CancellationToken) {
+        self.wait_for_broker(&stop).await;
+        let mut batch: Vec<crate::record::Record> = Vec::with_capacity(BATCH_RECORDS);
+        let mut deadline: Option<tokio::time::Instant> = None;
+        let mut errors = ErrorLog::default();
+        loop {
+            let received = tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                () = sleep_until(deadline) => {
+                    deadline = None;
+                    if !send_batch(&tx, &mut batch).await { return self.release() }
+                    continue;
+                }
+                received = self.consumer.recv() => received,
+            };
+            let message = match received {
+                Ok(message) => message,
+                Err(err) => {
+                    if let Some(suppressed) = errors.allow() {
+                        warn!(monitor = %self.monitor, stream = %self.stream, error = %err, suppressed, "Kafka receive error.");
+                    }
+                    continue;
+                }
+            };
+            let (partition, offset) = (message.partition(), message.offset());
+            let context = DecodeContext {
+                monitor: self.monitor_index,
+                stream: self.stream,
+                position: Position::Kafka { topic: self.topic.clone(), partition, offset },
+                kafka_timestamp_ms: message.timestamp().to_millis(),
+            };
+            match self.decoder.decode(message.payload().unwrap_or_default(), context) {
+                Ok(decoded) => {
+                    batch.push(decoded.record);
+                    if batch.len() == BATCH_RECORDS {
+                        deadline = None;
+                        if !send_batch(&tx, &mut batch).await {
+                            return self.release();
+                        }
+                    } else if deadline.is_none() {
+                        deadline = Some(tokio::time::Instant::now() + BATCH_LINGER);
+                    }
+                }
+                Err(error) => {
+                    let owned = message.detach();
+                    deadline = None;
+                    if !send_batch(&tx, &mut batch).await {
+                        return self.release();
+                    }
+                    let reason = error.reason().as_str();
+                    let text = format!("{}[{partition}]@{offset}: {error}", self.topic);
+                    if let Some(dead_letter) = &self.dead_letter {
+                        self.forward(dead_letter, &owned, reason, &text).await;
+                    }
+                    let bad = Item::Bad { stream: self.stream, at: Consumed::Kafka { partition, offset }, reason, message: text };
+                    if tx.send(bad).await.is_err() {
+                        return self.release();
+                    }
+                }
+            }
+        }
+        debug!(monitor = %self.monitor, stream = %self.stream, "Kafka source stopped.");
+        if send_batch(&tx, &mut batch).await {
+            let _ = tx.send(Item::End { stream: self.stream, exhausted: false }).await;
+        }
+        self.release();
+    }
+
+    /// Until the topic's metadata can be read (or `stop`): then the source counts as connected
+    /// for `/readyz`.
+    async fn wait_for_broker(&self, stop: &CancellationToken) {
+        let mut errors = ErrorLog::default();
+        loop {
+            let consumer = self.consumer.clone();
+            let topic = self.topic.clone();
+            let fetched = tokio::task::spawn_blocking(move || {
+                consumer.fetch_metadata(Some(&topic), METADATA_TIMEOUT).map(|m| {
+                    m.topics().first().map(|t| (t.partitions().len(), t.error().is_none())).unwrap_or((0, false))
+                })
+            });
+            let outcome = tokio::select! {
+                () = stop.cancelled() => break,
+                outcome = fetched => outcome,
+            };
+            match outcome {
+                Ok(Ok((partitions, true))) if partitions > 0 => {
+                    info!(monitor = %self.monitor, stream = %self.stream, topic = %self.topic, partitions, "Kafka source connected.");
+                    break;
+                }
+                Ok(Ok(_)) => {
+                    if let Some(suppressed) = errors.allow() {
+                        warn!(monitor = %self.monitor, stream = %self.stream, topic = %self.topic, suppressed, "The topic does not exist (yet); waiting.");
+                    }
+                }
+                Ok(Err(err)) => {
+                    if let Some(suppressed) = errors.allow() {
+                        warn!(monitor = %self.monitor, stream = %self.stream, error = %err, suppressed, "Cannot reach the Kafka brokers; retrying.");
+                    }
+                }
+                Err(err) => {
+                    error!(error = %err, "The metadata task failed.");
+                    break;
+                }
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+        self.shared.connecting.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Forwards an undecodable message: same key and payload, the error in headers.
+    async fn forward(
+        &self,
+        dead_letter: &DeadLetter,
+        message: &rdkafka::message::OwnedMessage,
+        reason: &str,
+        text: &str,
+    ) {
+        let source = format!("{}/{}/{}", self.topic, message.partition(), message.offset());
+        let headers = OwnedHeaders::new()
+            .insert(Header { key: "driftd-error", value: Some(text) })
+            .insert(Header { key: "driftd-reason", value: Some(reason) })
+            .insert(Header { key: "driftd-source", value: Some(&source) });
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&dead_letter.topic).headers(headers);
+        if let Some(key) = message.key() {
+            record = record.key(key);
+        }
+        if let Some(payload) = message.payload() {
+            record = record.payload(payload);
+        }
+        match dead_letter.producer.send(record, DEAD_LETTER_TIMEOUT).await {
+            Ok(_) => {
+                if let Some(metrics) = self.shared.monitors[self.monitor_index].metrics(self.stream) {
+                    metrics.dead_letters.inc();
+                }
+            }
+            Err((err, _)) => {
+                error!(monitor = %self.monitor, stream = %self.stream, topic = %dead_letter.topic, error = %err, "Cannot forward to the dead-letter topic.")
+            }
+        }
+    }
+
+    /// Drops this task's handle on the consumer outside the runtime (librdkafka's destroy
+    /// blocks, and can hang if run on a runtime thread).
+    fn release(self) {
+        let consumer = self.consumer;
+        tokio::task::spawn_blocking(move || drop(consumer));
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends the batch if it is not empty; false when the monitor is gone.
+async fn send_batch(tx: &mpsc::Sender<Item>, batch: &mut Vec<crate::record::Record>) -> bool {
+    if batch.is_empty() {
+        return true;
+    }
+    let records = std::mem::replace(batch, Vec::with_capacity(BATCH_RECORDS));
+    tx.send(Item::Records { first: 0, records }).await.is_ok()
+}
+
+/// At most one log line per [`ERROR_LOG_INTERVAL`], counting the ones left out.
+#[derive(Default)]
+pub struct ErrorLog {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl ErrorLog {
+    /// `Some(errors left out since the last line)` when this one may be logged.
+    pub fn allow(&mut self) -> Option<u64> {
+        let now = Instant::now();
+        if self.last.is_some_and(|at| now.duration_since(at) < ERROR_LOG_INTERVAL) {
+            self.suppressed += 1;
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.suppressed))
+    }
+}

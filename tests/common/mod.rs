@@ -1,0 +1,167 @@
+//! Helpers shared by the integration tests that run `driftd run`: the daemon as a child
+//! process (stderr read line by line, killed on drop, a watchdog past the test deadline), a
+//! minimal HTTP/1.1 GET, and Prometheus text lookups.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Longest a test may take, start-up (fitting the reference in a debug build) included.
+pub const TEST_DEADLINE: Duration = Duration::from_secs(120);
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, failing with `what` at `deadline`.
+pub fn wait_until<T>(deadline: Instant, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The daemon, killed when dropped (a failed assertion never leaves it running).
+pub struct Daemon {
+    child: Child,
+    /// Its stderr, line by line, read by a thread.
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Daemon {
+    pub fn start(config: &Path, extra: &[&str]) -> Daemon {
+        Daemon::start_with_env(config, extra, &[])
+    }
+
+    /// As [`Daemon::start`], with extra environment variables.
+    pub fn start_with_env(config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_driftd"))
+            .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start driftd");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        // The watchdog: the hard timeout of the test, whatever it is blocked on.
+        let pid = child.id();
+        std::thread::spawn(move || {
+            std::thread::sleep(TEST_DEADLINE + Duration::from_secs(10));
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        });
+        Daemon { child, lines, seen: Vec::new() }
+    }
+
+    /// Waits for a JSON log line whose message is `message`; returns its fields.
+    pub fn wait_for_log(&mut self, message: &str, deadline: Instant) -> Value {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "no {message:?} log line before the deadline:\n{}", self.seen.join("\n"));
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    let parsed: Value =
+                        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                    if parsed["fields"]["message"] == message {
+                        return parsed["fields"].clone();
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("driftd ended before logging {message:?}:\n{}", self.seen.join("\n"))
+                }
+            }
+        }
+    }
+
+    /// Waits for the exit; its status code.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "driftd did not exit within {within:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// The rest of stderr (after the exit).
+    pub fn rest(&mut self) -> Vec<String> {
+        self.seen.extend(self.lines.iter());
+        self.seen.clone()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `GET path` over HTTP/1.1: (status, body).
+pub fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.into() };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, rest) = body.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size.trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+}
+
+pub fn get_json(addr: &str, path: &str) -> Value {
+    let (status, body) = get(addr, path);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The value of the sample named exactly `series` (name and labels) in a metrics text.
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+

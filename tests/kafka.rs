@@ -1,0 +1,625 @@
+//! `driftd run` against a real Kafka-protocol broker: tansu 0.6 (see `../shared/kafka-broker.md`
+//! and `.ci/run`, which installs it), started by each test on its own loopback port with the
+//! in-memory storage engine. Traffic is the quickstart's (examples/quickstart/*.jsonl),
+//! produced with rdkafka; the observations driftd publishes from Kafka are compared with
+//! `driftd replay` over the same messages read from a file, so every test checks numbers, not
+//! only liveness.
+//!
+//! Every wait has a deadline, and a watchdog kills the broker and the daemons if a test
+//! overruns ([`common::TEST_DEADLINE`]).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{get, get_json, repo, sample, wait_until, Daemon, TEST_DEADLINE};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::Value;
+
+const MONITOR: &str = "credit-scoring";
+
+/// The tansu binary: `$TANSU`, else `tansu` on the PATH or in ~/.cargo/bin.
+fn tansu() -> PathBuf {
+    if let Some(path) = std::env::var_os("TANSU") {
+        return path.into();
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin")))
+        .map(|dir| dir.join("tansu"))
+        .find(|p| p.is_file());
+    on_path.expect(
+        "the Kafka tests need the tansu broker: `cargo install tansu --version 0.6.0 --locked --features dynostore` \
+         (bash .ci/run does it), or set TANSU=/path/to/tansu",
+    )
+}
+
+/// A tansu broker on a free loopback port, stopped (SIGINT, then SIGKILL) when dropped.
+struct Broker {
+    port: u16,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Broker {
+    fn start(dir: &Path) -> Broker {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut broker = Broker { port, child: None, log: dir.join("tansu.log") };
+        broker.launch();
+        broker
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn launch(&mut self) {
+        let url = format!("tcp://{}", self.address());
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let child = Command::new(tansu())
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args(["--storage-engine", "memory://tansu/"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start tansu");
+        watchdog(child.id());
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        wait_until(deadline, "the broker to listen", || TcpStream::connect(self.address()).ok());
+    }
+
+    fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        // tansu stops on SIGINT (SIGTERM was seen not to stop it).
+        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Stops and starts the broker on the same port. Storage is in memory: topics are gone.
+    fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    fn create_topic(&self, name: &str, partitions: u32) {
+        let status = Command::new(tansu())
+            .args(["topic", "create", "--broker", &format!("tcp://{}", self.address())])
+            .args(["--partitions", &partitions.to_string(), name])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "tansu topic create {name}");
+    }
+
+    fn producer(&self) -> ThreadedProducer<DefaultProducerContext> {
+        ClientConfig::new()
+            .set("bootstrap.servers", self.address())
+            .set("message.max.bytes", "20000000")
+            .set("linger.ms", "5")
+            .create()
+            .expect("a producer")
+    }
+
+    /// Sends `(partition, payload)` messages in order and waits until all are delivered.
+    fn produce(&self, topic: &str, messages: &[(i32, Vec<u8>)]) {
+        let producer = self.producer();
+        for (partition, payload) in messages {
+            let mut record = BaseRecord::<[u8], [u8]>::to(topic).payload(payload).partition(*partition);
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((err, back)) => {
+                        // Only a full local queue is retried, after a flush.
+                        assert!(
+                            matches!(err.rdkafka_error_code(), Some(rdkafka::types::RDKafkaErrorCode::QueueFull)),
+                            "{err}"
+                        );
+                        producer.flush(Duration::from_secs(10)).unwrap();
+                        record = back;
+                    }
+                }
+            }
+        }
+        producer.flush(Duration::from_secs(30)).expect("every message delivered");
+    }
+
+    /// The group's committed next offset per partition of `topic`.
+    fn committed(&self, group: &str, topic: &str, partitions: i32) -> BTreeMap<i32, i64> {
+        let consumer: BaseConsumer =
+            ClientConfig::new().set("bootstrap.servers", self.address()).set("group.id", group).create().unwrap();
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition(topic, p);
+        }
+        let committed = consumer.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+        committed
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some((e.partition(), o)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Kills `pid` once the test deadline has passed (a hung test never outlives it).
+fn watchdog(pid: u32) {
+    std::thread::spawn(move || {
+        std::thread::sleep(TEST_DEADLINE + Duration::from_secs(10));
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    });
+}
+
+/// The quickstart's messages of `stream` whose event time is in `[from_hour, to_hour)` of
+/// 2026-11-01 (half hours allowed), in file order.
+fn traffic(stream: &str, from_hour: f64, to_hour: f64) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(format!("examples/quickstart/{stream}.jsonl"))).unwrap();
+    text.lines()
+        .filter(|line| {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let ts = v["ts"].as_str().unwrap();
+            let hour: f64 = ts[11..13].parse::<f64>().unwrap() + ts[14..16].parse::<f64>().unwrap() / 60.0;
+            assert!(ts.starts_with("2026-11-01T"));
+            hour >= from_hour && hour < to_hour
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Topic names, unique per test.
+struct Topics {
+    inputs: String,
+    predictions: String,
+}
+
+impl Topics {
+    fn new(test: &str) -> Topics {
+        Topics { inputs: format!("{test}-inputs"), predictions: format!("{test}-predictions") }
+    }
+}
+
+/// A driftd configuration reading `topics` from `broker` with `group`, hourly windows, no
+/// idle advance (so observations depend on the data only).
+fn kafka_config(dir: &Path, broker: &Broker, topics: &Topics, group: &str, state: &str) -> PathBuf {
+    let reference = repo().join("examples/data/credit_reference.csv");
+    let text = format!(
+        r#"
+http: {{ listen: 127.0.0.1:0 }}
+state: {{ path: {state} }}
+kafka:
+  brokers: {brokers}
+monitors:
+  - name: {MONITOR}
+    model_version: "2026-11-01"
+    reference:
+      dataset: {{ path: {reference}, predictions: [score] }}
+    binning: quantile
+    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
+    window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m, idle_timeout: 0s }}
+    streams:
+      inputs:
+        source:
+          kafka: {{ topic: {inputs}, group_id: {group}, start: earliest }}
+        event_time: {{ field: /ts, format: rfc3339 }}
+        features: "*"
+        dead_letter_topic: {inputs}-dlq
+      predictions:
+        source:
+          kafka: {{ topic: {predictions}, group_id: {group}, start: earliest }}
+        event_time: {{ field: /ts, format: rfc3339 }}
+        prediction: {{ pointer: /score, kind: score }}
+"#,
+        brokers = broker.address(),
+        reference = reference.display(),
+        inputs = topics.inputs,
+        predictions = topics.predictions,
+    );
+    let path = dir.join(format!("{state}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `driftd replay` of the same messages from files: the observations an uninterrupted
+/// consumer must publish (sorted lines).
+fn replayed(dir: &Path, inputs: &[String], predictions: &[String]) -> Vec<String> {
+    let quickstart = repo().join("examples/quickstart");
+    std::fs::write(dir.join("inputs.jsonl"), inputs.join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("predictions.jsonl"), predictions.join("\n") + "\n").unwrap();
+    let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap().replace(
+        "path: ../data/credit_reference.csv",
+        &format!("path: {}", repo().join("examples/data/credit_reference.csv").display()),
+    );
+    let config = dir.join("replay.yaml");
+    std::fs::write(&config, text).unwrap();
+    let output = dir.join("replayed.jsonl");
+    let status = Command::new(env!("CARGO_BIN_EXE_driftd"))
+        .args(["replay", "--config", config.to_str().unwrap(), "--output", output.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    sorted_lines(&output)
+}
+
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut lines: Vec<String> =
+        std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// Lines of windows that start before `hours` hours into 2026-11-01.
+fn before_hour(lines: &[String], hours: i64) -> Vec<String> {
+    let limit = 1_761_955_200_000 + hours * 3_600_000;
+    lines
+        .iter()
+        .filter(|l| serde_json::from_str::<Value>(l).unwrap()["window"]["start_ms"].as_i64().unwrap() < limit)
+        .cloned()
+        .collect()
+}
+
+/// The HTTP address the daemon logged, once it is ready.
+fn ready(daemon: &mut Daemon, deadline: Instant) -> String {
+    let addr = daemon.wait_for_log("Listening.", deadline)["addr"].as_str().unwrap().to_string();
+    wait_until(deadline, "/readyz", || (get(&addr, "/readyz").0 == 200).then_some(()));
+    addr
+}
+
+/// The monitor's stream status of `stream`.
+fn stream_status(addr: &str, stream: &str) -> Value {
+    let status = get_json(addr, "/api/v1/monitors");
+    let streams = status["monitors"][0]["streams"].as_array().unwrap();
+    streams.iter().find(|s| s["stream"] == stream).unwrap().clone()
+}
+
+/// Waits until both streams have closed `windows` windows.
+fn wait_windows(addr: &str, windows: u64, deadline: Instant) {
+    wait_until(deadline, &format!("{windows} windows per stream"), || {
+        let done = ["inputs", "predictions"].iter().all(|s| stream_status(addr, s)["windows_closed"] == windows);
+        done.then_some(())
+    });
+}
+
+fn as_messages(lines: &[String]) -> Vec<(i32, Vec<u8>)> {
+    lines.iter().map(|l| (0, l.clone().into_bytes())).collect()
+}
+
+#[test]
+fn kafka_traffic_gives_the_observations_of_a_file_replay_and_bad_messages_are_counted() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let topics = Topics::new("e2e");
+    for topic in [&topics.inputs, &topics.predictions] {
+        broker.create_topic(topic, 1);
+    }
+    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    let (inputs, predictions) = (traffic("inputs", 0.0, 6.0), traffic("predictions", 0.0, 6.0));
+
+    // Malformed inputs among the good ones: each is counted under its reason and skipped.
+    let mut messages = as_messages(&inputs[..900]);
+    let bad: Vec<(&str, Vec<u8>)> = vec![
+        ("invalid_json", br#"{"ts": "2026-11-01T03:00:00Z", "features": {"age": 4"#.to_vec()),
+        ("invalid_utf8", b"{\"ts\": \"2026-11-01T03:00:00Z\", \"features\": {\"region\": \"\xff\xfe\"}}".to_vec()),
+        ("too_large", {
+            let mut big = br#"{"ts": "2026-11-01T03:00:00Z", "features": {"pad": ""#.to_vec();
+            big.extend(std::iter::repeat_n(b'x', 10 << 20));
+            big.extend(br#""}}"#);
+            big
+        }),
+        ("missing_event_time", br#"{"features": {"age": 40}}"#.to_vec()),
+        ("bad_event_time", br#"{"ts": "yesterday", "features": {"age": 40}}"#.to_vec()),
+        ("bad_features", br#"{"ts": "2026-11-01T03:00:00Z", "features": [1, 2]}"#.to_vec()),
+        ("not_an_object", b"[1, 2, 3]".to_vec()),
+    ];
+    messages.extend(bad.iter().map(|(_, payload)| (0, payload.clone())));
+    messages.extend(as_messages(&inputs[900..]));
+    broker.produce(&topics.inputs, &messages);
+    broker.produce(&topics.predictions, &as_messages(&predictions));
+
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-e2e", "state");
+    let observations = dir.path().join("observations.jsonl");
+    let mut daemon = Daemon::start(&config, &["--observations", observations.to_str().unwrap()]);
+    let addr = ready(&mut daemon, deadline);
+    // Six hours of traffic: hours 0–4 close (the watermark passes them), hour 5 stays open.
+    wait_windows(&addr, 5, deadline);
+    let inputs_status = stream_status(&addr, "inputs");
+    assert_eq!(inputs_status["kafka_partitions"], serde_json::json!([0]));
+    wait_until(deadline, "every message received", || {
+        (stream_status(&addr, "inputs")["records_received"] == messages.len() as u64).then_some(())
+    });
+
+    let (code, metrics) = get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    for (reason, _) in &bad {
+        let series =
+            format!(r#"driftd_records_invalid_total{{monitor="{MONITOR}",stream="inputs",reason="{reason}"}}"#);
+        assert_eq!(sample(&metrics, &series), Some(1.0), "{series} in\n{metrics}");
+    }
+    let dead = format!(r#"driftd_dead_letters_total{{monitor="{MONITOR}",stream="inputs"}}"#);
+    assert_eq!(sample(&metrics, &dead), Some(bad.len() as f64), "{metrics}");
+    assert!(metrics.contains(r#"driftd_consumer_lag{monitor="credit-scoring",stream="inputs""#) || {
+        // The lag gauge appears with librdkafka's first statistics (every 5 s).
+        std::thread::sleep(Duration::from_secs(6));
+        get(&addr, "/metrics").1.contains(r#"driftd_consumer_lag{monitor="credit-scoring",stream="inputs""#)
+    });
+    let history = get_json(&addr, &format!("/api/v1/monitors/{MONITOR}/history?stream=inputs&limit=1"));
+    let last_psi = history["windows"][0]["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["feature"] == "income" && o["stat"] == "psi")
+        .and_then(|o| o["value"].as_f64())
+        .unwrap();
+    let gauge = format!(r#"driftd_statistic{{monitor="{MONITOR}",stream="inputs",feature="income",stat="psi"}}"#);
+    assert_eq!(sample(&metrics, &gauge), Some(last_psi));
+
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+
+    // The closed windows are exactly those of a replay of the same (good) messages.
+    let expected = before_hour(&replayed(dir.path(), &inputs, &predictions), 5);
+    assert_eq!(sorted_lines(&observations), expected);
+    // Offsets were committed after the checkpoints: everything consumed.
+    assert_eq!(broker.committed("driftd-e2e", &topics.inputs, 1), BTreeMap::from([(0, messages.len() as i64)]));
+    assert_eq!(broker.committed("driftd-e2e", &topics.predictions, 1), BTreeMap::from([(0, predictions.len() as i64)]));
+}
+
+#[test]
+fn kill_9_mid_window_and_restart_gives_the_observations_of_an_uninterrupted_run() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let topics = Topics::new("kill9");
+    for topic in [&topics.inputs, &topics.predictions] {
+        broker.create_topic(topic, 1);
+    }
+    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-kill9", "state");
+    let observations = dir.path().join("observations.jsonl");
+    let args = ["--observations", observations.to_str().unwrap()];
+
+    // Hours 0 to 2.5: windows 0 and 1 close, window 2 is half full when the daemon is killed.
+    broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 0.0, 2.5)));
+    broker.produce(&topics.predictions, &as_messages(&traffic("predictions", 0.0, 2.5)));
+    let mut first = Daemon::start(&config, &args);
+    let addr = ready(&mut first, deadline);
+    wait_windows(&addr, 2, deadline);
+    wait_until(deadline, "hours 0–2.5 received", || {
+        let all = traffic("inputs", 0.0, 2.5).len() as u64;
+        (stream_status(&addr, "inputs")["records_received"] == all).then_some(())
+    });
+    first.signal("KILL");
+    first.wait_exit(Duration::from_secs(10));
+
+    // The rest of the traffic arrives while driftd is down; the restart resumes from the
+    // checkpoint (offsets and the open window's state).
+    broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 2.5, 6.0)));
+    broker.produce(&topics.predictions, &as_messages(&traffic("predictions", 2.5, 6.0)));
+    let mut second = Daemon::start(&config, &args);
+    let addr = ready(&mut second, deadline);
+    wait_until(deadline, "windows up to hour 4 in the observations file", || {
+        let lines = sorted_lines(&observations);
+        (lines.len() == 2 * 5 * lines_per_window(&lines)).then_some(())
+    });
+    second.signal("TERM");
+    assert_eq!(second.wait_exit(Duration::from_secs(10)), Some(0), "{}", second.rest().join("\n"));
+    let _ = addr;
+
+    let expected =
+        before_hour(&replayed(dir.path(), &traffic("inputs", 0.0, 6.0), &traffic("predictions", 0.0, 6.0)), 5);
+    assert_eq!(sorted_lines(&observations), expected);
+}
+
+/// Observations per window and stream (the same for every window of this configuration),
+/// averaged over the streams: lines / distinct (stream, window).
+fn lines_per_window(lines: &[String]) -> usize {
+    let windows: BTreeSet<(String, i64)> = lines
+        .iter()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["stream"].as_str().unwrap().to_string(), v["window"]["start_ms"].as_i64().unwrap())
+        })
+        .collect();
+    if windows.is_empty() {
+        usize::MAX
+    } else {
+        lines.len() / windows.len()
+    }
+}
+
+#[test]
+fn after_a_broker_restart_driftd_reconnects_and_carries_on_from_its_checkpoint() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = Broker::start(dir.path());
+    let topics = Topics::new("restart");
+    let create = |broker: &Broker| {
+        for topic in [&topics.inputs, &topics.predictions] {
+            broker.create_topic(topic, 1);
+        }
+        broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    };
+    create(&broker);
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-restart", "state");
+    let observations = dir.path().join("observations.jsonl");
+    broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 0.0, 2.5)));
+    broker.produce(&topics.predictions, &as_messages(&traffic("predictions", 0.0, 2.5)));
+    let mut daemon = Daemon::start(&config, &["--observations", observations.to_str().unwrap()]);
+    let addr = ready(&mut daemon, deadline);
+    let before = traffic("inputs", 0.0, 2.5).len() as u64;
+    wait_until(deadline, "hours 0–2.5 received", || {
+        ["inputs", "predictions"]
+            .iter()
+            .all(|s| stream_status(&addr, s)["records_received"] == before)
+            .then_some(())
+    });
+
+    // tansu keeps topics in memory: after the restart they are recreated empty, so offsets
+    // start again at 0, below driftd's position — librdkafka resets to the earliest offset.
+    // A first, smaller batch (fewer messages than driftd had read, so the old position is
+    // out of range whenever driftd fetches) shows the reset; then the rest.
+    broker.restart();
+    create(&broker);
+    broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 2.5, 3.5)));
+    broker.produce(&topics.predictions, &as_messages(&traffic("predictions", 2.5, 3.5)));
+    let middle = before + traffic("inputs", 2.5, 3.5).len() as u64;
+    wait_until(deadline, "the first batch after the restart", || {
+        ["inputs", "predictions"]
+            .iter()
+            .all(|s| stream_status(&addr, s)["records_received"] == middle)
+            .then_some(())
+    });
+    broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 3.5, 6.0)));
+    broker.produce(&topics.predictions, &as_messages(&traffic("predictions", 3.5, 6.0)));
+    wait_windows(&addr, 5, deadline);
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+
+    // Nothing lost or counted twice across the restart.
+    let expected =
+        before_hour(&replayed(dir.path(), &traffic("inputs", 0.0, 6.0), &traffic("predictions", 0.0, 6.0)), 5);
+    assert_eq!(sorted_lines(&observations), expected);
+}
+
+#[test]
+fn two_instances_in_one_group_split_the_partitions_and_count_each_message_once() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let topics = Topics::new("group");
+    for topic in [&topics.inputs, &topics.predictions] {
+        broker.create_topic(topic, 4);
+    }
+    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    let first_config = kafka_config(dir.path(), &broker, &topics, "driftd-group", "state-a");
+    let second_config = kafka_config(dir.path(), &broker, &topics, "driftd-group", "state-b");
+    let mut first = Daemon::start(&first_config, &[]);
+    let mut second = Daemon::start(&second_config, &[]);
+    let addrs = [ready(&mut first, deadline), ready(&mut second, deadline)];
+
+    // Wait for a stable split: every partition assigned to exactly one of the two.
+    wait_until(deadline, "the partitions split between the two instances", || {
+        let mut union = Vec::new();
+        for addr in &addrs {
+            for stream in ["inputs", "predictions"] {
+                let partitions = stream_status(addr, stream)["kafka_partitions"].as_array().cloned()?;
+                if partitions.is_empty() {
+                    return None;
+                }
+                union.extend(partitions.into_iter().map(|p| (stream, p.as_i64().unwrap())));
+            }
+        }
+        union.sort();
+        let expected: Vec<(&str, i64)> =
+            ["inputs", "predictions"].into_iter().flat_map(|s| (0..4).map(move |p| (s, p))).collect();
+        (union == expected).then_some(())
+    });
+
+    // Messages spread round-robin over the four partitions.
+    let inputs = traffic("inputs", 0.0, 3.0);
+    let predictions = traffic("predictions", 0.0, 3.0);
+    let spread = |lines: &[String]| -> Vec<(i32, Vec<u8>)> {
+        lines.iter().enumerate().map(|(i, l)| ((i % 4) as i32, l.clone().into_bytes())).collect()
+    };
+    broker.produce(&topics.inputs, &spread(&inputs));
+    broker.produce(&topics.predictions, &spread(&predictions));
+
+    // Each instance receives exactly the messages of its partitions: together, each once.
+    for (stream, total) in [("inputs", inputs.len()), ("predictions", predictions.len())] {
+        wait_until(deadline, &format!("every {stream} message received once"), || {
+            let mut sum = 0;
+            for addr in &addrs {
+                let status = stream_status(addr, stream);
+                let partitions = status["kafka_partitions"].as_array().unwrap().len();
+                let received = status["records_received"].as_u64().unwrap();
+                // Round-robin: each partition holds a quarter (± 1) of the messages.
+                let share = total * partitions / 4;
+                if received.abs_diff(share as u64) > partitions as u64 {
+                    return None;
+                }
+                sum += received;
+            }
+            (sum == total as u64).then_some(())
+        });
+    }
+    for daemon in [&mut first, &mut second] {
+        daemon.signal("TERM");
+        assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+    }
+    let committed = broker.committed("driftd-group", &topics.inputs, 4);
+    assert_eq!(committed.values().sum::<i64>(), inputs.len() as i64, "{committed:?}");
+}
+
+#[test]
+fn dead_letters_carry_the_error_in_their_headers() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let topics = Topics::new("dlq");
+    for topic in [&topics.inputs, &topics.predictions] {
+        broker.create_topic(topic, 1);
+    }
+    let dlq = format!("{}-dlq", topics.inputs);
+    broker.create_topic(&dlq, 1);
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-dlq", "state");
+    let producer = broker.producer();
+    let headers = OwnedHeaders::new().insert(Header { key: "trace", value: Some("abc") });
+    producer
+        .send(BaseRecord::<str, [u8]>::to(&topics.inputs).key("k1").payload(b"{not json".as_slice()).headers(headers))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    producer.flush(Duration::from_secs(10)).unwrap();
+    let mut daemon = Daemon::start(&config, &[]);
+    let addr = ready(&mut daemon, deadline);
+    wait_until(deadline, "the bad message counted", || {
+        (stream_status(&addr, "inputs")["records_invalid"] == 1).then_some(())
+    });
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker.address())
+        .set("group.id", "dlq-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[dlq.as_str()]).unwrap();
+    let message = wait_until(deadline, "the dead letter", || consumer.poll(Duration::from_millis(200))?.ok());
+    use rdkafka::message::{Headers, Message};
+    assert_eq!(message.payload(), Some(b"{not json".as_slice()));
+    assert_eq!(message.key(), Some(b"k1".as_slice()));
+    let headers = message.headers().expect("headers");
+    let header = |name: &str| {
+        headers.iter().find(|h| h.key == name).and_then(|h| h.value).map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    assert_eq!(header("driftd-reason").as_deref(), Some("invalid_json"));
+    let error = header("driftd-error").unwrap();
+    assert!(error.starts_with(&format!("{}[0]@0: ", topics.inputs)), "{error}");
+    assert_eq!(header("driftd-source"), Some(format!("{}/0/0", topics.inputs)));
+    drop(message);
+    consumer.unsubscribe();
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+}
