@@ -111,7 +111,10 @@ impl From<ReplayError> for AppError {
 enum Item {
     /// Consecutive records. File sources: the first is the source's item number `first`
     /// (0-based, in delivery order). Kafka: each record's position names its offset.
-    Records { first: u64, records: Vec<Record> },
+    Records {
+        first: u64,
+        records: Vec<Record>,
+    },
     Bad {
         stream: Stream,
         at: Consumed,
@@ -119,17 +122,26 @@ enum Item {
         message: String,
     },
     /// The stream's source ended: `exhausted`, or stopped / failed (failures already reported).
-    End { stream: Stream, exhausted: bool },
+    End {
+        stream: Stream,
+        exhausted: bool,
+    },
     /// Kafka partitions of `stream` are being revoked: checkpoint everything taken so far,
     /// commit its offsets synchronously, then acknowledge.
-    Revoked { stream: Stream, ack: std::sync::mpsc::Sender<()> },
+    Revoked {
+        stream: Stream,
+        ack: std::sync::mpsc::Sender<()>,
+    },
 }
 
 /// Which source item a bad row was.
 enum Consumed {
     /// A file source's item number.
     Item(u64),
-    Kafka { partition: i32, offset: i64 },
+    Kafka {
+        partition: i32,
+        offset: i64,
+    },
 }
 
 /// How far a stream's source has been taken into its core: what its checkpoint records.
@@ -164,7 +176,9 @@ impl Tracked {
     fn position(&self) -> SourcePosition {
         match self {
             Tracked::File { file, consumed } => SourcePosition::File { file: file.clone(), consumed: *consumed },
-            Tracked::Kafka { topic, next } => SourcePosition::Kafka { topic: topic.clone(), next_offsets: next.clone() },
+            Tracked::Kafka { topic, next } => {
+                SourcePosition::Kafka { topic: topic.clone(), next_offsets: next.clone() }
+            }
         }
     }
 }
@@ -220,7 +234,12 @@ async fn run_monitors(
                     .map(|p| {
                         let PreparedSource::File { path, .. } = &p.source else { return Ok((p, None)) };
                         let fingerprint = FileFingerprint::of(path).map_err(|e| {
-                            AppError::Source(format!("monitor {}: stream {}: {}: {e}", m.name, p.stream, path.display()))
+                            AppError::Source(format!(
+                                "monitor {}: stream {}: {}: {e}",
+                                m.name,
+                                p.stream,
+                                path.display()
+                            ))
                         })?;
                         Ok((p, Some(fingerprint)))
                     })
@@ -265,7 +284,8 @@ async fn run_monitors(
                         Tracked::Kafka { .. } => 0,
                     };
                     let reader = Reader { skip, max_rate: options.max_rate };
-                    tracker.spawn_blocking(move || read_source(&name, stream, path, source, reader, tx, &stop, &errors));
+                    tracker
+                        .spawn_blocking(move || read_source(&name, stream, path, source, reader, tx, &stop, &errors));
                     None
                 }
                 PreparedSource::Kafka { config: source, decoder, dead_letter_topic } => {
@@ -446,8 +466,12 @@ fn restore_stream(
     let stream = prepared.stream;
     let fresh = match (&prepared.source, file) {
         (PreparedSource::File { .. }, Some(file)) => Tracked::File { file, consumed: 0 },
-        (PreparedSource::Kafka { config, .. }, _) => Tracked::Kafka { topic: config.topic.clone(), next: BTreeMap::new() },
-        (PreparedSource::File { .. }, None) => return Err(AppError::Internal("a file source without fingerprint".into())),
+        (PreparedSource::Kafka { config, .. }, _) => {
+            Tracked::Kafka { topic: config.topic.clone(), next: BTreeMap::new() }
+        }
+        (PreparedSource::File { .. }, None) => {
+            return Err(AppError::Internal("a file source without fingerprint".into()))
+        }
     };
     let Some(checkpoint) = store.load(monitor, stream)? else {
         return Ok((prepared, Resume { finished: false, position: fresh }));

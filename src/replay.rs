@@ -27,8 +27,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::config::{
-    Config, EventTimeConfig, FeatureSelection, KafkaSourceConfig, MonitorConfig, ReferenceConfig, SourceConfig, StreamConfig,
-    StreamValues, WindowConfig, WindowKind, WindowSize,
+    Config, EventTimeConfig, FeatureSelection, KafkaSourceConfig, MonitorConfig, ReferenceConfig, SourceConfig,
+    StreamConfig, StreamValues, WindowConfig, WindowKind, WindowSize,
 };
 use crate::monitor::{MonitorCore, MonitorError, MonitorSettings, Observation};
 use crate::record::Stream;

@@ -50,6 +50,8 @@ impl DeadLetter {
     /// A producer with the source's brokers and properties.
     pub fn new(source: &KafkaSourceConfig, topic: String) -> Result<DeadLetter, String> {
         let mut config = ClientConfig::new();
+        // Room for a message refused as too large, unless the properties say otherwise.
+        config.set("message.max.bytes", "100000000");
         for (key, value) in &source.properties {
             config.set(key, value);
         }
@@ -131,7 +133,12 @@ impl KafkaReader {
                     if let Some(dead_letter) = &self.dead_letter {
                         self.forward(dead_letter, &owned, reason, &text).await;
                     }
-                    let bad = Item::Bad { stream: self.stream, at: Consumed::Kafka { partition, offset }, reason, message: text };
+                    let bad = Item::Bad {
+                        stream: self.stream,
+                        at: Consumed::Kafka { partition, offset },
+                        reason,
+                        message: text,
+                    };
                     if tx.send(bad).await.is_err() {
                         return self.release();
                     }

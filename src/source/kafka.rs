@@ -132,7 +132,9 @@ impl ClientContext for KafkaContext {
                 error!(target: "librdkafka", source, facility, "{message}")
             }
             RDKafkaLogLevel::Warning => warn!(target: "librdkafka", source, facility, "{message}"),
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => info!(target: "librdkafka", source, facility, "{message}"),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                info!(target: "librdkafka", source, facility, "{message}")
+            }
             RDKafkaLogLevel::Debug => debug!(target: "librdkafka", source, facility, "{message}"),
         }
     }
@@ -273,11 +275,8 @@ pub fn connect(
     resume: BTreeMap<i32, i64>,
     observer: Box<dyn ConsumerObserver>,
 ) -> Result<KafkaConsumer, KafkaSourceError> {
-    let fail = |message: String| KafkaSourceError {
-        topic: source.topic.clone(),
-        brokers: source.brokers.clone(),
-        message,
-    };
+    let fail =
+        |message: String| KafkaSourceError { topic: source.topic.clone(), brokers: source.brokers.clone(), message };
     let context = KafkaContext {
         label: label.clone(),
         topic: source.topic.clone(),

@@ -57,8 +57,13 @@ impl Daemon {
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
+            // DRIFTD_TEST_ECHO=1 echoes the daemon's log (debugging a failing test).
+            let echo = std::env::var_os("DRIFTD_TEST_ECHO").is_some();
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
+                if echo {
+                    eprintln!("driftd: {line}");
+                }
+                if tx.send(line).is_err() && !echo {
                     break;
                 }
             }
@@ -104,6 +109,11 @@ impl Daemon {
             assert!(Instant::now() < deadline, "driftd did not exit within {within:?}");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The exit status, if the daemon has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().unwrap()
     }
 
     pub fn signal(&self, name: &str) {
@@ -164,4 +174,3 @@ pub fn get_json(addr: &str, path: &str) -> Value {
 pub fn sample(metrics: &str, series: &str) -> Option<f64> {
     metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
 }
-
