@@ -53,6 +53,7 @@ pub mod parallel;
 pub mod record;
 pub mod reference;
 pub mod replay;
+pub mod rules;
 pub mod source;
 pub mod stats;
 pub mod window;
