@@ -257,7 +257,9 @@ fn resolve_rule(
     }
 
     // Condition.
-    let (trigger, stat) = resolve_trigger(checker, &doc, path)?;
+    // No early return: the checks below still run (every problem at once).
+    let trigger = resolve_trigger(checker, &doc, path);
+    let stat = trigger.as_ref().map(|(_, s)| *s);
     let for_ = span(checker, doc.for_.as_deref(), &path.key("for"));
     let keep_firing_for = span(checker, doc.keep_firing_for.as_deref(), &path.key("keep_firing_for"));
     let repeat_every = doc.repeat_every.as_deref().and_then(|text| {
@@ -319,10 +321,11 @@ fn resolve_rule(
             checker.error(&p, format!("action {name:?} is listed twice"));
         }
     }
-    if features_given && stat == RuleStat::WindowEvents {
+    if features_given && stat == Some(RuleStat::WindowEvents) {
         checker.error(&path.key("features"), "`window_events` is a statistic of the whole window: remove `features`");
     }
 
+    let (trigger, _) = trigger?;
     (checker.problems.len() == before).then(|| Rule {
         name: doc.name,
         monitor: doc.monitor,
