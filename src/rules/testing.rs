@@ -255,7 +255,11 @@ pub fn run_file_with_env(path: &Path, env: &dyn Fn(&str) -> Option<OsString>) ->
             if e.after == 0 || u64::from(e.after) > count {
                 error(
                     at.key("expect").index(j).key("after"),
-                    format!("window {} does not exist: the test has {count} windows (numbered from 1)", e.after),
+                    format!(
+                        "window {} does not exist: the test has {count} window{} (numbered from 1)",
+                        e.after,
+                        if count == 1 { "" } else { "s" }
+                    ),
                 );
             }
         }
