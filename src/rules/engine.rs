@@ -143,6 +143,48 @@ pub struct Notification {
     pub alerts: Vec<AlertSummary>,
 }
 
+impl Notification {
+    /// The text of a notification template variable ([`super::NOTIFICATION_VARIABLES`], and
+    /// `labels.X`: the group's label, else the value all its alerts share, else empty).
+    /// Values are inserted as they are (no JSON escaping): names of rules, monitors, streams
+    /// and features are plain identifiers, and `evidence` is JSON.
+    pub fn variable(&self, name: &str) -> String {
+        if let Some(label) = name.strip_prefix("labels.") {
+            if let Some(value) = self.group.get(label) {
+                return value.clone();
+            }
+            let mut values = self.alerts.iter().filter_map(|a| a.labels.get(label));
+            let first = values.next().cloned().unwrap_or_default();
+            return if values.all(|v| *v == first) { first } else { String::new() };
+        }
+        match name {
+            "rule" => self.rule.clone(),
+            "monitor" => self.monitor.clone(),
+            "stream" => self.stream.to_string(),
+            "severity" => self.severity.name().to_string(),
+            "status" => self.status.name().to_string(),
+            "window_start" => format_time(self.window_start_ms),
+            "window_end" => format_time(self.window_end_ms),
+            "alerts_count" => self.alerts.len().to_string(),
+            "features" => self.alerts.iter().map(|a| a.key.feature.as_str()).collect::<Vec<_>>().join(", "),
+            "idempotency_key" => self.idempotency_key.clone(),
+            "episode" => self.episode.to_string(),
+            "evidence" => self.evidence_json(),
+            _ => String::new(),
+        }
+    }
+
+    /// Render an email subject or webhook body (a template checked at load).
+    pub fn render(&self, template: &super::Template) -> String {
+        template.render(&|name| self.variable(name))
+    }
+
+    /// The notification as JSON: the default webhook body and `{{ evidence }}`.
+    pub fn evidence_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
 /// A notification an action's cooldown held back.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Suppressed {
@@ -255,7 +297,7 @@ impl Engine {
             self.notify(index, &hash, window, outcomes, &mut out);
         }
         // Never-active alerts carry no information: keep the persisted state small.
-        self.state.alerts.retain(|_, s| s.status != AlertStatus::Inactive || s.fired_count > 0 || s.active_windows > 0);
+        self.state.alerts.retain(|_, s| s.status != AlertStatus::Inactive || s.fired_count > 0);
         out
     }
 

@@ -257,6 +257,17 @@ actions:
     assert_eq!(n.alerts[2].labels["team"], "risk");
     assert_eq!((n.alerts[2].value, n.alerts[2].threshold), (Some(0.31), Some(0.25)));
     assert_eq!(result.notifications[1].action, "mail");
+    // Notification templates (email subject, webhook body).
+    let subject = Template::parse(
+        "{{ status }}: {{ rule }} on {{ monitor }} ({{ alerts_count }}: {{ features }}; {{ labels.team }}) {{ idempotency_key }}",
+        NOTIFICATION_VARIABLES,
+        &["team"],
+    )
+    .unwrap();
+    assert_eq!(n.render(&subject), "firing: psi on m (3: age, debt, income; risk) log/psi/m/monitor=m,rule=psi/1/0");
+    let evidence: serde_json::Value = serde_json::from_str(&n.variable("evidence")).unwrap();
+    assert_eq!(evidence["alerts"][2]["value"], 0.31);
+    assert_eq!(evidence["idempotency_key"], "log/psi/m/monitor=m,rule=psi/1/0");
 
     // Grouped by feature: one notification per feature and action.
     let by_feature = text.replace("    actions: [log, mail]", "    actions: [log]\n    group_by: [feature]");

@@ -675,7 +675,7 @@ fn resolve_action(checker: &mut Checker<'_>, doc: ActionDoc, path: &KeyPath, bas
     } else {
         Target::Log
     };
-    (checker.problems.len() == before).then(|| Action { name: doc.name, kind, cooldown, target })
+    (checker.problems.len() == before).then_some(Action { name: doc.name, kind, cooldown, target })
 }
 
 fn env_name(checker: &mut Checker<'_>, var: &str, path: &KeyPath) {
