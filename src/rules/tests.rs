@@ -191,6 +191,10 @@ fn conditions_are_checked_for_their_statistic() {
         ),
         ("when: { stat: psi, op: \"=>\", value: 0.2 }", "rules[0].when.op: unknown value \"=>\""),
         (
+            "when: { stat: psi, op: \"<\", value: { sample_size_aware: {} } }",
+            "rules[0].when.op: a `sample_size_aware` threshold needs `>` or `>=`",
+        ),
+        (
             "when: { stat: psi, op: \">\", value: 0.2 }\n    repeat_every: 0s",
             "rules[0].repeat_every: repeat_every must be longer than 0",
         ),

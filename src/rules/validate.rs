@@ -441,6 +441,11 @@ fn condition(
                 checker.error(&value_path, format!("`sample_size_aware` is a threshold for psi, not {}", stat.name()));
                 return None;
             }
+            // A lower bound on PSI is not meaningful: PSI is significant when *above* it.
+            if default_stat.is_none() && !is_upward(op) {
+                checker.error(&path.key("op"), "a `sample_size_aware` threshold needs `>` or `>=`");
+                return None;
+            }
             let a = alpha(checker, s.alpha, &value_path.key("sample_size_aware").key("alpha"));
             Threshold::SampleSizeAware { alpha: a }
         }
