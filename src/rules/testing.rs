@@ -126,13 +126,19 @@ pub enum ExpectedState {
     Resolved,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectedStatus {
+    Firing,
+    Resolved,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedNotification {
     pub action: String,
     pub rule: String,
-    /// `firing` or `resolved`.
-    pub status: String,
+    pub status: ExpectedStatus,
     /// Features of the alerts it carries.
     pub features: Vec<String>,
 }
@@ -365,7 +371,11 @@ fn check(engine: &Engine, result: &Evaluation, expect: &Expectation, stream: Str
             .map(|n| {
                 let mut features = n.features.clone();
                 features.sort();
-                notification_line(&n.action, &n.rule, &n.status, &features)
+                let status = match n.status {
+                    ExpectedStatus::Firing => "firing",
+                    ExpectedStatus::Resolved => "resolved",
+                };
+                notification_line(&n.action, &n.rule, status, &features)
             })
             .collect();
         let mut got: Vec<String> = result

@@ -212,6 +212,24 @@ fn conditions_are_checked_for_their_statistic() {
 }
 
 #[test]
+fn known_names_come_from_the_configuration() {
+    let config =
+        crate::config::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/quickstart/driftd.yaml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    let known = Known::from_config(&config);
+    let monitors = known.monitors().unwrap();
+    // `features: "*"` and the predictions stream: known only once data arrives.
+    assert_eq!(monitors["credit-scoring"], KnownStreams::from([(Stream::Inputs, None), (Stream::Predictions, None)]));
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+    assert!(load_with_env(&[dir], &known, &no_env).is_ok());
+    let text = "rules:\n  - name: r\n    monitor: credit\n    when: { stat: psi, op: \">\", value: 0.2 }\n";
+    assert_eq!(
+        errors(text, &known),
+        ["r.yaml:3:14: rules[0].monitor: unknown monitor \"credit\" (known: credit-scoring)"]
+    );
+}
+
+#[test]
 fn streams_follow_the_monitor() {
     let text = "rules:\n  - name: r\n    monitor: credit-scoring\n    stream: predictions\n    when: { stat: psi, op: \">\", value: 0.2 }\n";
     let mut known = credit_known();

@@ -52,7 +52,8 @@ impl Checker<'_> {
         self.problems.push(Problem::new(self.root.locate(path), path.clone(), message));
     }
 
-    /// A problem placed at the key itself (for a whole entry) rather than at its value.
+    /// Whether a structural problem was reported at, above or below `path`: its value may be
+    /// a placeholder, so checks of it must not run.
     fn has_problem(&self, path: &KeyPath) -> bool {
         self.reported.iter().any(|r| r.starts_with(path) || path.starts_with(r))
     }
