@@ -69,7 +69,7 @@ pub struct FeatureStats {
 }
 
 /// A state change of one alert.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transition {
     pub key: AlertKey,
     pub from: AlertStatus,
@@ -80,7 +80,7 @@ pub struct Transition {
 }
 
 /// One alert inside a notification.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertSummary {
     pub key: AlertKey,
     /// `firing` or `resolved`.
@@ -100,7 +100,7 @@ pub struct AlertSummary {
 }
 
 /// What a group notification says overall.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationStatus {
     /// At least one alert of the group fires.
@@ -119,7 +119,7 @@ impl NotificationStatus {
 }
 
 /// One message for one action: a group of one rule's alerts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
     pub action: String,
     pub action_kind: ActionKind,
@@ -186,7 +186,7 @@ impl Notification {
 }
 
 /// A notification an action's cooldown held back.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suppressed {
     pub action: String,
     pub rule: String,
@@ -197,7 +197,7 @@ pub struct Suppressed {
 }
 
 /// The outcome of one [`Engine::evaluate`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     pub transitions: Vec<Transition>,
     pub notifications: Vec<Notification>,

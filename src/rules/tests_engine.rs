@@ -268,6 +268,9 @@ actions:
     let evidence: serde_json::Value = serde_json::from_str(&n.variable("evidence")).unwrap();
     assert_eq!(evidence["alerts"][2]["value"], 0.31);
     assert_eq!(evidence["idempotency_key"], "log/psi/m/monitor=m,rule=psi/1/0");
+    // The outbox stores notifications as JSON and reads them back unchanged.
+    let back: Notification = serde_json::from_str(&n.evidence_json()).unwrap();
+    assert_eq!(&back, n);
 
     // Grouped by feature: one notification per feature and action.
     let by_feature = text.replace("    actions: [log, mail]", "    actions: [log]\n    group_by: [feature]");
