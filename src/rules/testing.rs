@@ -17,6 +17,7 @@
 //!     windows:
 //!       - events: 300
 //!         times: 2                          # this window twice (default 1)
+//!         # end: 2026-11-01T14:00:00Z       # or place it explicitly (the next ones follow it)
 //!         features:
 //!           income: { n: 300, psi: 0.31, n_ref: 5000, n_bins: 10, drifted: true }
 //!     expect:
@@ -68,6 +69,9 @@ pub struct TestCase {
 pub struct TestWindow {
     pub monitor: Option<String>,
     pub stream: Option<Stream>,
+    /// RFC 3339 end of this window (of its first repetition); the windows after it follow on.
+    /// Default: the previous window's end plus the interval.
+    pub end: Option<String>,
     /// Events in the window. Default: the largest `n` of its features.
     pub events: Option<u64>,
     /// Repeat this window so many times (default 1).
@@ -252,10 +256,19 @@ pub fn run_file_with_env(path: &Path, env: &dyn Fn(&str) -> Option<OsString>) ->
             }
         };
         let count: u64 = case.windows.iter().map(|w| u64::from(w.times.unwrap_or(1))).sum();
+        let mut ends = Vec::new();
         for (j, w) in case.windows.iter().enumerate() {
             if w.monitor.is_none() && case.monitor.is_none() {
                 error(at.key("windows").index(j), "no monitor: set `monitor` on the test or the window".into());
             }
+            ends.push(match w.end.as_deref().map(crate::source::time::parse_rfc3339) {
+                None => None,
+                Some(Ok(ms)) => Some(ms),
+                Some(Err(message)) => {
+                    error(at.key("windows").index(j).key("end"), format!("invalid time: {message}"));
+                    None
+                }
+            });
         }
         for (j, e) in case.expect.iter().enumerate() {
             if e.after == 0 || u64::from(e.after) > count {
@@ -269,7 +282,7 @@ pub fn run_file_with_env(path: &Path, env: &dyn Fn(&str) -> Option<OsString>) ->
                 );
             }
         }
-        plans.push((start, interval));
+        plans.push(Plan { start, interval, ends });
     }
     let base = path.parent().unwrap_or(Path::new(""));
     let rule_paths: Vec<PathBuf> = doc.rule_files.iter().map(|f| base.join(f)).collect();
@@ -280,18 +293,31 @@ pub fn run_file_with_env(path: &Path, env: &dyn Fn(&str) -> Option<OsString>) ->
         return Err(crate::config::finish(&file, problems));
     }
     let rules = super::load_with_env(&rule_paths, &Known::unchecked(), env)?;
-    let cases =
-        doc.tests.iter().zip(plans).map(|(case, (start, interval))| run_case(&rules, case, start, interval)).collect();
+    let cases = doc.tests.iter().zip(plans).map(|(case, plan)| run_case(&rules, case, &plan)).collect();
     Ok(TestReport { file: path.to_path_buf(), cases })
 }
 
-fn run_case(rules: &RuleSet, case: &TestCase, start: i64, interval: i64) -> CaseResult {
+/// The parsed times of a test.
+struct Plan {
+    start: i64,
+    interval: i64,
+    /// Per entry of `windows:`, its `end` if given.
+    ends: Vec<Option<i64>>,
+}
+
+fn run_case(rules: &RuleSet, case: &TestCase, plan: &Plan) -> CaseResult {
     let mut engine = Engine::new(rules.clone(), EngineState::default());
     let mut failures = Vec::new();
     let mut number = 0u32;
-    for window in &case.windows {
-        for _ in 0..window.times.unwrap_or(1) {
-            let window_start = start.saturating_add(interval.saturating_mul(i64::from(number)));
+    let mut next_start = plan.start;
+    for (window, end) in case.windows.iter().zip(&plan.ends) {
+        for repetition in 0..window.times.unwrap_or(1) {
+            let window_start = match end {
+                Some(end) if repetition == 0 => end.saturating_sub(plan.interval),
+                _ => next_start,
+            };
+            let window_end = window_start.saturating_add(plan.interval);
+            next_start = window_end;
             number += 1;
             let stream = window.stream.or(case.stream).unwrap_or(Stream::Inputs);
             let features: Vec<FeatureStats> = window
@@ -311,7 +337,7 @@ fn run_case(rules: &RuleSet, case: &TestCase, start: i64, interval: i64) -> Case
                 monitor: window.monitor.clone().or_else(|| case.monitor.clone()).unwrap_or_default(),
                 stream,
                 window_start_ms: window_start,
-                window_end_ms: window_start.saturating_add(interval),
+                window_end_ms: window_end,
                 window_events: window.events.unwrap_or_else(|| features.iter().map(|f| f.n).max().unwrap_or(0)),
                 features,
             };
