@@ -45,6 +45,20 @@ pub enum Command {
     /// Exit codes: 0 done; 2 configuration, reference, source or state error (including a
     /// source file changed since its checkpoint, unless `--reset-state`).
     Run(RunArgs),
+    /// Run rule unit tests (like `promtool test rules`): windows of statistics in, the expected
+    /// alerts and notifications out. Prints `ok` or `FAIL` per test, with the expected and actual
+    /// alerts or notifications as a diff (`-` expected, `+` got).
+    ///
+    /// Exit codes: 0 every test passed; 1 a test failed; 2 the test file or a rule file has a
+    /// problem (each printed as `file:line:column: key: message`).
+    TestRules(TestRulesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestRulesArgs {
+    /// The rule test file (YAML; format in docs/rules.md).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

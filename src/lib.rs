@@ -19,6 +19,9 @@
 //! - [`window`]: tumbling / sliding windows by event time or count, watermark, lateness.
 //! - [`monitor`]: per-window accumulators and the observations of closed windows.
 //! - [`replay`]: `driftd replay` — config → references → file sources → monitors → report.
+//! - [`rules`]: alert rules and actions (`rules/*.yaml`, validated like the config), the
+//!   alert lifecycle engine (closed window → transitions, grouped notifications) and
+//!   `driftd test-rules`; no delivery.
 //! - [`app`]: `driftd run` — the async daemon (file sources), its tasks and ordered shutdown;
 //!   [`api`]: its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/api/v1`); `app::store`:
 //!   its checkpoints (redb) and the exactly-once `--observations` file.
@@ -53,6 +56,7 @@ pub mod parallel;
 pub mod record;
 pub mod reference;
 pub mod replay;
+pub mod rules;
 pub mod source;
 pub mod stats;
 pub mod window;

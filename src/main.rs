@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Check(args) => Ok(run_check(&args.config)),
         Command::Replay(args) => run_replay(&args),
         Command::Run(args) => run_daemon(&args),
+        Command::TestRules(args) => Ok(run_test_rules(&args.file)),
     });
     let result = result.unwrap_or_else(|_| {
         let message = LAST_PANIC.lock().ok().and_then(|m| m.clone()).unwrap_or_else(|| "unknown panic".into());
@@ -165,6 +166,24 @@ fn run_check(path: &std::path::Path) -> ExitCode {
             let n = config.monitors.len();
             println!("{}: OK ({n} monitor{})", path.display(), if n == 1 { "" } else { "s" });
             ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `driftd test-rules FILE`: the report on stdout; problems of the files on stderr (exit 2).
+fn run_test_rules(path: &std::path::Path) -> ExitCode {
+    match driftd::rules::testing::run_file(path) {
+        Ok(report) => {
+            print!("{}", report.render());
+            if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(errors) => {
             eprintln!("{errors}");

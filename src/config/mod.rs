@@ -91,7 +91,8 @@ pub use validate::{
     DEFAULT_IDLE_TIMEOUT, DEFAULT_KS_SAMPLE_CAP, DEFAULT_LISTEN, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_STATE_PATH,
 };
 
-use error::Problem;
+pub(crate) use error::{suggest, Problem};
+pub(crate) use yaml::Node;
 
 /// Largest configuration file read (a guard against pointing `--config` at the wrong file).
 pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
@@ -103,6 +104,13 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
 
 /// [`load`] with another source of variables (`None` = unset).
 pub fn load_with_env(path: &Path, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Config, ConfigErrors> {
+    let text = read_text(path)?;
+    from_str(&text, path, env)
+}
+
+/// The text of a YAML file of driftd (configuration or rules), or the one problem that keeps
+/// it from being read (a directory, too large, unreadable, not UTF-8), attached to the file.
+pub(crate) fn read_text(path: &Path) -> Result<String, ConfigErrors> {
     let whole_file = |message: String| {
         ConfigErrors(vec![ConfigError { file: path.display().to_string(), mark: None, path: KeyPath::root(), message }])
     };
@@ -120,17 +128,29 @@ pub fn load_with_env(path: &Path, env: &dyn Fn(&str) -> Option<OsString>) -> Res
         let at = err.utf8_error().valid_up_to();
         whole_file(format!("not UTF-8 text (invalid byte at offset {at})"))
     })?;
-    from_str(&text, path, env)
+    Ok(text)
+}
+
+/// Stages 1–3 for any file format `T` (the daemon's configuration, rule files, rule tests):
+/// text → located tree → interpolated → `T`, with every problem found so far. `T` is `None`
+/// only when deserialization could not recover; a syntax error is the one `Err`.
+pub(crate) fn parse_typed<T: serde::de::DeserializeOwned>(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<(Option<T>, Node, Vec<Problem>), Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let (mut root, mut problems) = yaml::parse(text)?;
+    problems.extend(interpolate::interpolate(&mut root, &KeyPath::root(), env));
+    let document: Option<T> = de::deserialize(&root, &mut problems);
+    Ok((document, root, problems))
 }
 
 /// Validate configuration text as if it were the file `path` (relative paths in it are
 /// resolved against `path`'s directory; messages name `path`).
 pub fn from_str(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<OsString>) -> Result<Config, ConfigErrors> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file = path.display().to_string();
-    let (mut root, mut problems) = yaml::parse(text).map_err(|p| finish(&file, vec![p]))?;
-    problems.extend(interpolate::interpolate(&mut root, &KeyPath::root(), env));
-    let document: Option<schema::Document> = de::deserialize(&root, &mut problems);
+    let (document, root, mut problems) =
+        parse_typed::<schema::Document>(text, env).map_err(|p| finish(&file, vec![p]))?;
     let config = document.map(|doc| validate::resolve(doc, &root, path, &mut problems));
     match config {
         Some(config) if problems.is_empty() => Ok(config),
@@ -143,7 +163,7 @@ pub fn from_str(text: &str, path: &Path, env: &dyn Fn(&str) -> Option<OsString>)
 
 /// Attach the file name; sort by position (stable, so problems at one node keep their order)
 /// and drop exact repeats.
-fn finish(file: &str, mut problems: Vec<Problem>) -> ConfigErrors {
+pub(crate) fn finish(file: &str, mut problems: Vec<Problem>) -> ConfigErrors {
     problems.sort_by_key(|p| p.mark.map(|m| (m.line, m.column)).unwrap_or((u32::MAX, u32::MAX)));
     problems.dedup();
     ConfigErrors(

@@ -1,0 +1,148 @@
+//! Alert rules and actions: `rules/*.yaml` → a validated [`RuleSet`] → an [`Engine`] that turns
+//! closed windows into alert transitions and grouped notifications. No delivery here: the
+//! daemon hands [`Notification`]s to its outbox.
+//!
+//! Input: rule files (one file or directories of `*.yaml` / `*.yml`), the environment
+//! (`${VAR}` as in `driftd.yaml`) and the names known from the configuration ([`Known`]).
+//! Output of [`load`]: every rule and action, or [`ConfigErrors`] listing *every* problem of
+//! every file as `file:line:column: key.path: message`, with the same machinery and
+//! guarantees as the configuration (`config::load`): syntax, then types (unknown keys and
+//! names with "did you mean"), then the checks of `validate.rs`.
+//!
+//! Files: `schema.rs` (the format as written, the reference for `docs/rules.md`),
+//! `validate.rs` (checks and resolution), `model.rs` (the typed rules and actions),
+//! `template.rs` (`{{ var }}`), `threshold.rs` (Yurdakul's PSI bound, Bonferroni,
+//! Benjamini–Hochberg), `state.rs` (persistent alert states), `engine.rs` (the lifecycle),
+//! `testing.rs` (`driftd test-rules`).
+
+mod engine;
+mod known;
+mod model;
+pub mod schema;
+mod state;
+mod template;
+pub mod testing;
+pub mod threshold;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_engine;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+pub use engine::{
+    alert_labels, format_number, format_time, AlertSummary, Engine, Evaluation, FeatureStats, Notification,
+    NotificationStatus, Suppressed, Transition, WindowEvaluation,
+};
+pub use known::{Known, KnownStreams};
+pub use model::*;
+pub use state::{AlertKey, AlertState, AlertStatus, EngineState, GroupKey, GroupState, DATASET_FEATURE};
+pub use template::{Piece, Template, ALERT_VARIABLES, BUILTIN_LABELS, NOTIFICATION_VARIABLES};
+pub use validate::parse_span;
+
+use crate::config::{ConfigError, ConfigErrors, KeyPath, Mark, Problem};
+
+/// Load and validate rule files (or directories of them), interpolating `${VAR}` from the
+/// process environment.
+pub fn load(paths: &[PathBuf], known: &Known) -> Result<RuleSet, ConfigErrors> {
+    load_with_env(paths, known, &|name| std::env::var_os(name))
+}
+
+/// [`load`] with another source of variables (`None` = unset).
+pub fn load_with_env(
+    paths: &[PathBuf],
+    known: &Known,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<RuleSet, ConfigErrors> {
+    let files = expand(paths)?;
+    let mut texts = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match crate::config::read_text(&file) {
+            Ok(text) => texts.push((file, text)),
+            Err(e) => errors.extend(e.0),
+        }
+    }
+    let sources: Vec<(&Path, &str)> = texts.iter().map(|(p, t)| (p.as_path(), t.as_str())).collect();
+    match from_sources(&sources, known, env) {
+        Ok(set) if errors.is_empty() => Ok(set),
+        Ok(_) => Err(ConfigErrors(errors)),
+        Err(e) => {
+            errors.extend(e.0);
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
+/// Validate rule texts as if they were the files named (relative `file:` paths are resolved
+/// against each file's directory; messages name the files).
+pub fn from_sources(
+    sources: &[(&Path, &str)],
+    known: &Known,
+    env: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<RuleSet, ConfigErrors> {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for (path, text) in sources {
+        match crate::config::parse_typed::<schema::RulesFile>(text, env) {
+            Ok((doc, root, problems)) => {
+                let problems = if doc.is_none() && problems.is_empty() {
+                    vec![Problem::new(Mark::START, KeyPath::root(), "invalid rule file")]
+                } else {
+                    problems
+                };
+                inputs.push(validate::FileInput { path: path.to_path_buf(), root, doc, problems });
+            }
+            Err(problem) => errors.extend(crate::config::finish(&path.display().to_string(), vec![problem]).0),
+        }
+    }
+    let set = validate::resolve(&mut inputs, known);
+    for input in inputs {
+        if !input.problems.is_empty() {
+            errors.extend(crate::config::finish(&input.path.display().to_string(), input.problems).0);
+        }
+    }
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// Files to load: each path given, or a directory's `*.yaml` / `*.yml` files by name.
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ConfigErrors> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let problem = |path: &Path, message: String| ConfigError {
+        file: path.display().to_string(),
+        mark: None,
+        path: KeyPath::root(),
+        message,
+    };
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        match std::fs::read_dir(path) {
+            Ok(entries) => {
+                let mut found: Vec<PathBuf> = entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                    .collect();
+                found.sort();
+                files.extend(found);
+            }
+            Err(err) => errors.push(problem(path, format!("cannot read the directory: {err}"))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
