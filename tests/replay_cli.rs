@@ -121,7 +121,7 @@ fn a_kafka_source_is_one_line_and_exit_2() {
     assert!(output.stdout.is_empty());
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("replay supports file sources only; `driftd run` (Kafka) comes later"), "{stderr}");
+    assert!(stderr.contains("replay supports file sources only (use `driftd run`)"), "{stderr}");
 }
 
 /// Bad rows are counted by reason, the first five logged with their line, and never fatal.
