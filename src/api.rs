@@ -4,7 +4,8 @@
 //! the process serves), `GET /readyz` (200 once references are loaded and sources opened,
 //! else 503), `GET /api/v1/monitors` (status per monitor) and
 //! `GET /api/v1/monitors/{name}/history[?stream=inputs|predictions&limit=N]` (closed windows
-//! with their observations, oldest first; 404 for an unknown monitor). Read-only: everything
+//! with their observations, oldest first; 404 for an unknown monitor), `GET /api/v1/alerts`
+//! (pending and firing alerts). Read-only: everything
 //! comes from [`Shared`], which the monitor tasks update.
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/readyz", get(readyz))
         .route("/api/v1/monitors", get(monitors))
         .route("/api/v1/monitors/{name}/history", get(history))
+        .route("/api/v1/alerts", get(alerts))
         .with_state(shared)
 }
 
@@ -105,6 +107,12 @@ async fn monitors(State(shared): State<Arc<Shared>>) -> Json<MonitorsBody> {
         })
         .collect();
     Json(MonitorsBody { ready: shared.is_ready(), monitors })
+}
+
+/// Pending and firing alerts.
+async fn alerts(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let alerts = shared.alerting.get().map(|a| a.active()).unwrap_or_default();
+    Json(serde_json::json!({ "alerts": alerts }))
 }
 
 #[derive(Deserialize)]

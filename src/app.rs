@@ -27,6 +27,7 @@
 //! is logged at ERROR and makes `run` fail after the ordered shutdown; nothing is logged per
 //! record above TRACE.
 
+pub mod alerting;
 mod kafka_reader;
 pub mod state;
 pub mod store;
@@ -55,6 +56,7 @@ use crate::replay::{
 use crate::source::kafka::{self, KafkaConsumer, RevokeHook};
 use crate::source::{describe, FileSource, SourceError};
 use crate::stats::verdict::Thresholds;
+use alerting::Alerting;
 use kafka_reader::{DeadLetter, ErrorLog, KafkaReader};
 use state::{ClosedWindow, MonitorEntry, Shared};
 use store::{Checkpoint, FileFingerprint, ObservationSink, SourcePosition, Store};
@@ -85,6 +87,8 @@ pub struct RunOptions {
 pub enum AppError {
     #[error(transparent)]
     Prepare(Box<ReplayError>),
+    #[error("{0}")]
+    Rules(crate::config::ConfigErrors),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot install the signal handler: {0}")]
@@ -186,9 +190,17 @@ impl Tracked {
 /// Runs the daemon until its sources are exhausted (see the module docs).
 pub async fn run(config: Config, options: RunOptions) -> Result<(), AppError> {
     check_supported(&config, Runner::Run)?;
+    let rules = crate::rules::load_for_config(&config).map_err(AppError::Rules)?;
     let stop = CancellationToken::new();
-    listen_for_signals(stop.clone())?;
     let shared = Arc::new(Shared::new(&config));
+    let store = open_store(&config, &options)?;
+    let alerting = Arc::new(Alerting::new(rules, store.restored_rules_state()));
+    if shared.alerting.set(alerting.clone()).is_err() {
+        return Err(AppError::Internal("alerting set twice".into()));
+    }
+    shared.update_alerts(&alerting);
+    listen_for_signals(stop.clone(), config.clone(), alerting.clone())?;
+    let store = Durable { alerting, ..store };
 
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
@@ -200,7 +212,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), AppError> {
         .with_graceful_shutdown(http_stop.clone().cancelled_owned());
     let server = tokio::spawn(async move { serve.await });
 
-    let result = run_monitors(&config, &options, &shared, &stop).await;
+    let result = run_monitors(&config, &options, &shared, store, &stop).await;
 
     http_stop.cancel();
     match tokio::time::timeout(SHUTDOWN_DEADLINE, server).await {
@@ -220,9 +232,9 @@ async fn run_monitors(
     config: &Config,
     options: &RunOptions,
     shared: &Arc<Shared>,
+    store: Durable,
     stop: &CancellationToken,
 ) -> Result<(), AppError> {
-    let store = open_store(config, options)?;
     let monitors = config.monitors.clone();
     let prepare = tokio::task::spawn_blocking(move || {
         monitors
@@ -433,6 +445,25 @@ struct Durable {
     /// Held while a window is appended and its checkpoint committed, so the file's length in
     /// the last checkpoint is exact.
     sink: Mutex<Option<ObservationSink>>,
+    /// The rules engine: evaluated per closed window, its state saved with each checkpoint.
+    alerting: Arc<Alerting>,
+}
+
+impl Durable {
+    /// The rules engine's state from the store (fresh when absent or unreadable).
+    fn restored_rules_state(&self) -> crate::rules::EngineState {
+        match self.store.rules_state() {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
+                warn!(error = %err, "The stored alert states cannot be read; starting with none.");
+                crate::rules::EngineState::default()
+            }),
+            Ok(None) => crate::rules::EngineState::default(),
+            Err(err) => {
+                warn!(error = %err, "The stored alert states cannot be read; starting with none.");
+                crate::rules::EngineState::default()
+            }
+        }
+    }
 }
 
 /// Opens the store (cleared with `--reset-state`) and the observations file (cut back to the
@@ -446,7 +477,8 @@ fn open_store(config: &Config, options: &RunOptions) -> Result<Durable, AppError
     let mark = store.sink_mark()?;
     let sink = options.observations.as_deref().map(|path| ObservationSink::open(path, mark.as_ref())).transpose()?;
     store.set_sink_mark(sink.as_ref().map(ObservationSink::mark).as_ref())?;
-    Ok(Durable { store, sink: Mutex::new(sink) })
+    let alerting = Arc::new(Alerting::new(crate::rules::RuleSet::default(), crate::rules::EngineState::default()));
+    Ok(Durable { store, sink: Mutex::new(sink), alerting })
 }
 
 /// Where a stream resumes.
@@ -529,19 +561,37 @@ fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
-/// SIGTERM or Ctrl-C cancels `stop`. The handlers are installed before this returns.
-fn listen_for_signals(stop: CancellationToken) -> Result<(), AppError> {
+/// SIGTERM or Ctrl-C cancels `stop`; SIGHUP reloads the alert rules (the rule files named by
+/// `config`), keeping the states of unchanged rules — a file with problems is reported and the
+/// rules in force are kept. The handlers are installed before this returns.
+fn listen_for_signals(stop: CancellationToken, config: Config, alerting: Arc<Alerting>) -> Result<(), AppError> {
     #[cfg(unix)]
     let mut term =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(AppError::Signal)?;
+    #[cfg(unix)]
+    let mut hangup =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).map_err(AppError::Signal)?;
     tokio::spawn(async move {
-        #[cfg(unix)]
-        let terminate = term.recv();
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<Option<()>>();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate => {}
+        loop {
+            #[cfg(unix)]
+            let (terminate, reload) = (term.recv(), hangup.recv());
+            #[cfg(not(unix))]
+            let (terminate, reload) = (std::future::pending::<Option<()>>(), std::future::pending::<Option<()>>());
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = terminate => break,
+                _ = reload => match crate::rules::load_for_config(&config) {
+                    Ok(rules) => {
+                        let (n_rules, n_actions) = (rules.rules.len(), rules.actions.len());
+                        alerting.reload(rules);
+                        info!(rules = n_rules, actions = n_actions, "Rules reloaded (SIGHUP).");
+                    }
+                    Err(errors) => {
+                        let problems = errors.to_string().replace('\n', "; ");
+                        error!(problems = %problems, "Rules not reloaded: the files have problems; the rules in force stay.");
+                    }
+                },
+            }
         }
         info!("Shutdown requested.");
         stop.cancel();
@@ -805,6 +855,7 @@ fn flush(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner) {
 /// (`mode`: `Sync` when partitions are being given up or the daemon stops). A failure is
 /// logged and makes the run fail at its end; a failed offset commit is only logged (the
 /// checkpoint has the offsets; the next commit carries them).
+#[allow(clippy::result_large_err)] // redb's error type, once per window
 fn commit(
     ctx: &MonitorContext<'_>,
     stream: Stream,
@@ -818,12 +869,23 @@ fn commit(
         Some(sink) if !observations.is_empty() => sink.append(observations),
         _ => Ok(()),
     };
-    publish(ctx.shared, entry, stream, observations);
+    let alerting = &ctx.durable.alerting;
+    let notifications = publish(ctx.shared, entry, stream, observations, alerting, runner.core.profile());
     if result.is_ok() {
         let checkpoint =
             Checkpoint { state: runner.core.checkpoint(), source: runner.position.position(), finished: runner.done };
         let mark = sink.as_ref().map(ObservationSink::mark);
-        result = ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref());
+        let rules_state = alerting.has_rules().then(|| alerting.state_json());
+        let enqueue = |_txn: &redb::WriteTransaction| -> Result<(), redb::Error> { Ok(()) };
+        result =
+            ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref(), rules_state.as_deref(), &enqueue);
+    }
+    if !notifications.is_empty() {
+        ctx.shared.update_alerts(alerting);
+        for pending in &notifications {
+            let n = &pending.notification;
+            info!(action = %n.action, rule = %n.rule, monitor = %n.monitor, status = n.status.name(), key = %n.idempotency_key, "Notification produced.");
+        }
     }
     drop(sink);
     match result {
@@ -846,8 +908,17 @@ fn commit(
     }
 }
 
-/// Publishes a batch of observations (whole windows, in order) and logs each window.
-fn publish(shared: &Shared, entry: &MonitorEntry, stream: Stream, observations: &[Observation]) {
+/// Publishes a batch of observations (whole windows, in order), logs each window and
+/// evaluates the alert rules on it; returns the notifications produced.
+fn publish(
+    shared: &Shared,
+    entry: &MonitorEntry,
+    stream: Stream,
+    observations: &[Observation],
+    alerting: &Alerting,
+    profile: &crate::reference::ReferenceProfile,
+) -> Vec<alerting::Pending> {
+    let mut notifications = Vec::new();
     let mut writer = WindowWriter::new(&entry.name, stream, Thresholds::default());
     for window in observations.chunk_by(|a, b| a.window == b.window) {
         let Some(summary) = writer.group(window).pop() else { continue };
@@ -861,8 +932,12 @@ fn publish(shared: &Shared, entry: &MonitorEntry, stream: Stream, observations: 
             drifted = %drifted.join(","),
             "Window closed."
         );
+        if alerting.has_rules() {
+            notifications.extend(alerting.evaluate(profile, window, &summary.drifted));
+        }
         if let Some(closed) = ClosedWindow::new(stream, window, summary.drifted) {
             shared.window_closed(entry, window, closed);
         }
     }
+    notifications
 }

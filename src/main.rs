@@ -161,10 +161,16 @@ fn run_reference(command: driftd::cli::ReferenceCommand) -> anyhow::Result<ExitC
 
 /// `driftd check`: "PATH: OK (N monitors)" and 0, or every problem on stderr and 2.
 fn run_check(path: &std::path::Path) -> ExitCode {
-    match driftd::config::load(path) {
-        Ok(config) => {
-            let n = config.monitors.len();
-            println!("{}: OK ({n} monitor{})", path.display(), if n == 1 { "" } else { "s" });
+    match driftd::config::load(path).and_then(|config| Ok((driftd::rules::load_for_config(&config)?, config))) {
+        Ok((rules, config)) => {
+            let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+            println!(
+                "{}: OK ({}, {}, {})",
+                path.display(),
+                plural(config.monitors.len(), "monitor"),
+                plural(rules.rules.len(), "rule"),
+                plural(rules.actions.len(), "action")
+            );
             ExitCode::SUCCESS
         }
         Err(errors) => {

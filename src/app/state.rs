@@ -45,6 +45,13 @@ struct InvalidLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabels {
+    rule: String,
+    monitor: String,
+    state: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PartitionLabels {
     monitor: String,
     stream: String,
@@ -70,6 +77,7 @@ struct Families {
     windows_closed: Family<StreamLabels, Counter>,
     consumer_lag: Family<PartitionLabels, Gauge>,
     dead_letters: Family<StreamLabels, Counter>,
+    alerts: Family<AlertLabels, Gauge>,
 }
 
 /// Handles on one (monitor, stream)'s series: cheap to update from the hot path (atomics).
@@ -188,6 +196,8 @@ pub struct Shared {
     pub ready: AtomicBool,
     /// Kafka sources that have not reached their broker yet.
     pub connecting: AtomicUsize,
+    /// The rules engine (set once at start-up).
+    pub alerting: std::sync::OnceLock<std::sync::Arc<crate::app::alerting::Alerting>>,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -204,6 +214,7 @@ impl Shared {
             windows_closed: Family::default(),
             consumer_lag: Family::default(),
             dead_letters: Family::default(),
+            alerts: Family::default(),
         };
         registry.register(
             "driftd_statistic",
@@ -219,6 +230,11 @@ impl Shared {
             "driftd_consumer_lag",
             "Messages between a partition's high watermark and the consumer's position (librdkafka statistics)",
             families.consumer_lag.clone(),
+        );
+        registry.register(
+            "driftd_alerts",
+            "Alerts per rule, monitor and state (pending or firing)",
+            families.alerts.clone(),
         );
         registry.register(
             "driftd_dead_letters",
@@ -257,7 +273,14 @@ impl Shared {
             }
             monitors.push(MonitorEntry { name: monitor.name.clone(), streams, live: Mutex::default() });
         }
-        Shared { registry, families, ready: AtomicBool::new(false), connecting: AtomicUsize::new(0), monitors }
+        Shared {
+            registry,
+            families,
+            ready: AtomicBool::new(false),
+            connecting: AtomicUsize::new(0),
+            alerting: std::sync::OnceLock::new(),
+            monitors,
+        }
     }
 
     pub fn monitor(&self, name: &str) -> Option<&MonitorEntry> {
@@ -267,6 +290,14 @@ impl Shared {
     /// References loaded, checkpoints restored, and every Kafka source has reached its broker.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Acquire) && self.connecting.load(Ordering::Acquire) == 0
+    }
+
+    /// Sets the `driftd_alerts` gauges from the engine.
+    pub fn update_alerts(&self, alerting: &crate::app::alerting::Alerting) {
+        for ((rule, monitor, state), count) in alerting.counts() {
+            let labels = AlertLabels { rule, monitor, state: state.into() };
+            self.families.alerts.get_or_create(&labels).set(count);
+        }
     }
 
     /// The consumer-lag gauge of one partition.

@@ -31,6 +31,8 @@ const CHECKPOINTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("
 /// Store-wide values (`observations`: the [`SinkMark`]).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const SINK_KEY: &str = "observations";
+/// `meta` key of the rules engine's state (JSON of [`crate::rules::EngineState`]).
+const RULES_KEY: &str = "rules";
 
 /// The database file inside `state.path`.
 pub const STORE_FILE: &str = "checkpoints.redb";
@@ -97,7 +99,7 @@ pub struct SinkMark {
 
 /// The open store.
 pub struct Store {
-    db: Database,
+    db: std::sync::Arc<Database>,
     path: PathBuf,
 }
 
@@ -108,7 +110,7 @@ impl Store {
         let fail = |message: String| StoreError::Store { path: path.clone(), message };
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         let db = Database::create(&path).map_err(|e| fail(e.to_string()))?;
-        let store = Store { db, path: path.clone() };
+        let store = Store { db: std::sync::Arc::new(db), path: path.clone() };
         // Both tables exist from the start, so readers never meet a missing table.
         store.write(|txn| {
             txn.open_table(CHECKPOINTS)?;
@@ -162,23 +164,41 @@ impl Store {
         })
     }
 
-    /// Commits a checkpoint and, when given, the observations file's length, atomically.
+    /// Commits a checkpoint and, when given, the observations file's length, the rules
+    /// engine's state and whatever `also` writes (the window's notifications), atomically.
     pub fn save(
         &self,
         monitor: &str,
         stream: Stream,
         checkpoint: &Checkpoint,
         mark: Option<&SinkMark>,
+        rules_state: Option<&[u8]>,
+        also: &dyn Fn(&redb::WriteTransaction) -> Result<(), redb::Error>,
     ) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(checkpoint).map_err(|e| self.error(e))?;
         let mark = mark.map(serde_json::to_vec).transpose().map_err(|e| self.error(e))?;
         self.write(|txn| {
             txn.open_table(CHECKPOINTS)?.insert((monitor, stream.name()), bytes.as_slice())?;
+            let mut meta = txn.open_table(META)?;
             if let Some(mark) = &mark {
-                txn.open_table(META)?.insert(SINK_KEY, mark.as_slice())?;
+                meta.insert(SINK_KEY, mark.as_slice())?;
             }
-            Ok(())
+            if let Some(state) = rules_state {
+                meta.insert(RULES_KEY, state)?;
+            }
+            drop(meta);
+            also(txn)
         })
+    }
+
+    /// The rules engine's state at the last checkpoint (JSON), if any.
+    pub fn rules_state(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(META, RULES_KEY)
+    }
+
+    /// The database, shared with the notification outbox (same transactions).
+    pub fn database(&self) -> &std::sync::Arc<Database> {
+        &self.db
     }
 
     /// The observations file's length at the last checkpoint.

@@ -14,7 +14,7 @@ use crate::record::Stream;
 use crate::stats::binning::Binning;
 use crate::stats::profile::Statistics;
 
-pub use super::schema::{PredictionKind, StartPosition, TimeFormat, WindowKind};
+pub use super::schema::{PredictionKind, SmtpTls, StartPosition, TimeFormat, WindowKind};
 
 /// A validated `driftd.yaml`.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,24 @@ pub struct Config {
     pub state: StateConfig,
     /// The monitors, in file order; names are unique.
     pub monitors: Vec<MonitorConfig>,
+    /// Alert rule files and directories (each exists), resolved against the file's directory.
+    pub rules: Vec<PathBuf>,
+    /// The SMTP server of `email` actions.
+    pub smtp: Option<SmtpConfig>,
+    /// `kafka.brokers`: the default brokers of `kafka` actions too.
+    pub kafka_brokers: Option<String>,
+}
+
+/// `smtp:`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username_env: Option<String>,
+    pub password_env: Option<String>,
+    pub from: String,
+    pub timeout: Duration,
 }
 
 /// `http:`

@@ -23,6 +23,39 @@ pub struct Document {
     pub kafka: Option<KafkaDefaults>,
     /// One monitor per deployed model (at least one).
     pub monitors: Vec<Monitor>,
+    /// Alert rule files, or directories of them (`*.yaml`, `*.yml`), relative to this file
+    /// (format: docs/rules.md). Loaded and checked with the configuration.
+    pub rules: Option<Vec<String>>,
+    /// The SMTP server of `email` actions.
+    pub smtp: Option<Smtp>,
+}
+
+/// `smtp:`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// Server host name.
+    pub host: String,
+    /// Default 587 with `starttls`, 465 with `tls`, 25 with `none`.
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` (implicit TLS) or `none` (plain text; loopback relays).
+    pub tls: Option<SmtpTls>,
+    /// Environment variables holding the credentials (never the credentials themselves).
+    pub username_env: Option<String>,
+    pub password_env: Option<String>,
+    /// The sender address.
+    pub from: String,
+    /// Per-message timeout, a duration. Default 30s.
+    pub timeout: Option<String>,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    Starttls,
+    Tls,
+    None,
 }
 
 /// `http:`

@@ -165,11 +165,80 @@ impl Checker<'_> {
             }
             monitors.push(self.monitor(&path, monitor, &kafka));
         }
+        let rules_path = root.key("rules");
+        let rules = doc
+            .rules
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, text)| self.existing_path(&rules_path.index(i), text))
+            .collect();
+        let smtp = doc.smtp.map(|smtp| self.smtp(&root.key("smtp"), smtp));
         Config {
             file: file.to_path_buf(),
             http: HttpConfig { listen },
             state: StateConfig { path: state_path },
             monitors,
+            rules,
+            smtp,
+            kafka_brokers: kafka.brokers.clone(),
+        }
+    }
+
+    /// A rule file or directory: resolved against the configuration's directory; must exist.
+    fn existing_path(&mut self, path: &KeyPath, text: &str) -> PathBuf {
+        let given = Path::new(text);
+        let resolved = if given.is_absolute() { given.to_path_buf() } else { self.base.join(given) };
+        if text.trim().is_empty() {
+            self.error(path, "the path is empty");
+        } else if !resolved.exists() {
+            self.error(path, format!("{text:?} does not exist (resolved: {})", resolved.display()));
+        }
+        resolved
+    }
+
+    fn smtp(&mut self, path: &KeyPath, smtp: schema::Smtp) -> SmtpConfig {
+        let tls = smtp.tls.unwrap_or(SmtpTls::Starttls);
+        let port = smtp.port.unwrap_or(match tls {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        });
+        if smtp.host.trim().is_empty() {
+            self.error(&path.key("host"), "the host is empty");
+        }
+        if !smtp.from.contains('@') {
+            self.error(&path.key("from"), format!("{:?} is not an email address", smtp.from));
+        }
+        for (key, value) in [("username_env", &smtp.username_env), ("password_env", &smtp.password_env)] {
+            if let Some(name) = value {
+                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    self.error(&path.key(key), format!("{name:?} is not an environment variable name"));
+                }
+            }
+        }
+        let timeout = match &smtp.timeout {
+            None => Duration::from_secs(30),
+            Some(text) => match super::duration::parse_duration(text) {
+                Ok(d) if !d.is_zero() => d,
+                Ok(_) => {
+                    self.error(&path.key("timeout"), "the timeout must be positive");
+                    Duration::from_secs(30)
+                }
+                Err(message) => {
+                    self.error(&path.key("timeout"), message);
+                    Duration::from_secs(30)
+                }
+            },
+        };
+        SmtpConfig {
+            host: smtp.host,
+            port,
+            tls,
+            username_env: smtp.username_env,
+            password_env: smtp.password_env,
+            from: smtp.from,
+            timeout,
         }
     }
 

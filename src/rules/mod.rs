@@ -51,6 +51,32 @@ pub fn load(paths: &[PathBuf], known: &Known) -> Result<RuleSet, ConfigErrors> {
     load_with_env(paths, known, &|name| std::env::var_os(name))
 }
 
+/// The rules of a daemon configuration: its `rules:` files, checked against its monitors (and,
+/// for `email` actions, against its `smtp:` section). An empty set when `rules:` is absent.
+pub fn load_for_config(config: &crate::config::Config) -> Result<RuleSet, ConfigErrors> {
+    if config.rules.is_empty() {
+        return Ok(RuleSet::default());
+    }
+    let rules = load(&config.rules, &Known::from_config(config))?;
+    if config.smtp.is_none() {
+        let problems: Vec<crate::config::ConfigError> = rules
+            .actions
+            .values()
+            .filter(|a| matches!(a.target, model::Target::Email { .. }))
+            .map(|a| crate::config::ConfigError {
+                file: config.file.display().to_string(),
+                mark: None,
+                path: crate::config::KeyPath::root().key("smtp"),
+                message: format!("action {:?} sends email, but there is no `smtp:` section", a.name),
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(ConfigErrors(problems));
+        }
+    }
+    Ok(rules)
+}
+
 /// [`load`] with another source of variables (`None` = unset).
 pub fn load_with_env(
     paths: &[PathBuf],
