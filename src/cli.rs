@@ -38,13 +38,19 @@ pub enum Command {
     /// Exit codes: 0 done; 2 configuration, reference or source error.
     Replay(ReplayArgs),
     /// Run the monitoring daemon: HTTP (`/metrics`, `/healthz`, `/readyz`, `/api/v1`) and a
-    /// task per stream and monitor. File sources only for now (Kafka: not yet). Ends when every
-    /// source is exhausted and every window flushed, or on SIGTERM / Ctrl-C (ordered shutdown).
+    /// task per stream and monitor, over file and Kafka sources, evaluating the alert rules.
+    /// Ends when every file source is exhausted and every window flushed, or on SIGTERM /
+    /// Ctrl-C (ordered shutdown); SIGHUP reloads the rule files.
     /// Each published window is checkpointed in `state.path`; a restart resumes from there.
     ///
     /// Exit codes: 0 done; 2 configuration, reference, source or state error (including a
     /// source file changed since its checkpoint, unless `--reset-state`).
     Run(RunArgs),
+    /// Print a monitor's drift history from a running daemon (`GET /api/v1/monitors/NAME/history`):
+    /// one line per closed window with its drifted features, oldest first.
+    ///
+    /// Exit codes: 0 done; 2 the daemon cannot be reached or has no such monitor.
+    History(HistoryArgs),
     /// Run rule unit tests (like `promtool test rules`): windows of statistics in, the expected
     /// alerts and notifications out. Prints `ok` or `FAIL` per test, with the expected and actual
     /// alerts or notifications as a diff (`-` expected, `+` got).
@@ -241,4 +247,22 @@ fn parse_rate(text: &str) -> Result<f64, String> {
         Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
         _ => Err(format!("{text:?} is not a positive number of rows per second")),
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The monitor's name.
+    pub monitor: String,
+    /// The daemon's HTTP address (`http.listen`).
+    #[arg(long, default_value = "127.0.0.1:9464", value_name = "HOST:PORT")]
+    pub addr: String,
+    /// Only this stream.
+    #[arg(long, value_name = "inputs|predictions")]
+    pub stream: Option<String>,
+    /// Only the last N windows.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print the API's JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

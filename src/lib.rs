@@ -3,8 +3,8 @@
 //! Data-drift monitoring for deployed ML models: the statistics engine, dataset input, the
 //! offline `compare` command, and the pure building blocks of the streaming daemon (config,
 //! references, decoding, windows, monitors), driven by the synchronous `replay` command and by
-//! the asynchronous daemon `run` (file sources, HTTP, metrics, checkpoints in redb). Kafka,
-//! rules and actions arrive next.
+//! the asynchronous daemon `run` (file and Kafka sources, HTTP, metrics, checkpoints in redb,
+//! alert rules).
 //!
 //! Layout:
 //! - [`stats`]: the numeric library — PSI, KS, chi-square, Jensen–Shannon, Hellinger,
@@ -15,16 +15,19 @@
 //! - [`config`]: the daemon's YAML configuration, validated with every problem reported at once.
 //! - [`reference`]: reference profiles — fit from a dataset, versioned file format.
 //! - [`record`]: the event type passed between the daemon's stages.
-//! - [`source`]: message decoding (JSON → [`record::Record`]) and the file source.
+//! - [`source`]: message decoding (JSON → [`record::Record`]), the file source and the Kafka
+//!   consumer (positioned from checkpoints, offsets committed after them).
 //! - [`window`]: tumbling / sliding windows by event time or count, watermark, lateness.
 //! - [`monitor`]: per-window accumulators and the observations of closed windows.
 //! - [`replay`]: `driftd replay` — config → references → file sources → monitors → report.
 //! - [`rules`]: alert rules and actions (`rules/*.yaml`, validated like the config), the
 //!   alert lifecycle engine (closed window → transitions, grouped notifications) and
-//!   `driftd test-rules`; no delivery.
-//! - [`app`]: `driftd run` — the async daemon (file sources), its tasks and ordered shutdown;
-//!   [`api`]: its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/api/v1`); `app::store`:
-//!   its checkpoints (redb) and the exactly-once `--observations` file.
+//!   `driftd test-rules`.
+//! - [`app`]: `driftd run` — the async daemon (file and Kafka readers, a task per monitor,
+//!   alerting), its ordered shutdown and SIGHUP reload; [`api`]: its HTTP server (`/metrics`,
+//!   `/healthz`, `/readyz`, `/api/v1`); `app::store`: its checkpoints (redb), the rules
+//!   engine's state and the exactly-once `--observations` file.
+//! - [`history`]: `driftd history` — a running daemon's drift history on the command line.
 //! - [`cli`]: the command line.
 //!
 //! Data flow of `compare`:
@@ -37,7 +40,7 @@
 //!                                          compare::report ──► text | JSON | HTML
 //! ```
 //!
-//! Data flow of `replay` (and, next, of the daemon with Kafka sources):
+//! Data flow of `replay` and of the daemon (`run`: also Kafka sources, then rules → actions):
 //! ```text
 //! file source ─► source::Decoder ─► Record ─► monitor::MonitorCore ─► window closes
 //!                (bad input counted)          (window::Windows,        │
@@ -51,6 +54,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod dataset;
+pub mod history;
 pub mod monitor;
 pub mod parallel;
 pub mod record;

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => run_replay(&args),
         Command::Run(args) => run_daemon(&args),
         Command::TestRules(args) => Ok(run_test_rules(&args.file)),
+        Command::History(args) => run_history(&args),
     });
     let result = result.unwrap_or_else(|_| {
         let message = LAST_PANIC.lock().ok().and_then(|m| m.clone()).unwrap_or_else(|| "unknown panic".into());
@@ -178,6 +179,17 @@ fn run_check(path: &std::path::Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `driftd history MONITOR`: the running daemon's drift history of a monitor.
+fn run_history(args: &driftd::cli::HistoryArgs) -> anyhow::Result<ExitCode> {
+    let history = driftd::history::fetch(&args.addr, &args.monitor, args.stream.as_deref(), args.limit)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&history)?);
+    } else {
+        print!("{}", driftd::history::render(&history));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `driftd test-rules FILE`: the report on stdout; problems of the files on stderr (exit 2).

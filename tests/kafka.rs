@@ -257,6 +257,7 @@ fn replayed(dir: &Path, inputs: &[String], predictions: &[String]) -> Vec<String
         "path: ../data/credit_reference.csv",
         &format!("path: {}", repo().join("examples/data/credit_reference.csv").display()),
     );
+    common::copy_quickstart_rules(dir);
     let config = dir.join("replay.yaml");
     std::fs::write(&config, text).unwrap();
     let output = dir.join("replayed.jsonl");

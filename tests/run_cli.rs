@@ -15,6 +15,7 @@ use serde_json::Value;
 fn quickstart_config(dir: &Path, listen: &str) -> PathBuf {
     let quickstart = repo().join("examples/quickstart");
     let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap();
+    common::copy_quickstart_rules(dir);
     let text = text
         .replace("listen: 127.0.0.1:9464", &format!("listen: {listen}"))
         .replace("path: inputs.jsonl", &format!("path: {}", quickstart.join("inputs.jsonl").display()))
@@ -109,6 +110,24 @@ fn run_serves_metrics_and_history_of_the_quickstart_and_stops_on_sigterm() {
         );
         assert_eq!(sample(&metrics, &invalid), Some(0.0), "pre-registered at 0: {metrics}");
     }
+
+    // The same history on the command line.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_driftd"))
+        .args(["history", "credit-scoring", "--addr", &addr, "--stream", "inputs", "--limit", "2"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let table = String::from_utf8(output.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows.len(), 4, "{table}");
+    assert!(rows[2].starts_with("2026-11-01T23:00:00Z") && rows[2].contains("income"), "{table}");
+    assert_eq!(rows[3], "2 window(s)");
+    let missing = std::process::Command::new(env!("CARGO_BIN_EXE_driftd"))
+        .args(["history", "no-such-monitor", "--addr", &addr])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("answered 404"));
 
     // SIGTERM: ordered shutdown, exit 0 within 10 s.
     daemon.signal("TERM");

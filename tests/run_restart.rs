@@ -4,11 +4,14 @@
 //! checkpoint is refused (exit 2) unless `--reset-state`. Every wait has a deadline, and a
 //! watchdog kills a daemon that overruns.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::repo;
 use serde_json::Value;
 
 /// Longest one daemon run may take (fitting the reference in a debug build included).
@@ -16,10 +19,6 @@ const RUN_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Windows of the quickstart: 24 hourly windows for each of the two streams.
 const WINDOWS: usize = 48;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The quickstart copied into `dir`: its two files, and its configuration with the reference
 /// at its absolute path, an ephemeral port, and `state.path` (relative: `dir/driftd-state`).
@@ -29,6 +28,7 @@ fn quickstart(dir: &Path) -> PathBuf {
         std::fs::copy(quickstart.join(file), dir.join(file)).unwrap();
     }
     let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap();
+    common::copy_quickstart_rules(dir);
     let reference = repo().join("examples/data/credit_reference.csv");
     let text = text
         .replace("listen: 127.0.0.1:9464", "listen: 127.0.0.1:0")

@@ -19,6 +19,12 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Copies the quickstart's rule file beside a configuration written into `dir` (its
+/// `rules: [rules.yaml]` is relative; its file actions then write under `dir`).
+pub fn copy_quickstart_rules(dir: &Path) {
+    std::fs::copy(repo().join("examples/quickstart/rules.yaml"), dir.join("rules.yaml")).unwrap();
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, failing with `what` at `deadline`.
 pub fn wait_until<T>(deadline: Instant, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     loop {
