@@ -2,7 +2,7 @@
 //! `examples/kafka/driftd.yaml`:
 //!
 //! ```sh
-//! cargo run --release --example produce-traffic -- --brokers 127.0.0.1:9092 [--rate 200] [--as-recorded]
+//! cargo run --release --example produce-traffic -- --brokers 127.0.0.1:9092 [--rate 50] [--as-recorded]
 //! ```
 //!
 //! Each request of `examples/quickstart/{inputs,predictions}.jsonl` (24 hours of traffic,
@@ -30,7 +30,7 @@ struct Args {
 fn parse_args() -> Result<Args> {
     let mut args = Args {
         brokers: "127.0.0.1:9092".into(),
-        rate: 200.0,
+        rate: 50.0,
         as_recorded: false,
         inputs_topic: "credit-inputs".into(),
         predictions_topic: "credit-predictions".into(),
