@@ -351,6 +351,7 @@ async fn run_monitors(
     let result = tokio::select! {
         () = tracker.wait() => {
             info!("Every source is exhausted and every window flushed.");
+            log_summary(shared);
             if options.serve_after_exhausted && !stop.is_cancelled() {
                 info!("Serving until SIGTERM.");
                 stop.cancelled().await;
@@ -373,6 +374,36 @@ async fn run_monitors(
         Ok(())
     } else {
         Err(AppError::Source(errors.join("; ")))
+    }
+}
+
+/// One `Summary.` line per (monitor, stream): windows closed, how many had drift and the
+/// first of them, and the alerts firing now.
+fn log_summary(shared: &Shared) {
+    let firing = shared.alerting.get().map(|a| a.active()).unwrap_or_default();
+    for entry in &shared.monitors {
+        let live = entry.live();
+        for (stream, _, metrics) in &entry.streams {
+            let windows: Vec<&ClosedWindow> = live.history.iter().filter(|w| w.stream == *stream).collect();
+            let drifted: Vec<&&ClosedWindow> = windows.iter().filter(|w| !w.drifted.is_empty()).collect();
+            let alerts: Vec<String> = firing
+                .iter()
+                .filter(|a| {
+                    a["monitor"] == entry.name.as_str() && a["stream"] == stream.name() && a["status"] == "firing"
+                })
+                .map(|a| format!("{}:{}", a["rule"].as_str().unwrap_or("?"), a["feature"].as_str().unwrap_or("?")))
+                .collect();
+            info!(
+                monitor = %entry.name,
+                stream = %stream,
+                records = metrics.received.get(),
+                windows = metrics.windows_closed.get(),
+                drifted_windows = drifted.len(),
+                first_drift = %drifted.first().map(|w| w.start.as_str()).unwrap_or("-"),
+                firing = %alerts.join(","),
+                "Summary."
+            );
+        }
     }
 }
 
