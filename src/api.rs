@@ -5,7 +5,9 @@
 //! else 503), `GET /api/v1/monitors` (status per monitor) and
 //! `GET /api/v1/monitors/{name}/history[?stream=inputs|predictions&limit=N]` (closed windows
 //! with their observations, oldest first; 404 for an unknown monitor), `GET /api/v1/alerts`
-//! (pending and firing alerts). Read-only: everything
+//! (pending and firing alerts), `GET|POST /api/v1/silences` and `DELETE /api/v1/silences/{id}`
+//! (list, add — `{"matchers": {"label": "value"}, "duration": "2h", "comment": "…"}` — and
+//! expire silences; 400 with a message for a bad request, 404 for an unknown id). Read-only: everything
 //! comes from [`Shared`], which the monitor tasks update.
 
 use std::sync::Arc;
@@ -29,6 +31,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/monitors", get(monitors))
         .route("/api/v1/monitors/{name}/history", get(history))
         .route("/api/v1/alerts", get(alerts))
+        .route("/api/v1/silences", get(list_silences).post(add_silence))
+        .route("/api/v1/silences/{id}", axum::routing::delete(expire_silence))
         .with_state(shared)
 }
 
@@ -113,6 +117,92 @@ async fn monitors(State(shared): State<Arc<Shared>>) -> Json<MonitorsBody> {
 async fn alerts(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     let alerts = shared.alerting.get().map(|a| a.active()).unwrap_or_default();
     Json(serde_json::json!({ "alerts": alerts }))
+}
+
+#[derive(Deserialize)]
+struct NewSilence {
+    matchers: std::collections::BTreeMap<String, String>,
+    /// A duration: `30m`, `2h`, `1d` …
+    duration: String,
+    #[serde(default)]
+    comment: String,
+}
+
+fn silence_error(err: crate::silence::SilenceError) -> Response {
+    let status = match err {
+        crate::silence::SilenceError::Unknown(_) => StatusCode::NOT_FOUND,
+        crate::silence::SilenceError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    (status, Json(serde_json::json!({ "error": err.to_string() }))).into_response()
+}
+
+fn no_silences() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "error": "not ready" }))).into_response()
+}
+
+async fn list_silences(State(shared): State<Arc<Shared>>) -> Response {
+    let Some(silences) = shared.silences.get() else { return no_silences() };
+    let now = crate::silence::now_ms();
+    let list: Vec<serde_json::Value> = silences
+        .list()
+        .into_iter()
+        .map(|s| {
+            let active = s.is_active(now);
+            serde_json::json!({
+                "id": s.id,
+                "matchers": s.matchers,
+                "starts": crate::replay::format_time_ms(s.starts_ms),
+                "ends": crate::replay::format_time_ms(s.ends_ms),
+                "comment": s.comment,
+                "active": active,
+            })
+        })
+        .collect();
+    Json(serde_json::json!({ "silences": list })).into_response()
+}
+
+async fn add_silence(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Json<NewSilence>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Some(silences) = shared.silences.get() else { return no_silences() };
+    let Json(request) = match body {
+        Ok(body) => body,
+        Err(err) => {
+            return (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": err.body_text() }))).into_response()
+        }
+    };
+    let duration = match crate::config::parse_duration(&request.duration) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(message) => {
+            return (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": format!("duration: {message}") })))
+                .into_response()
+        }
+    };
+    match silences.add(request.matchers, crate::silence::now_ms(), duration, request.comment) {
+        Ok(silence) => {
+            tracing::info!(id = %silence.id, matchers = ?silence.matchers, until = %crate::replay::format_time_ms(silence.ends_ms), "Silence added.");
+            (
+                StatusCode::CREATED,
+                Json(serde_json::json!({ "id": silence.id, "ends": crate::replay::format_time_ms(silence.ends_ms) })),
+            )
+                .into_response()
+        }
+        Err(err) => silence_error(err),
+    }
+}
+
+async fn expire_silence(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let Some(silences) = shared.silences.get() else { return no_silences() };
+    match silences.expire(&id, crate::silence::now_ms()) {
+        Ok(silence) => {
+            tracing::info!(id = %silence.id, "Silence expired.");
+            Json(serde_json::json!({ "id": silence.id, "ends": crate::replay::format_time_ms(silence.ends_ms) }))
+                .into_response()
+        }
+        Err(err) => silence_error(err),
+    }
 }
 
 #[derive(Deserialize)]

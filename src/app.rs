@@ -199,6 +199,9 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), AppError> {
         return Err(AppError::Internal("alerting set twice".into()));
     }
     shared.update_alerts(&alerting);
+    let silences = crate::silence::Silences::open(store.store.database().clone())
+        .map_err(|e| AppError::Internal(format!("silences: {e}")))?;
+    let _ = shared.silences.set(Arc::new(silences));
     listen_for_signals(stop.clone(), config.clone(), alerting.clone())?;
     let store = Durable { alerting, ..store };
 
@@ -901,7 +904,24 @@ fn commit(
         _ => Ok(()),
     };
     let alerting = &ctx.durable.alerting;
-    let notifications = publish(ctx.shared, entry, stream, observations, alerting, runner.core.profile());
+    let mut notifications = publish(ctx.shared, entry, stream, observations, alerting, runner.core.profile());
+    if let Some(silences) = ctx.shared.silences.get() {
+        let now = crate::silence::now_ms();
+        notifications.retain_mut(|pending| {
+            let (kept, silenced) = silences.filter(pending.notification.clone(), now);
+            if silenced > 0 {
+                ctx.shared.silenced.inc_by(silenced as u64);
+                info!(action = %pending.notification.action, rule = %pending.notification.rule, silenced, "Alerts silenced.");
+            }
+            match kept {
+                Some(kept) => {
+                    pending.notification = kept;
+                    true
+                }
+                None => false,
+            }
+        });
+    }
     if result.is_ok() {
         let checkpoint =
             Checkpoint { state: runner.core.checkpoint(), source: runner.position.position(), finished: runner.done };

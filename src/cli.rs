@@ -51,6 +51,12 @@ pub enum Command {
     ///
     /// Exit codes: 0 done; 2 the daemon cannot be reached or has no such monitor.
     History(HistoryArgs),
+    /// Silence alerts of a running daemon (as in Alertmanager): matching alerts are still
+    /// tracked but not notified while the silence lasts.
+    ///
+    /// Exit codes: 0 done; 2 the daemon cannot be reached or refused the request.
+    #[command(subcommand)]
+    Silence(SilenceCommand),
     /// Run rule unit tests (like `promtool test rules`): windows of statistics in, the expected
     /// alerts and notifications out. Prints `ok` or `FAIL` per test, with the expected and actual
     /// alerts or notifications as a diff (`-` expected, `+` got).
@@ -265,4 +271,44 @@ pub struct HistoryArgs {
     /// Print the API's JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SilenceCommand {
+    /// Add a silence: `driftd silence add --matcher rule=input_psi_high --matcher feature=income --duration 2h`.
+    Add(SilenceAddArgs),
+    /// List the silences (active and expired).
+    List(SilenceAddr),
+    /// End a silence now.
+    Expire(SilenceExpireArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SilenceAddr {
+    /// The daemon's HTTP address (`http.listen`).
+    #[arg(long, default_value = "127.0.0.1:9464", value_name = "HOST:PORT")]
+    pub addr: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SilenceAddArgs {
+    #[command(flatten)]
+    pub addr: SilenceAddr,
+    /// `label=value` on the alert's labels (rule, monitor, stream, feature, severity, the rule's
+    /// labels); a value ending in `*` matches a prefix. Repeatable; all must match.
+    #[arg(long = "matcher", value_name = "LABEL=VALUE", required = true)]
+    pub matchers: Vec<String>,
+    /// How long: `30m`, `2h`, `1d`.
+    #[arg(long)]
+    pub duration: String,
+    #[arg(long, default_value = "")]
+    pub comment: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SilenceExpireArgs {
+    #[command(flatten)]
+    pub addr: SilenceAddr,
+    /// The silence's id (from `add` or `list`).
+    pub id: String,
 }

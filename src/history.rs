@@ -2,30 +2,17 @@
 //! (`GET /api/v1/monitors/{name}/history`), printed as one line per closed window.
 //!
 //! Input: the daemon's address and the query. Output: the API's JSON, or a text table
-//! (window start and end, stream, events, drifted features with their PSI). A minimal
-//! HTTP/1.1 client over a TCP stream (the endpoint is on loopback or a private network; no TLS):
-//! one request, `Connection: close`, body read to the end, chunked encoding understood.
+//! (window start and end, stream, events, drifted features with their PSI). HTTP through
+//! [`crate::http_client`].
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
 use serde_json::Value;
 
-/// Why the history could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum HistoryError {
-    #[error("cannot reach the daemon at {addr}: {source}")]
-    Connect { addr: String, source: std::io::Error },
-    #[error("the daemon at {addr} answered {status}: {body}")]
-    Status { addr: String, status: u16, body: String },
-    #[error("the daemon at {addr} sent an invalid response: {message}")]
-    Invalid { addr: String, message: String },
-}
+use crate::http_client::{request_json, HttpError};
 
 /// The history of `monitor` (optionally one stream, the last `limit` windows) as the API's JSON.
-pub fn fetch(addr: &str, monitor: &str, stream: Option<&str>, limit: Option<usize>) -> Result<Value, HistoryError> {
+pub fn fetch(addr: &str, monitor: &str, stream: Option<&str>, limit: Option<usize>) -> Result<Value, HttpError> {
     let mut path = format!("/api/v1/monitors/{}/history", percent_encode(monitor));
     let mut query = Vec::new();
     if let Some(stream) = stream {
@@ -37,11 +24,7 @@ pub fn fetch(addr: &str, monitor: &str, stream: Option<&str>, limit: Option<usiz
     if !query.is_empty() {
         path = format!("{path}?{}", query.join("&"));
     }
-    let (status, body) = get(addr, &path)?;
-    if status != 200 {
-        return Err(HistoryError::Status { addr: addr.into(), status, body: body.trim().to_string() });
-    }
-    serde_json::from_str(&body).map_err(|e| HistoryError::Invalid { addr: addr.into(), message: e.to_string() })
+    request_json(addr, "GET", &path, None)
 }
 
 /// One line per window: `start  end  stream  events  drifted (feature psi, …)`.
@@ -71,7 +54,7 @@ pub fn render(history: &Value) -> String {
     out
 }
 
-fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
@@ -80,50 +63,9 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// `GET path` over HTTP/1.1: (status, body).
-fn get(addr: &str, path: &str) -> Result<(u16, String), HistoryError> {
-    let connect = |source| HistoryError::Connect { addr: addr.into(), source };
-    let invalid = |message: &str| HistoryError::Invalid { addr: addr.into(), message: message.into() };
-    let mut stream = TcpStream::connect(addr).map_err(connect)?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(connect)?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n\r\n")
-        .map_err(connect)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(connect)?;
-    let response = String::from_utf8(response).map_err(|_| invalid("the response is not UTF-8"))?;
-    let (head, body) = response.split_once("\r\n\r\n").ok_or_else(|| invalid("no end of headers"))?;
-    let status =
-        head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| invalid("no status code"))?;
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    let body = if chunked { dechunk(body).ok_or_else(|| invalid("bad chunked encoding"))? } else { body.to_string() };
-    Ok((status, body))
-}
-
-fn dechunk(mut body: &str) -> Option<String> {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n")?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        out.push_str(rest.get(..size)?);
-        body = rest.get(size + 2..)?;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunked_bodies_are_reassembled() {
-        assert_eq!(dechunk("4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\n\r\n").as_deref(), Some("Wikipedia"));
-        assert_eq!(dechunk("4\r\nWi"), None);
-    }
 
     #[test]
     fn names_are_percent_encoded() {

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_daemon(&args),
         Command::TestRules(args) => Ok(run_test_rules(&args.file)),
         Command::History(args) => run_history(&args),
+        Command::Silence(command) => run_silence(&command),
     });
     let result = result.unwrap_or_else(|_| {
         let message = LAST_PANIC.lock().ok().and_then(|m| m.clone()).unwrap_or_else(|| "unknown panic".into());
@@ -188,6 +189,44 @@ fn run_history(args: &driftd::cli::HistoryArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&history)?);
     } else {
         print!("{}", driftd::history::render(&history));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `driftd silence add|list|expire` against a running daemon.
+fn run_silence(command: &driftd::cli::SilenceCommand) -> anyhow::Result<ExitCode> {
+    use driftd::cli::SilenceCommand;
+    use driftd::http_client::request_json;
+    match command {
+        SilenceCommand::Add(args) => {
+            let matchers = driftd::silence::parse_matchers(&args.matchers)?;
+            let body = serde_json::json!({ "matchers": matchers, "duration": args.duration, "comment": args.comment });
+            let answer = request_json(&args.addr.addr, "POST", "/api/v1/silences", Some(&body))?;
+            println!("{} (until {})", answer["id"].as_str().unwrap_or("?"), answer["ends"].as_str().unwrap_or("?"));
+        }
+        SilenceCommand::List(addr) => {
+            let answer = request_json(&addr.addr, "GET", "/api/v1/silences", None)?;
+            for s in answer["silences"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                let matchers: Vec<String> = s["matchers"]
+                    .as_object()
+                    .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{} to {}\t{}\t{}",
+                    s["id"].as_str().unwrap_or("?"),
+                    if s["active"] == true { "active" } else { "expired" },
+                    s["starts"].as_str().unwrap_or("?"),
+                    s["ends"].as_str().unwrap_or("?"),
+                    matchers.join(","),
+                    s["comment"].as_str().unwrap_or("")
+                );
+            }
+        }
+        SilenceCommand::Expire(args) => {
+            let path = format!("/api/v1/silences/{}", args.id);
+            let answer = request_json(&args.addr.addr, "DELETE", &path, None)?;
+            println!("{} expired at {}", answer["id"].as_str().unwrap_or("?"), answer["ends"].as_str().unwrap_or("?"));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,30 +5,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{get, get_json, repo, sample, Daemon, TEST_DEADLINE};
+use common::{get, get_json, quickstart_config, sample, Daemon, TEST_DEADLINE};
 use serde_json::Value;
-
-/// The quickstart configuration with absolute paths and `listen`, written into `dir`.
-fn quickstart_config(dir: &Path, listen: &str) -> PathBuf {
-    let quickstart = repo().join("examples/quickstart");
-    let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap();
-    common::copy_quickstart_rules(dir);
-    let text = text
-        .replace("listen: 127.0.0.1:9464", &format!("listen: {listen}"))
-        .replace("path: inputs.jsonl", &format!("path: {}", quickstart.join("inputs.jsonl").display()))
-        .replace("path: predictions.jsonl", &format!("path: {}", quickstart.join("predictions.jsonl").display()))
-        .replace(
-            "path: ../data/credit_reference.csv",
-            &format!("path: {}", quickstart.join("../data/credit_reference.csv").display()),
-        );
-    assert!(text.contains(&format!("listen: {listen}")));
-    let path = dir.join("driftd.yaml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 #[test]
 fn run_serves_metrics_and_history_of_the_quickstart_and_stops_on_sigterm() {

@@ -198,6 +198,10 @@ pub struct Shared {
     pub connecting: AtomicUsize,
     /// The rules engine (set once at start-up).
     pub alerting: std::sync::OnceLock<std::sync::Arc<crate::app::alerting::Alerting>>,
+    /// The silences (set once at start-up).
+    pub silences: std::sync::OnceLock<std::sync::Arc<crate::silence::Silences>>,
+    /// Alerts left out of notifications by a silence.
+    pub silenced: Counter,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -241,6 +245,8 @@ impl Shared {
             "Messages that did not decode, forwarded to the dead-letter topic",
             families.dead_letters.clone(),
         );
+        let silenced = Counter::default();
+        registry.register("driftd_alerts_silenced", "Alerts left out of notifications by a silence", silenced.clone());
         let mut monitors = Vec::new();
         for monitor in &config.monitors {
             let mut streams = Vec::new();
@@ -279,6 +285,8 @@ impl Shared {
             ready: AtomicBool::new(false),
             connecting: AtomicUsize::new(0),
             alerting: std::sync::OnceLock::new(),
+            silences: std::sync::OnceLock::new(),
+            silenced,
             monitors,
         }
     }

@@ -25,6 +25,25 @@ pub fn copy_quickstart_rules(dir: &Path) {
     std::fs::copy(repo().join("examples/quickstart/rules.yaml"), dir.join("rules.yaml")).unwrap();
 }
 
+/// The quickstart configuration with absolute paths and `listen`, written into `dir`.
+pub fn quickstart_config(dir: &Path, listen: &str) -> PathBuf {
+    let quickstart = repo().join("examples/quickstart");
+    let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap();
+    copy_quickstart_rules(dir);
+    let text = text
+        .replace("listen: 127.0.0.1:9464", &format!("listen: {listen}"))
+        .replace("path: inputs.jsonl", &format!("path: {}", quickstart.join("inputs.jsonl").display()))
+        .replace("path: predictions.jsonl", &format!("path: {}", quickstart.join("predictions.jsonl").display()))
+        .replace(
+            "path: ../data/credit_reference.csv",
+            &format!("path: {}", quickstart.join("../data/credit_reference.csv").display()),
+        );
+    assert!(text.contains(&format!("listen: {listen}")));
+    let path = dir.join("driftd.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, failing with `what` at `deadline`.
 pub fn wait_until<T>(deadline: Instant, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     loop {
