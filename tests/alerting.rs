@@ -170,3 +170,60 @@ fn silenced_alerts_are_tracked_but_not_notified() {
     let lines = second.rest();
     assert!(lines.iter().any(|l| l.contains(r#""message":"Alerts silenced.""#)), "{lines:#?}");
 }
+
+#[test]
+fn sighup_reloads_the_rules_and_keeps_the_states_of_unchanged_rules() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    let mut daemon = Daemon::start(&config, &["--max-rate", "500", "--serve-after-exhausted"]);
+    let addr = ready(&mut daemon, deadline);
+    // Wait until income fires (the 14:00 window), then edit the rules: a new annotation on
+    // input_psi_high (not part of its identity: its states stay) and another bound on
+    // score_psi_high (a changed rule: its states start over).
+    loop {
+        let fields = daemon.wait_for_log("Alert state changed.", deadline);
+        if fields["feature"] == "income" && fields["to"] == "firing" {
+            break;
+        }
+    }
+    let rules = dir.path().join("rules.yaml");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let edited = text
+        .replace(
+            "severity: warning\n    labels: { team: risk }",
+            "severity: warning\n    labels: { team: risk }\n    # edited",
+        )
+        .replace("summary: \"PSI {{ value }}", "summary: \"(reloaded) PSI {{ value }}")
+        .replace("sample_size_aware: { alpha: 0.001 }", "sample_size_aware: { alpha: 0.0001 }");
+    assert_ne!(edited, text);
+    std::fs::write(&rules, edited).unwrap();
+    daemon.signal("HUP");
+    daemon.wait_for_log("Rules reloaded (SIGHUP).", deadline);
+    wait_until(deadline, "every window closed", || {
+        let status = get_json(&addr, "/api/v1/monitors");
+        let streams = status["monitors"][0]["streams"].as_array().unwrap().clone();
+        streams.iter().all(|s| s["exhausted"] == true).then_some(())
+    });
+    let alerts = get_json(&addr, "/api/v1/alerts");
+    let income = alerts["alerts"].as_array().unwrap().iter().find(|a| a["feature"] == "income").cloned().unwrap();
+    assert_eq!(income["fired_at"], "2026-11-01T14:00:00Z", "kept across the reload: {alerts}");
+
+    // A broken file is reported and the rules in force stay.
+    std::fs::write(&rules, "rules: [ {name: broken").unwrap();
+    daemon.signal("HUP");
+    let refused =
+        daemon.wait_for_log("Rules not reloaded: the files have problems; the rules in force stay.", deadline);
+    assert!(refused["problems"].as_str().unwrap().contains("rules.yaml:1:"), "{refused}");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
+    let lines = daemon.rest();
+    let reload_at = lines.iter().position(|l| l.contains("Rules reloaded (SIGHUP).")).unwrap();
+    let after = &lines[reload_at..];
+    let income_restarted = after.iter().any(|l| {
+        l.contains(r#""message":"Alert state changed.""#)
+            && l.contains(r#""feature":"income""#)
+            && l.contains(r#""from":"inactive""#)
+    });
+    assert!(!income_restarted, "{after:#?}");
+}
