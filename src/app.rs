@@ -849,15 +849,19 @@ async fn run_monitor(
     }
 }
 
-/// Processing-time advance: every Kafka stream silent for the idle timeout has its
-/// watermark moved to the wall clock (minus the allowed lateness), closing due windows.
+/// Processing-time advance: every Kafka stream silent for the idle timeout and with open
+/// windows has its watermark moved to the wall clock (minus the allowed lateness), closing
+/// due windows.
 fn advance_idle(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRunner>) {
     let Some(idle) = ctx.idle else { return };
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     for (&stream, runner) in cores.iter_mut() {
-        if runner.kafka.is_none() || runner.last_record.elapsed() < idle {
+        // A stream with no open window has nothing to close; advancing its watermark anyway
+        // would make late whatever it receives next (e.g. right after its partitions are
+        // assigned), so the clock only moves windows that exist.
+        if runner.kafka.is_none() || runner.last_record.elapsed() < idle || runner.core.open_windows(stream) == 0 {
             continue;
         }
         let observations = runner.core.advance_idle(now_ms);

@@ -635,3 +635,47 @@ fn dead_letters_carry_the_error_in_their_headers() {
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
 }
+
+#[test]
+fn an_idle_topic_still_closes_its_windows_by_processing_time() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let topics = Topics::new("idle");
+    for topic in [&topics.inputs, &topics.predictions] {
+        broker.create_topic(topic, 1);
+    }
+    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    // Two-second windows, no lateness; a stream silent for one second has its watermark moved
+    // to the wall clock. Event times in epoch milliseconds, stamped now.
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-idle", "state");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("size: 1h, allowed_lateness: 1m, idle_timeout: 0s", "size: 2s, allowed_lateness: 0s, idle_timeout: 1s")
+        .replace("format: rfc3339", "format: epoch_ms");
+    std::fs::write(&config, text).unwrap();
+    let mut daemon = Daemon::start(&config, &[]);
+    let addr = ready(&mut daemon, deadline);
+
+    // Twenty requests per stream, then silence: nothing later will push the watermark.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let stamp = |lines: Vec<String>| -> Vec<(i32, Vec<u8>)> {
+        lines
+            .into_iter()
+            .take(20)
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(&l).unwrap();
+                v["ts"] = Value::from(now);
+                (0, v.to_string().into_bytes())
+            })
+            .collect()
+    };
+    broker.produce(&topics.inputs, &stamp(traffic("inputs", 0.0, 1.0)));
+    broker.produce(&topics.predictions, &stamp(traffic("predictions", 0.0, 1.0)));
+    wait_windows(&addr, 1, deadline);
+    let window = stream_status(&addr, "inputs")["last_window"].clone();
+    assert_eq!(window["events"], 20, "{window}");
+    assert!(window["start_ms"].as_i64().unwrap() <= now && now < window["end_ms"].as_i64().unwrap(), "{window}");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+}
