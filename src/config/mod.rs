@@ -34,6 +34,13 @@
 //! kafka:                              # defaults for every kafka source
 //!   brokers: ${KAFKA_BROKERS:-127.0.0.1:9092}
 //!   properties: { security.protocol: SASL_SSL, sasl.mechanism: PLAIN, sasl.password: ${KAFKA_PASSWORD} }
+//! rules: [rules/]                     # alert rule files or directories (docs/rules.md)
+//! smtp:                               # for `email` actions
+//!   host: smtp.example.com            # port: 587 (starttls) / 465 (tls) / 25 (none) by default
+//!   tls: starttls                     # starttls | tls | none
+//!   username_env: SMTP_USER           # credentials come from the environment
+//!   password_env: SMTP_PASSWORD
+//!   from: driftd@example.com
 //! monitors:
 //!   - name: credit-scoring            # unique, [a-z0-9_-]+
 //!     model_version: "2026-11-01"
