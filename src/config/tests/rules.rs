@@ -337,3 +337,31 @@ fn a_type_error_does_not_cascade_into_checks_below_it() {
         ["3:18: monitors[0].reference: unknown key `profiel`, expected one of `profile`, `dataset`, `capture`, `trailing`; did you mean `profile`?"]
     );
 }
+
+#[test]
+fn rules_paths_and_the_smtp_section_are_checked() {
+    let dir = Dir::new();
+    std::fs::create_dir_all(dir.dir.path().join("rules")).unwrap();
+    let text = format!(
+        "{}rules: [rules, missing.yaml]\nsmtp:\n  host: mail.example.com\n  from: driftd\n  tls: tls\n  password_env: 'SMTP PASS'\n  timeout: 0s\n",
+        monitor("")
+    );
+    let problems = dir.problems(&text);
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+    assert!(problems[0].starts_with("7:16: rules[1]: \"missing.yaml\" does not exist"), "{problems:#?}");
+    assert_eq!(problems[1], "10:9: smtp.from: \"driftd\" is not an email address");
+    assert_eq!(problems[2], "12:17: smtp.password_env: \"SMTP PASS\" is not an environment variable name");
+    assert_eq!(problems[3], "13:12: smtp.timeout: the timeout must be positive");
+
+    let good = format!(
+        "{}rules: [rules]\nsmtp: {{ host: mail.example.com, from: driftd@example.com, tls: tls }}\n",
+        monitor("")
+    );
+    let config = dir.load(&good).unwrap();
+    assert_eq!(config.rules, [dir.dir.path().join("rules")]);
+    let smtp = config.smtp.unwrap();
+    assert_eq!(
+        (smtp.port, smtp.tls, smtp.timeout),
+        (465, crate::config::SmtpTls::Tls, std::time::Duration::from_secs(30))
+    );
+}
