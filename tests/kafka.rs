@@ -204,6 +204,19 @@ impl Topics {
     }
 }
 
+/// A temporary directory, a broker in it, and the topics of test `name` (inputs and
+/// predictions with `partitions` partitions, the inputs' dead-letter topic with one).
+fn setup(name: &str, partitions: u32) -> (tempfile::TempDir, Broker, Topics) {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let topics = Topics::new(name);
+    for topic in [&topics.inputs, &topics.predictions] {
+        broker.create_topic(topic, partitions);
+    }
+    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    (dir, broker, topics)
+}
+
 /// A driftd configuration reading `topics` from `broker` with `group`, hourly windows, no
 /// idle advance (so observations depend on the data only).
 fn kafka_config(dir: &Path, broker: &Broker, topics: &Topics, group: &str, state: &str) -> PathBuf {
@@ -318,13 +331,7 @@ fn as_messages(lines: &[String]) -> Vec<(i32, Vec<u8>)> {
 #[test]
 fn kafka_traffic_gives_the_observations_of_a_file_replay_and_bad_messages_are_counted() {
     let deadline = Instant::now() + TEST_DEADLINE;
-    let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start(dir.path());
-    let topics = Topics::new("e2e");
-    for topic in [&topics.inputs, &topics.predictions] {
-        broker.create_topic(topic, 1);
-    }
-    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    let (dir, broker, topics) = setup("e2e", 1);
     let (inputs, predictions) = (traffic("inputs", 0.0, 6.0), traffic("predictions", 0.0, 6.0));
 
     // Malformed inputs among the good ones: each is counted under its reason and skipped.
@@ -401,13 +408,7 @@ fn kafka_traffic_gives_the_observations_of_a_file_replay_and_bad_messages_are_co
 #[test]
 fn kill_9_mid_window_and_restart_gives_the_observations_of_an_uninterrupted_run() {
     let deadline = Instant::now() + TEST_DEADLINE;
-    let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start(dir.path());
-    let topics = Topics::new("kill9");
-    for topic in [&topics.inputs, &topics.predictions] {
-        broker.create_topic(topic, 1);
-    }
-    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    let (dir, broker, topics) = setup("kill9", 1);
     let config = kafka_config(dir.path(), &broker, &topics, "driftd-kill9", "state");
     let observations = dir.path().join("observations.jsonl");
     let args = ["--observations", observations.to_str().unwrap()];
@@ -520,13 +521,7 @@ fn after_a_broker_restart_driftd_reconnects_and_carries_on_from_its_checkpoint()
 #[test]
 fn two_instances_in_one_group_split_the_partitions_and_count_each_message_once() {
     let deadline = Instant::now() + TEST_DEADLINE;
-    let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start(dir.path());
-    let topics = Topics::new("group");
-    for topic in [&topics.inputs, &topics.predictions] {
-        broker.create_topic(topic, 4);
-    }
-    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    let (dir, broker, topics) = setup("group", 4);
     let first_config = kafka_config(dir.path(), &broker, &topics, "driftd-group", "state-a");
     let second_config = kafka_config(dir.path(), &broker, &topics, "driftd-group", "state-b");
     let mut first = Daemon::start(&first_config, &[]);
@@ -639,13 +634,7 @@ fn dead_letters_carry_the_error_in_their_headers() {
 #[test]
 fn an_idle_topic_still_closes_its_windows_by_processing_time() {
     let deadline = Instant::now() + TEST_DEADLINE;
-    let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start(dir.path());
-    let topics = Topics::new("idle");
-    for topic in [&topics.inputs, &topics.predictions] {
-        broker.create_topic(topic, 1);
-    }
-    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
+    let (dir, broker, topics) = setup("idle", 1);
     // Two-second windows, no lateness; a stream silent for one second has its watermark moved
     // to the wall clock. Event times in epoch milliseconds, stamped now.
     let config = kafka_config(dir.path(), &broker, &topics, "driftd-idle", "state");

@@ -145,18 +145,8 @@ pub enum StatDoc {
     WindowEvents,
 }
 
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum OpDoc {
-    #[serde(rename = ">")]
-    Gt,
-    #[serde(rename = ">=")]
-    Ge,
-    #[serde(rename = "<")]
-    Lt,
-    #[serde(rename = "<=")]
-    Le,
-}
+/// A comparison operator: the model's own type (`>`, `>=`, `<`, `<=`).
+pub use super::model::Op as OpDoc;
 
 /// `value:`
 #[derive(Debug, Clone, Deserialize)]

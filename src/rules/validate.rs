@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use super::known::Known;
 use super::model::*;
-use super::schema::{self, ActionDoc, ConditionDoc, OpDoc, RuleDoc, StatDoc, ThresholdDoc};
+use super::schema::{self, ActionDoc, ConditionDoc, RuleDoc, StatDoc, ThresholdDoc};
 use super::template::{Template, ALERT_VARIABLES, BUILTIN_LABELS, NOTIFICATION_VARIABLES};
 use crate::config::{parse_duration, suggest, KeyPath, Node, Problem};
 use crate::monitor::Stat;
@@ -108,15 +108,6 @@ fn stat_of(doc: StatDoc) -> RuleStat {
         StatDoc::Hellinger => RuleStat::Feature(Stat::Hellinger),
         StatDoc::ShareDriftedFeatures => RuleStat::ShareDriftedFeatures,
         StatDoc::WindowEvents => RuleStat::WindowEvents,
-    }
-}
-
-fn op_of(doc: OpDoc) -> Op {
-    match doc {
-        OpDoc::Gt => Op::Gt,
-        OpDoc::Ge => Op::Ge,
-        OpDoc::Lt => Op::Lt,
-        OpDoc::Le => Op::Le,
     }
 }
 
@@ -420,7 +411,7 @@ fn condition(
         }
     };
     let op = match doc.op {
-        Some(op) => op_of(op),
+        Some(op) => op,
         None => {
             checker.error(&path.key("op"), "missing required key `op`");
             return None;
