@@ -266,11 +266,13 @@ fn the_bundled_examples_load() {
     assert_eq!(config.http.listen, DEFAULT_LISTEN.parse().unwrap());
     let monitor = &config.monitors[0];
     assert_eq!(monitor.window.kind, WindowKind::Sliding);
-    assert_eq!(monitor.window.slide, WindowSize::Time(Duration::from_secs(60)));
+    assert_eq!(monitor.window.size, WindowSize::Time(Duration::from_secs(120)));
+    assert_eq!(monitor.window.slide, WindowSize::Time(Duration::from_secs(30)));
     for (_, stream) in monitor.streams() {
         let SourceConfig::Kafka(kafka) = &stream.source else { panic!("{stream:?}") };
         assert_eq!(kafka.brokers, "127.0.0.1:9092");
-        assert_eq!(kafka.properties.get("client.id").map(String::as_str), Some("driftd"));
+        assert_eq!(kafka.group_id, "driftd-credit");
+        assert_eq!(kafka.start, StartPosition::Earliest);
         assert_eq!(stream.event_time, EventTimeConfig::Field { pointer: "/ts".into(), format: TimeFormat::Rfc3339 });
     }
 }
