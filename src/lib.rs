@@ -45,6 +45,7 @@
 //!                reference::load / fit ─────────────────────────► Observation per
 //!                                                               (stream, feature, statistic)
 //! ```
+pub mod actions;
 pub mod api;
 pub mod app;
 pub mod cli;
