@@ -22,6 +22,9 @@
 //! - [`rules`]: alert rules and actions (`rules/*.yaml`, validated like the config), the
 //!   alert lifecycle engine (closed window → transitions, grouped notifications) and
 //!   `driftd test-rules`; no delivery.
+//! - [`actions`]: delivery of the rules' notifications — a durable outbox in the daemon's
+//!   redb database and a dispatcher (webhook, email, Kafka, command, log, file) with retries,
+//!   backoff, idempotency keys and signed webhooks.
 //! - [`app`]: `driftd run` — the async daemon (file sources), its tasks and ordered shutdown;
 //!   [`api`]: its HTTP server (`/metrics`, `/healthz`, `/readyz`, `/api/v1`); `app::store`:
 //!   its checkpoints (redb) and the exactly-once `--observations` file.

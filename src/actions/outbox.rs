@@ -85,8 +85,9 @@ pub struct FailedEntry {
 /// Why the outbox failed (a storage problem: delivery errors are never outbox errors).
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
+    /// Boxed: redb's error is large and this one travels through every outbox call.
     #[error("outbox: {0}")]
-    Store(#[from] redb::Error),
+    Store(Box<redb::Error>),
     #[error("outbox entry {key} cannot be read: {source}")]
     Decode { key: String, source: serde_json::Error },
 }
@@ -95,12 +96,12 @@ macro_rules! from_redb {
     ($($t:ty),*) => {$(
         impl From<$t> for OutboxError {
             fn from(e: $t) -> OutboxError {
-                OutboxError::Store(e.into())
+                OutboxError::Store(Box::new(e.into()))
             }
         }
     )*};
 }
-from_redb!(redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
+from_redb!(redb::Error, redb::TransactionError, redb::TableError, redb::StorageError, redb::CommitError);
 
 /// Creates the tables (idempotent), so readers never meet a missing table.
 pub fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
