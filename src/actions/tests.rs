@@ -238,3 +238,52 @@ fn attempts_follow_the_action() {
     assert_eq!(policy.max_attempts(&action(Target::Webhook(hook()))), 3);
     assert_eq!(policy.max_attempts(&action(Target::Log)), policy.default_max_attempts);
 }
+
+/// The `actions:` YAML blocks of `docs/actions.md`.
+fn documented_action_blocks() -> Vec<String> {
+    let doc = include_str!("../../docs/actions.md");
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in doc.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```yaml") => current = Some(String::new()),
+            (Some(block), "```") => {
+                if block.starts_with("actions:") {
+                    blocks.push(block.clone());
+                }
+                current = None;
+            }
+            (Some(block), text) => {
+                block.push_str(text);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn documented_recipes_load_and_render_valid_json() {
+    let blocks = documented_action_blocks();
+    assert_eq!(blocks.len(), 4, "Airflow, GitHub Actions, Argo, Kubeflow");
+    for block in blocks {
+        let path = std::path::Path::new("docs/actions.md");
+        let set = crate::rules::from_sources(&[(path, block.as_str())], &crate::rules::Known::unchecked(), &|_| None)
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
+        let (name, action) = set.actions.iter().next().unwrap();
+        assert_eq!(action.kind, ActionKind::Retrain, "{name}");
+        let Target::Webhook(hook) = &action.target else { panic!("{name} is not a webhook") };
+        assert!(hook.body.is_some(), "{name}");
+        // The environment is read at delivery: leave it out of this check.
+        let mut hook = hook.clone();
+        hook.headers_env.clear();
+        hook.bearer_token_env = None;
+        hook.secret_env = None;
+        let request = webhook::build(&hook, &entry(name, 0)).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_slice(&request.body).unwrap_or_else(|e| panic!("{name}: {e}\n{block}"));
+        let text = body.to_string();
+        assert!(text.contains(&entry(name, 0).key), "{name} carries the idempotency key: {text}");
+    }
+}
