@@ -34,8 +34,6 @@ impl Producers {
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", brokers)
             .set("message.timeout.ms", MESSAGE_TIMEOUT.as_millis().to_string())
-            // Librdkafka's own retries stay within one message timeout; no duplicates from them.
-            .set("enable.idempotence", "true")
             .create()
             .map_err(|e| DeliveryError::permanent(format!("cannot create a Kafka producer for {brokers}: {e}")))?;
         map.insert(brokers.to_string(), producer.clone());
