@@ -196,6 +196,8 @@ struct Receiver {
     /// Accepted bodies by idempotency key: the receiver's deduplication.
     accepted: HashMap<String, Vec<Value>>,
     secret: Option<String>,
+    /// The headers of the last request.
+    last_headers: HeaderMap,
 }
 
 type Shared = Arc<Mutex<Receiver>>;
@@ -215,6 +217,7 @@ async fn receive(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -
             Reply::Hang => 0,
         };
         r.requests.push((key.clone(), signed, status));
+        r.last_headers = headers.clone();
         if status == 200 && signed {
             let doc: Value = serde_json::from_slice(&body).unwrap();
             // A receiver that deduplicates: a repeated key is acknowledged and ignored.
@@ -242,6 +245,8 @@ async fn serve_webhooks(receiver: Receiver) -> (SocketAddr, Shared) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_500_three_times_then_200_is_delivered_once_signed() {
     std::env::set_var("DRIFTD_TEST_HOOK_SECRET_A", "it is a secret");
+    std::env::set_var("DRIFTD_TEST_HOOK_TOKEN_A", "tok-123");
+    std::env::set_var("DRIFTD_TEST_HOOK_TENANT_A", "acme");
     let receiver = Receiver {
         script: VecDeque::from([Reply::Status(500), Reply::Status(502), Reply::Status(503)]),
         secret: Some("it is a secret".into()),
@@ -251,7 +256,11 @@ async fn webhook_500_three_times_then_200_is_delivered_once_signed() {
     let fx = Fixture::new();
     let mut registry = Registry::default();
     let metrics = DeliveryMetrics::register(&mut registry);
-    let hook = webhook(format!("http://{addr}/hook"), Some("DRIFTD_TEST_HOOK_SECRET_A"), Duration::from_secs(5), 10);
+    let mut hook =
+        webhook(format!("http://{addr}/hook"), Some("DRIFTD_TEST_HOOK_SECRET_A"), Duration::from_secs(5), 10);
+    hook.bearer_token_env = Some("DRIFTD_TEST_HOOK_TOKEN_A".into());
+    hook.headers_env = BTreeMap::from([("X-Tenant".to_string(), "DRIFTD_TEST_HOOK_TENANT_A".to_string())]);
+    hook.headers = BTreeMap::from([("X-Team".to_string(), "risk".to_string())]);
     let d = dispatcher(vec![action("retrain", Target::Webhook(hook))], &fx.outbox, metrics.clone(), None);
     let e = entry("retrain", 0);
     fx.outbox.enqueue(std::slice::from_ref(&e)).unwrap();
@@ -266,6 +275,10 @@ async fn webhook_500_three_times_then_200_is_delivered_once_signed() {
     assert_eq!(statuses, [500, 502, 503, 200]);
     assert!(r.requests.iter().all(|(key, signed, _)| key == &e.key && *signed), "same key, valid signature");
     assert_eq!(r.accepted.len(), 1);
+    assert_eq!(r.last_headers["authorization"], "Bearer tok-123");
+    assert_eq!(r.last_headers["x-tenant"], "acme");
+    assert_eq!(r.last_headers["x-team"], "risk");
+    assert_eq!(r.last_headers["content-type"], "application/json");
     let doc = &r.accepted[&e.key][0];
     assert_eq!(doc["schema"], PAYLOAD_SCHEMA);
     assert_eq!(doc["idempotency_key"], e.key.as_str());
@@ -345,7 +358,18 @@ async fn pending_entries_survive_a_dropped_dispatcher_and_are_delivered_once() {
     // The restarted daemon reopens the same file.
     let Fixture { _dir, path, outbox } = fx;
     drop(outbox);
-    let db = redb::Database::create(&path).expect("the first dispatcher released the database");
+    // The aborted tasks release their handles on the database as they unwind (a blocking
+    // outbox write already started runs to its end): reopen once they are all gone.
+    let reopening = Instant::now();
+    let db = loop {
+        match redb::Database::create(&path) {
+            Ok(db) => break db,
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) if reopening.elapsed() < DEADLINE => {
+                tokio::time::sleep(Duration::from_millis(10)).await
+            }
+            Err(e) => panic!("reopen the database: {e}"),
+        }
+    };
     let outbox = Outbox::new(Arc::new(db)).unwrap();
     assert_eq!(outbox.pending().unwrap().len(), 3);
     let second = start(dispatcher(actions, &outbox, DeliveryMetrics::unregistered(), None));
@@ -600,4 +624,26 @@ async fn unknown_action_and_missing_env_fail_permanently() {
     let failed = fx.outbox.failed().unwrap();
     assert_eq!(failed.len(), 1);
     assert!(failed[0].error.contains("DRIFTD_TEST_TOKEN_NEVER_SET"), "{}", failed[0].error);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_with_a_delivery_in_flight_keeps_the_entry_pending() {
+    let (addr, state) = serve_webhooks(Receiver { script: VecDeque::from([Reply::Hang]), ..Receiver::default() }).await;
+    let fx = Fixture::new();
+    let hook = webhook(format!("http://{addr}/hook"), None, Duration::from_secs(60), 10);
+    let actions: BTreeMap<String, Action> = [("retrain".to_string(), action("retrain", Target::Webhook(hook)))].into();
+    let policy = RetryPolicy { shutdown_grace: Duration::from_millis(200), ..fast_policy() };
+    let d = Dispatcher::new(actions, None, fx.outbox.clone(), DeliveryMetrics::unregistered(), None)
+        .unwrap()
+        .with_retry_policy(policy);
+    let e = entry("retrain", 0);
+    fx.outbox.enqueue(std::slice::from_ref(&e)).unwrap();
+    let running = start(d);
+    wait_until("the request is in flight", || state.lock().unwrap().requests.len() == 1).await;
+    let stopping = Instant::now();
+    running.stop().await;
+    assert!(stopping.elapsed() < Duration::from_secs(10), "the grace period bounds the stop");
+    let pending = fx.outbox.get(&e.key).unwrap().expect("still pending");
+    assert_eq!(pending.attempts, 0);
+    assert!(!fx.outbox.was_sent(&e.key).unwrap());
 }

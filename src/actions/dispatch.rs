@@ -37,6 +37,9 @@ pub struct RetryPolicy {
     pub concurrency: usize,
     /// How long delivered keys are remembered, so that enqueueing one again is ignored.
     pub sent_retention: Duration,
+    /// On stop, how long deliveries in flight may finish before they are abandoned (their
+    /// entries stay pending for the next run).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -47,6 +50,7 @@ impl Default for RetryPolicy {
             default_max_attempts: 20,
             concurrency: 16,
             sent_retention: Duration::from_secs(7 * 24 * 3600),
+            shutdown_grace: Duration::from_secs(5),
         }
     }
 }
@@ -169,9 +173,10 @@ impl Dispatcher {
     }
 
     /// Delivers until `stop` is cancelled. Wake it (`wake.notify_one()`) after committing new
-    /// entries; a wake-up before it waits is kept, so none is lost. On stop, deliveries in
-    /// flight are abandoned: their entries stay pending and are sent again by the next run
-    /// (with the same idempotency key).
+    /// entries; a wake-up before it waits is kept, so none is lost. On stop, no new delivery
+    /// starts; those in flight get [`RetryPolicy::shutdown_grace`] to finish, then are
+    /// abandoned: their entries stay pending and are sent again by the next run (with the
+    /// same idempotency key).
     pub async fn run(self, wake: Arc<Notify>, stop: CancellationToken) {
         let shared = self.shared;
         let mut tasks: JoinSet<Done> = JoinSet::new();
@@ -191,7 +196,12 @@ impl Dispatcher {
             }
             held.retain(|_, until| *until > now);
             let busy: HashSet<&String> = in_flight.values().chain(held.keys()).collect();
-            let next_due = match shared.outbox.pending() {
+            // A read transaction over the whole table: off the async workers.
+            let outbox = shared.outbox.clone();
+            let pending = tokio::task::spawn_blocking(move || outbox.pending())
+                .await
+                .unwrap_or_else(|e| Err(super::OutboxError::Task(e.to_string())));
+            let next_due = match pending {
                 Ok(pending) => {
                     shared.update_gauges(&pending, &mut gauges);
                     let mut next: Option<i64> = held.values().copied().min();
@@ -249,8 +259,19 @@ impl Dispatcher {
                 _ = tokio::time::sleep(sleep) => {}
             }
         }
+        // Let deliveries in flight finish for a moment: each one that completes now is one
+        // fewer sent again (deduplicated by its receiver) after the restart.
+        let grace = tokio::time::sleep(shared.policy.shutdown_grace);
+        tokio::pin!(grace);
+        while !tasks.is_empty() {
+            tokio::select! {
+                _ = &mut grace => break,
+                _ = tasks.join_next() => {}
+            }
+        }
+        let abandoned = tasks.len();
         tasks.shutdown().await;
-        tracing::info!("Notification dispatcher stopped.");
+        tracing::info!(abandoned, "Notification dispatcher stopped.");
     }
 }
 

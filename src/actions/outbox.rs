@@ -88,6 +88,8 @@ pub enum OutboxError {
     /// Boxed: redb's error is large and this one travels through every outbox call.
     #[error("outbox: {0}")]
     Store(Box<redb::Error>),
+    #[error("outbox task: {0}")]
+    Task(String),
     #[error("outbox entry {key} cannot be read: {source}")]
     Decode { key: String, source: serde_json::Error },
 }
