@@ -74,7 +74,9 @@ impl RetryPolicy {
 
 /// What every delivery task shares.
 struct Shared {
-    actions: RwLock<BTreeMap<String, Action>>,
+    /// Shared with [`ActionsHandle`]s (and only this: the rest of `Shared` is the dispatcher's
+    /// alone until it runs).
+    actions: Arc<RwLock<BTreeMap<String, Action>>>,
     smtp: Option<SmtpSettings>,
     default_kafka_brokers: Option<String>,
     client: reqwest::Client,
@@ -87,14 +89,14 @@ struct Shared {
 /// Replaces the actions of a running dispatcher (SIGHUP).
 #[derive(Clone)]
 pub struct ActionsHandle {
-    shared: Arc<Shared>,
+    actions: Arc<RwLock<BTreeMap<String, Action>>>,
 }
 
 impl ActionsHandle {
     /// New action definitions apply from the next attempt, also to pending entries; an entry
     /// whose action disappeared fails permanently at its next attempt.
     pub fn reload(&self, actions: BTreeMap<String, Action>) {
-        *self.shared.actions.write().unwrap_or_else(|e| e.into_inner()) = actions;
+        *self.actions.write().unwrap_or_else(|e| e.into_inner()) = actions;
     }
 }
 
@@ -129,7 +131,7 @@ impl Dispatcher {
             .map_err(|e| ActionsError::HttpClient(e.to_string()))?;
         Ok(Dispatcher {
             shared: Arc::new(Shared {
-                actions: RwLock::new(actions),
+                actions: Arc::new(RwLock::new(actions)),
                 smtp,
                 default_kafka_brokers,
                 client,
@@ -143,9 +145,8 @@ impl Dispatcher {
 
     /// Replaces the retry policy (tests use millisecond delays).
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Dispatcher {
-        if let Some(shared) = Arc::get_mut(&mut self.shared) {
-            shared.policy = policy;
-        }
+        // Only `run` clones the Arc; before it, the dispatcher holds the only reference.
+        Arc::get_mut(&mut self.shared).expect("the dispatcher is not running yet").policy = policy;
         self
     }
 
@@ -155,7 +156,7 @@ impl Dispatcher {
 
     /// A handle to reload the actions while [`Dispatcher::run`] runs.
     pub fn actions_handle(&self) -> ActionsHandle {
-        ActionsHandle { shared: self.shared.clone() }
+        ActionsHandle { actions: self.shared.actions.clone() }
     }
 
     pub fn outbox(&self) -> &Outbox {
