@@ -176,14 +176,19 @@ impl Outbox {
         self.write(|txn| Ok(enqueue_in(txn, entries)?))
     }
 
-    /// Every pending entry, by key.
+    /// Every pending entry, by key. An entry that cannot be decoded (written by an
+    /// incompatible version) is logged and skipped, so it cannot hold up the others; it stays
+    /// in the table for a version that can read it.
     pub fn pending(&self) -> Result<Vec<PendingEntry>, OutboxError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(OUTBOX)?;
         let mut out = Vec::new();
         for row in table.iter()? {
             let (key, value) = row?;
-            out.push(decode(key.value(), value.value())?);
+            match decode(key.value(), value.value()) {
+                Ok(entry) => out.push(entry),
+                Err(err) => tracing::error!(error = %err, "Skipping an outbox entry that cannot be read."),
+            }
         }
         Ok(out)
     }

@@ -287,3 +287,15 @@ fn documented_recipes_load_and_render_valid_json() {
         assert!(text.contains(&entry(name, 0).key), "{name} carries the idempotency key: {text}");
     }
 }
+
+#[test]
+fn an_unreadable_entry_does_not_hold_up_the_others() {
+    let (_dir, outbox) = database();
+    outbox.enqueue(&[entry("hook", 0)]).unwrap();
+    let txn = outbox.database().begin_write().unwrap();
+    txn.open_table(OUTBOX).unwrap().insert("hook/bad", b"{not json".as_slice()).unwrap();
+    txn.commit().unwrap();
+    let pending = outbox.pending().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].entry.key, entry("hook", 0).key);
+}
