@@ -401,7 +401,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// A Python that imports aiosmtpd: Debian's package installs it for the system interpreter,
+/// A Python that imports aiosmtpd and cryptography: Debian's packages install them for the system interpreter,
 /// which a pyenv or virtualenv `python3` earlier in PATH does not see.
 fn aiosmtpd_python() -> String {
     let candidates =
@@ -411,20 +411,25 @@ fn aiosmtpd_python() -> String {
         .flatten()
         .find(|python| {
             std::process::Command::new(python)
-                .args(["-c", "import aiosmtpd"])
+                .args(["-c", "import aiosmtpd, cryptography"])
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success())
         })
-        .expect("no python3 with aiosmtpd: apt-get install -y python3-aiosmtpd")
+        .expect("no python3 with aiosmtpd: apt-get install -y python3-aiosmtpd python3-cryptography")
 }
 
 async fn start_smtp(port: u16, out: &Path) -> SmtpServer {
+    start_smtp_with(port, out, &[]).await
+}
+
+async fn start_smtp_with(port: u16, out: &Path, options: &[&str]) -> SmtpServer {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/actions/smtp_server.py");
     let mut child = std::process::Command::new(aiosmtpd_python())
         .arg(script)
         .arg(port.to_string())
         .arg(out)
+        .args(options)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -460,6 +465,7 @@ fn smtp(port: u16) -> SmtpSettings {
         password_env: None,
         from: "driftd <driftd@example.com>".into(),
         timeout: Duration::from_secs(5),
+        ca_file: None,
     }
 }
 
@@ -646,4 +652,69 @@ async fn stop_with_a_delivery_in_flight_keeps_the_entry_pending() {
     let pending = fx.outbox.get(&e.key).unwrap().expect("still pending");
     assert_eq!(pending.attempts, 0);
     assert!(!fx.outbox.was_sent(&e.key).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_over_starttls_with_credentials_from_the_environment() {
+    std::env::set_var("DRIFTD_TEST_SMTP_USER", "driftd");
+    std::env::set_var("DRIFTD_TEST_SMTP_PASSWORD", "pw-from-env");
+    let fx = Fixture::new();
+    let mail = fx.dir().join("mail");
+    std::fs::create_dir(&mail).unwrap();
+    let port = free_port();
+    let _server =
+        start_smtp_with(port, &mail, &["--tls", "starttls", "--user", "driftd", "--password", "pw-from-env"]).await;
+    let settings = SmtpSettings {
+        tls: SmtpTls::Starttls,
+        username_env: Some("DRIFTD_TEST_SMTP_USER".into()),
+        password_env: Some("DRIFTD_TEST_SMTP_PASSWORD".into()),
+        ca_file: Some(mail.join("ca.pem")),
+        ..smtp(port)
+    };
+    // A rejected password is an SMTP 5xx: permanent, not retried.
+    std::env::set_var("DRIFTD_TEST_SMTP_PASSWORD_BAD", "wrong");
+    let wrong = SmtpSettings { password_env: Some("DRIFTD_TEST_SMTP_PASSWORD_BAD".into()), ..settings.clone() };
+    let d = dispatcher(vec![email_action()], &fx.outbox, DeliveryMetrics::unregistered(), Some(wrong));
+    let err = d.attempt(&entry("oncall", 9)).await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+
+    let d = dispatcher(vec![email_action()], &fx.outbox, DeliveryMetrics::unregistered(), Some(settings));
+    let e = entry("oncall", 0);
+    fx.outbox.enqueue(std::slice::from_ref(&e)).unwrap();
+    let running = start(d);
+    wait_until("the email is delivered", || {
+        fx.outbox.was_sent(&e.key).unwrap() || !fx.outbox.failed().unwrap().is_empty()
+    })
+    .await;
+    running.stop().await;
+    assert!(fx.outbox.failed().unwrap().is_empty(), "{:?}", fx.outbox.failed().unwrap());
+    let got = messages(&mail);
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0]["tls"].as_bool(), got[0]["auth"].as_str()), (Some(true), Some("driftd")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_over_implicit_tls_and_an_untrusted_certificate() {
+    let fx = Fixture::new();
+    let mail = fx.dir().join("mail");
+    std::fs::create_dir(&mail).unwrap();
+    let port = free_port();
+    let _server = start_smtp_with(port, &mail, &["--tls", "tls"]).await;
+    let trusted = SmtpSettings { tls: SmtpTls::Tls, ca_file: Some(mail.join("ca.pem")), ..smtp(port) };
+    // Without the CA the certificate is not trusted: the attempt fails (and is retried).
+    let untrusted = SmtpSettings { tls: SmtpTls::Tls, ..smtp(port) };
+    let d = dispatcher(vec![email_action()], &fx.outbox, DeliveryMetrics::unregistered(), Some(untrusted));
+    let err = d.attempt(&entry("oncall", 0)).await.unwrap_err();
+    assert!(err.is_retryable(), "{err}");
+    assert!(messages(&mail).is_empty());
+
+    let d = dispatcher(vec![email_action()], &fx.outbox, DeliveryMetrics::unregistered(), Some(trusted));
+    let e = entry("oncall", 0);
+    d.attempt(&e).await.unwrap();
+    let got = messages(&mail);
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0]["tls"].as_bool(), got[0]["subject"].as_str()),
+        (Some(true), Some("[driftd] firing: psi_high on credit"))
+    );
 }

@@ -8,11 +8,13 @@
 //! settings or variables are permanent; connection errors, timeouts, TLS errors and
 //! transient (4xx) replies are retryable.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sha2::{Digest, Sha256};
 
@@ -46,6 +48,9 @@ pub struct SmtpSettings {
     pub from: String,
     /// Per-attempt timeout of each SMTP command.
     pub timeout: Duration,
+    /// An extra trusted root certificate (PEM) for a relay with a private CA; the system's
+    /// roots are trusted in any case.
+    pub ca_file: Option<PathBuf>,
 }
 
 fn invalid_address(what: &str, address: &str, e: impl std::fmt::Display) -> DeliveryError {
@@ -79,13 +84,17 @@ pub(crate) fn message(
 }
 
 fn transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, DeliveryError> {
-    let builder = match settings.tls {
-        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&settings.host),
-        SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&settings.host),
-        SmtpTls::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)),
-    }
-    .map_err(|e| DeliveryError::permanent(format!("SMTP server {}: {e}", settings.host)))?;
-    let mut builder = builder.port(settings.port).timeout(Some(settings.timeout));
+    let tls = match settings.tls {
+        SmtpTls::None => Tls::None,
+        // STARTTLS is required, never opportunistic: a stripped STARTTLS must not send the
+        // credentials and the evidence in clear.
+        SmtpTls::Starttls => Tls::Required(tls_parameters(settings)?),
+        SmtpTls::Tls => Tls::Wrapper(tls_parameters(settings)?),
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+        .port(settings.port)
+        .tls(tls)
+        .timeout(Some(settings.timeout));
     match (&settings.username_env, &settings.password_env) {
         (Some(user), Some(password)) => {
             let user = env_var(user, "SMTP username")?;
@@ -96,6 +105,18 @@ fn transport(settings: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executo
         _ => return Err(DeliveryError::permanent("SMTP credentials need both username_env and password_env")),
     }
     Ok(builder.build())
+}
+
+fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, DeliveryError> {
+    let mut builder = TlsParameters::builder(settings.host.clone());
+    if let Some(path) = &settings.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| DeliveryError::permanent(format!("SMTP ca_file {}: {e}", path.display())))?;
+        let certificate = Certificate::from_pem(&pem)
+            .map_err(|e| DeliveryError::permanent(format!("SMTP ca_file {}: {e}", path.display())))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder.build().map_err(|e| DeliveryError::permanent(format!("SMTP TLS settings for {}: {e}", settings.host)))
 }
 
 /// One attempt.
