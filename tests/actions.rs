@@ -718,3 +718,27 @@ async fn email_over_implicit_tls_and_an_untrusted_certificate() {
         (Some(true), Some("[driftd] firing: psi_high on credit"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_larger_than_the_concurrency_is_delivered_once_each() {
+    // Every third request fails, so retries interleave with the backlog.
+    let script = (0..60).map(|i| if i % 3 == 0 { Reply::Status(503) } else { Reply::Status(200) });
+    let (addr, state) = serve_webhooks(Receiver { script: script.collect(), ..Receiver::default() }).await;
+    let fx = Fixture::new();
+    let hook = webhook(format!("http://{addr}/hook"), None, Duration::from_secs(5), 10);
+    let actions: BTreeMap<String, Action> = [("retrain".to_string(), action("retrain", Target::Webhook(hook)))].into();
+    let policy = RetryPolicy { concurrency: 2, ..fast_policy() };
+    let metrics = DeliveryMetrics::unregistered();
+    let d = Dispatcher::new(actions, None, fx.outbox.clone(), metrics.clone(), None).unwrap().with_retry_policy(policy);
+    let entries: Vec<OutboxEntry> = (0..40).map(|seq| entry("retrain", seq)).collect();
+    fx.outbox.enqueue(&entries).unwrap();
+    let running = start(d);
+    wait_until("the backlog is delivered", || fx.outbox.pending().unwrap().is_empty()).await;
+    running.stop().await;
+    let r = state.lock().unwrap();
+    assert_eq!(r.accepted.len(), 40);
+    assert!(r.accepted.values().all(|docs| docs.len() == 1), "each key accepted once");
+    assert_eq!(r.requests.iter().filter(|q| q.2 == 200).count(), 40, "no request beyond the retries");
+    assert_eq!(metrics.outcome("retrain", "sent"), 40);
+    assert!(fx.outbox.failed().unwrap().is_empty());
+}

@@ -8,9 +8,9 @@
 //! others. The outbox is the only state that matters: stopping or dropping the dispatcher at
 //! any point loses nothing, and a new one over the same database carries on.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -108,6 +108,8 @@ pub struct Dispatcher {
 /// What a finished delivery task reports to the loop.
 struct Done {
     key: String,
+    /// A retry was scheduled for this time.
+    retry_at_ms: Option<i64>,
     /// The outbox could not record the outcome: do not retry before this time, or a broken
     /// disk would turn the loop into a busy one.
     hold_until_ms: Option<i64>,
@@ -184,6 +186,14 @@ impl Dispatcher {
         let mut in_flight: HashMap<tokio::task::Id, String> = HashMap::new();
         let mut held: HashMap<String, i64> = HashMap::new();
         let mut gauges: HashSet<String> = HashSet::new();
+        // Due entries not started yet (the concurrency limit), oldest scan first. Draining it
+        // without rescanning keeps a large backlog (after a long outage) linear: a full scan
+        // decodes every entry, so it happens on wake-ups, timers, an empty backlog, or at
+        // most once per second while the backlog drains.
+        let mut backlog: VecDeque<PendingEntry> = VecDeque::new();
+        let mut next_due: Option<i64> = None;
+        let mut scan = true;
+        let mut last_scan = Instant::now();
         let mut next_prune_ms = 0;
         tracing::info!(actions = shared.actions_count(), "Notification dispatcher started.");
         loop {
@@ -191,48 +201,49 @@ impl Dispatcher {
             if now >= next_prune_ms {
                 next_prune_ms = now + 3_600_000;
                 let retention = i64::try_from(shared.policy.sent_retention.as_millis()).unwrap_or(i64::MAX);
-                if let Err(err) = shared.outbox.prune_sent(now.saturating_sub(retention)) {
+                let outbox = shared.outbox.clone();
+                if let Err(err) = blocking(move || outbox.prune_sent(now.saturating_sub(retention))).await {
                     tracing::warn!(error = %err, "Cannot prune the delivered keys of the outbox.");
                 }
             }
             held.retain(|_, until| *until > now);
-            let busy: HashSet<&String> = in_flight.values().chain(held.keys()).collect();
-            // A read transaction over the whole table: off the async workers.
-            let outbox = shared.outbox.clone();
-            let pending = tokio::task::spawn_blocking(move || outbox.pending())
-                .await
-                .unwrap_or_else(|e| Err(super::OutboxError::Task(e.to_string())));
-            let next_due = match pending {
-                Ok(pending) => {
-                    shared.update_gauges(&pending, &mut gauges);
-                    let mut next: Option<i64> = held.values().copied().min();
-                    let mut started = Vec::new();
-                    for p in pending {
-                        if busy.contains(&p.entry.key) {
-                            continue;
+            if scan || last_scan.elapsed() >= Duration::from_secs(1) {
+                last_scan = Instant::now();
+                // A read transaction over the whole table: off the async workers.
+                let outbox = shared.outbox.clone();
+                match blocking(move || outbox.pending()).await {
+                    Ok(pending) => {
+                        shared.update_gauges(&pending, &mut gauges);
+                        backlog.clear();
+                        next_due = held.values().copied().min();
+                        for p in pending {
+                            // In flight or held back: never queued twice.
+                            if held.contains_key(&p.entry.key) || in_flight.values().any(|k| *k == p.entry.key) {
+                                continue;
+                            }
+                            if p.next_attempt_ms > now {
+                                next_due = Some(next_due.map_or(p.next_attempt_ms, |n| n.min(p.next_attempt_ms)));
+                            } else {
+                                backlog.push_back(p);
+                            }
                         }
-                        if p.next_attempt_ms > now {
-                            next = Some(next.map_or(p.next_attempt_ms, |n| n.min(p.next_attempt_ms)));
-                            continue;
-                        }
-                        if in_flight.len() + started.len() >= shared.policy.concurrency {
-                            // A finishing task wakes the loop, which starts the rest.
-                            break;
-                        }
-                        started.push(p);
                     }
-                    for p in started {
-                        let key = p.entry.key.clone();
-                        let handle = tasks.spawn(attempt(shared.clone(), p));
-                        in_flight.insert(handle.id(), key);
+                    Err(err) => {
+                        tracing::error!(error = %err, "Cannot read the outbox; trying again in 5 s.");
+                        next_due = Some(now + 5_000);
                     }
-                    next
                 }
-                Err(err) => {
-                    tracing::error!(error = %err, "Cannot read the outbox; trying again in 5 s.");
-                    Some(now + 5_000)
+            }
+            while in_flight.len() < shared.policy.concurrency {
+                let Some(p) = backlog.pop_front() else { break };
+                let key = &p.entry.key;
+                if held.contains_key(key) || in_flight.values().any(|k| k == key) {
+                    continue;
                 }
-            };
+                let key = key.clone();
+                let handle = tasks.spawn(attempt(shared.clone(), p));
+                in_flight.insert(handle.id(), key);
+            }
             let sleep = next_due.map_or(Duration::from_secs(3600), |due| {
                 Duration::from_millis(u64::try_from(due.saturating_sub(now_ms())).unwrap_or(0))
             });
@@ -243,21 +254,29 @@ impl Dispatcher {
                     match done {
                         Ok((id, done)) => {
                             in_flight.remove(&id);
-                            if let Some(until) = done.hold_until_ms {
+                            let hold = done.hold_until_ms;
+                            if let Some(until) = hold {
                                 held.insert(done.key, until);
+                            }
+                            if let Some(at) = done.retry_at_ms.or(hold) {
+                                next_due = Some(next_due.map_or(at, |n| n.min(at)));
                             }
                         }
                         Err(err) => {
                             // A panicking delivery: hold its entry back a while, keep the rest going.
                             if let Some(key) = in_flight.remove(&err.id()) {
                                 tracing::error!(key = %key, error = %err, "Notification delivery task failed.");
-                                held.insert(key, now_ms() + shared.policy.max.as_millis() as i64);
+                                let until = now_ms() + shared.policy.max.as_millis() as i64;
+                                held.insert(key, until);
+                                next_due = Some(next_due.map_or(until, |n| n.min(until)));
                             }
                         }
                     }
+                    // Rescan when there is nothing left to start (new entries, the gauges).
+                    scan = backlog.is_empty();
                 }
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(sleep) => {}
+                _ = wake.notified() => scan = true,
+                _ = tokio::time::sleep(sleep) => scan = true,
             }
         }
         // Let deliveries in flight finish for a moment: each one that completes now is one
@@ -342,6 +361,13 @@ async fn blocking<T: Send + 'static>(
 async fn attempt(shared: Arc<Shared>, pending: PendingEntry) -> Done {
     let entry = pending.entry;
     let key = entry.key.clone();
+    // Only this dispatcher removes pending entries, but a second dispatcher over the same
+    // database (a misconfiguration) or a stale schedule must not deliver twice.
+    let outbox = shared.outbox.clone();
+    let k = key.clone();
+    if let Ok(None) = blocking(move || outbox.get(&k)).await {
+        return Done { key, retry_at_ms: None, hold_until_ms: None };
+    }
     let action = shared.action(&entry.action);
     let result = match &action {
         Some(action) => shared.deliver(action, &entry).await,
@@ -352,6 +378,7 @@ async fn attempt(shared: Arc<Shared>, pending: PendingEntry) -> Done {
     let now = now_ms();
     let outbox = shared.outbox.clone();
     let name = entry.action.clone();
+    let mut retry_at_ms = None;
     let recorded = match result {
         Ok(()) => {
             let k = key.clone();
@@ -365,6 +392,7 @@ async fn attempt(shared: Arc<Shared>, pending: PendingEntry) -> Done {
         Err(err) if err.is_retryable() && attempts < max_attempts => {
             let delay = shared.policy.delay(attempts);
             let next = now.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+            retry_at_ms = Some(next);
             let (k, message) = (key.clone(), err.to_string());
             let recorded = blocking(move || outbox.record_attempt(&k, &message, now, next)).await;
             shared.metrics.retry(&name);
@@ -392,5 +420,5 @@ async fn attempt(shared: Arc<Shared>, pending: PendingEntry) -> Done {
             Some(now_ms() + shared.policy.base.as_millis().max(1000) as i64)
         }
     };
-    Done { key, hold_until_ms }
+    Done { key, retry_at_ms, hold_until_ms }
 }
