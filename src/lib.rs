@@ -23,10 +23,13 @@
 //! - [`rules`]: alert rules and actions (`rules/*.yaml`, validated like the config), the
 //!   alert lifecycle engine (closed window → transitions, grouped notifications) and
 //!   `driftd test-rules`.
+//! - [`actions`]: delivery of the rules' notifications — a durable outbox in the daemon's
+//!   redb database and a dispatcher (webhook, email, Kafka, command, log, file) with retries,
+//!   backoff, idempotency keys and signed webhooks.
 //! - [`app`]: `driftd run` — the async daemon (file and Kafka readers, a task per monitor,
 //!   alerting), its ordered shutdown and SIGHUP reload; [`api`]: its HTTP server (`/metrics`,
 //!   `/healthz`, `/readyz`, `/api/v1`); `app::store`: its checkpoints (redb), the rules
-//!   engine's state and the exactly-once `--observations` file.
+//!   engine's state, the notification outbox and the exactly-once `--observations` file.
 //! - [`history`]: `driftd history` — a running daemon's drift history on the command line.
 //! - [`cli`]: the command line.
 //!
@@ -48,6 +51,7 @@
 //!                reference::load / fit ─────────────────────────► Observation per
 //!                                                               (stream, feature, statistic)
 //! ```
+pub mod actions;
 pub mod api;
 pub mod app;
 pub mod cli;

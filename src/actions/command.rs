@@ -1,0 +1,96 @@
+//! Command delivery: the action's argv run without a shell, the JSON document on stdin, the
+//! context in `DRIFTD_*` environment variables, killed at the timeout.
+//!
+//! Success is exit status 0. A non-zero exit, a signal or the timeout are retryable (the
+//! command may depend on something that comes back); a program that does not exist is
+//! permanent.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Command;
+
+use super::document::{document_bytes, summary};
+use super::outbox::OutboxEntry;
+use super::DeliveryError;
+use crate::rules::format_time;
+
+/// The environment given to the command.
+pub(crate) fn environment(entry: &OutboxEntry) -> Vec<(&'static str, String)> {
+    let n = &entry.notification;
+    vec![
+        ("DRIFTD_ACTION", n.action.clone()),
+        (
+            "DRIFTD_ACTION_KIND",
+            if n.action_kind == crate::rules::ActionKind::Retrain { "retrain" } else { "alert" }.into(),
+        ),
+        ("DRIFTD_RULE", n.rule.clone()),
+        ("DRIFTD_MONITOR", n.monitor.clone()),
+        ("DRIFTD_STREAM", n.stream.to_string()),
+        ("DRIFTD_STATUS", n.status.name().into()),
+        ("DRIFTD_SEVERITY", n.severity.name().into()),
+        ("DRIFTD_IDEMPOTENCY_KEY", entry.key.clone()),
+        ("DRIFTD_EPISODE", n.episode.to_string()),
+        ("DRIFTD_FEATURES", n.alerts.iter().map(|a| a.key.feature.as_str()).collect::<Vec<_>>().join(",")),
+        ("DRIFTD_WINDOW_START", format_time(n.window_start_ms)),
+        ("DRIFTD_WINDOW_END", format_time(n.window_end_ms)),
+        ("DRIFTD_SUMMARY", summary(n)),
+    ]
+}
+
+/// One attempt.
+pub(crate) async fn deliver(argv: &[String], timeout: Duration, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+    let Some((program, args)) = argv.split_first() else {
+        return Err(DeliveryError::permanent("the command's argv is empty"));
+    };
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .envs(environment(entry))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        // A timed-out attempt must not leave its process behind.
+        .kill_on_drop(true);
+    let mut child = command.spawn().map_err(|e| {
+        let message = format!("cannot run {program}: {e}");
+        if e.kind() == std::io::ErrorKind::NotFound || e.kind() == std::io::ErrorKind::PermissionDenied {
+            DeliveryError::permanent(message)
+        } else {
+            DeliveryError::retryable(message)
+        }
+    })?;
+    let body = document_bytes(entry);
+    let mut stdin = child.stdin.take();
+    let mut stderr = child.stderr.take();
+    let run = async {
+        if let Some(mut pipe) = stdin.take() {
+            // A command that does not read its input closes the pipe: not a failure.
+            match pipe.write_all(&body).await {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(DeliveryError::retryable(format!("cannot write to {program}'s stdin: {e}")))
+                }
+                _ => {}
+            }
+            drop(pipe);
+        }
+        let mut err = Vec::new();
+        if let Some(pipe) = stderr.as_mut() {
+            // Bounded: a chatty command cannot fill memory.
+            let _ = pipe.take(4096).read_to_end(&mut err).await;
+        }
+        let status =
+            child.wait().await.map_err(|e| DeliveryError::retryable(format!("cannot wait for {program}: {e}")))?;
+        Ok((status, err))
+    };
+    match tokio::time::timeout(timeout, run).await {
+        Err(_) => Err(DeliveryError::retryable(format!("{program} timed out after {timeout:?} and was killed"))),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok((status, _))) if status.success() => Ok(()),
+        Ok(Ok((status, err))) => {
+            let text = String::from_utf8_lossy(&err);
+            Err(DeliveryError::retryable(format!("{program} exited with {status}: {}", text.trim())))
+        }
+    }
+}
