@@ -194,6 +194,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), AppError> {
     let stop = CancellationToken::new();
     let shared = Arc::new(Shared::new(&config));
     let store = open_store(&config, &options)?;
+    let delivery = Delivery::start(&config, &shared, &store, &rules)?;
     let alerting = Arc::new(Alerting::new(rules, store.restored_rules_state()));
     if shared.alerting.set(alerting.clone()).is_err() {
         return Err(AppError::Internal("alerting set twice".into()));
@@ -202,8 +203,8 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), AppError> {
     let silences = crate::silence::Silences::open(store.store.database().clone())
         .map_err(|e| AppError::Internal(format!("silences: {e}")))?;
     let _ = shared.silences.set(Arc::new(silences));
-    listen_for_signals(stop.clone(), config.clone(), alerting.clone())?;
-    let store = Durable { alerting, ..store };
+    listen_for_signals(stop.clone(), config.clone(), alerting.clone(), delivery.actions.clone())?;
+    let store = Durable { alerting, wake: delivery.wake.clone(), ..store };
 
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
@@ -216,6 +217,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), AppError> {
     let server = tokio::spawn(async move { serve.await });
 
     let result = run_monitors(&config, &options, &shared, store, &stop).await;
+    delivery.finish(&shared).await;
 
     http_stop.cancel();
     match tokio::time::timeout(SHUTDOWN_DEADLINE, server).await {
@@ -481,6 +483,78 @@ struct Durable {
     sink: Mutex<Option<ObservationSink>>,
     /// The rules engine: evaluated per closed window, its state saved with each checkpoint.
     alerting: Arc<Alerting>,
+    /// Wakes the notification dispatcher after a checkpoint that enqueued notifications.
+    wake: Arc<tokio::sync::Notify>,
+}
+
+/// The notification dispatcher of a run (`crate::actions`), over the store's outbox.
+struct Delivery {
+    wake: Arc<tokio::sync::Notify>,
+    actions: crate::actions::ActionsHandle,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// How long a run whose sources are exhausted waits for the outbox to empty before exiting
+/// (what is left is delivered at the next start).
+const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+
+impl Delivery {
+    fn start(
+        config: &Config,
+        shared: &Shared,
+        store: &Durable,
+        rules: &crate::rules::RuleSet,
+    ) -> Result<Delivery, AppError> {
+        let database = store.store.database().clone();
+        let outbox = |db| crate::actions::Outbox::new(db).map_err(|e| AppError::Internal(format!("outbox: {e}")));
+        let _ = shared.outbox.set(outbox(database.clone())?);
+        let smtp = config.smtp.as_ref().map(|s| crate::actions::SmtpSettings {
+            host: s.host.clone(),
+            port: s.port,
+            tls: match s.tls {
+                crate::config::SmtpTls::Starttls => crate::actions::SmtpTls::Starttls,
+                crate::config::SmtpTls::Tls => crate::actions::SmtpTls::Tls,
+                crate::config::SmtpTls::None => crate::actions::SmtpTls::None,
+            },
+            username_env: s.username_env.clone(),
+            password_env: s.password_env.clone(),
+            from: s.from.clone(),
+            timeout: s.timeout,
+            ca_file: None,
+        });
+        let dispatcher = crate::actions::Dispatcher::new(
+            rules.actions.clone(),
+            smtp,
+            outbox(database)?,
+            shared.delivery.clone(),
+            config.kafka_brokers.clone(),
+        )
+        .map_err(|e| AppError::Internal(format!("dispatcher: {e}")))?;
+        let actions = dispatcher.actions_handle();
+        let (wake, stop) = (Arc::new(tokio::sync::Notify::new()), CancellationToken::new());
+        let task = tokio::spawn(dispatcher.run(wake.clone(), stop.clone()));
+        Ok(Delivery { wake, actions, stop, task })
+    }
+
+    /// Lets the dispatcher empty the outbox (at most [`DRAIN_DEADLINE`]), then stops it.
+    async fn finish(self, shared: &Shared) {
+        let deadline = Instant::now() + DRAIN_DEADLINE;
+        let pending = || shared.outbox.get().and_then(|o| o.pending().ok()).map_or(0, |p| p.len());
+        let mut left = pending();
+        while left > 0 && Instant::now() < deadline {
+            self.wake.notify_one();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            left = pending();
+        }
+        if left > 0 {
+            warn!(pending = left, "Notifications still pending; they will be delivered at the next start.");
+        }
+        self.stop.cancel();
+        if tokio::time::timeout(SHUTDOWN_DEADLINE, self.task).await.is_err() {
+            warn!("The notification dispatcher did not stop in time.");
+        }
+    }
 }
 
 impl Durable {
@@ -512,7 +586,7 @@ fn open_store(config: &Config, options: &RunOptions) -> Result<Durable, AppError
     let sink = options.observations.as_deref().map(|path| ObservationSink::open(path, mark.as_ref())).transpose()?;
     store.set_sink_mark(sink.as_ref().map(ObservationSink::mark).as_ref())?;
     let alerting = Arc::new(Alerting::new(crate::rules::RuleSet::default(), crate::rules::EngineState::default()));
-    Ok(Durable { store, sink: Mutex::new(sink), alerting })
+    Ok(Durable { store, sink: Mutex::new(sink), alerting, wake: Arc::new(tokio::sync::Notify::new()) })
 }
 
 /// Where a stream resumes.
@@ -598,7 +672,12 @@ fn short(hash: &str) -> &str {
 /// SIGTERM or Ctrl-C cancels `stop`; SIGHUP reloads the alert rules (the rule files named by
 /// `config`), keeping the states of unchanged rules — a file with problems is reported and the
 /// rules in force are kept. The handlers are installed before this returns.
-fn listen_for_signals(stop: CancellationToken, config: Config, alerting: Arc<Alerting>) -> Result<(), AppError> {
+fn listen_for_signals(
+    stop: CancellationToken,
+    config: Config,
+    alerting: Arc<Alerting>,
+    actions: crate::actions::ActionsHandle,
+) -> Result<(), AppError> {
     #[cfg(unix)]
     let mut term =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(AppError::Signal)?;
@@ -617,6 +696,7 @@ fn listen_for_signals(stop: CancellationToken, config: Config, alerting: Arc<Ale
                 _ = reload => match crate::rules::load_for_config(&config) {
                     Ok(rules) => {
                         let (n_rules, n_actions) = (rules.rules.len(), rules.actions.len());
+                        actions.reload(rules.actions.clone());
                         alerting.reload(rules);
                         info!(rules = n_rules, actions = n_actions, "Rules reloaded (SIGHUP).");
                     }
@@ -931,9 +1011,17 @@ fn commit(
             Checkpoint { state: runner.core.checkpoint(), source: runner.position.position(), finished: runner.done };
         let mark = sink.as_ref().map(ObservationSink::mark);
         let rules_state = alerting.has_rules().then(|| alerting.state_json());
-        let enqueue = |_txn: &redb::WriteTransaction| -> Result<(), redb::Error> { Ok(()) };
+        let now = crate::silence::now_ms();
+        let entries: Vec<crate::actions::OutboxEntry> = notifications
+            .iter()
+            .map(|p| crate::actions::OutboxEntry::new(p.notification.clone(), p.evidence.clone(), now))
+            .collect();
+        let enqueue = |txn: &redb::WriteTransaction| crate::actions::enqueue_in(txn, &entries);
         result =
             ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref(), rules_state.as_deref(), &enqueue);
+        if result.is_ok() && !entries.is_empty() {
+            ctx.durable.wake.notify_one();
+        }
     }
     if !notifications.is_empty() {
         ctx.shared.update_alerts(alerting);

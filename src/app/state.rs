@@ -202,6 +202,10 @@ pub struct Shared {
     pub silences: std::sync::OnceLock<std::sync::Arc<crate::silence::Silences>>,
     /// Alerts left out of notifications by a silence.
     pub silenced: Counter,
+    /// Notification delivery metrics (sent / failed / retried, pending, latency).
+    pub delivery: crate::actions::DeliveryMetrics,
+    /// The notification outbox, for `/api/v1/notifications` (set once at start-up).
+    pub outbox: std::sync::OnceLock<crate::actions::Outbox>,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -245,6 +249,7 @@ impl Shared {
             "Messages that did not decode, forwarded to the dead-letter topic",
             families.dead_letters.clone(),
         );
+        let delivery = crate::actions::DeliveryMetrics::register(&mut registry);
         let silenced = Counter::default();
         registry.register("driftd_alerts_silenced", "Alerts left out of notifications by a silence", silenced.clone());
         let mut monitors = Vec::new();
@@ -287,6 +292,8 @@ impl Shared {
             alerting: std::sync::OnceLock::new(),
             silences: std::sync::OnceLock::new(),
             silenced,
+            delivery,
+            outbox: std::sync::OnceLock::new(),
             monitors,
         }
     }

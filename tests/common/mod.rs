@@ -3,6 +3,8 @@
 //! minimal HTTP/1.1 GET, and Prometheus text lookups.
 #![allow(dead_code)]
 
+pub mod kafka;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
