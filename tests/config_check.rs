@@ -42,7 +42,8 @@ fn position(text: &str, needle: &str) -> (usize, usize) {
 fn the_bundled_examples_validate() {
     for example in ["examples/quickstart/driftd.yaml", "examples/kafka/driftd.yaml"] {
         let output = check(Path::new(example), &[]);
-        assert_eq!(stdout(&output), format!("{example}: OK (1 monitor)\n"), "{:?}", stderr_lines(&output));
+        let rules = if example.contains("quickstart") { "3 rules, 3 actions" } else { "0 rules, 0 actions" };
+        assert_eq!(stdout(&output), format!("{example}: OK (1 monitor, {rules})\n"), "{:?}", stderr_lines(&output));
         assert!(output.stderr.is_empty());
         assert_eq!(output.status.code(), Some(0));
     }
@@ -89,7 +90,12 @@ monitors:
 ";
     std::fs::write(&config, text).unwrap();
     let output = check(&config, &[("WINDOW", "15m"), ("BROKERS", "b:9092")]);
-    assert_eq!(stdout(&output), format!("{}: OK (1 monitor)\n", config.display()), "{:?}", stderr_lines(&output));
+    assert_eq!(
+        stdout(&output),
+        format!("{}: OK (1 monitor, 0 rules, 0 actions)\n", config.display()),
+        "{:?}",
+        stderr_lines(&output)
+    );
 
     let output = check(&config, &[("MONITOR", "Not Valid")]);
     let file = config.display();
