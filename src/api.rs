@@ -7,7 +7,9 @@
 //! with their observations, oldest first; 404 for an unknown monitor), `GET /api/v1/alerts`
 //! (pending and firing alerts), `GET|POST /api/v1/silences` and `DELETE /api/v1/silences/{id}`
 //! (list, add — `{"matchers": {"label": "value"}, "duration": "2h", "comment": "…"}` — and
-//! expire silences; 400 with a message for a bad request, 404 for an unknown id). Read-only: everything
+//! expire silences; 400 with a message for a bad request, 404 for an unknown id),
+//! `GET /api/v1/notifications` (the outbox: pending and failed notifications) and
+//! `POST|DELETE /api/v1/notifications/failed?key=K` (requeue or drop a failed one). Read-only: everything
 //! comes from [`Shared`], which the monitor tasks update.
 
 use std::sync::Arc;
@@ -32,6 +34,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/monitors/{name}/history", get(history))
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/silences", get(list_silences).post(add_silence))
+        .route("/api/v1/notifications", get(notifications))
+        .route("/api/v1/notifications/failed", axum::routing::post(requeue_failed).delete(remove_failed))
         .route("/api/v1/silences/{id}", axum::routing::delete(expire_silence))
         .with_state(shared)
 }
@@ -117,6 +121,78 @@ async fn monitors(State(shared): State<Arc<Shared>>) -> Json<MonitorsBody> {
 async fn alerts(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     let alerts = shared.alerting.get().map(|a| a.active()).unwrap_or_default();
     Json(serde_json::json!({ "alerts": alerts }))
+}
+
+/// One outbox entry as the API shows it.
+fn outbox_view(entry: &crate::actions::OutboxEntry, attempts: u32, error: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "key": entry.key,
+        "action": entry.action,
+        "rule": entry.notification.rule,
+        "monitor": entry.notification.monitor,
+        "status": entry.notification.status.name(),
+        "enqueued": crate::replay::format_time_ms(entry.enqueued_ms),
+        "attempts": attempts,
+        "error": error,
+    })
+}
+
+async fn notifications(State(shared): State<Arc<Shared>>) -> Response {
+    let Some(outbox) = shared.outbox.get().cloned() else { return no_silences() };
+    let read = tokio::task::spawn_blocking(move || {
+        Ok::<_, crate::actions::OutboxError>((outbox.pending()?, outbox.failed()?))
+    });
+    match read.await {
+        Ok(Ok((pending, failed))) => Json(serde_json::json!({
+            "pending": pending.iter().map(|p| outbox_view(&p.entry, p.attempts, p.last_error.as_deref())).collect::<Vec<_>>(),
+            "failed": failed.iter().map(|f| outbox_view(&f.entry, f.attempts, Some(&f.error))).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Ok(Err(err)) => (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({ "error": err.to_string() }))).into_response(),
+        Err(err) => (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({ "error": err.to_string() }))).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    key: String,
+}
+
+async fn failed_op(shared: Arc<Shared>, key: String, requeue: bool) -> Response {
+    let Some(outbox) = shared.outbox.get().cloned() else { return no_silences() };
+    let found =
+        tokio::task::spawn_blocking(
+            move || {
+                if requeue {
+                    outbox.requeue_failed(&key)
+                } else {
+                    outbox.remove_failed(&key)
+                }
+            },
+        );
+    match found.await {
+        Ok(Ok(true)) => Json(serde_json::json!({ "ok": true })).into_response(),
+        Ok(Ok(false)) => {
+            (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "no failed notification with that key" })))
+                .into_response()
+        }
+        Ok(Err(err)) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({ "error": err.to_string() }))).into_response()
+        }
+        Err(err) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({ "error": err.to_string() }))).into_response()
+        }
+    }
+}
+
+/// Puts a failed notification back into the outbox (after fixing the action, say).
+async fn requeue_failed(State(shared): State<Arc<Shared>>, Query(query): Query<KeyQuery>) -> Response {
+    failed_op(shared, query.key, true).await
+}
+
+/// Drops a failed notification.
+async fn remove_failed(State(shared): State<Arc<Shared>>, Query(query): Query<KeyQuery>) -> Response {
+    failed_op(shared, query.key, false).await
 }
 
 #[derive(Deserialize)]

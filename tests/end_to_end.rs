@@ -192,6 +192,11 @@ fn drifted_traffic_sends_one_email_and_one_retraining_webhook_with_the_evidence(
     wait_until(deadline, "one email and one webhook", || {
         (emails(&mail).len() == 1 && received.lock().unwrap().len() == 1).then_some(())
     });
+    // The outbox is empty: nothing pending, nothing failed.
+    let outbox: Value = serde_json::from_str(&get(&addr, "/api/v1/notifications").1).unwrap();
+    assert_eq!(outbox, serde_json::json!({ "pending": [], "failed": [] }));
+    let (status, _) = common::request(&addr, "POST", "/api/v1/notifications/failed?key=nope");
+    assert_eq!(status, 404);
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
 

@@ -5,8 +5,7 @@
 
 pub mod kafka;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -162,33 +161,14 @@ impl Drop for Daemon {
     }
 }
 
-/// `GET path` over HTTP/1.1: (status, body).
-pub fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    stream.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let response = String::from_utf8(response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body =
-        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.into() };
-    (status, body)
+/// `METHOD path` (no body) over HTTP/1.1: (status, body).
+pub fn request(addr: &str, method: &str, path: &str) -> (u16, String) {
+    driftd::http_client::request(addr, method, path, None).expect("an HTTP response")
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    loop {
-        let (size, rest) = body.split_once("\r\n").unwrap();
-        let size = usize::from_str_radix(size.trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
+/// `GET path` over HTTP/1.1: (status, body).
+pub fn get(addr: &str, path: &str) -> (u16, String) {
+    request(addr, "GET", path)
 }
 
 pub fn get_json(addr: &str, path: &str) -> Value {
