@@ -16,15 +16,24 @@ use common::kafka::{setup, traffic, Broker};
 use common::{get, repo, wait_until, Daemon, TEST_DEADLINE};
 use serde_json::Value;
 
-/// A received webhook: its headers (lower-case names) and body.
+/// A received webhook: its headers (lower-case names) and body, and the status answered.
 type Received = Arc<Mutex<Vec<(Vec<(String, String)>, String)>>>;
 
-/// An HTTP server on 127.0.0.1:0 recording every POST, answering 200; runs on its own thread
-/// and runtime until the test process ends.
+/// An HTTP server on 127.0.0.1:0 recording every POST that it answers 200; runs on its own
+/// thread and runtime until the test process ends.
 fn webhook_receiver() -> (String, Received) {
+    let (addr, received, _) = webhook_receiver_answering(200);
+    (addr, received)
+}
+
+/// As [`webhook_receiver`], answering the status in the returned cell (POSTs answered with
+/// another status are not recorded).
+fn webhook_receiver_answering(status: u16) -> (String, Received, Arc<std::sync::atomic::AtomicU16>) {
     let received: Received = Arc::default();
+    let answer = Arc::new(std::sync::atomic::AtomicU16::new(status));
     let (tx, rx) = std::sync::mpsc::channel();
     let store = received.clone();
+    let answer_of = answer.clone();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async move {
@@ -33,21 +42,24 @@ fn webhook_receiver() -> (String, Received) {
             let app = axum::Router::new().route(
                 "/retrain",
                 axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-                    let store = store.clone();
+                    let (store, answer) = (store.clone(), answer_of.clone());
                     async move {
-                        let headers = headers
-                            .iter()
-                            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-                            .collect();
-                        store.lock().unwrap().push((headers, body));
-                        "ok"
+                        let status = answer.load(std::sync::atomic::Ordering::SeqCst);
+                        if status == 200 {
+                            let headers = headers
+                                .iter()
+                                .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                                .collect();
+                            store.lock().unwrap().push((headers, body));
+                        }
+                        axum::http::StatusCode::from_u16(status).unwrap()
                     }
                 }),
             );
             axum::serve(listener, app).await.unwrap();
         });
     });
-    (rx.recv_timeout(Duration::from_secs(10)).unwrap(), received)
+    (rx.recv_timeout(Duration::from_secs(10)).unwrap(), received, answer)
 }
 
 /// aiosmtpd writing each message as JSON into `out`; killed on drop.
@@ -225,4 +237,45 @@ fn drifted_traffic_sends_one_email_and_one_retraining_webhook_with_the_evidence(
     assert_eq!(header("idempotency-key").as_deref(), payload["idempotency_key"].as_str());
     let expected = driftd::actions::sign(b"s3cret", body.as_bytes());
     assert_eq!(header("x-driftd-signature"), Some(expected));
+}
+
+#[test]
+fn kill_9_with_a_notification_pending_delivers_it_once_after_the_restart() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::quickstart_config(dir.path(), "127.0.0.1:0");
+    let (webhook, received, answer) = webhook_receiver_answering(503);
+    // The quick start's rules, with the retraining trigger sent to the receiver.
+    let rules = std::fs::read_to_string(dir.path().join("rules.yaml")).unwrap().replace(
+        "    file: { path: driftd-state/retrain.jsonl }",
+        &format!("    webhook: {{ url: 'http://{webhook}/retrain', timeout: 2s }}"),
+    );
+    std::fs::write(dir.path().join("rules.yaml"), rules).unwrap();
+
+    // The receiver is down (503): the trigger stays in the outbox, retried with backoff.
+    let mut first = Daemon::start(&config, &["--serve-after-exhausted"]);
+    let addr = first.wait_for_log("Listening.", deadline)["addr"].as_str().unwrap().to_string();
+    wait_until(deadline, "a failed attempt of the trigger", || {
+        let (_, metrics) = get(&addr, "/metrics");
+        let retries = metrics
+            .lines()
+            .find(|l| l.starts_with(r#"driftd_notifications_total{action="retrain",outcome="retry"}"#))?;
+        (retries.split_whitespace().last()?.parse::<f64>().ok()? >= 1.0).then_some(())
+    });
+    let outbox: Value = serde_json::from_str(&get(&addr, "/api/v1/notifications").1).unwrap();
+    let pending: Vec<&Value> =
+        outbox["pending"].as_array().unwrap().iter().filter(|p| p["action"] == "retrain").collect();
+    assert_eq!(pending.len(), 1, "{outbox:#}");
+    let key = pending[0]["key"].as_str().unwrap().to_string();
+    first.signal("KILL");
+    first.wait_exit(Duration::from_secs(10));
+
+    // Back up: the restart delivers it, once, with the same idempotency key.
+    answer.store(200, std::sync::atomic::Ordering::SeqCst);
+    let mut second = Daemon::start(&config, &[]);
+    assert_eq!(second.wait_exit(TEST_DEADLINE), Some(0), "{}", second.rest().join("\n"));
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1, "{received:#?}");
+    let (headers, _) = &received[0];
+    assert!(headers.iter().any(|(k, v)| k == "idempotency-key" && *v == key), "{headers:?}");
 }
