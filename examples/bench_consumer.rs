@@ -92,7 +92,7 @@ fn produce(args: &Args) -> Result<()> {
             record = back;
         }
         sent += 1;
-        if sent % 500_000 == 0 {
+        if sent.is_multiple_of(500_000) {
             eprintln!("{sent} messages queued");
         }
     }
