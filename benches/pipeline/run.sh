@@ -260,7 +260,7 @@ $TABLES
 events/s = events / median whole-process wall time (start-up, reference fit, decoding, windows,
 statistics, output); "minus start-up + fit" subtracts the median wall time of the same config on
 the first 1000 events. Peak RSS: maximum over the runs (GNU time %M, MiB). Page cache warm.
-Memory test: one tumbling window of 1 day over a 2-hour file, so the whole file is one window;
+Memory test: one tumbling window of 1 day over a file spanning at most a day, so the whole file is one window;
 the smaller files are the first lines of the largest.
 
 Machine: $CPU, $CORES cores, $MEM_GB GiB RAM; $OS; $RUSTC.
