@@ -34,8 +34,8 @@ use crate::monitor::{MonitorCore, MonitorError, MonitorSettings, Observation};
 use crate::record::Stream;
 use crate::reference::{FeatureKind, FitOptions, ReferenceError, ReferenceProfile, StreamProfile};
 use crate::source::{
-    DecodeReason, DecodeSpec, Decoder, EventTimeSpec, FeatureSpec, FileSource, PredictionKind, SourceError, SpecError,
-    TimeFormat,
+    DecodeReason, DecodeSpec, Decoded, Decoder, EventTimeSpec, FeatureSpec, FileSource, PredictionKind, SourceError,
+    SpecError, TimeFormat,
 };
 use crate::stats::profile::CompareSettings;
 use crate::stats::verdict::Thresholds;
@@ -45,6 +45,9 @@ pub use output::{format_time_ms, observation_json, WindowSummary, WindowWriter};
 
 /// Bad rows logged with their position per stream; the rest are only counted.
 pub const LOGGED_BAD_ROWS: u64 = 5;
+/// Records per batch handed from the reading thread to the monitor, and batches in flight.
+const READ_BATCH: usize = 1024;
+const READ_AHEAD_BATCHES: usize = 8;
 
 /// Why a replay could not run. Each message is one line naming the monitor.
 #[derive(Debug, thiserror::Error)]
@@ -316,27 +319,53 @@ fn replay_monitor(
         let mut summary = StreamSummary::default();
         let mut bad = 0u64;
         let mut windows = output::WindowWriter::new(name, stream, thresholds);
-        for item in source.by_ref() {
-            match item {
-                Ok(decoded) => {
-                    core.on_record(&decoded.record);
-                    if core.has_closed_windows() {
-                        emit(&core.on_watermark(), &mut windows, sinks, &mut summary)?;
+        // The source (reading + JSON decoding) runs on its own thread and hands over batches,
+        // so decoding overlaps the monitor's work; items keep their order.
+        let source = std::thread::scope(|scope| -> Result<FileSource, ReplayError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Decoded, SourceError>>>(READ_AHEAD_BATCHES);
+            let reader = scope.spawn(move || {
+                let mut batch = Vec::with_capacity(READ_BATCH);
+                for item in source.by_ref() {
+                    batch.push(item);
+                    if batch.len() == READ_BATCH
+                        && tx.send(std::mem::replace(&mut batch, Vec::with_capacity(READ_BATCH))).is_err()
+                    {
+                        return source;
                     }
                 }
-                Err(err @ SourceError::Bad { .. }) => {
-                    bad += 1;
-                    if bad <= LOGGED_BAD_ROWS {
-                        writeln!(
-                            sinks.log,
-                            "driftd: warning: {name}/{stream}: {} {err} (row skipped)",
-                            path.display()
-                        )?;
+                if !batch.is_empty() {
+                    let _ = tx.send(batch);
+                }
+                source
+            });
+            for batch in rx {
+                for item in batch {
+                    match item {
+                        Ok(decoded) => {
+                            core.on_record(&decoded.record);
+                            if core.has_closed_windows() {
+                                emit(&core.on_watermark(), &mut windows, sinks, &mut summary)?;
+                            }
+                        }
+                        Err(err @ SourceError::Bad { .. }) => {
+                            bad += 1;
+                            if bad <= LOGGED_BAD_ROWS {
+                                writeln!(
+                                    sinks.log,
+                                    "driftd: warning: {name}/{stream}: {} {err} (row skipped)",
+                                    path.display()
+                                )?;
+                            }
+                        }
+                        Err(fatal) => return Err(source_error(fatal)),
                     }
                 }
-                Err(fatal) => return Err(source_error(fatal)),
             }
-        }
+            match reader.join() {
+                Ok(source) => Ok(source),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })?;
         emit(&core.flush(), &mut windows, sinks, &mut summary)?;
         if bad > LOGGED_BAD_ROWS {
             writeln!(sinks.log, "driftd: warning: {name}/{stream}: {} more bad rows not shown", bad - LOGGED_BAD_ROWS)?;

@@ -75,11 +75,8 @@ CUR="$DATA/current.parquet"
 LOG="$DATA/timings.log"
 : >"$LOG"
 
-# GNU time gives the peak RSS (%M); the shell keyword `time` does not.
-if ! /usr/bin/time -f "%e" true >/dev/null 2>&1; then
-    echo "installing GNU time" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time) >&2
-fi
+. "$ROOT/benches/common.sh"
+ensure_gnu_time
 
 if [ "$REGEN" = 0 ] && [ "$ROWS_GIVEN" = 1 ] && [ -s "$REF" ] && [ -s "$CUR" ]; then
     # Data of another size from an earlier run: regenerate rather than measure the wrong size.
@@ -97,7 +94,7 @@ if [ "$BUILD" = 1 ]; then
     cargo build --release >&2
 fi
 
-DRIFTD="$ROOT/target/release/driftd"
+DRIFTD="$(target_dir)/release/driftd"
 HAVE_DRIFTD=0
 if [ "$SKIP_DRIFTD" = 1 ]; then
     echo "driftd skipped (--skip-driftd)" >&2
@@ -144,7 +141,7 @@ rm -f "$DATA/driftd.json" "$DATA/driftd_all.json" "$DATA/numpy.json" "$DATA/nump
 # Warm the page cache so every contender reads the files from memory.
 cat "$REF" "$CUR" >/dev/null
 
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_BEFORE=$(load_average)
 max_runs=0
 for r in "${NRUNS[@]}"; do [ "$r" -gt "$max_runs" ] && max_runs=$r; done
 FAILED=0
@@ -166,14 +163,10 @@ for ((round = 1; round <= max_runs; round++)); do
         rm -f "$tfile"
     done
 done
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_AFTER=$(load_average)
 
 # Machine description.
-CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -n1) (family $(lscpu | sed -n 's/^CPU family: *//p' | head -n1), model $(lscpu | sed -n 's/^Model: *//p' | head -n1)$(lscpu | sed -n 's/^Hypervisor vendor: *\(.*\)/, \1 guest/p' | head -n1))"
-CORES=$(nproc)
-MEM_GB=$(awk '/MemTotal/ {printf "%.1f", $2 / 1024 / 1024}' /proc/meminfo)
-OS=$( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || uname -s)
-RUSTC=$(rustc --version 2>/dev/null || echo "rustc unknown")
+machine_facts   # CPU, CORES, MEM_GB, OS, RUSTC
 PYV=$("$PYTHON" -c 'import sys, numpy, scipy, pandas, pyarrow
 try:
     import evidently; ev = evidently.__version__

@@ -75,10 +75,8 @@ mkdir -p "$DATA"
 LOG="$DATA/timings.log"
 : >"$LOG"
 
-if ! /usr/bin/time -f "%e" true >/dev/null 2>&1; then
-    echo "installing GNU time" >&2
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time) >&2
-fi
+. "$ROOT/benches/common.sh"
+ensure_gnu_time
 
 lines() { wc -l <"$1" | tr -d ' '; }
 
@@ -112,7 +110,7 @@ if [ "$BUILD" = 1 ]; then
     echo "== cargo build --release" >&2
     cargo build --release >&2
 fi
-DRIFTD=${DRIFTD:-"$ROOT/target/release/driftd"}
+DRIFTD=${DRIFTD:-"$(target_dir)/release/driftd"}
 for sub in replay run; do
     "$DRIFTD" "$sub" --help >/dev/null 2>&1 || { echo "error: $DRIFTD has no '$sub' subcommand" >&2; exit 1; }
 done
@@ -182,7 +180,7 @@ timed() {
 
 cat "$EV" "$DATA/reference.csv" >/dev/null   # page cache warm
 NEV=$(lines "$EV")
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_BEFORE=$(load_average)
 for ((round = 1; round <= RUNS; round++)); do
     timed "replay" "$NEV" "$DRIFTD" replay --config "$DATA/throughput.yaml"
     timed "run" "$NEV" "$DRIFTD" run --config "$DATA/throughput.yaml" --log-format json
@@ -197,14 +195,10 @@ if [ "$SKIP_MEM" = 0 ]; then
         done
     done
 fi
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_AFTER=$(load_average)
 
 # --- report -------------------------------------------------------------------------------
-CPU="$(lscpu | sed -n 's/^Model name: *//p' | head -n1)$(lscpu | sed -n 's/^Hypervisor vendor: *\(.*\)/ (\1 guest)/p' | head -n1)"
-CORES=$(nproc)
-MEM_GB=$(awk '/MemTotal/ {printf "%.1f", $2 / 1024 / 1024}' /proc/meminfo)
-OS=$( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || uname -s)
-RUSTC=$(rustc --version 2>/dev/null || echo "rustc unknown")
+machine_facts   # CPU, CORES, MEM_GB, OS, RUSTC
 EV_MB=$(( $(stat -c %s "$EV") / 1000000 ))
 
 TABLES=$("$PYTHON" - "$LOG" <<'EOF'
@@ -266,7 +260,7 @@ $TABLES
 events/s = events / median whole-process wall time (start-up, reference fit, decoding, windows,
 statistics, output); "minus start-up + fit" subtracts the median wall time of the same config on
 the first 1000 events. Peak RSS: maximum over the runs (GNU time %M, MiB). Page cache warm.
-Memory test: one tumbling window of 1 day over a 2-hour file, so the whole file is one window;
+Memory test: one tumbling window of 1 day over a file spanning at most a day, so the whole file is one window;
 the smaller files are the first lines of the largest.
 
 Machine: $CPU, $CORES cores, $MEM_GB GiB RAM; $OS; $RUSTC.

@@ -52,19 +52,32 @@ pub(crate) fn observe_window(
     out: &mut Vec<Observation>,
 ) {
     let bounds: WindowBounds = window.bounds;
-    for ((feature, plan), accumulator) in features.iter().zip(plans).zip(window.state.features) {
-        let result = match (&feature.kind, plan, accumulator) {
+    let work: u64 = window.state.features.iter().map(work_estimate).sum();
+    let jobs: Vec<_> = features.iter().zip(plans).zip(window.state.features).collect();
+    let evaluate = |((feature, plan), accumulator): ((&FeatureProfile, &FeaturePlan), FeatureAccumulator)| {
+        match (&feature.kind, plan, accumulator) {
             (
                 FeatureKind::Numeric(reference),
                 FeaturePlan::Numeric { reference_counts, .. },
                 FeatureAccumulator::Numeric(acc),
-            ) => numeric(reference, reference_counts.as_deref(), acc, settings),
+            ) => Some(numeric(reference, reference_counts.as_deref(), acc, settings)),
             (FeatureKind::Categorical(reference), _, FeatureAccumulator::Categorical(acc)) => {
-                categorical(reference, acc, settings)
+                Some(categorical(reference, acc, settings))
             }
             // Shapes are checked when a monitor is built or restored.
-            _ => continue,
-        };
+            _ => None,
+        }
+    };
+    // Features are independent: a large window computes them on every core (a sketch-mode KS
+    // p-value is ~35 ms per feature). Each result is the same whichever thread computes it,
+    // and the order of the observations is the features' order either way.
+    let results = if work >= PARALLEL_WORK && jobs.len() > 1 {
+        crate::parallel::parallel_map(jobs, 0, evaluate)
+    } else {
+        jobs.into_iter().map(evaluate).collect()
+    };
+    for (feature, result) in features.iter().zip(results) {
+        let Some(result) = result else { continue };
         for (stat, value) in result.values {
             out.push(Observation {
                 monitor: monitor.to_string(),
@@ -77,6 +90,19 @@ pub(crate) fn observe_window(
                 detail: result.detail.clone(),
             });
         }
+    }
+}
+
+/// Below this many values in a window (summed over its features), its features are evaluated
+/// on the calling thread: spawning threads would cost more than it saves.
+const PARALLEL_WORK: u64 = 20_000;
+
+/// A rough measure of the work of evaluating one feature: its values (a sketch means a large
+/// window, whose asymptotic KS p-value sums up to n terms).
+fn work_estimate(accumulator: &FeatureAccumulator) -> u64 {
+    match accumulator {
+        FeatureAccumulator::Numeric(acc) => acc.n,
+        FeatureAccumulator::Categorical(acc) => acc.known.len() as u64 + acc.new.len() as u64,
     }
 }
 

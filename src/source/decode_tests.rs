@@ -306,6 +306,45 @@ fn event_time_scan_stops_early() {
 }
 
 #[test]
+fn event_time_fast_path_agrees_with_the_walk() {
+    let messages: &[&str] = &[
+        r#"{"event_time":"2024-05-01T12:00:00Z","features":{"a":1}}"#,
+        r#" { "event_time" : "2024-05-01T12:00:00.123+02:00" , "features":{"a":[[[["#,
+        "{\t\"event_time\"\n:\r\"2024-05-01T12:00:00Z\"}",
+        r#"{"event_time":"2024-05-01T12:00:00Z""#,
+        r#"{"event_time":"2024-05-01T12:00:00Z"#,
+        r#"{"event_time":"2024-05-01T12:00:\u0030Z"}"#,
+        "{\"event_time\":\"2024-05-01T12:00:00Z\u{1}\"}",
+        r#"{"event_time":"x"}"#,
+        r#"{"event_time":"1714564800"}"#,
+        r#"{"event_time":1714564800}"#,
+        r#"{"event_time":null}"#,
+        r#"{"event_timeX":"2024-05-01T12:00:00Z","event_time":"2024-05-01T12:00:01Z"}"#,
+        r#"{"event_tim":"2024-05-01T12:00:00Z"}"#,
+        r#"{"features":{"a":1},"event_time":"2024-05-01T12:00:00Z"}"#,
+        r#"["event_time","2024-05-01T12:00:00Z"]"#,
+        r#"{"event_time""#,
+        "",
+    ];
+    for format in [TimeFormat::Rfc3339, TimeFormat::EpochSeconds, TimeFormat::EpochMillis] {
+        for pointer in ["/event_time", "/features/a", ""] {
+            let dec = Decoder::new(
+                spec(field(pointer, format), FeatureSpec::Object { pointer: "/features".into() }),
+                names(&["a"]),
+            )
+            .unwrap();
+            for message in messages {
+                assert_eq!(
+                    dec.event_time(message.as_bytes(), None),
+                    dec.event_time_walk(message, None),
+                    "{format:?} {pointer} {message}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn hostile_messages() {
     let dec = default_decoder(&["a"]);
     // Deep nesting never overflows the stack (serde_json's recursion limit guards the visitors).
