@@ -42,7 +42,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use accumulate::{CategoricalAccumulator, FeatureAccumulator, NumericAccumulator, WindowState, OVERFLOW_LABEL};
-pub use observation::{FeatureStatus, KsSource, Observation, ObservationDetail, Stat};
+pub use observation::{BinShare, FeatureStatus, KsSource, Observation, ObservationDetail, Stat};
 
 use crate::record::{Record, Stream};
 use crate::reference::{FeatureKind, ReferenceProfile};

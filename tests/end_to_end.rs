@@ -233,7 +233,14 @@ fn drifted_traffic_sends_one_email_and_one_retraining_webhook_with_the_evidence(
     let evidence = &payload["evidence"];
     assert_eq!(evidence["window"]["start"], "2026-11-01T13:00:00Z", "{evidence:#}");
     assert_eq!(evidence["window"]["first"]["kafka"]["topic"], topics.inputs.as_str(), "{evidence:#}");
-    assert!(evidence["top_features"].as_array().unwrap().iter().any(|f| f["feature"] == "loan_purpose"));
+    let loan = evidence["top_features"].as_array().unwrap().iter().find(|f| f["feature"] == "loan_purpose").unwrap();
+    // Per-bin evidence: the contributions add up to the PSI.
+    let bins = loan["bins"].as_array().unwrap();
+    assert!(bins.len() >= 2, "{loan:#}");
+    let total: f64 = bins.iter().map(|b| b["contribution"].as_f64().unwrap()).sum();
+    let psi = loan["statistics"]["psi"].as_f64().unwrap();
+    assert!((total - psi).abs() < 1e-12 * psi.max(1.0), "{total} vs {psi}");
+    assert!(html.contains(bins[0]["label"].as_str().unwrap()), "the email's chart names the bins");
     assert_eq!(header("idempotency-key").as_deref(), payload["idempotency_key"].as_str());
     let expected = driftd::actions::sign(b"s3cret", body.as_bytes());
     assert_eq!(header("x-driftd-signature"), Some(expected));

@@ -175,7 +175,8 @@ fn evaluation(profile: &ReferenceProfile, observations: &[Observation], drifted:
 }
 
 /// What the daemon adds to a notification: versions, the window's source positions, and the
-/// top drifted features with all their statistics.
+/// top drifted features with all their statistics and their PSI bins (share of the reference,
+/// of the window, and each bin's PSI term — the schema of docs/actions.md).
 fn evidence(
     profile: &ReferenceProfile,
     observations: &[Observation],
@@ -196,11 +197,24 @@ fn evidence(
         .iter()
         .take(TOP_FEATURES)
         .map(|(feature, _)| {
+            let bins = observations
+                .iter()
+                .find(|o| o.feature == *feature && o.stat == Stat::Psi)
+                .map(|o| o.detail.bins.as_slice())
+                .unwrap_or_default();
+            let n_ref = profile
+                .streams
+                .get(&first.stream)
+                .and_then(|s| s.features.iter().find(|f| f.name == *feature))
+                .map(|f| f.n);
             json!({
                 "feature": feature,
+                "stream": first.stream,
                 "drifted": drifted.iter().any(|(f, _)| f == feature),
                 "n": n.get(feature),
+                "n_ref": n_ref,
                 "statistics": by_feature.get(feature),
+                "bins": bins,
             })
         })
         .collect();

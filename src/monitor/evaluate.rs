@@ -30,7 +30,7 @@ use crate::stats::wasserstein::normalised as normalised_wasserstein;
 use crate::window::{Window, WindowBounds};
 
 use super::accumulate::{CategoricalAccumulator, FeatureAccumulator, FeaturePlan, NumericAccumulator, WindowState};
-use super::observation::{FeatureStatus, KsSource, Observation, ObservationDetail, Stat};
+use super::observation::{BinShare, FeatureStatus, KsSource, Observation, ObservationDetail, Stat};
 use super::{MonitorSettings, OVERFLOW_LABEL};
 
 /// What one feature contributes: (stat, value) pairs plus what they share.
@@ -119,7 +119,39 @@ fn detail(status: FeatureStatus) -> ObservationDetail {
         chisquare_dof: None,
         n_bins: None,
         categories_overflow: 0,
+        bins: Vec::new(),
     }
+}
+
+/// The PSI bins of aligned counts, labelled (zero fill as the PSI's).
+fn bin_shares(labels: Vec<String>, reference: &[u64], current: &[u64], epsilon: f64) -> Vec<BinShare> {
+    let mut r = proportions(reference);
+    let mut c = proportions(current);
+    fill_zeros(&mut r, ZeroFill::Epsilon(epsilon));
+    fill_zeros(&mut c, ZeroFill::Epsilon(epsilon));
+    let terms = crate::stats::psi::psi_terms(&r, &c);
+    labels
+        .into_iter()
+        .zip(r.iter().zip(&c).zip(terms))
+        .map(|(label, ((&reference, &current), contribution))| BinShare { label, reference, current, contribution })
+        .collect()
+}
+
+/// Labels of right-closed bins between interior `edges`: `(-inf, e0]`, `(e0, e1]`, …, `(eN, inf)`.
+fn edge_labels(edges: &[f64]) -> Vec<String> {
+    let bounds: Vec<String> =
+        std::iter::once("-inf".to_string()).chain(edges.iter().map(|e| e.to_string())).chain(["inf".into()]).collect();
+    bounds
+        .windows(2)
+        .enumerate()
+        .map(|(i, pair)| {
+            if i + 2 == bounds.len() {
+                format!("({}, {})", pair[0], pair[1])
+            } else {
+                format!("({}, {}]", pair[0], pair[1])
+            }
+        })
+        .collect()
 }
 
 fn numeric(
@@ -153,6 +185,12 @@ fn numeric(
             Some(reference_counts) => {
                 (psi, js, hellinger) = binned(reference_counts, &acc.bins, settings.compare.epsilon);
                 detail.n_bins = Some(acc.bins.len());
+                if let (true, Some(edges)) = (selected.psi, &reference.edges) {
+                    let labels = edge_labels(edges);
+                    if labels.len() == acc.bins.len() {
+                        detail.bins = bin_shares(labels, reference_counts, &acc.bins, settings.compare.epsilon);
+                    }
+                }
                 if want && !capped {
                     let only = Statistics { ks: selected.ks, wasserstein: selected.wasserstein, ..NONE };
                     let cmp = compare_numeric_selected(reference, &values, &settings.compare, &only);
@@ -164,6 +202,11 @@ fn numeric(
                 let cmp = compare_numeric_selected(reference, &values, &settings.compare, &selected);
                 (psi, js, hellinger) = (cmp.psi.value, cmp.jensen_shannon, cmp.hellinger);
                 detail.n_bins = Some(cmp.psi.n_bins);
+                let labels = edge_labels(&cmp.psi.edges);
+                if selected.psi && reference.edges.is_some() && labels.len() == cmp.psi.current_counts.len() {
+                    let (r, c) = (&cmp.psi.reference_counts, &cmp.psi.current_counts);
+                    detail.bins = bin_shares(labels, r, c, settings.compare.epsilon);
+                }
                 (ks, wasserstein, normalised) = (Some(cmp.ks), cmp.wasserstein, cmp.wasserstein_normalised);
                 source = want.then_some(KsSource::Sample);
             }
@@ -253,6 +296,10 @@ fn categorical(
         let cmp = compare_categorical(reference, &current, &settings.compare);
         (psi, js, hellinger) = (cmp.psi.value, cmp.jensen_shannon, cmp.hellinger);
         detail.n_bins = Some(cmp.psi.n_bins);
+        if selected.psi && settings.compare.binning != crate::stats::binning::Binning::Evidently {
+            let (r, c) = (&cmp.psi.reference_counts, &cmp.psi.current_counts);
+            detail.bins = bin_shares(cmp.categories.clone(), r, c, settings.compare.epsilon);
+        }
         if selected.chisquare {
             detail.chisquare_dof = Some(cmp.chisquare.map_or(cmp.categories.len().saturating_sub(1) as u64, |c| c.dof));
             chi = cmp.chisquare.map_or((f64::NAN, f64::NAN), |c| (c.statistic, c.p_value));
@@ -265,4 +312,21 @@ fn categorical(
     push_if(&mut values, selected.jensen_shannon, Stat::JensenShannon, js);
     push_if(&mut values, selected.hellinger, Stat::Hellinger, hellinger);
     FeatureResult { values, n, detail }
+}
+
+#[cfg(test)]
+mod bin_tests {
+    use super::*;
+
+    #[test]
+    fn bin_labels_are_right_closed_and_contributions_add_up_to_the_psi() {
+        assert_eq!(edge_labels(&[25.0, 31.5]), ["(-inf, 25]", "(25, 31.5]", "(31.5, inf)"]);
+        let (reference, current) = ([30, 50, 20], [10, 40, 50]);
+        let bins = bin_shares(edge_labels(&[1.0, 2.0]), &reference, &current, 1e-4);
+        let (psi, _, _) = binned(&reference, &current, 1e-4);
+        let total: f64 = bins.iter().map(|b| b.contribution).sum();
+        assert!((total - psi).abs() <= 1e-15 * psi, "{total} vs {psi}");
+        assert_eq!((bins[2].reference, bins[2].current), (0.2, 0.5));
+        assert!(bins.iter().all(|b| b.contribution >= 0.0));
+    }
 }

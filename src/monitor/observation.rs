@@ -104,6 +104,21 @@ pub struct ObservationDetail {
     /// Categorical: records whose new label did not fit under `max_new_categories` and were
     /// counted in the single [`super::OVERFLOW_LABEL`] bin.
     pub categories_overflow: u64,
+    /// The PSI bins (when PSI was computed): each bin's share of the reference and of the
+    /// window and its PSI term — which bins moved. Alert evidence carries them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bins: Vec<BinShare>,
+}
+
+/// One PSI bin: `contribution = (current − reference)·ln(current / reference)` on the
+/// zero-filled proportions, so the contributions add up to the PSI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BinShare {
+    /// `(-inf, 25]`, `(25, 31.5]`, … for numeric bins (right-closed); the category otherwise.
+    pub label: String,
+    pub reference: f64,
+    pub current: f64,
+    pub contribution: f64,
 }
 
 /// What a window's KS statistic and Wasserstein distance were computed from.
