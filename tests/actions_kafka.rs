@@ -1,12 +1,13 @@
 //! The `kafka` action against a real Kafka-protocol broker (tansu 0.6, started by the test as
-//! in `tests/kafka.rs`): the document is produced keyed by monitor, with the idempotency key
+//! in `tests/kafka.rs`, tests/common/kafka.rs): the document is produced keyed by monitor, with the idempotency key
 //! as a header, once.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use common::kafka::Broker;
 
 use driftd::actions::{DeliveryMetrics, Dispatcher, Outbox, OutboxEntry, RetryPolicy};
 use driftd::record::Stream;
@@ -19,65 +20,6 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// The tansu binary: `$TANSU`, else `tansu` on the PATH or in ~/.cargo/bin.
-fn tansu() -> PathBuf {
-    if let Some(path) = std::env::var_os("TANSU") {
-        return path.into();
-    }
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin")))
-        .map(|dir| dir.join("tansu"))
-        .find(|p| p.is_file())
-        .expect("the Kafka tests need tansu 0.6 (bash .ci/run installs it), or set TANSU")
-}
-
-/// A tansu broker with in-memory storage on a free port, killed when dropped.
-struct Broker {
-    address: String,
-    child: Child,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let address = format!("127.0.0.1:{port}");
-        let url = format!("tcp://{address}");
-        let child = Command::new(tansu())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-            .args(["--storage-engine", "memory://tansu/"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tansu");
-        let broker = Broker { address, child };
-        let start = Instant::now();
-        while TcpStream::connect(&broker.address).is_err() {
-            assert!(start.elapsed() < DEADLINE, "tansu did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        broker
-    }
-
-    fn create_topic(&self, name: &str) {
-        let status = Command::new(tansu())
-            .args(["topic", "create", "--broker", &format!("tcp://{}", self.address), "--partitions", "1", name])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "tansu topic create {name}");
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn notification() -> Notification {
     Notification {
@@ -102,9 +44,9 @@ fn notification() -> Notification {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_action_produces_the_document_keyed_by_monitor() {
-    let broker = Broker::start();
-    broker.create_topic("driftd-events");
     let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    broker.create_topic("driftd-events", 1);
     let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
     let outbox = Outbox::new(Arc::new(db)).unwrap();
     // No brokers on the action: the daemon's default brokers apply.
@@ -117,7 +59,7 @@ async fn kafka_action_produces_the_document_keyed_by_monitor() {
         None,
         outbox.clone(),
         DeliveryMetrics::unregistered(),
-        Some(broker.address.clone()),
+        Some(broker.address()),
     )
     .unwrap()
     .with_retry_policy(policy);
@@ -133,7 +75,7 @@ async fn kafka_action_produces_the_document_keyed_by_monitor() {
     stop.cancel();
     task.await.unwrap();
 
-    let address = broker.address.clone();
+    let address = broker.address();
     let messages = tokio::task::spawn_blocking(move || {
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &address)

@@ -271,27 +271,22 @@ fn lines_per_window(lines: &[String]) -> usize {
     }
 }
 
-/// Ignored: with tansu's in-memory storage the restarted broker recreates the topics under new
-/// topic ids, and librdkafka 2.12 (bundled by rdkafka 0.39) then crashes with SIGSEGV in its
-/// metadata cache (`rd_kafka_metadata_update_op` → `rd_kafka_metadata_cache_find` →
-/// `strcmp` on a NULL topic name; core dump read with gdb on 2026-11-27). The crash is in
-/// librdkafka's own thread, not in driftd's code. A broker that keeps its topics across the
-/// restart (tansu on PostgreSQL storage, or Kafka) is the next step; run this with
-/// `cargo test --test kafka -- --ignored` to reproduce.
+/// A broker that keeps its topics (tansu on SQLite storage) is stopped and started again
+/// mid-stream: driftd's consumers reconnect by themselves and carry on, and the observations
+/// are those of an uninterrupted run. (With tansu's in-memory storage the restarted broker
+/// recreates topics under new topic ids, on which librdkafka 2.12 crashes with SIGSEGV in its
+/// metadata cache — `rd_kafka_metadata_cache_find` → `strcmp` on a NULL topic name, read from
+/// a core dump — so this test uses the storage a production broker has: a durable one.)
 #[test]
-#[ignore = "librdkafka 2.12 segfaults when tansu recreates the topics with new ids after a restart"]
-fn after_a_broker_restart_driftd_reconnects_and_carries_on_from_its_checkpoint() {
+fn after_a_broker_restart_driftd_reconnects_and_carries_on() {
     let deadline = Instant::now() + TEST_DEADLINE;
     let dir = tempfile::tempdir().unwrap();
-    let mut broker = Broker::start(dir.path());
+    let mut broker = Broker::start_persistent(dir.path());
     let topics = Topics::new("restart");
-    let create = |broker: &Broker| {
-        for topic in [&topics.inputs, &topics.predictions] {
-            broker.create_topic(topic, 1);
-        }
-        broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
-    };
-    create(&broker);
+    for topic in [&topics.inputs, &topics.predictions] {
+        broker.create_topic(topic, 1);
+    }
+    broker.create_topic(&format!("{}-dlq", topics.inputs), 1);
     let config = kafka_config(dir.path(), &broker, &topics, "driftd-restart", "state");
     let observations = dir.path().join("observations.jsonl");
     broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 0.0, 2.5)));
@@ -303,23 +298,16 @@ fn after_a_broker_restart_driftd_reconnects_and_carries_on_from_its_checkpoint()
         ["inputs", "predictions"].iter().all(|s| stream_status(&addr, s)["records_received"] == before).then_some(())
     });
 
-    // tansu keeps topics in memory: after the restart they are recreated empty, so offsets
-    // start again at 0, below driftd's position — librdkafka resets to the earliest offset.
-    // A first, smaller batch (fewer messages than driftd had read, so the old position is
-    // out of range whenever driftd fetches) shows the reset; then the rest.
     broker.restart();
-    create(&broker);
-    broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 2.5, 3.5)));
-    broker.produce(&topics.predictions, &as_messages(&traffic("predictions", 2.5, 3.5)));
-    let middle = before + traffic("inputs", 2.5, 3.5).len() as u64;
-    wait_until(deadline, "the first batch after the restart", || {
-        ["inputs", "predictions"].iter().all(|s| stream_status(&addr, s)["records_received"] == middle).then_some(())
-    });
-    broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 3.5, 6.0)));
-    broker.produce(&topics.predictions, &as_messages(&traffic("predictions", 3.5, 6.0)));
+    broker.produce(&topics.inputs, &as_messages(&traffic("inputs", 2.5, 6.0)));
+    broker.produce(&topics.predictions, &as_messages(&traffic("predictions", 2.5, 6.0)));
     wait_windows(&addr, 5, deadline);
+    assert_eq!(daemon.exited(), None, "driftd survived the broker's restart");
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+    // Reconnected (librdkafka's errors while the broker was away are logged, not fatal).
+    let lines = daemon.rest();
+    assert!(lines.iter().any(|l| l.contains("Kafka client error.")), "the broker was seen going away");
 
     // Nothing lost or counted twice across the restart.
     let expected =

@@ -20,29 +20,49 @@ pub fn tansu() -> PathBuf {
     if let Some(path) = std::env::var_os("TANSU") {
         return path.into();
     }
-    let on_path = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain(std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin")))
-        .map(|dir| dir.join("tansu"))
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let cached = home.join(TANSU_CACHE).join("bin/tansu");
+    let on_path = std::iter::once(cached)
+        .chain(
+            std::env::var_os("PATH")
+                .into_iter()
+                .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+                .chain([home.join(".cargo/bin")])
+                .map(|dir| dir.join("tansu")),
+        )
         .find(|p| p.is_file());
     on_path.expect(
-        "the Kafka tests need the tansu broker: `cargo install tansu --version 0.6.0 --locked --features dynostore` \
+        "the Kafka tests need the tansu broker with the in-memory and SQLite storage engines: \
+         `cargo install tansu --version 0.6.0 --locked --features dynostore,libsql --root ~/.cache/driftd/tansu-0.6.0-dynostore-libsql` \
          (bash .ci/run does it), or set TANSU=/path/to/tansu",
     )
 }
 
+/// Where `.ci/run` installs tansu (under `$HOME`), built with both storage engines the tests use.
+pub const TANSU_CACHE: &str = ".cache/driftd/tansu-0.6.0-dynostore-libsql";
+
 /// A tansu broker on a free loopback port, stopped (SIGINT, then SIGKILL) when dropped.
 pub struct Broker {
     port: u16,
+    /// `memory://tansu/`, or `sqlite://…` for a broker that keeps its topics across a restart.
+    storage: String,
     child: Option<Child>,
     log: PathBuf,
 }
 
 impl Broker {
     pub fn start(dir: &Path) -> Broker {
+        Broker::with_storage(dir, "memory://tansu/")
+    }
+
+    /// A broker storing its topics in SQLite under `dir`: they survive [`Broker::restart`].
+    pub fn start_persistent(dir: &Path) -> Broker {
+        Broker::with_storage(dir, "sqlite://tansu.db")
+    }
+
+    fn with_storage(dir: &Path, storage: &str) -> Broker {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut broker = Broker { port, child: None, log: dir.join("tansu.log") };
+        let mut broker = Broker { port, storage: storage.into(), child: None, log: dir.join("tansu.log") };
         broker.launch();
         broker
     }
@@ -56,7 +76,8 @@ impl Broker {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
         let child = Command::new(tansu())
             .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-            .args(["--storage-engine", "memory://tansu/"])
+            .args(["--storage-engine", &self.storage])
+            .current_dir(self.log.parent().unwrap())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)
@@ -80,7 +101,8 @@ impl Broker {
         let _ = child.wait();
     }
 
-    /// Stops and starts the broker on the same port. Storage is in memory: topics are gone.
+    /// Stops and starts the broker on the same port (in memory: the topics are gone; SQLite:
+    /// they are kept).
     pub fn restart(&mut self) {
         self.stop();
         self.launch();
