@@ -509,20 +509,7 @@ impl Delivery {
         let database = store.store.database().clone();
         let outbox = |db| crate::actions::Outbox::new(db).map_err(|e| AppError::Internal(format!("outbox: {e}")));
         let _ = shared.outbox.set(outbox(database.clone())?);
-        let smtp = config.smtp.as_ref().map(|s| crate::actions::SmtpSettings {
-            host: s.host.clone(),
-            port: s.port,
-            tls: match s.tls {
-                crate::config::SmtpTls::Starttls => crate::actions::SmtpTls::Starttls,
-                crate::config::SmtpTls::Tls => crate::actions::SmtpTls::Tls,
-                crate::config::SmtpTls::None => crate::actions::SmtpTls::None,
-            },
-            username_env: s.username_env.clone(),
-            password_env: s.password_env.clone(),
-            from: s.from.clone(),
-            timeout: s.timeout,
-            ca_file: None,
-        });
+        let smtp = config.smtp.clone();
         let dispatcher = crate::actions::Dispatcher::new(
             rules.actions.clone(),
             smtp,

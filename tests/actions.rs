@@ -2,6 +2,8 @@
 //! (aiosmtpd, `tests/actions/smtp_server.py`), real processes and files. Every wait polls
 //! with a deadline; nothing sleeps to let a race settle.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -446,16 +448,6 @@ async fn start_smtp_with(port: u16, out: &Path, options: &[&str]) -> SmtpServer 
     server
 }
 
-fn messages(dir: &Path) -> Vec<Value> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()).collect()
-}
-
 fn smtp(port: u16) -> SmtpSettings {
     SmtpSettings {
         host: "127.0.0.1".into(),
@@ -488,7 +480,7 @@ async fn email_has_subject_text_and_html_with_evidence() {
     wait_until("the email is delivered", || fx.outbox.was_sent(&e.key).unwrap()).await;
     running.stop().await;
 
-    let got = messages(&mail);
+    let got = common::smtp_messages(&mail);
     assert_eq!(got.len(), 1);
     let m = &got[0];
     assert_eq!(m["subject"], "[driftd] firing: psi_high on credit");
@@ -523,7 +515,7 @@ async fn email_waits_for_the_smtp_server_and_is_delivered_once() {
     let _server = start_smtp(port, &mail).await;
     wait_until("the email is delivered", || fx.outbox.was_sent(&e.key).unwrap()).await;
     running.stop().await;
-    assert_eq!(messages(&mail).len(), 1);
+    assert_eq!(common::smtp_messages(&mail).len(), 1);
     assert!(metrics.outcome("oncall", "retry") >= 2);
     assert_eq!(metrics.outcome("oncall", "sent"), 1);
 }
@@ -688,7 +680,7 @@ async fn email_over_starttls_with_credentials_from_the_environment() {
     .await;
     running.stop().await;
     assert!(fx.outbox.failed().unwrap().is_empty(), "{:?}", fx.outbox.failed().unwrap());
-    let got = messages(&mail);
+    let got = common::smtp_messages(&mail);
     assert_eq!(got.len(), 1);
     assert_eq!((got[0]["tls"].as_bool(), got[0]["auth"].as_str()), (Some(true), Some("driftd")));
 }
@@ -706,12 +698,12 @@ async fn email_over_implicit_tls_and_an_untrusted_certificate() {
     let d = dispatcher(vec![email_action()], &fx.outbox, DeliveryMetrics::unregistered(), Some(untrusted));
     let err = d.attempt(&entry("oncall", 0)).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
-    assert!(messages(&mail).is_empty());
+    assert!(common::smtp_messages(&mail).is_empty());
 
     let d = dispatcher(vec![email_action()], &fx.outbox, DeliveryMetrics::unregistered(), Some(trusted));
     let e = entry("oncall", 0);
     d.attempt(&e).await.unwrap();
-    let got = messages(&mail);
+    let got = common::smtp_messages(&mail);
     assert_eq!(got.len(), 1);
     assert_eq!(
         (got[0]["tls"].as_bool(), got[0]["subject"].as_str()),

@@ -98,16 +98,6 @@ fn start_smtp(out: &Path) -> Smtp {
     Smtp { child, port }
 }
 
-fn emails(dir: &Path) -> Vec<Value> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()).collect()
-}
-
 fn config(dir: &Path, broker: &Broker, drifted: &str, stable: &str, smtp: u16, webhook: &str) -> std::path::PathBuf {
     let reference = repo().join("examples/data/credit_reference.csv");
     let monitor = |name: &str, topic: &str| {
@@ -202,7 +192,7 @@ fn drifted_traffic_sends_one_email_and_one_retraining_webhook_with_the_evidence(
         (closed == [9, 9]).then_some(())
     });
     wait_until(deadline, "one email and one webhook", || {
-        (emails(&mail).len() == 1 && received.lock().unwrap().len() == 1).then_some(())
+        (common::smtp_messages(&mail).len() == 1 && received.lock().unwrap().len() == 1).then_some(())
     });
     // The outbox is empty: nothing pending, nothing failed.
     let outbox: Value = serde_json::from_str(&get(&addr, "/api/v1/notifications").1).unwrap();
@@ -213,7 +203,7 @@ fn drifted_traffic_sends_one_email_and_one_retraining_webhook_with_the_evidence(
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
 
     // Exactly one of each (the dispatcher had drained when it stopped), none for the stable monitor.
-    let emails = emails(&mail);
+    let emails = common::smtp_messages(&mail);
     assert_eq!(emails.len(), 1, "{emails:#?}");
     let email = &emails[0];
     assert_eq!(email["to"], serde_json::json!(["ml-oncall@example.com"]));

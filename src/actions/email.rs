@@ -24,8 +24,9 @@ use super::outbox::OutboxEntry;
 use super::{env_var, DeliveryError};
 use crate::rules::Template;
 
-/// How the SMTP connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the SMTP connection is secured (`smtp.tls` in `driftd.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SmtpTls {
     /// Plain connection upgraded with STARTTLS (required), usually port 587.
     Starttls,

@@ -35,17 +35,8 @@ pub struct Config {
     pub kafka_brokers: Option<String>,
 }
 
-/// `smtp:`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmtpConfig {
-    pub host: String,
-    pub port: u16,
-    pub tls: SmtpTls,
-    pub username_env: Option<String>,
-    pub password_env: Option<String>,
-    pub from: String,
-    pub timeout: Duration,
-}
+/// `smtp:`: the settings of the email actions as the dispatcher takes them.
+pub type SmtpConfig = crate::actions::SmtpSettings;
 
 /// `http:`
 #[derive(Debug, Clone, PartialEq, Eq)]

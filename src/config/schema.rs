@@ -49,14 +49,8 @@ pub struct Smtp {
     pub timeout: Option<String>,
 }
 
-/// How the SMTP connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SmtpTls {
-    Starttls,
-    Tls,
-    None,
-}
+/// How the SMTP connection is secured: the delivery's own type.
+pub use crate::actions::SmtpTls;
 
 /// `http:`
 #[derive(Debug, Clone, Deserialize)]

@@ -239,6 +239,7 @@ impl Checker<'_> {
             password_env: smtp.password_env,
             from: smtp.from,
             timeout,
+            ca_file: None,
         }
     }
 

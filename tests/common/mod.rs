@@ -45,6 +45,17 @@ pub fn quickstart_config(dir: &Path, listen: &str) -> PathBuf {
     path
 }
 
+/// The messages tests/actions/smtp_server.py wrote into `dir` (one JSON file each), in order.
+pub fn smtp_messages(dir: &Path) -> Vec<Value> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files.iter().map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()).collect()
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, failing with `what` at `deadline`.
 pub fn wait_until<T>(deadline: Instant, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     loop {
