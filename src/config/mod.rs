@@ -34,7 +34,7 @@
 //! kafka:                              # defaults for every kafka source
 //!   brokers: ${KAFKA_BROKERS:-127.0.0.1:9092}
 //!   properties: { security.protocol: SASL_SSL, sasl.mechanism: PLAIN, sasl.password: ${KAFKA_PASSWORD} }
-//! rules: [rules/]                     # alert rule files or directories (docs/rules.md)
+//! rules: [rules/]                     # alert rule files or directories (README: "Alert rules and actions: the format")
 //! smtp:                               # for `email` actions
 //!   host: smtp.example.com            # port: 587 (starttls) / 465 (tls) / 25 (none) by default
 //!   tls: starttls                     # starttls | tls | none

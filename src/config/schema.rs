@@ -24,7 +24,7 @@ pub struct Document {
     /// One monitor per deployed model (at least one).
     pub monitors: Vec<Monitor>,
     /// Alert rule files, or directories of them (`*.yaml`, `*.yml`), relative to this file
-    /// (format: docs/rules.md). Loaded and checked with the configuration.
+    /// (format: the README, "Alert rules and actions: the format"). Loaded and checked with the configuration.
     pub rules: Option<Vec<String>>,
     /// The SMTP server of `email` actions.
     pub smtp: Option<Smtp>,

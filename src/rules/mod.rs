@@ -9,7 +9,7 @@
 //! guarantees as the configuration (`config::load`): syntax, then types (unknown keys and
 //! names with "did you mean"), then the checks of `validate.rs`.
 //!
-//! Files: `schema.rs` (the format as written, the reference for `docs/rules.md`),
+//! Files: `schema.rs` (the format as written, the reference for the README's "Alert rules and actions: the format"),
 //! `validate.rs` (checks and resolution), `model.rs` (the typed rules and actions),
 //! `template.rs` (`{{ var }}`), `threshold.rs` (Yurdakul's PSI bound, Bonferroni,
 //! Benjamini–Hochberg), `state.rs` (persistent alert states), `engine.rs` (the lifecycle),
