@@ -30,7 +30,9 @@
 //!   alerting), its ordered shutdown and SIGHUP reload; [`api`]: its HTTP server (`/metrics`,
 //!   `/healthz`, `/readyz`, `/api/v1`); `app::store`: its checkpoints (redb), the rules
 //!   engine's state, the notification outbox and the exactly-once `--observations` file.
-//! - [`history`]: `driftd history` — a running daemon's drift history on the command line.
+//! - [`history`]: `driftd history` — a running daemon's drift history on the command line;
+//!   [`silence`]: silences (stored matchers and periods; alerts tracked, not notified);
+//!   [`http_client`]: the command line's minimal client of the daemon's API.
 //! - [`cli`]: the command line.
 //!
 //! Data flow of `compare`:
