@@ -8,7 +8,7 @@
 //! only after the checkpoint that covers them ([`commit_offsets`]).
 //!
 //! Where a partition starts when it is assigned (the rebalance callback,
-//! [`KafkaContext::starting_offsets`]): the larger of the checkpoint's next offset and the
+//! `KafkaContext::starting_offsets`): the larger of the checkpoint's next offset and the
 //! group's committed offset — the checkpoint wins after a crash between checkpoint and
 //! commit, the committed offset wins for a partition another group member consumed further
 //! meanwhile — and, when neither exists, `start` (`earliest`, `latest`, or `committed`:
