@@ -194,7 +194,7 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), AppError> {
     let stop = CancellationToken::new();
     let shared = Arc::new(Shared::new(&config));
     let store = open_store(&config, &options)?;
-    let delivery = Delivery::start(&config, &shared, &store, &rules)?;
+    let delivery = Delivery::start(&config, &shared, &store, &rules, options.reset_state)?;
     let alerting = Arc::new(Alerting::new(rules, store.restored_rules_state()));
     if shared.alerting.set(alerting.clone()).is_err() {
         return Err(AppError::Internal("alerting set twice".into()));
@@ -505,10 +505,18 @@ impl Delivery {
         shared: &Shared,
         store: &Durable,
         rules: &crate::rules::RuleSet,
+        reset_state: bool,
     ) -> Result<Delivery, AppError> {
         let database = store.store.database().clone();
         let outbox = |db| crate::actions::Outbox::new(db).map_err(|e| AppError::Internal(format!("outbox: {e}")));
-        let _ = shared.outbox.set(outbox(database.clone())?);
+        let api_outbox = outbox(database.clone())?;
+        if reset_state {
+            // Starting over restarts the alert episodes, so their idempotency keys repeat:
+            // forget which were delivered (pending and failed notifications stay).
+            let forgotten = api_outbox.prune_sent(i64::MAX).map_err(|e| AppError::Internal(format!("outbox: {e}")))?;
+            info!(forgotten, "Delivered notification keys forgotten (--reset-state).");
+        }
+        let _ = shared.outbox.set(api_outbox);
         let smtp = config.smtp.clone();
         let dispatcher = crate::actions::Dispatcher::new(
             rules.actions.clone(),
