@@ -219,7 +219,7 @@ fn no_silences() -> Response {
 
 async fn list_silences(State(shared): State<Arc<Shared>>) -> Response {
     let Some(silences) = shared.silences.get() else { return no_silences() };
-    let now = crate::silence::now_ms();
+    let now = crate::source::time::now_ms();
     let list: Vec<serde_json::Value> = silences
         .list()
         .into_iter()
@@ -256,7 +256,7 @@ async fn add_silence(
                 .into_response()
         }
     };
-    match silences.add(request.matchers, crate::silence::now_ms(), duration, request.comment) {
+    match silences.add(request.matchers, crate::source::time::now_ms(), duration, request.comment) {
         Ok(silence) => {
             tracing::info!(id = %silence.id, matchers = ?silence.matchers, until = %crate::replay::format_time_ms(silence.ends_ms), "Silence added.");
             (
@@ -271,7 +271,7 @@ async fn add_silence(
 
 async fn expire_silence(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     let Some(silences) = shared.silences.get() else { return no_silences() };
-    match silences.expire(&id, crate::silence::now_ms()) {
+    match silences.expire(&id, crate::source::time::now_ms()) {
         Ok(silence) => {
             tracing::info!(id = %silence.id, "Silence expired.");
             Json(serde_json::json!({ "id": silence.id, "ends": crate::replay::format_time_ms(silence.ends_ms) }))

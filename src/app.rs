@@ -193,18 +193,18 @@ pub async fn run(config: Config, options: RunOptions) -> Result<(), AppError> {
     let rules = crate::rules::load_for_config(&config).map_err(AppError::Rules)?;
     let stop = CancellationToken::new();
     let shared = Arc::new(Shared::new(&config));
-    let store = open_store(&config, &options)?;
+    let (store, sink) = open_store(&config, &options)?;
     let delivery = Delivery::start(&config, &shared, &store, &rules, options.reset_state)?;
-    let alerting = Arc::new(Alerting::new(rules, store.restored_rules_state()));
+    let alerting = Arc::new(Alerting::new(rules, restored_rules_state(&store)));
     if shared.alerting.set(alerting.clone()).is_err() {
         return Err(AppError::Internal("alerting set twice".into()));
     }
     shared.update_alerts(&alerting);
-    let silences = crate::silence::Silences::open(store.store.database().clone())
+    let silences = crate::silence::Silences::open(store.database().clone())
         .map_err(|e| AppError::Internal(format!("silences: {e}")))?;
     let _ = shared.silences.set(Arc::new(silences));
     listen_for_signals(stop.clone(), config.clone(), alerting.clone(), delivery.actions.clone())?;
-    let store = Durable { alerting, wake: delivery.wake.clone(), ..store };
+    let store = Durable { store, sink: Mutex::new(sink), alerting, wake: delivery.wake.clone() };
 
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
@@ -503,11 +503,11 @@ impl Delivery {
     fn start(
         config: &Config,
         shared: &Shared,
-        store: &Durable,
+        store: &Store,
         rules: &crate::rules::RuleSet,
         reset_state: bool,
     ) -> Result<Delivery, AppError> {
-        let database = store.store.database().clone();
+        let database = store.database().clone();
         let outbox = |db| crate::actions::Outbox::new(db).map_err(|e| AppError::Internal(format!("outbox: {e}")));
         let api_outbox = outbox(database.clone())?;
         if reset_state {
@@ -552,26 +552,23 @@ impl Delivery {
     }
 }
 
-impl Durable {
-    /// The rules engine's state from the store (fresh when absent or unreadable).
-    fn restored_rules_state(&self) -> crate::rules::EngineState {
-        match self.store.rules_state() {
-            Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
-                warn!(error = %err, "The stored alert states cannot be read; starting with none.");
-                crate::rules::EngineState::default()
-            }),
-            Ok(None) => crate::rules::EngineState::default(),
-            Err(err) => {
-                warn!(error = %err, "The stored alert states cannot be read; starting with none.");
-                crate::rules::EngineState::default()
-            }
-        }
-    }
+/// The rules engine's state from the store (fresh when absent or unreadable).
+fn restored_rules_state(store: &Store) -> crate::rules::EngineState {
+    let stored = store
+        .rules_state()
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| bytes.map(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())).transpose());
+    stored
+        .unwrap_or_else(|error| {
+            warn!(error = %error, "The stored alert states cannot be read; starting with none.");
+            None
+        })
+        .unwrap_or_default()
 }
 
 /// Opens the store (cleared with `--reset-state`) and the observations file (cut back to the
 /// last checkpoint), and records which observations file this run writes.
-fn open_store(config: &Config, options: &RunOptions) -> Result<Durable, AppError> {
+fn open_store(config: &Config, options: &RunOptions) -> Result<(Store, Option<ObservationSink>), AppError> {
     let store = Store::open(&config.state.path)?;
     if options.reset_state {
         info!(path = %store.path().display(), "Checkpoints cleared (--reset-state).");
@@ -580,8 +577,7 @@ fn open_store(config: &Config, options: &RunOptions) -> Result<Durable, AppError
     let mark = store.sink_mark()?;
     let sink = options.observations.as_deref().map(|path| ObservationSink::open(path, mark.as_ref())).transpose()?;
     store.set_sink_mark(sink.as_ref().map(ObservationSink::mark).as_ref())?;
-    let alerting = Arc::new(Alerting::new(crate::rules::RuleSet::default(), crate::rules::EngineState::default()));
-    Ok(Durable { store, sink: Mutex::new(sink), alerting, wake: Arc::new(tokio::sync::Notify::new()) })
+    Ok((store, sink))
 }
 
 /// Where a stream resumes.
@@ -929,9 +925,7 @@ async fn run_monitor(
 /// due windows.
 fn advance_idle(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRunner>) {
     let Some(idle) = ctx.idle else { return };
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now_ms = crate::source::time::now_ms();
     for (&stream, runner) in cores.iter_mut() {
         // A stream with no open window has nothing to close; advancing its watermark anyway
         // would make late whatever it receives next (e.g. right after its partitions are
@@ -985,32 +979,24 @@ fn commit(
     let alerting = &ctx.durable.alerting;
     let mut notifications = publish(ctx.shared, entry, stream, observations, alerting, runner.core.profile());
     if let Some(silences) = ctx.shared.silences.get() {
-        let now = crate::silence::now_ms();
+        let now = crate::source::time::now_ms();
         notifications.retain_mut(|pending| {
-            let (kept, silenced) = silences.filter(pending.notification.clone(), now);
+            let silenced = silences.filter(&mut pending.notification, now);
             if silenced > 0 {
                 ctx.shared.silenced.inc_by(silenced as u64);
                 info!(action = %pending.notification.action, rule = %pending.notification.rule, silenced, "Alerts silenced.");
             }
-            match kept {
-                Some(kept) => {
-                    pending.notification = kept;
-                    true
-                }
-                None => false,
-            }
+            !pending.notification.alerts.is_empty()
         });
     }
+    let now = crate::source::time::now_ms();
+    let entries: Vec<crate::actions::OutboxEntry> =
+        notifications.into_iter().map(|p| crate::actions::OutboxEntry::new(p.notification, p.evidence, now)).collect();
     if result.is_ok() {
         let checkpoint =
             Checkpoint { state: runner.core.checkpoint(), source: runner.position.position(), finished: runner.done };
         let mark = sink.as_ref().map(ObservationSink::mark);
         let rules_state = alerting.has_rules().then(|| alerting.state_json());
-        let now = crate::silence::now_ms();
-        let entries: Vec<crate::actions::OutboxEntry> = notifications
-            .iter()
-            .map(|p| crate::actions::OutboxEntry::new(p.notification.clone(), p.evidence.clone(), now))
-            .collect();
         let enqueue = |txn: &redb::WriteTransaction| crate::actions::enqueue_in(txn, &entries);
         result =
             ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref(), rules_state.as_deref(), &enqueue);
@@ -1018,12 +1004,12 @@ fn commit(
             ctx.durable.wake.notify_one();
         }
     }
-    if !notifications.is_empty() {
+    if !observations.is_empty() && alerting.has_rules() {
+        // Pending alerts change the gauges too, with or without a notification.
         ctx.shared.update_alerts(alerting);
-        for pending in &notifications {
-            let n = &pending.notification;
-            info!(action = %n.action, rule = %n.rule, monitor = %n.monitor, status = n.status.name(), key = %n.idempotency_key, "Notification produced.");
-        }
+    }
+    for n in entries.iter().map(|e| &e.notification) {
+        info!(action = %n.action, rule = %n.rule, monitor = %n.monitor, status = n.status.name(), key = %n.idempotency_key, "Notification produced.");
     }
     drop(sink);
     match result {

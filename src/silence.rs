@@ -150,21 +150,16 @@ impl Silences {
         self.cache().clone()
     }
 
-    /// Removes the alerts silenced at `now_ms` from `notification`; `None` when all were.
-    /// Returns the notification kept and how many alerts were silenced.
-    pub fn filter(&self, mut notification: Notification, now_ms: i64) -> (Option<Notification>, usize) {
-        let active: Vec<Silence> = self.cache().iter().filter(|s| s.is_active(now_ms)).cloned().collect();
-        if active.is_empty() {
-            return (Some(notification), 0);
-        }
+    /// Removes the alerts silenced at `now_ms` from `notification`; returns how many were
+    /// (the notification is not to be sent when no alert is left).
+    pub fn filter(&self, notification: &mut Notification, now_ms: i64) -> usize {
+        let cache = self.cache();
+        let active: Vec<&Silence> = cache.iter().filter(|s| s.is_active(now_ms)).collect();
         let before = notification.alerts.len();
-        notification.alerts.retain(|alert| !active.iter().any(|s| s.matches(&alert.labels)));
-        let silenced = before - notification.alerts.len();
-        if notification.alerts.is_empty() {
-            (None, silenced)
-        } else {
-            (Some(notification), silenced)
+        if !active.is_empty() {
+            notification.alerts.retain(|alert| !active.iter().any(|s| s.matches(&alert.labels)));
         }
+        before - notification.alerts.len()
     }
 }
 
@@ -179,13 +174,6 @@ pub fn parse_matchers(texts: &[String]) -> Result<BTreeMap<String, String>, Sile
             _ => Err(SilenceError::BadMatcher(t.clone())),
         })
         .collect()
-}
-
-/// The wall clock in ms since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

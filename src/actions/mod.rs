@@ -93,8 +93,5 @@ pub(crate) fn env_var(name: &str, what: &str) -> Result<String, DeliveryError> {
         .map_err(|_| DeliveryError::permanent(format!("the environment variable {name} ({what}) is not set")))
 }
 
-/// Milliseconds since the Unix epoch, wall clock: retry times are persisted across restarts.
-pub(crate) fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
-}
+/// The wall clock (retry times are persisted across restarts).
+pub(crate) use crate::source::time::now_ms;

@@ -255,6 +255,13 @@ pub fn parse_epoch(text: &str, unit: EpochUnit) -> Result<i64, &'static str> {
     check_range(ms)
 }
 
+/// Milliseconds since the Unix epoch, wall clock: processing-time watermarks, notification
+/// retry times and silences (persisted across restarts, hence not a monotonic clock).
+pub(crate) fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
