@@ -49,10 +49,12 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use crate::config::Config;
 use crate::monitor::{InvalidRecord, MonitorCore, Observation, RecordOutcome};
 use crate::record::{Position, Record, Stream};
+use crate::reference::capture::Capture;
 use crate::replay::{
-    check_supported, prepare_monitor, PreparedSource, PreparedStream, ReplayError, Runner, WindowWriter,
-    LOGGED_BAD_ROWS,
+    check_supported, prepare_monitor, PendingReference, PreparedSource, PreparedStream, ReplayError, Runner,
+    WindowWriter, LOGGED_BAD_ROWS,
 };
+use crate::source::discover::DiscoveredFeature;
 use crate::source::kafka::{self, KafkaConsumer, RevokeHook};
 use crate::source::{describe, FileSource, SourceError};
 use crate::stats::verdict::Thresholds;
@@ -129,6 +131,12 @@ enum Item {
     End {
         stream: Stream,
         exhausted: bool,
+    },
+    /// The features of `stream` whose reference is captured from it, discovered by its
+    /// reader from the first messages (sent before any of them).
+    Discovered {
+        stream: Stream,
+        features: Vec<DiscoveredFeature>,
     },
     /// Kafka partitions of `stream` are being revoked: checkpoint everything taken so far,
     /// commit its offsets synchronously, then acknowledge.
@@ -241,12 +249,13 @@ async fn run_monitors(
     stop: &CancellationToken,
 ) -> Result<(), AppError> {
     let monitors = config.monitors.clone();
+    let stored = stored_references(&store.store, config)?;
     let prepare = tokio::task::spawn_blocking(move || {
         monitors
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                prepare_monitor(i, m)?
+                prepare_monitor(i, m, &|stream| stored.get(&(m.name.clone(), stream)).cloned())?
                     .into_iter()
                     .map(|p| {
                         let PreparedSource::File { path, .. } = &p.source else { return Ok((p, None)) };
@@ -291,7 +300,7 @@ async fn run_monitors(
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let mut cores = BTreeMap::new();
         let mut reads_kafka = false;
-        for (PreparedStream { stream, core, source, .. }, resume) in streams {
+        for (PreparedStream { stream, core, pending, spec, source }, resume) in streams {
             let name = monitor.name.clone();
             let kafka = match source {
                 PreparedSource::File { path, source } => {
@@ -305,7 +314,7 @@ async fn run_monitors(
                         .spawn_blocking(move || read_source(&name, stream, path, source, reader, tx, &stop, &errors));
                     None
                 }
-                PreparedSource::Kafka { config: source, decoder, dead_letter_topic } => {
+                PreparedSource::Kafka { config: source, decoding, dead_letter_topic } => {
                     reads_kafka = true;
                     let consumer = Arc::new(connect_kafka(shared, &name, stream, &source, &resume.position)?);
                     consumer.context().on_revoke(revoke_hook(tx.downgrade(), stream));
@@ -321,7 +330,8 @@ async fn run_monitors(
                         stream,
                         topic: source.topic.clone(),
                         consumer: consumer.clone(),
-                        decoder,
+                        decoding: Some(decoding),
+                        decoder: None,
                         dead_letter,
                     };
                     tracker.spawn(reader.run(tx.clone(), sources_stop.clone()));
@@ -331,7 +341,12 @@ async fn run_monitors(
             cores.insert(
                 stream,
                 StreamRunner {
+                    capture: pending
+                        .as_ref()
+                        .and_then(|p| p.features.clone().map(|features| Capture::new(features, p.events))),
                     core,
+                    pending,
+                    spec,
                     bad: 0,
                     bad_log: ErrorLog::default(),
                     done: resume.finished,
@@ -608,6 +623,13 @@ fn restore_stream(
         return Ok((prepared, Resume { finished: false, position: fresh }));
     };
     let reset = "run with --reset-state to start over";
+    let Some(core) = &prepared.core else {
+        return Err(AppError::Checkpoint(format!(
+            "monitor {monitor}: stream {stream}: the store {} has a checkpoint but no captured reference for it \
+             (was the reference changed to `capture`?): cannot resume; {reset}",
+            store.path().display()
+        )));
+    };
     let position = match (&checkpoint.source, fresh) {
         (SourcePosition::File { file: saved, consumed }, Tracked::File { file, .. }) => {
             if saved.size != file.size || saved.sha256 != file.sha256 {
@@ -642,10 +664,10 @@ fn restore_stream(
             )))
         }
     };
-    let core = &prepared.core;
-    prepared.core =
+    let restored =
         MonitorCore::restore(monitor, core.profile().clone(), prepared.spec, core.settings().clone(), checkpoint.state)
             .map_err(|e| AppError::Checkpoint(format!("{e} ({reset})")))?;
+    prepared.core = Some(restored);
     info!(
         monitor = %monitor,
         stream = %stream,
@@ -790,7 +812,13 @@ fn read_source(
 
 /// One stream's core inside a monitor task.
 struct StreamRunner {
-    core: MonitorCore,
+    /// `None` while the stream's reference is being captured.
+    core: Option<MonitorCore>,
+    /// The reference to capture (until it is).
+    pending: Option<PendingReference>,
+    /// The capture under way, once the features are known.
+    capture: Option<Capture>,
+    spec: crate::window::WindowSpec,
     /// Bad rows seen.
     bad: u64,
     /// The first [`LOGGED_BAD_ROWS`] bad rows are logged, then at most one line per interval.
@@ -853,8 +881,15 @@ async fn run_monitor(
                     let Some(runner) = cores.get_mut(&record.stream) else { continue };
                     let Some(metrics) = entry.metrics(record.stream) else { continue };
                     metrics.received.inc();
-                    let outcome = runner.core.on_record(record);
                     runner.position.record(position, &record.position);
+                    let Some(core) = runner.core.as_mut() else {
+                        if let Some(capture) = runner.capture.as_mut() {
+                            capture.add(record);
+                        }
+                        finish_capture(&ctx, record.stream, runner);
+                        continue;
+                    };
+                    let outcome = core.on_record(record);
                     trace!(monitor = %entry.name, stream = %record.stream, time = record.event_time_ms, outcome = ?outcome, "Record.");
                     match outcome {
                         RecordOutcome::Accepted { .. } => {}
@@ -867,9 +902,9 @@ async fn run_monitor(
                         }
                         RecordOutcome::Invalid(InvalidRecord::UnknownStream) => {}
                     }
-                    if runner.core.has_closed_windows() {
-                        let observations = runner.core.on_watermark();
-                        commit(&ctx, record.stream, runner, &observations, CommitMode::Async);
+                    if core.has_closed_windows() {
+                        let observations = core.on_watermark();
+                        commit(&ctx, record.stream, runner, &observations, CommitMode::Async, None);
                     }
                 }
                 if let Some(runner) = records.last().and_then(|r| cores.get_mut(&r.stream)) {
@@ -881,6 +916,10 @@ async fn run_monitor(
                 metrics.received.inc();
                 metrics.invalid(reason);
                 runner.position.bad(&at);
+                if let (None, Some(capture)) = (&runner.core, runner.capture.as_mut()) {
+                    capture.add_bad();
+                }
+                finish_capture(&ctx, stream, runner);
                 runner.bad += 1;
                 let suppressed = if runner.bad <= LOGGED_BAD_ROWS { Some(0) } else { runner.bad_log.allow() };
                 if let Some(suppressed) = suppressed {
@@ -890,16 +929,26 @@ async fn run_monitor(
             Item::End { stream, exhausted } => {
                 if let Some(runner) = cores.get_mut(&stream) {
                     ended.insert(stream);
-                    if exhausted {
+                    if let (None, Some(pending)) = (&runner.core, &runner.pending) {
+                        let taken = runner.capture.as_ref().map_or(0, |c| c.progress().0);
+                        warn!(monitor = %entry.name, stream = %stream, taken, wanted = pending.events, "The stream ended before its reference was captured: nothing monitored, nothing saved.");
+                    } else if exhausted {
                         flush(&ctx, stream, runner);
                     } else {
-                        commit(&ctx, stream, runner, &[], CommitMode::Sync);
+                        commit(&ctx, stream, runner, &[], CommitMode::Sync, None);
+                    }
+                }
+            }
+            Item::Discovered { stream, features } => {
+                if let Some(runner) = cores.get_mut(&stream) {
+                    if let (None, Some(pending)) = (&runner.core, &runner.pending) {
+                        runner.capture = Some(Capture::new(features, pending.events));
                     }
                 }
             }
             Item::Revoked { stream, ack } => {
                 if let Some(runner) = cores.get_mut(&stream) {
-                    commit(&ctx, stream, runner, &[], CommitMode::Sync);
+                    commit(&ctx, stream, runner, &[], CommitMode::Sync, None);
                 }
                 let _ = ack.send(());
             }
@@ -907,7 +956,7 @@ async fn run_monitor(
     }
     for (&stream, runner) in &mut cores {
         if !ended.contains(&stream) {
-            commit(&ctx, stream, runner, &[], CommitMode::Sync);
+            commit(&ctx, stream, runner, &[], CommitMode::Sync, None);
         }
         if let Some(consumer) = runner.kafka.take() {
             // Leaves the group (revoking its partitions) outside the runtime: librdkafka's
@@ -930,24 +979,90 @@ fn advance_idle(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRun
         // A stream with no open window has nothing to close; advancing its watermark anyway
         // would make late whatever it receives next (e.g. right after its partitions are
         // assigned), so the clock only moves windows that exist.
-        if runner.kafka.is_none() || runner.last_record.elapsed() < idle || runner.core.open_windows(stream) == 0 {
+        let Some(core) = runner.core.as_mut() else { continue };
+        if runner.kafka.is_none() || runner.last_record.elapsed() < idle || core.open_windows(stream) == 0 {
             continue;
         }
-        let observations = runner.core.advance_idle(now_ms);
+        let observations = core.advance_idle(now_ms);
         if !observations.is_empty() {
             debug!(monitor = %ctx.entry().name, stream = %stream, "Idle stream: windows closed by processing time.");
-            commit(ctx, stream, runner, &observations, CommitMode::Async);
+            commit(ctx, stream, runner, &observations, CommitMode::Async, None);
         }
     }
+}
+
+/// Once a stream's capture has taken its N items: fits the reference, builds the core, and
+/// checkpoints both (the reference with the position after the captured items, in one
+/// transaction). A reference that cannot make a core (no feature found) ends the stream with
+/// an error.
+fn finish_capture(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner) {
+    if !runner.capture.as_ref().is_some_and(Capture::is_complete) {
+        return;
+    }
+    let (Some(capture), Some(pending)) = (runner.capture.take(), runner.pending.take()) else { return };
+    let entry = ctx.entry();
+    let binning = &pending.settings.compare.binning;
+    let profile = capture.finish(stream, binning, pending.model_version.clone(), &pending.source);
+    let (rows, features) = (profile.meta.rows, profile.features(stream).len());
+    match pending.core(&entry.name, profile, runner.spec) {
+        Ok(core) => {
+            let json = crate::reference::to_json(core.profile());
+            // A copy for people and `driftd reference show`; the store's is the one used.
+            let copy = captured_copy_path(ctx.durable.store.path(), &entry.name, stream);
+            let copied = copy
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(|e| e.to_string())
+                .and_then(|()| crate::reference::save(core.profile(), &copy).map_err(|e| e.to_string()));
+            if let Err(err) = copied {
+                warn!(path = %copy.display(), error = %err, "Cannot write the copy of the captured reference.");
+            }
+            runner.core = Some(core);
+            info!(monitor = %entry.name, stream = %stream, rows, features, items = pending.events, copy = %copy.display(), "Reference captured.");
+            commit(ctx, stream, runner, &[], CommitMode::Async, Some(&json));
+        }
+        Err(err) => {
+            error!(monitor = %entry.name, stream = %stream, error = %err, "The captured reference cannot be used; the stream is not monitored.");
+            let mut errors = ctx.errors.lock().unwrap_or_else(|e| e.into_inner());
+            errors.push(format!("monitor {}: stream {stream}: captured reference: {err}", entry.name));
+        }
+    }
+}
+
+/// Where a copy of a captured reference is written: `<state.path>/captured/<monitor>.<stream>.json`.
+pub fn captured_copy_path(store_file: &std::path::Path, monitor: &str, stream: Stream) -> PathBuf {
+    let dir = store_file.parent().unwrap_or(std::path::Path::new("."));
+    dir.join("captured").join(format!("{monitor}.{stream}.json"))
+}
+
+/// The references captured by earlier runs, for the monitors that capture theirs.
+fn stored_references(
+    store: &Store,
+    config: &Config,
+) -> Result<BTreeMap<(String, Stream), crate::reference::ReferenceProfile>, AppError> {
+    let mut stored = BTreeMap::new();
+    for monitor in &config.monitors {
+        if !matches!(monitor.reference, crate::config::ReferenceConfig::Capture { .. }) {
+            continue;
+        }
+        for (stream, _) in monitor.streams() {
+            if let Some(profile) = store.reference(&monitor.name, stream)? {
+                info!(monitor = %monitor.name, stream = %stream, rows = profile.meta.rows, "Captured reference loaded from the store.");
+                stored.insert((monitor.name.clone(), stream), profile);
+            }
+        }
+    }
+    Ok(stored)
 }
 
 /// End of a stream: closes its open windows, checkpoints, and notes it exhausted.
 fn flush(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner) {
     let entry = ctx.entry();
+    let Some(core) = runner.core.as_mut() else { return };
     if !runner.done {
         runner.done = true;
-        let observations = runner.core.flush();
-        commit(ctx, stream, runner, &observations, CommitMode::Sync);
+        let observations = core.flush();
+        commit(ctx, stream, runner, &observations, CommitMode::Sync, None);
         if runner.bad > LOGGED_BAD_ROWS {
             info!(monitor = %entry.name, stream = %stream, bad_rows = runner.bad, "Bad rows skipped in all (counted by reason in driftd_records_invalid).");
         }
@@ -959,9 +1074,11 @@ fn flush(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner) {
 /// Publishes `observations` (whole windows: observations file, metrics, history, log lines),
 /// then commits the stream's checkpoint with the observations file's new length, under the
 /// sink's lock (see [`store`]), and then — never before — the Kafka offsets it covers
-/// (`mode`: `Sync` when partitions are being given up or the daemon stops). A failure is
+/// (`mode`: `Sync` when partitions are being given up or the daemon stops). `reference`: a
+/// reference just captured (its profile JSON), stored in the same transaction. A failure is
 /// logged and makes the run fail at its end; a failed offset commit is only logged (the
-/// checkpoint has the offsets; the next commit carries them).
+/// checkpoint has the offsets; the next commit carries them). A stream still capturing its
+/// reference has nothing to checkpoint: its items are taken again after a restart.
 #[allow(clippy::result_large_err)] // redb's error type, once per window
 fn commit(
     ctx: &MonitorContext<'_>,
@@ -969,7 +1086,9 @@ fn commit(
     runner: &StreamRunner,
     observations: &[Observation],
     mode: CommitMode,
+    reference: Option<&str>,
 ) {
+    let Some(core) = runner.core.as_ref() else { return };
     let entry = ctx.entry();
     let mut sink = ctx.durable.sink.lock().unwrap_or_else(|e| e.into_inner());
     let mut result = match sink.as_mut() {
@@ -977,7 +1096,7 @@ fn commit(
         _ => Ok(()),
     };
     let alerting = &ctx.durable.alerting;
-    let mut notifications = publish(ctx.shared, entry, stream, observations, alerting, runner.core.profile());
+    let mut notifications = publish(ctx.shared, entry, stream, observations, alerting, core.profile());
     if let Some(silences) = ctx.shared.silences.get() {
         let now = crate::source::time::now_ms();
         notifications.retain_mut(|pending| {
@@ -994,12 +1113,17 @@ fn commit(
         notifications.into_iter().map(|p| crate::actions::OutboxEntry::new(p.notification, p.evidence, now)).collect();
     if result.is_ok() {
         let checkpoint =
-            Checkpoint { state: runner.core.checkpoint(), source: runner.position.position(), finished: runner.done };
+            Checkpoint { state: core.checkpoint(), source: runner.position.position(), finished: runner.done };
         let mark = sink.as_ref().map(ObservationSink::mark);
         let rules_state = alerting.has_rules().then(|| alerting.state_json());
-        let enqueue = |txn: &redb::WriteTransaction| crate::actions::enqueue_in(txn, &entries);
-        result =
-            ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref(), rules_state.as_deref(), &enqueue);
+        let also = |txn: &redb::WriteTransaction| {
+            crate::actions::enqueue_in(txn, &entries)?;
+            match reference {
+                Some(json) => Store::put_reference(txn, &entry.name, stream, json),
+                None => Ok(()),
+            }
+        };
+        result = ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref(), rules_state.as_deref(), &also);
         if result.is_ok() && !entries.is_empty() {
             ctx.durable.wake.notify_one();
         }

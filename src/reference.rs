@@ -102,6 +102,7 @@ pub enum FeatureKind {
     Categorical(CategoricalReference),
 }
 
+pub mod capture;
 mod file;
 mod fit;
 pub mod show;

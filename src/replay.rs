@@ -32,7 +32,9 @@ use crate::config::{
 };
 use crate::monitor::{MonitorCore, MonitorError, MonitorSettings, Observation};
 use crate::record::Stream;
+use crate::reference::capture::Capture;
 use crate::reference::{FeatureKind, FitOptions, ReferenceError, ReferenceProfile, StreamProfile};
+use crate::source::discover::{discover_file, DiscoveredFeature, Discovery};
 use crate::source::{
     DecodeReason, DecodeSpec, Decoded, Decoder, EventTimeSpec, FeatureSpec, FileSource, PredictionKind, SourceError,
     SpecError, TimeFormat,
@@ -94,6 +96,8 @@ pub struct StreamSummary {
     pub windows_with_drift: u64,
     /// Bounds of the first window with a drifted feature.
     pub first_drift: Option<(i64, i64)>,
+    /// Records taken into a captured reference (not monitored).
+    pub captured: u64,
 }
 
 /// Which command runs the monitors (it words the errors).
@@ -130,14 +134,8 @@ pub fn check_supported(config: &Config, runner: Runner) -> Result<(), ReplayErro
                 )));
             }
         }
-        match monitor.reference {
-            ReferenceConfig::Capture { .. } => {
-                return Err(unsupported(format!("a `capture` reference is not supported by {command} yet")))
-            }
-            ReferenceConfig::Trailing { .. } => {
-                return Err(unsupported(format!("a `trailing` reference is not supported by {command} yet")))
-            }
-            _ => {}
+        if let ReferenceConfig::Trailing { .. } = monitor.reference {
+            return Err(unsupported(format!("a `trailing` reference is not supported by {command} yet")));
         }
     }
     Ok(())
@@ -177,7 +175,7 @@ pub fn resolve_reference(monitor: &MonitorConfig) -> Result<ReferenceProfile, Re
         }
         ReferenceConfig::Capture { .. } | ReferenceConfig::Trailing { .. } => Err(ReplayError::Unsupported {
             monitor: monitor.name.clone(),
-            message: "capture and trailing references are not supported yet".into(),
+            message: "a captured or trailing reference comes from the stream, not from a file".into(),
         }),
     }
 }
@@ -235,10 +233,14 @@ pub fn decode_spec(stream: &StreamConfig) -> DecodeSpec {
 }
 
 /// One stream of a monitor, ready to run: its own [`MonitorCore`] (over a profile holding
-/// only this stream) and its source.
+/// only this stream) and its source — or, while the stream's reference is still to be
+/// captured from the stream itself, what building the core needs once it is.
 pub struct PreparedStream {
     pub stream: Stream,
-    pub core: MonitorCore,
+    /// `None` until a pending reference is captured.
+    pub core: Option<MonitorCore>,
+    /// The reference still to be captured (`reference: {capture: …}` without a stored one).
+    pub pending: Option<PendingReference>,
     /// The window spec `core` was built with (to restore a checkpoint into the same core).
     pub spec: WindowSpec,
     pub source: PreparedSource,
@@ -249,53 +251,144 @@ pub enum PreparedSource {
     /// An opened file (its path for log lines).
     File { path: std::path::PathBuf, source: FileSource },
     /// A Kafka topic, not yet connected (`driftd run` connects it after restoring the
-    /// checkpoint, which positions the partitions), and the stream's decoder.
-    Kafka { config: KafkaSourceConfig, decoder: Decoder, dead_letter_topic: Option<String> },
+    /// checkpoint, which positions the partitions), and how its messages are decoded.
+    Kafka { config: KafkaSourceConfig, decoding: KafkaDecoding, dead_letter_topic: Option<String> },
+}
+
+/// How a Kafka stream's messages are decoded.
+pub enum KafkaDecoding {
+    /// With the reference's feature list.
+    Ready(Decoder),
+    /// The feature list is discovered first ([`crate::source::discover`]): the reader holds
+    /// the first `messages` messages back, discovers their features, then builds the decoder.
+    Discover { spec: DecodeSpec, messages: u64 },
+}
+
+/// A reference captured from the stream's first items, and what the core needs then.
+#[derive(Debug, Clone)]
+pub struct PendingReference {
+    /// Items to capture.
+    pub events: u64,
+    /// The discovered features (file sources: known before reading; Kafka: from the reader).
+    pub features: Option<Vec<DiscoveredFeature>>,
+    pub settings: MonitorSettings,
+    pub model_version: Option<String>,
+    /// What the profile's metadata names as its source (`monitor m, stream inputs, file …`).
+    pub source: String,
+}
+
+impl PendingReference {
+    /// The core over a captured profile.
+    pub fn core(&self, name: &str, profile: ReferenceProfile, spec: WindowSpec) -> Result<MonitorCore, MonitorError> {
+        MonitorCore::new(name, Arc::new(profile), spec, self.settings.clone())
+    }
 }
 
 /// Prepares every stream of monitor `index`: resolves the reference (fit or load), builds the
 /// settings, window spec, decoder and core of each stream, and opens its file source. Shared
-/// by `driftd replay` and `driftd run`.
-pub fn prepare_monitor(index: usize, monitor: &MonitorConfig) -> Result<Vec<PreparedStream>, ReplayError> {
+/// by `driftd replay` and `driftd run`. `stored(stream)` gives a reference the stream captured
+/// in an earlier run (`driftd run`'s store), used instead of capturing again.
+pub fn prepare_monitor(
+    index: usize,
+    monitor: &MonitorConfig,
+    stored: &dyn Fn(Stream) -> Option<ReferenceProfile>,
+) -> Result<Vec<PreparedStream>, ReplayError> {
     let name = monitor.name.as_str();
     let unsupported = |message: String| ReplayError::Unsupported { monitor: name.to_string(), message };
-    let profile = resolve_reference(monitor)?;
-    let binning = profile.binning().map_err(|e| unsupported(format!("the reference's binning: {e}")))?;
-    let settings = MonitorSettings {
-        statistics: monitor.statistics,
-        compare: CompareSettings { binning, ..CompareSettings::default() },
-        ks_sample_cap: monitor.ks_sample_cap,
-        ..MonitorSettings::default()
+    let fitted = match monitor.reference {
+        ReferenceConfig::Profile { .. } | ReferenceConfig::Dataset { .. } => Some(resolve_reference(monitor)?),
+        ReferenceConfig::Capture { .. } | ReferenceConfig::Trailing { .. } => None,
     };
     let spec = window_spec(&monitor.window).map_err(unsupported)?;
     let mut prepared = Vec::new();
     for (stream, config) in monitor.streams() {
-        let features =
-            stream_features(&profile, stream, config).map_err(|m| unsupported(format!("stream {stream}: {m}")))?;
-        let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
-        let categorical = features.iter().map(|f| matches!(f.kind, FeatureKind::Categorical(_))).collect();
         let spec_error = |source| ReplayError::Spec { monitor: name.to_string(), stream, source };
-        let decoder = Decoder::new(decode_spec(config), names)
-            .and_then(|d| d.with_categorical(categorical))
-            .map_err(spec_error)?;
-        let mut sub = ReferenceProfile { meta: profile.meta.clone(), streams: BTreeMap::new() };
-        sub.streams.insert(stream, StreamProfile { features });
-        let core = MonitorCore::new(name, Arc::new(sub), spec, settings.clone())?;
-        let source = match &config.source {
-            SourceConfig::File(file) => PreparedSource::File {
-                path: file.path.clone(),
-                source: FileSource::open(&file.path, file.format, decoder, index, stream)
-                    .map_err(|source| ReplayError::Source { monitor: name.to_string(), stream, source })?,
-            },
-            SourceConfig::Kafka(kafka) => PreparedSource::Kafka {
-                config: kafka.clone(),
-                decoder,
-                dead_letter_topic: config.dead_letter_topic.clone(),
-            },
+        let source_error = |source| ReplayError::Source { monitor: name.to_string(), stream, source };
+        let profile = match &fitted {
+            Some(profile) => {
+                let features = stream_features(profile, stream, config)
+                    .map_err(|m| unsupported(format!("stream {stream}: {m}")))?;
+                let mut sub = ReferenceProfile { meta: profile.meta.clone(), streams: BTreeMap::new() };
+                sub.streams.insert(stream, StreamProfile { features });
+                Some(sub)
+            }
+            None => stored(stream),
         };
-        prepared.push(PreparedStream { stream, core, spec, source });
+        if let Some(profile) = profile {
+            let binning = profile.binning().map_err(|e| unsupported(format!("the reference's binning: {e}")))?;
+            let features = profile.features(stream);
+            let names: Vec<String> = features.iter().map(|f| f.name.clone()).collect();
+            let categorical = features.iter().map(|f| matches!(f.kind, FeatureKind::Categorical(_))).collect();
+            let decoder = Decoder::new(decode_spec(config), names)
+                .and_then(|d| d.with_categorical(categorical))
+                .map_err(spec_error)?;
+            let core = MonitorCore::new(name, Arc::new(profile), spec, settings(monitor, binning))?;
+            let source = match &config.source {
+                SourceConfig::File(file) => PreparedSource::File {
+                    path: file.path.clone(),
+                    source: FileSource::open(&file.path, file.format, decoder, index, stream).map_err(source_error)?,
+                },
+                SourceConfig::Kafka(kafka) => PreparedSource::Kafka {
+                    config: kafka.clone(),
+                    decoding: KafkaDecoding::Ready(decoder),
+                    dead_letter_topic: config.dead_letter_topic.clone(),
+                },
+            };
+            prepared.push(PreparedStream { stream, core: Some(core), pending: None, spec, source });
+            continue;
+        }
+        let ReferenceConfig::Capture { events } = monitor.reference else {
+            return Err(unsupported("a `trailing` reference is not supported yet".into()));
+        };
+        let binning = monitor.binning.clone().unwrap_or_default();
+        let mut pending = PendingReference {
+            events,
+            features: None,
+            settings: settings(monitor, binning),
+            model_version: monitor.model_version.clone(),
+            source: String::new(),
+        };
+        let source = match &config.source {
+            SourceConfig::File(file) => {
+                let features =
+                    discover_file(&file.path, file.format, &decode_spec(config), events).map_err(source_error)?;
+                if features.is_empty() {
+                    return Err(unsupported(format!(
+                        "stream {stream}: no feature found in the first {events} messages of {} to capture a \
+                         reference from",
+                        file.path.display()
+                    )));
+                }
+                let decoder = Discovery::decoder(decode_spec(config), &features).map_err(spec_error)?;
+                pending.features = Some(features);
+                pending.source = format!("monitor {name}, stream {stream}, file {}", file.path.display());
+                PreparedSource::File {
+                    path: file.path.clone(),
+                    source: FileSource::open(&file.path, file.format, decoder, index, stream).map_err(source_error)?,
+                }
+            }
+            SourceConfig::Kafka(kafka) => {
+                pending.source = format!("monitor {name}, stream {stream}, Kafka topic {}", kafka.topic);
+                PreparedSource::Kafka {
+                    config: kafka.clone(),
+                    decoding: KafkaDecoding::Discover { spec: decode_spec(config), messages: events },
+                    dead_letter_topic: config.dead_letter_topic.clone(),
+                }
+            }
+        };
+        prepared.push(PreparedStream { stream, core: None, pending: Some(pending), spec, source });
     }
     Ok(prepared)
+}
+
+/// A monitor's settings, numeric edges frozen with `binning`.
+fn settings(monitor: &MonitorConfig, binning: crate::stats::binning::Binning) -> MonitorSettings {
+    MonitorSettings {
+        statistics: monitor.statistics,
+        compare: CompareSettings { binning, ..CompareSettings::default() },
+        ks_sample_cap: monitor.ks_sample_cap,
+        ..MonitorSettings::default()
+    }
 }
 
 /// The `invalid` reasons beyond decoding that a core counts, with their counts.
@@ -311,7 +404,7 @@ fn replay_monitor(
     let name = monitor.name.as_str();
     let thresholds = Thresholds::default();
     let mut summaries = BTreeMap::new();
-    for PreparedStream { stream, mut core, source, .. } in prepare_monitor(index, monitor)? {
+    for PreparedStream { stream, mut core, mut pending, spec, source } in prepare_monitor(index, monitor, &|_| None)? {
         let PreparedSource::File { path, mut source } = source else {
             unreachable!("check_supported rejects Kafka sources for replay")
         };
@@ -319,6 +412,7 @@ fn replay_monitor(
         let mut summary = StreamSummary::default();
         let mut bad = 0u64;
         let mut windows = output::WindowWriter::new(name, stream, thresholds);
+        let mut capture = pending.as_ref().map(|p| Capture::new(p.features.clone().unwrap_or_default(), p.events));
         // The source (reading + JSON decoding) runs on its own thread and hands over batches,
         // so decoding overlaps the monitor's work; items keep their order.
         let source = std::thread::scope(|scope| -> Result<FileSource, ReplayError> {
@@ -341,13 +435,29 @@ fn replay_monitor(
             for batch in rx {
                 for item in batch {
                     match item {
-                        Ok(decoded) => {
-                            core.on_record(&decoded.record);
-                            if core.has_closed_windows() {
-                                emit(&core.on_watermark(), &mut windows, sinks, &mut summary)?;
+                        Ok(decoded) => match (&mut core, &mut capture) {
+                            (Some(core), _) => {
+                                core.on_record(&decoded.record);
+                                if core.has_closed_windows() {
+                                    emit(&core.on_watermark(), &mut windows, sinks, &mut summary)?;
+                                }
                             }
-                        }
+                            (None, Some(taking)) => {
+                                taking.add(&decoded.record);
+                                summary.captured += 1;
+                                if taking.is_complete() {
+                                    core = Some(captured(name, stream, spec, &mut capture, &mut pending, sinks)?);
+                                }
+                            }
+                            (None, None) => unreachable!("a stream without core has a capture"),
+                        },
                         Err(err @ SourceError::Bad { .. }) => {
+                            if let (None, Some(taking)) = (&core, &mut capture) {
+                                taking.add_bad();
+                                if taking.is_complete() {
+                                    core = Some(captured(name, stream, spec, &mut capture, &mut pending, sinks)?);
+                                }
+                            }
                             bad += 1;
                             if bad <= LOGGED_BAD_ROWS {
                                 writeln!(
@@ -366,7 +476,18 @@ fn replay_monitor(
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         })?;
-        emit(&core.flush(), &mut windows, sinks, &mut summary)?;
+        match &mut core {
+            Some(core) => emit(&core.flush(), &mut windows, sinks, &mut summary)?,
+            None => {
+                let (taken, target) = capture.as_ref().map_or((0, 0), Capture::progress);
+                writeln!(
+                    sinks.log,
+                    "driftd: warning: {name}/{stream}: {} ended after {taken} of the {target} items to capture: no \
+                     reference, nothing monitored",
+                    path.display()
+                )?;
+            }
+        }
         if bad > LOGGED_BAD_ROWS {
             writeln!(sinks.log, "driftd: warning: {name}/{stream}: {} more bad rows not shown", bad - LOGGED_BAD_ROWS)?;
         }
@@ -377,7 +498,7 @@ fn replay_monitor(
                 summary.invalid.insert(reason.as_str(), count);
             }
         }
-        if let Some(counters) = core.counters(stream) {
+        if let Some(counters) = core.as_ref().and_then(|c| c.counters(stream)) {
             summary.accepted = counters.accepted;
             summary.late = counters.late;
             summary.type_mismatches = counters.type_mismatch.iter().sum();
@@ -390,6 +511,30 @@ fn replay_monitor(
         summaries.insert(stream, summary);
     }
     Ok(summaries)
+}
+
+/// The core over the reference `capture` completed, with a report line.
+fn captured(
+    name: &str,
+    stream: Stream,
+    spec: WindowSpec,
+    capture: &mut Option<Capture>,
+    pending: &mut Option<PendingReference>,
+    sinks: &mut Sinks<'_>,
+) -> Result<MonitorCore, ReplayError> {
+    let (Some(capture), Some(pending)) = (capture.take(), pending.take()) else {
+        unreachable!("a capture completes once")
+    };
+    let profile =
+        capture.finish(stream, &pending.settings.compare.binning, pending.model_version.clone(), &pending.source);
+    writeln!(
+        sinks.report,
+        "{name}/{stream}: reference captured: {} rows, {} features ({})",
+        profile.meta.rows,
+        profile.features(stream).len(),
+        profile.features(stream).iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+    )?;
+    Ok(pending.core(name, profile, spec)?)
 }
 
 /// Writes a batch of observations (whole windows) and counts its windows.

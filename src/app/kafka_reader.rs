@@ -2,7 +2,9 @@
 //! batches of records for the monitor task, until `driftd run` stops.
 //!
 //! Inputs: the connected [`KafkaConsumer`] (positioned by its rebalance callback), the
-//! stream's [`Decoder`], an optional dead-letter topic. Outputs: [`Item`]s on the monitor's
+//! stream's [`Decoder`] (or, for a reference captured from the stream, the spec whose features
+//! are discovered from the first messages, held back meanwhile and announced with
+//! [`Item::Discovered`] before they are decoded), an optional dead-letter topic. Outputs: [`Item`]s on the monitor's
 //! bounded channel — a batch is sent when it holds [`BATCH_RECORDS`] records or
 //! [`BATCH_LINGER`] after its first record, so a quiet topic still reaches the windows
 //! promptly; a message that does not decode is sent as [`Item::Bad`] with its partition and
@@ -17,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::Consumer;
-use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 use tokio::sync::mpsc;
@@ -28,6 +30,8 @@ use super::{Consumed, Item, BATCH_RECORDS};
 use crate::app::state::Shared;
 use crate::config::KafkaSourceConfig;
 use crate::record::{Position, Stream};
+use crate::replay::KafkaDecoding;
+use crate::source::discover::Discovery;
 use crate::source::kafka::KafkaConsumer;
 use crate::source::{DecodeContext, Decoder};
 
@@ -72,24 +76,45 @@ pub struct KafkaReader {
     pub stream: Stream,
     pub topic: String,
     pub consumer: Arc<KafkaConsumer>,
-    pub decoder: Decoder,
+    /// How messages are decoded (taken into `decoder` when the reader starts).
+    pub decoding: Option<KafkaDecoding>,
+    /// The decoder once the features are known.
+    pub decoder: Option<Decoder>,
     pub dead_letter: Option<DeadLetter>,
+}
+
+/// The records decoded and not yet sent, and when they must go.
+struct Batch {
+    items: Vec<crate::record::Record>,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl KafkaReader {
     /// Reads until `stop`; then sends [`Item::End`] (not exhausted: a topic never is).
-    pub async fn run(self, tx: mpsc::Sender<Item>, stop: CancellationToken) {
+    pub async fn run(mut self, tx: mpsc::Sender<Item>, stop: CancellationToken) {
         self.wait_for_broker(&stop).await;
-        let mut batch: Vec<crate::record::Record> = Vec::with_capacity(BATCH_RECORDS);
-        let mut deadline: Option<tokio::time::Instant> = None;
+        let mut out = Batch { items: Vec::with_capacity(BATCH_RECORDS), deadline: None };
         let mut errors = ErrorLog::default();
+        // Feature discovery (captured references): the first messages are held back until
+        // their features are known, then decoded like every later one.
+        let mut discovery = match self.decoding.take() {
+            Some(KafkaDecoding::Ready(decoder)) => {
+                self.decoder = Some(decoder);
+                None
+            }
+            None => None,
+            Some(KafkaDecoding::Discover { spec, messages }) => {
+                info!(monitor = %self.monitor, stream = %self.stream, messages, "Discovering the features of the reference to capture.");
+                Some((Discovery::new(&spec), spec, messages, Vec::new()))
+            }
+        };
         loop {
             let received = tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
-                () = sleep_until(deadline) => {
-                    deadline = None;
-                    if !send_batch(&tx, &mut batch).await { return self.release() }
+                () = sleep_until(out.deadline) => {
+                    out.deadline = None;
+                    if !send_batch(&tx, &mut out.items).await { return self.release() }
                     continue;
                 }
                 received = self.consumer.recv() => received,
@@ -103,53 +128,89 @@ impl KafkaReader {
                     continue;
                 }
             };
-            let (partition, offset) = (message.partition(), message.offset());
-            let context = DecodeContext {
-                monitor: self.monitor_index,
-                stream: self.stream,
-                position: Position::Kafka { topic: self.topic.clone(), partition, offset },
-                kafka_timestamp_ms: message.timestamp().to_millis(),
-            };
-            match self.decoder.decode(message.payload().unwrap_or_default(), context) {
-                Ok(decoded) => {
-                    batch.push(decoded.record);
-                    if batch.len() == BATCH_RECORDS {
-                        deadline = None;
-                        if !send_batch(&tx, &mut batch).await {
-                            return self.release();
-                        }
-                    } else if deadline.is_none() {
-                        deadline = Some(tokio::time::Instant::now() + BATCH_LINGER);
-                    }
+            let Some((found, _, target, held)) = discovery.as_mut() else {
+                if !self.take(&message, || message.detach(), &mut out, &tx).await {
+                    return self.release();
                 }
-                Err(error) => {
-                    let owned = message.detach();
-                    deadline = None;
-                    if !send_batch(&tx, &mut batch).await {
-                        return self.release();
-                    }
-                    let reason = error.reason().as_str();
-                    let text = format!("{}[{partition}]@{offset}: {error}", self.topic);
-                    if let Some(dead_letter) = &self.dead_letter {
-                        self.forward(dead_letter, &owned, reason, &text).await;
-                    }
-                    let bad = Item::Bad {
-                        stream: self.stream,
-                        at: Consumed::Kafka { partition, offset },
-                        reason,
-                        message: text,
-                    };
-                    if tx.send(bad).await.is_err() {
-                        return self.release();
-                    }
+                continue;
+            };
+            found.observe(message.payload().unwrap_or_default());
+            held.push(message.detach());
+            if (held.len() as u64) < *target {
+                continue;
+            }
+            let Some((found, spec, _, held)) = discovery.take() else { continue };
+            let features = found.finish();
+            let decoder = match Discovery::decoder(spec.clone(), &features) {
+                Ok(decoder) => decoder,
+                Err(err) => {
+                    error!(monitor = %self.monitor, stream = %self.stream, error = %err, "The discovered features cannot be decoded; the stream stops.");
+                    break;
+                }
+            };
+            info!(monitor = %self.monitor, stream = %self.stream, features = features.len(), "Features discovered.");
+            self.decoder = Some(decoder);
+            if tx.send(Item::Discovered { stream: self.stream, features }).await.is_err() {
+                return self.release();
+            }
+            for message in &held {
+                if !self.take(message, || message.clone(), &mut out, &tx).await {
+                    return self.release();
                 }
             }
         }
         debug!(monitor = %self.monitor, stream = %self.stream, "Kafka source stopped.");
-        if send_batch(&tx, &mut batch).await {
+        if send_batch(&tx, &mut out.items).await {
             let _ = tx.send(Item::End { stream: self.stream, exhausted: false }).await;
         }
         self.release();
+    }
+
+    /// Decodes one message into the batch (sent when full, or [`BATCH_LINGER`] after its
+    /// first record), or forwards and reports it as bad. False when the monitor is gone.
+    async fn take<M: Message>(
+        &self,
+        message: &M,
+        detach: impl FnOnce() -> OwnedMessage,
+        out: &mut Batch,
+        tx: &mpsc::Sender<Item>,
+    ) -> bool {
+        let Some(decoder) = &self.decoder else { return true };
+        let (partition, offset) = (message.partition(), message.offset());
+        let context = DecodeContext {
+            monitor: self.monitor_index,
+            stream: self.stream,
+            position: Position::Kafka { topic: self.topic.clone(), partition, offset },
+            kafka_timestamp_ms: message.timestamp().to_millis(),
+        };
+        match decoder.decode(message.payload().unwrap_or_default(), context) {
+            Ok(decoded) => {
+                out.items.push(decoded.record);
+                if out.items.len() == BATCH_RECORDS {
+                    out.deadline = None;
+                    return send_batch(tx, &mut out.items).await;
+                }
+                if out.deadline.is_none() {
+                    out.deadline = Some(tokio::time::Instant::now() + BATCH_LINGER);
+                }
+                true
+            }
+            Err(error) => {
+                let owned = detach();
+                out.deadline = None;
+                if !send_batch(tx, &mut out.items).await {
+                    return false;
+                }
+                let reason = error.reason().as_str();
+                let text = format!("{}[{partition}]@{offset}: {error}", self.topic);
+                if let Some(dead_letter) = &self.dead_letter {
+                    self.forward(dead_letter, &owned, reason, &text).await;
+                }
+                let bad =
+                    Item::Bad { stream: self.stream, at: Consumed::Kafka { partition, offset }, reason, message: text };
+                tx.send(bad).await.is_ok()
+            }
+        }
     }
 
     /// Until the topic's metadata can be read (or `stop`): then the source counts as connected

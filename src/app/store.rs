@@ -5,7 +5,8 @@
 //! monitor core's [`MonitorState`] and the source position (for a file: its size and SHA-256,
 //! and how many items the file source had delivered, in delivery order; for Kafka: the topic
 //! and the next offset per partition, committed to the group only after the checkpoint); `meta` holds the
-//! observations file's length at the last checkpoint ([`SinkMark`]). Every write is one redb
+//! observations file's length at the last checkpoint ([`SinkMark`]); `references` holds the
+//! references captured from streams, written with their stream's first checkpoint. Every write is one redb
 //! write transaction (durable on commit), so a checkpoint is all there or not at all.
 //!
 //! Exactly-once observations: a window's observations are appended to the observations file
@@ -25,9 +26,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::monitor::{MonitorState, Observation};
 use crate::record::Stream;
+use crate::reference::ReferenceProfile;
 
 /// Checkpoints keyed by (monitor name, stream name).
 const CHECKPOINTS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("checkpoints");
+/// References captured from a stream (`reference: {capture: …}`), keyed by (monitor, stream):
+/// the profile in its file format ([`crate::reference::to_json`]), written once, in the same
+/// transaction as the stream's first checkpoint, so a restart neither captures again nor
+/// resumes without its reference.
+const REFERENCES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("references");
 /// Store-wide values (`observations`: the [`SinkMark`]).
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 const SINK_KEY: &str = "observations";
@@ -111,10 +118,11 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         let db = Database::create(&path).map_err(|e| fail(e.to_string()))?;
         let store = Store { db: std::sync::Arc::new(db), path: path.clone() };
-        // Both tables exist from the start, so readers never meet a missing table.
+        // Every table exists from the start, so readers never meet a missing table.
         store.write(|txn| {
             txn.open_table(CHECKPOINTS)?;
             txn.open_table(META)?;
+            txn.open_table(REFERENCES)?;
             Ok(())
         })?;
         Ok(store)
@@ -153,15 +161,39 @@ impl Store {
             .map_err(|e| self.error(format!("the checkpoint of {monitor}/{stream} cannot be read: {e}")))
     }
 
-    /// Deletes every checkpoint (`--reset-state`).
+    /// Deletes every checkpoint and captured reference (`--reset-state`).
     pub fn clear(&self) -> Result<(), StoreError> {
         self.write(|txn| {
-            txn.delete_table(CHECKPOINTS)?;
+            for table in [CHECKPOINTS, REFERENCES] {
+                txn.delete_table(table)?;
+                txn.open_table(table)?;
+            }
             txn.delete_table(META)?;
-            txn.open_table(CHECKPOINTS)?;
             txn.open_table(META)?;
             Ok(())
         })
+    }
+
+    /// The reference (monitor, stream) captured in an earlier run, if any.
+    pub fn reference(&self, monitor: &str, stream: Stream) -> Result<Option<ReferenceProfile>, StoreError> {
+        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let table = txn.open_table(REFERENCES).map_err(|e| self.error(e))?;
+        let Some(value) = table.get((monitor, stream.name())).map_err(|e| self.error(e))? else {
+            return Ok(None);
+        };
+        let at = format!("{} (captured reference of {monitor}/{stream})", self.path.display());
+        crate::reference::from_json(value.value(), &at).map(Some).map_err(|e| self.error(e))
+    }
+
+    /// Writes a captured reference within `txn` (pass it as [`Self::save`]'s `also`).
+    pub fn put_reference(
+        txn: &redb::WriteTransaction,
+        monitor: &str,
+        stream: Stream,
+        profile_json: &str,
+    ) -> Result<(), redb::Error> {
+        txn.open_table(REFERENCES)?.insert((monitor, stream.name()), profile_json.as_bytes())?;
+        Ok(())
     }
 
     /// Commits a checkpoint and, when given, the observations file's length, the rules

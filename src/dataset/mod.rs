@@ -26,7 +26,7 @@
 //! that is valid UTF-8) follow the text rule; nested types are an error naming the column.
 
 mod arrow;
-mod builder;
+pub(crate) mod builder;
 mod csv;
 mod error;
 mod ipc;

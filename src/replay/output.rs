@@ -159,9 +159,11 @@ pub fn write_summary(
         let invalid: u64 = s.invalid.values().sum();
         let reasons: Vec<String> = s.invalid.iter().map(|(r, n)| format!("{r} {n}")).collect();
         let reasons = if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) };
+        let captured =
+            if s.captured > 0 { format!("{} captured as the reference, ", s.captured) } else { String::new() };
         writeln!(
             out,
-            "  {stream}: {} records read, {} accepted, {} late, {invalid} invalid{reasons}; {} mistyped values",
+            "  {stream}: {} records read, {captured}{} accepted, {} late, {invalid} invalid{reasons}; {} mistyped values",
             s.read, s.accepted, s.late, s.type_mismatches
         )?;
         let first = match s.first_drift {

@@ -17,6 +17,7 @@
 //! reported with its position and reason and never stops the source.
 mod batches;
 mod decode;
+pub mod discover;
 mod file;
 pub mod kafka;
 mod plan;

@@ -1,0 +1,290 @@
+//! Feature discovery: the feature list of a stream whose reference is not given in advance
+//! (`capture` and `trailing` references), read off the stream's first messages.
+//!
+//! Names, by [`FeatureSpec`]:
+//! - `Pointers`: the listed names, in order.
+//! - `Prediction` score or label: one feature named after the pointer's last token
+//!   (`/score` → `score`, `/output/label` → `label`; the root pointer `""` → `prediction`).
+//! - `Prediction` probabilities with `classes`: `class:<class>` in the listed order; without
+//!   them, `class:<key>` of each key of the object (or `class:<i>` of each array position).
+//! - `Object`: every key of the object at the pointer in any of the messages seen, sorted by
+//!   name (`serde_json`'s map order; keys that appear only later are unknown fields, counted
+//!   as usual).
+//!
+//! Kinds follow the typing rule of `driftd compare` ([`crate::dataset`]): a feature is numeric
+//! unless one of its present values is a boolean or a text that is not a number; labels are
+//! categorical, scores and probabilities numeric. The typed decoder is then built with these
+//! names and categorical flags ([`Discovery::decoder`]), so values are typed exactly as for a
+//! profile fit from a file.
+//!
+//! Messages that are not JSON objects, or lack the container, contribute nothing here; the
+//! typed decoder reports them with their reason like any bad message. The walk uses
+//! `serde_json::Value`: it runs on a bounded number of messages, once per stream.
+//!
+//! Flat files (CSV) are discovered from their header and first rows ([`discover_file`]): with
+//! an object spec every column but the event-time column is a feature, as `table.rs` maps them.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use super::decode::Decoder;
+use super::file::{column_of, SourceError};
+use super::spec::{DecodeSpec, EventTimeSpec, FeatureSpec, PredictionKind, SpecError, CLASS_PREFIX};
+use crate::dataset::builder::{classify, Cell};
+use crate::dataset::Format;
+
+/// A discovered feature.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DiscoveredFeature {
+    pub name: String,
+    pub categorical: bool,
+}
+
+/// Collects the feature list of a stream over its first messages (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    spec: DecodeSpec,
+    features: Vec<DiscoveredFeature>,
+    index: HashMap<String, usize>,
+    /// Whether the names are fixed by the spec (no new name is ever added).
+    fixed: bool,
+    messages: u64,
+}
+
+impl Discovery {
+    pub fn new(spec: &DecodeSpec) -> Discovery {
+        let mut discovery =
+            Discovery { spec: spec.clone(), features: Vec::new(), index: HashMap::new(), fixed: true, messages: 0 };
+        match &spec.features {
+            FeatureSpec::Object { .. } => discovery.fixed = false,
+            FeatureSpec::Pointers(list) => {
+                for (name, _) in list {
+                    discovery.add(name, false);
+                }
+            }
+            FeatureSpec::Prediction { pointer, kind } => match kind {
+                PredictionKind::Score => discovery.add(&prediction_name(pointer), false),
+                PredictionKind::Label => discovery.add(&prediction_name(pointer), true),
+                PredictionKind::Probabilities { classes: Some(classes) } => {
+                    for class in classes {
+                        discovery.add(&format!("{CLASS_PREFIX}{class}"), false);
+                    }
+                }
+                PredictionKind::Probabilities { classes: None } => discovery.fixed = false,
+            },
+        }
+        discovery
+    }
+
+    /// Messages observed so far.
+    pub fn messages(&self) -> u64 {
+        self.messages
+    }
+
+    /// The features found so far, in order.
+    pub fn features(&self) -> &[DiscoveredFeature] {
+        &self.features
+    }
+
+    /// Looks at one message (JSON bytes); anything unreadable is skipped.
+    pub fn observe(&mut self, bytes: &[u8]) {
+        self.messages += 1;
+        if bytes.len() > self.spec.max_message_bytes {
+            return;
+        }
+        let Ok(message) = serde_json::from_slice::<Json>(bytes) else { return };
+        if !message.is_object() {
+            return;
+        }
+        match self.spec.features.clone() {
+            FeatureSpec::Object { pointer } => {
+                if let Some(Json::Object(fields)) = message.pointer(&pointer) {
+                    for (key, value) in fields {
+                        self.see(key, value);
+                    }
+                }
+            }
+            FeatureSpec::Pointers(list) => {
+                for (name, pointer) in &list {
+                    if let Some(value) = message.pointer(pointer) {
+                        self.see(name, value);
+                    }
+                }
+            }
+            FeatureSpec::Prediction { pointer, kind: PredictionKind::Probabilities { classes: None } } => {
+                match message.pointer(&pointer) {
+                    Some(Json::Object(fields)) => {
+                        for key in fields.keys() {
+                            self.add(&format!("{CLASS_PREFIX}{key}"), false);
+                        }
+                    }
+                    Some(Json::Array(items)) => {
+                        for i in 0..items.len() {
+                            self.add(&format!("{CLASS_PREFIX}{i}"), false);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // Scores, labels and listed classes have fixed names and kinds.
+            FeatureSpec::Prediction { .. } => {}
+        }
+    }
+
+    /// Looks at one flat row: (column, text cell) pairs, the event-time column excluded.
+    pub fn observe_row<'a>(&mut self, cells: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        self.messages += 1;
+        for (name, text) in cells {
+            if self.fixed && !self.index.contains_key(name) {
+                continue;
+            }
+            let categorical = classify(text) == Cell::Text;
+            self.add(name, categorical);
+        }
+    }
+
+    /// The feature list (empty when no message had a usable container).
+    pub fn finish(self) -> Vec<DiscoveredFeature> {
+        self.features
+    }
+
+    /// The typed decoder for `features` under `spec`.
+    pub fn decoder(spec: DecodeSpec, features: &[DiscoveredFeature]) -> Result<Decoder, SpecError> {
+        Decoder::new(spec, features.iter().map(|f| f.name.clone()).collect())?
+            .with_categorical(features.iter().map(|f| f.categorical).collect())
+    }
+
+    fn see(&mut self, name: &str, value: &Json) {
+        let categorical = match value {
+            Json::Bool(_) => true,
+            Json::String(text) => classify(text) == Cell::Text,
+            // Numbers are numeric; null is missing; objects and arrays are bad values,
+            // reported by the typed decoder.
+            _ => false,
+        };
+        if matches!(value, Json::Object(_) | Json::Array(_)) && !self.index.contains_key(name) && !self.fixed {
+            return;
+        }
+        self.add(name, categorical);
+    }
+
+    /// Adds `name` (when new and the names are open) and marks it categorical if asked.
+    fn add(&mut self, name: &str, categorical: bool) {
+        match self.index.get(name) {
+            Some(&i) => {
+                // Scores and probabilities stay numeric whatever they hold (the decoder
+                // rejects a text score); other features become categorical on a text.
+                let numeric_only = matches!(
+                    self.spec.features,
+                    FeatureSpec::Prediction { kind: PredictionKind::Score | PredictionKind::Probabilities { .. }, .. }
+                );
+                if categorical && !numeric_only {
+                    self.features[i].categorical = true;
+                }
+            }
+            None if !self.fixed || self.messages == 0 => {
+                self.index.insert(name.to_string(), self.features.len());
+                self.features.push(DiscoveredFeature { name: name.to_string(), categorical });
+            }
+            None => {}
+        }
+    }
+}
+
+/// The feature name of a score or label prediction at `pointer`: its last token, unescaped.
+pub fn prediction_name(pointer: &str) -> String {
+    match pointer.rsplit('/').next() {
+        Some(last) if !pointer.is_empty() && !last.is_empty() => last.replace("~1", "/").replace("~0", "~"),
+        _ => "prediction".to_string(),
+    }
+}
+
+/// Discovers the features of a file source from its first `limit` messages (JSON Lines) or
+/// rows (CSV). Parquet and Arrow IPC sources are not supported yet: one clear error.
+pub fn discover_file(
+    path: &Path,
+    format: Format,
+    spec: &DecodeSpec,
+    limit: u64,
+) -> Result<Vec<DiscoveredFeature>, SourceError> {
+    let mut discovery = Discovery::new(spec);
+    match format {
+        Format::JsonLines => {
+            let file = std::fs::File::open(path).map_err(|e| SourceError::io(path, e))?;
+            let mut reader = BufReader::new(file);
+            let mut line = Vec::new();
+            while discovery.messages() < limit {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {
+                        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                        let text = text.strip_suffix(b"\r").unwrap_or(text);
+                        if !text.iter().all(u8::is_ascii_whitespace) {
+                            discovery.observe(text);
+                        }
+                    }
+                    Err(e) => return Err(SourceError::io(path, e)),
+                }
+            }
+        }
+        Format::Csv => {
+            let time = match &spec.event_time {
+                EventTimeSpec::Field { pointer, .. } => column_of(path, pointer)?,
+                EventTimeSpec::KafkaTimestamp => String::new(),
+            };
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_path(path)
+                .map_err(|e| SourceError::io(path, e.to_string()))?;
+            let header: Vec<String> = reader
+                .headers()
+                .map_err(|e| SourceError::io(path, e.to_string()))?
+                .iter()
+                .map(str::to_string)
+                .collect();
+            let columns: Vec<(usize, String)> = match &spec.features {
+                // A flat prediction or listed features: their columns, by pointer.
+                FeatureSpec::Prediction { pointer, kind: PredictionKind::Score | PredictionKind::Label } => {
+                    let column = column_of(path, pointer)?;
+                    header
+                        .iter()
+                        .position(|h| *h == column)
+                        .map(|i| (i, prediction_name(pointer)))
+                        .into_iter()
+                        .collect()
+                }
+                FeatureSpec::Pointers(list) => list
+                    .iter()
+                    .filter_map(|(name, pointer)| {
+                        let column = column_of(path, pointer).ok()?;
+                        header.iter().position(|h| *h == column).map(|i| (i, name.clone()))
+                    })
+                    .collect(),
+                _ => header.iter().enumerate().filter(|(_, h)| **h != time).map(|(i, h)| (i, h.clone())).collect(),
+            };
+            for record in reader.records() {
+                if discovery.messages() >= limit {
+                    break;
+                }
+                let Ok(record) = record else { continue };
+                discovery.observe_row(columns.iter().map(|(i, name)| (name.as_str(), record.get(*i).unwrap_or(""))));
+            }
+            // Columns that had no cell at all are still features (numeric, all missing).
+            if discovery.messages() == 0 {
+                discovery.observe_row(columns.iter().map(|(_, name)| (name.as_str(), "")));
+            }
+        }
+        Format::Parquet | Format::ArrowIpc => {
+            return Err(SourceError::unusable(
+                path,
+                "a captured or trailing reference needs a JSON Lines or CSV file source (Parquet and Arrow \
+                 IPC are not supported yet: fit a reference with `reference: {dataset: …}`)",
+            ))
+        }
+    }
+    Ok(discovery.finish())
+}
