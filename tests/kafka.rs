@@ -72,13 +72,18 @@ monitors:
 /// `driftd replay` of the same messages from files: the observations an uninterrupted
 /// consumer must publish (sorted lines).
 fn replayed(dir: &Path, inputs: &[String], predictions: &[String]) -> Vec<String> {
+    let reference = format!("path: {}", repo().join("examples/data/credit_reference.csv").display());
+    replayed_with(dir, inputs, predictions, ("path: ../data/credit_reference.csv", &reference))
+}
+
+/// As [`replayed`], with one replacement in the quickstart's configuration.
+fn replayed_with(dir: &Path, inputs: &[String], predictions: &[String], replace: (&str, &str)) -> Vec<String> {
     let quickstart = repo().join("examples/quickstart");
     std::fs::write(dir.join("inputs.jsonl"), inputs.join("\n") + "\n").unwrap();
     std::fs::write(dir.join("predictions.jsonl"), predictions.join("\n") + "\n").unwrap();
-    let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap().replace(
-        "path: ../data/credit_reference.csv",
-        &format!("path: {}", repo().join("examples/data/credit_reference.csv").display()),
-    );
+    let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap();
+    assert!(text.contains(replace.0));
+    let text = text.replace(replace.0, replace.1);
     common::copy_quickstart_rules(dir);
     let config = dir.join("replay.yaml");
     std::fs::write(&config, text).unwrap();
@@ -252,6 +257,85 @@ fn kill_9_mid_window_and_restart_gives_the_observations_of_an_uninterrupted_run(
     let expected =
         before_hour(&replayed(dir.path(), &traffic("inputs", 0.0, 6.0), &traffic("predictions", 0.0, 6.0)), 5);
     assert_eq!(sorted_lines(&observations), expected);
+}
+
+#[test]
+fn a_reference_captured_from_kafka_is_kept_across_a_restart_and_equals_a_capture_from_files() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let (dir, broker, topics) = setup("capture", 1);
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-capture", "state");
+    let dataset = format!(
+        "dataset: {{ path: {}, predictions: [score] }}",
+        repo().join("examples/data/credit_reference.csv").display()
+    );
+    let capture = "capture: { events: 600 }";
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains(&dataset));
+    std::fs::write(&config, text.replace(&dataset, capture)).unwrap();
+    let observations = dir.path().join("observations.jsonl");
+    let args = ["--observations", observations.to_str().unwrap()];
+
+    // Hours 0–2 are the reference (600 events a stream); hour 2 closes, hour 3 is half full
+    // when the daemon is killed. The messages are produced in event-time order, the order in
+    // which a file source delivers an unsorted file (sorted in memory), so that both captures
+    // take the same items in the same order: a reference's standard deviation depends on the
+    // order of its values in the last bits.
+    let in_time_order = |mut lines: Vec<String>| {
+        lines.sort_by_key(|l| serde_json::from_str::<Value>(l).unwrap()["ts"].as_str().unwrap().to_string());
+        as_messages(&lines)
+    };
+    broker.produce(&topics.inputs, &in_time_order(traffic("inputs", 0.0, 3.5)));
+    broker.produce(&topics.predictions, &in_time_order(traffic("predictions", 0.0, 3.5)));
+    let mut first = Daemon::start(&config, &args);
+    let addr = ready(&mut first, deadline);
+    first.wait_for_log("Reference captured.", deadline);
+    wait_windows(&addr, 1, deadline);
+    first.signal("KILL");
+    first.wait_exit(Duration::from_secs(10));
+
+    broker.produce(&topics.inputs, &in_time_order(traffic("inputs", 3.5, 6.0)));
+    broker.produce(&topics.predictions, &in_time_order(traffic("predictions", 3.5, 6.0)));
+    let mut second = Daemon::start(&config, &args);
+    let addr = ready(&mut second, deadline);
+    second.wait_for_log("Captured reference loaded from the store.", deadline);
+    wait_until(deadline, "hours 2 to 4 in the observations file", || {
+        let lines = sorted_lines(&observations);
+        (windows_of(&lines) == 6).then_some(())
+    });
+    let _ = addr;
+    second.signal("TERM");
+    assert_eq!(second.wait_exit(Duration::from_secs(10)), Some(0));
+    let log = second.rest().join("\n");
+    assert!(!log.contains("Reference captured."), "captured again after the restart:\n{log}");
+
+    // Windows of hours 2–4: those of a replay capturing the same first 600 items from files.
+    let replayed = replayed_with(
+        dir.path(),
+        &traffic("inputs", 0.0, 6.0),
+        &traffic("predictions", 0.0, 6.0),
+        ("dataset: { path: ../data/credit_reference.csv, predictions: [score] }", capture),
+    );
+    let expected = before_hour(&replayed, 5);
+    assert_eq!(windows_of(&expected), 6, "hours 2, 3 and 4 of two streams");
+    let got = sorted_lines(&observations);
+    let missing: Vec<&String> = expected.iter().filter(|l| !got.contains(l)).take(3).collect();
+    let extra: Vec<&String> = got.iter().filter(|l| !expected.contains(l)).take(3).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && got.len() == expected.len(),
+        "{} lines published, {} expected; missing {missing:#?}; unexpected {extra:#?}",
+        got.len(),
+        expected.len()
+    );
+}
+
+/// Distinct (stream, window) of observation lines.
+fn windows_of(lines: &[String]) -> usize {
+    let windows: BTreeSet<(String, i64)> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["stream"].as_str().unwrap().to_string(), v["window"]["start_ms"].as_i64().unwrap()))
+        .collect();
+    windows.len()
 }
 
 /// Observations per window and stream (the same for every window of this configuration),

@@ -6,10 +6,10 @@
 //! - `Prediction` score or label: one feature named after the pointer's last token
 //!   (`/score` → `score`, `/output/label` → `label`; the root pointer `""` → `prediction`).
 //! - `Prediction` probabilities with `classes`: `class:<class>` in the listed order; without
-//!   them, `class:<key>` of each key of the object (or `class:<i>` of each array position).
+//!   them, `class:<key>` of each key of the object (or `class:<i>` of each array position),
+//!   sorted by name.
 //! - `Object`: every key of the object at the pointer in any of the messages seen, sorted by
-//!   name (`serde_json`'s map order; keys that appear only later are unknown fields, counted
-//!   as usual).
+//!   name (keys that appear only later are unknown fields, counted as usual).
 //!
 //! Kinds follow the typing rule of `driftd compare` ([`crate::dataset`]): a feature is numeric
 //! unless one of its present values is a boolean or a text that is not a number; labels are
@@ -146,8 +146,12 @@ impl Discovery {
         }
     }
 
-    /// The feature list (empty when no message had a usable container).
-    pub fn finish(self) -> Vec<DiscoveredFeature> {
+    /// The feature list (empty when no message had a usable container): open names sorted
+    /// by name, fixed ones in the spec's order.
+    pub fn finish(mut self) -> Vec<DiscoveredFeature> {
+        if !self.fixed {
+            self.features.sort_by(|a, b| a.name.cmp(&b.name));
+        }
         self.features
     }
 
@@ -287,4 +291,116 @@ pub fn discover_file(
         }
     }
     Ok(discovery.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::TimeFormat;
+
+    fn spec(features: FeatureSpec) -> DecodeSpec {
+        DecodeSpec { features, ..DecodeSpec::default() }
+    }
+
+    fn discovered(spec: &DecodeSpec, messages: &[&str]) -> Vec<(String, bool)> {
+        let mut discovery = Discovery::new(spec);
+        for m in messages {
+            discovery.observe(m.as_bytes());
+        }
+        discovery.finish().into_iter().map(|f| (f.name, f.categorical)).collect()
+    }
+
+    fn named(list: &[(&str, bool)]) -> Vec<(String, bool)> {
+        list.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+    }
+
+    #[test]
+    fn an_object_gives_every_key_seen_sorted_typed_by_the_text_rule() {
+        let spec = spec(FeatureSpec::Object { pointer: "/features".into() });
+        let got = discovered(
+            &spec,
+            &[
+                r#"{"features": {"b": 1, "a": "x", "n": null}}"#,
+                "not json",
+                r#"[1, 2]"#,
+                r#"{"other": {}}"#,
+                r#"{"features": {"c": "2.5", "d": true, "b": 3.5, "e": {"nested": 1}}}"#,
+                r#"{"features": {"n": 4}}"#,
+            ],
+        );
+        assert_eq!(got, named(&[("a", true), ("b", false), ("c", false), ("d", true), ("n", false)]));
+    }
+
+    #[test]
+    fn a_text_anywhere_makes_a_feature_categorical() {
+        let spec = spec(FeatureSpec::Object { pointer: "".into() });
+        let got = discovered(&spec, &[r#"{"x": 1, "y": 2}"#, r#"{"x": "north", "y": " 7 "}"#]);
+        assert_eq!(got, named(&[("x", true), ("y", false)]));
+    }
+
+    #[test]
+    fn listed_pointers_keep_their_names_and_order() {
+        let spec = spec(FeatureSpec::Pointers(vec![("zeta".into(), "/f/z".into()), ("alpha".into(), "/a".into())]));
+        let got = discovered(&spec, &[r#"{"f": {"z": "red", "extra": 1}, "a": 2}"#, r#"{"a": 3}"#]);
+        assert_eq!(got, named(&[("zeta", true), ("alpha", false)]));
+    }
+
+    #[test]
+    fn predictions_are_named_after_their_pointer_or_classes() {
+        let score = spec(FeatureSpec::Prediction { pointer: "/out/score".into(), kind: PredictionKind::Score });
+        assert_eq!(discovered(&score, &[r#"{"out": {"score": "high"}}"#]), named(&[("score", false)]));
+        let label = spec(FeatureSpec::Prediction { pointer: "/label".into(), kind: PredictionKind::Label });
+        assert_eq!(discovered(&label, &[r#"{"label": 1}"#]), named(&[("label", true)]));
+        let classes = spec(FeatureSpec::Prediction {
+            pointer: "/p".into(),
+            kind: PredictionKind::Probabilities { classes: Some(vec!["no".into(), "yes".into()]) },
+        });
+        assert_eq!(discovered(&classes, &[]), named(&[("class:no", false), ("class:yes", false)]));
+        let open = spec(FeatureSpec::Prediction {
+            pointer: "/p".into(),
+            kind: PredictionKind::Probabilities { classes: None },
+        });
+        assert_eq!(
+            discovered(&open, &[r#"{"p": {"b": 0.4, "a": 0.6}}"#, r#"{"p": [0.1, 0.9]}"#]),
+            named(&[("class:0", false), ("class:1", false), ("class:a", false), ("class:b", false)])
+        );
+        assert_eq!(prediction_name(""), "prediction");
+        assert_eq!(prediction_name("/a~1b~0c"), "a/b~c");
+    }
+
+    #[test]
+    fn the_discovered_decoder_types_categorical_numbers_as_text() {
+        let spec = spec(FeatureSpec::Object { pointer: "/features".into() });
+        let features = discovered(&spec, &[r#"{"features": {"zip": "A1"}}"#, r#"{"features": {"zip": 75001}}"#]);
+        assert_eq!(features, named(&[("zip", true)]));
+        let list: Vec<DiscoveredFeature> =
+            features.into_iter().map(|(name, categorical)| DiscoveredFeature { name, categorical }).collect();
+        let decoder = Discovery::decoder(spec, &list).unwrap();
+        let context = crate::source::DecodeContext {
+            monitor: 0,
+            stream: crate::record::Stream::Inputs,
+            position: crate::record::Position::File { line: 1 },
+            kafka_timestamp_ms: None,
+        };
+        let decoded =
+            decoder.decode(br#"{"event_time": "2026-01-01T00:00:00Z", "features": {"zip": 75001}}"#, context).unwrap();
+        assert_eq!(decoded.record.values, vec![crate::record::Value::Text("75001".into())]);
+    }
+
+    #[test]
+    fn a_csv_file_gives_its_columns_but_the_event_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.csv");
+        std::fs::write(&path, "ts,age,region,score\n2026-01-01T00:00:00Z,41,west,0.5\n2026-01-01T00:01:00Z,,7,0.25\n")
+            .unwrap();
+        let spec = DecodeSpec {
+            event_time: EventTimeSpec::Field { pointer: "/ts".into(), format: TimeFormat::Rfc3339 },
+            ..spec(FeatureSpec::Object { pointer: "".into() })
+        };
+        let got = discover_file(&path, Format::Csv, &spec, 10).unwrap();
+        let got: Vec<(String, bool)> = got.into_iter().map(|f| (f.name, f.categorical)).collect();
+        assert_eq!(got, named(&[("age", false), ("region", true), ("score", false)]));
+        let error = discover_file(&path, Format::Parquet, &spec, 10).unwrap_err().to_string();
+        assert!(error.contains("needs a JSON Lines or CSV file source"), "{error}");
+    }
 }

@@ -1,0 +1,226 @@
+//! References captured from the stream (`reference: {capture: {events: N}}`), end to end with
+//! the quickstart's traffic: the captured profile is exactly what `driftd reference fit` gives
+//! for a file holding the same N rows; the windows after the capture are exactly those of a
+//! replay against that profile over the rest of the traffic; and a restart (kill -9) loads the
+//! stored reference instead of capturing again, giving the observations of an uninterrupted
+//! run. The Kafka variant is in tests/kafka.rs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::repo;
+use serde_json::Value;
+
+/// Longest one daemon run may take.
+const RUN_DEADLINE: Duration = Duration::from_secs(120);
+/// Items captured per stream: the first six hours of the quickstart (300 events an hour).
+const CAPTURED: usize = 1800;
+
+/// The quickstart's two files (or their lines from `skip` on) in `dir`, and a configuration
+/// capturing its reference from the first [`CAPTURED`] items of each stream.
+fn capture_config(dir: &Path) -> PathBuf {
+    let quickstart = repo().join("examples/quickstart");
+    for file in ["inputs.jsonl", "predictions.jsonl"] {
+        std::fs::copy(quickstart.join(file), dir.join(file)).unwrap();
+    }
+    let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap();
+    let text =
+        text.replace("listen: 127.0.0.1:9464", "listen: 127.0.0.1:0").replace("rules: [rules.yaml]", "").replace(
+            "dataset: { path: ../data/credit_reference.csv, predictions: [score] }",
+            &format!("capture: {{ events: {CAPTURED} }}"),
+        );
+    assert!(text.contains("capture: { events: 1800 }"));
+    let path = dir.join("driftd.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `driftd <args>` with a watchdog that SIGKILLs it past the deadline.
+fn start(args: &[&str]) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_driftd"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start driftd");
+    let pid = child.id();
+    std::thread::spawn(move || {
+        std::thread::sleep(RUN_DEADLINE);
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    });
+    child
+}
+
+fn finish(child: Child) -> Output {
+    let started = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < RUN_DEADLINE, "driftd overran its deadline");
+    output
+}
+
+fn succeed(args: &[&str]) -> Output {
+    let output = finish(start(args));
+    assert!(output.status.success(), "driftd {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+fn run_args<'a>(config: &'a Path, observations: &'a Path) -> Vec<&'a str> {
+    vec!["run", "--config", config.to_str().unwrap(), "--observations", observations.to_str().unwrap()]
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+fn sorted(mut lines: Vec<String>) -> Vec<String> {
+    lines.sort();
+    lines
+}
+
+fn windows(lines: &[String]) -> std::collections::BTreeSet<(String, i64)> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|v| (v["stream"].as_str().unwrap().to_string(), v["window"]["start_ms"].as_i64().unwrap()))
+        .collect()
+}
+
+/// A profile file's streams (what was fit), without its metadata (paths, hashes, times).
+fn fitted(path: &Path) -> Value {
+    let profile: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    profile["streams"].clone()
+}
+
+/// Writes `rows` (JSON objects) as a JSON Lines file.
+fn write_rows(path: &Path, rows: impl Iterator<Item = Value>) {
+    let text: Vec<String> = rows.map(|r| r.to_string()).collect();
+    std::fs::write(path, text.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn a_captured_reference_is_what_reference_fit_gives_for_the_same_rows_and_the_rest_is_monitored_against_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = capture_config(dir.path());
+    let observations = dir.path().join("observations.jsonl");
+    let output = succeed(&run_args(&config, &observations));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("Reference captured.").count(), 2, "{stderr}");
+
+    // The captured profiles, against `driftd reference fit` over the same rows.
+    let captured = dir.path().join("driftd-state/captured");
+    let inputs: Vec<Value> =
+        lines(&dir.path().join("inputs.jsonl")).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let predictions: Vec<Value> =
+        lines(&dir.path().join("predictions.jsonl")).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    write_rows(&dir.path().join("flat_inputs.jsonl"), inputs[..CAPTURED].iter().map(|m| m["features"].clone()));
+    write_rows(
+        &dir.path().join("flat_predictions.jsonl"),
+        predictions[..CAPTURED].iter().map(|m| serde_json::json!({ "score": m["score"] })),
+    );
+    for (flat, extra) in [("flat_inputs", &[][..]), ("flat_predictions", &["--predictions", "score"][..])] {
+        let input = dir.path().join(format!("{flat}.jsonl"));
+        let output = dir.path().join(format!("{flat}.profile.json"));
+        let mut args =
+            vec!["reference", "fit", "--input", input.to_str().unwrap(), "--output", output.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        succeed(&args);
+    }
+    assert_eq!(
+        fitted(&captured.join("credit-scoring.inputs.json")),
+        fitted(&dir.path().join("flat_inputs.profile.json"))
+    );
+    assert_eq!(
+        fitted(&captured.join("credit-scoring.predictions.json")),
+        fitted(&dir.path().join("flat_predictions.profile.json"))
+    );
+
+    // The windows after the capture: a replay of the remaining inputs against the captured
+    // profile gives the same observations.
+    let rest = dir.path().join("rest_inputs.jsonl");
+    write_rows(&rest, inputs[CAPTURED..].iter().cloned());
+    let replay_config = format!(
+        r#"
+state: {{ path: replay-state }}
+monitors:
+  - name: credit-scoring
+    model_version: "2026-11-01"
+    reference: {{ profile: '{profile}' }}
+    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
+    window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m }}
+    streams:
+      inputs:
+        source: {{ file: {{ path: '{rest}', format: jsonl }} }}
+        event_time: {{ field: /ts, format: rfc3339 }}
+        features: "*"
+"#,
+        profile = captured.join("credit-scoring.inputs.json").display(),
+        rest = rest.display(),
+    );
+    let replay_path = dir.path().join("replay.yaml");
+    std::fs::write(&replay_path, replay_config).unwrap();
+    let replayed = dir.path().join("replayed.jsonl");
+    succeed(&["replay", "--config", replay_path.to_str().unwrap(), "--output", replayed.to_str().unwrap()]);
+    let run_inputs: Vec<String> =
+        lines(&observations).into_iter().filter(|l| l.contains(r#""stream":"inputs""#)).collect();
+    assert_eq!(windows(&run_inputs).len(), 18, "hours 6 to 24 are monitored");
+    assert_eq!(sorted(run_inputs), sorted(lines(&replayed)));
+}
+
+#[test]
+fn a_restart_after_the_capture_uses_the_stored_reference_and_gives_the_observations_of_an_uninterrupted_run() {
+    let once = tempfile::tempdir().unwrap();
+    let config = capture_config(once.path());
+    let observations = once.path().join("observations.jsonl");
+    succeed(&run_args(&config, &observations));
+    let expected = sorted(lines(&observations));
+    assert_eq!(windows(&expected).len(), 36);
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = capture_config(dir.path());
+    let observations = dir.path().join("observations.jsonl");
+    let mut args = run_args(&config, &observations);
+    args.extend(["--max-rate", "3000"]);
+    let mut child = start(&args);
+    let deadline = Instant::now() + RUN_DEADLINE;
+    while windows(&lines(&observations)).len() < 8 {
+        assert!(child.try_wait().unwrap().is_none(), "driftd ended before it was interrupted");
+        assert!(Instant::now() < deadline, "fewer than 8 windows published before the deadline");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    let first = finish(child);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert_eq!(stderr.matches("Reference captured.").count(), 2, "{stderr}");
+    assert!(windows(&lines(&observations)).len() < 36, "the run was not interrupted part-way");
+
+    let second = succeed(&run_args(&config, &observations));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(stderr.matches("Captured reference loaded from the store.").count(), 2, "{stderr}");
+    assert!(!stderr.contains("Reference captured."), "captured again after the restart:\n{stderr}");
+    assert_eq!(sorted(lines(&observations)), expected, "the resumed run differs from the uninterrupted one");
+
+    // --reset-state forgets the captured references too: the next run captures again.
+    let third = succeed(&[&run_args(&config, &observations)[..], &["--reset-state"]].concat());
+    let stderr = String::from_utf8_lossy(&third.stderr);
+    assert_eq!(stderr.matches("Reference captured.").count(), 2, "{stderr}");
+}
+
+#[test]
+fn a_file_shorter_than_the_capture_monitors_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = capture_config(dir.path());
+    let text = std::fs::read_to_string(&config).unwrap().replace("events: 1800", "events: 100000");
+    std::fs::write(&config, text).unwrap();
+    let output = succeed(&["replay", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stderr.contains("ended after 7200 of the 100000 items to capture: no reference, nothing monitored"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("inputs: 0 windows closed"), "{stdout}");
+}
