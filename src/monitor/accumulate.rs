@@ -14,7 +14,9 @@
 //! [`crate::stats::kll::DEFAULT_K`]: about 650 items whatever the window's size) into which the
 //! stored values are moved when the cap is passed; categorical → one counter per reference category plus at
 //! most `max_new_categories` labels unseen in the reference (further new labels share the
-//! [`OVERFLOW_LABEL`] bin).
+//! [`OVERFLOW_LABEL`] bin). A trailing reference's plans have no edges and no reference
+//! categories (`monitor/trailing.rs`): numeric windows keep values only, and every label of a
+//! categorical window counts against `max_new_categories`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -51,7 +53,8 @@ pub(crate) enum Typed<'a> {
 #[derive(Debug)]
 pub(crate) enum FeaturePlan {
     Numeric {
-        /// Interior edges of the frozen binning; `None` under `evidently` or with an empty reference.
+        /// Interior edges of the frozen binning; `None` under `evidently`, with an empty
+        /// reference, and while a trailing reference's window is open.
         edges: Option<Vec<f64>>,
         /// The reference's counts in those bins: the profile's `bin_counts` (counted on the
         /// full reference sample, exact even when `sorted` was subsampled), else counted on

@@ -120,6 +120,7 @@ fn detail(status: FeatureStatus) -> ObservationDetail {
         n_bins: None,
         categories_overflow: 0,
         bins: Vec::new(),
+        reference_windows: None,
     }
 }
 
