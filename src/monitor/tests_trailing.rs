@@ -305,6 +305,21 @@ fn tumbling_count_time_and_sliding_windows_equal_their_fixed_references() {
 }
 
 #[test]
+fn large_pools_are_fit_feature_by_feature_in_parallel_with_the_same_results() {
+    // 3 windows of 12,000 input records: window 3's pool holds 24,000 values of `x`, past the
+    // threshold where the features are fit (and evaluated) on several threads.
+    let cells: Vec<(Value, Value, Value)> = (0..54_000)
+        .map(|i: i32| {
+            let x = Value::Number(f64::from((i * 7919) % 10_007) / 100.0 + f64::from(i / 18_000));
+            let c = Value::Text(format!("k{}", (i * 31) % 17));
+            (x, c, Value::Number(f64::from(i % 1000) / 1000.0))
+        })
+        .collect();
+    check_against_fixed(WindowSpec::tumbling_count(12_000), 2, MonitorSettings::default(), &records(&cells, 1))
+        .unwrap();
+}
+
+#[test]
 fn the_first_window_warms_up_and_the_pool_holds_at_most_n_windows() {
     let settings = trailing(2, MonitorSettings::default());
     let mut core = MonitorCore::new("m", skeleton(), WindowSpec::tumbling_count(4), settings).unwrap();

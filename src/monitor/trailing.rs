@@ -155,6 +155,53 @@ impl TrailingPool {
         }
     }
 
+    /// Feature `i`'s pooled values as the column `fit_column` takes (numeric: the windows'
+    /// values oldest window first, each in arrival order), and how many of its windows were
+    /// sketched.
+    fn column(&self, i: usize, feature: &FeatureProfile) -> (Column, usize) {
+        let pooled = self.windows.iter().filter_map(|w| w.features.get(i));
+        let (data, sketched_windows) = match feature.kind {
+            FeatureKind::Numeric(_) => {
+                let mut data = NumericValues::default();
+                let mut sketched_windows = 0;
+                data.values.reserve(
+                    pooled
+                        .clone()
+                        .map(|p| match p {
+                            PooledFeature::Numeric { values, .. } => values.len(),
+                            PooledFeature::Categorical { .. } => 0,
+                        })
+                        .sum(),
+                );
+                for p in pooled {
+                    if let PooledFeature::Numeric { values, sketched, missing, nonfinite } = p {
+                        data.values.extend_from_slice(values);
+                        data.missing += missing;
+                        data.nonfinite += nonfinite;
+                        sketched_windows += usize::from(*sketched);
+                    }
+                }
+                (ColumnData::Numeric(data), sketched_windows)
+            }
+            FeatureKind::Categorical(_) => {
+                let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+                let mut missing = 0u64;
+                for p in pooled {
+                    if let PooledFeature::Categorical { counts: c, missing: m } = p {
+                        for (label, count) in c {
+                            *counts.entry(label.as_str()).or_default() += *count;
+                        }
+                        missing += *m;
+                    }
+                }
+                // `&str` orders by bytes: the order `fit_column` requires.
+                let counts = counts.into_iter().map(|(l, c)| (l.to_string(), c)).collect();
+                (ColumnData::Categorical(CategoricalValues { counts, missing }), 0)
+            }
+        };
+        (Column { name: feature.name.clone(), data }, sketched_windows)
+    }
+
     /// The reference of the next closing window: each feature fit on the pooled values;
     /// `None` when the pool is empty (warm-up).
     fn fit(&self, features: &[FeatureProfile], binning: &Binning) -> Option<PoolReference> {
@@ -162,50 +209,26 @@ impl TrailingPool {
         let rows = self.windows.iter().map(|w| w.bounds.events).sum();
         let start_ms = self.windows.iter().map(|w| w.bounds.start_ms).min().unwrap_or(first.bounds.start_ms);
         let end_ms = self.windows.iter().map(|w| w.bounds.end_ms).max().unwrap_or(last.bounds.end_ms);
+        let columns: Vec<(Column, usize)> =
+            features.iter().enumerate().map(|(i, feature)| self.column(i, feature)).collect();
+        // Fitting sorts the pooled values: with large pools, one feature per core (each
+        // result is the same whichever thread computes it; the order is kept).
+        let work: u64 = columns
+            .iter()
+            .map(|(c, _)| match &c.data {
+                ColumnData::Numeric(v) => v.values.len() as u64,
+                ColumnData::Categorical(v) => v.counts.len() as u64,
+            })
+            .sum();
+        let fit = |(column, sketched_windows): (Column, usize)| (fit_column(column, binning, None), sketched_windows);
+        let results = if work >= evaluate::PARALLEL_WORK && columns.len() > 1 {
+            crate::parallel::parallel_map(columns, 0, fit)
+        } else {
+            columns.into_iter().map(fit).collect()
+        };
         let mut fitted = Vec::with_capacity(features.len());
         let mut windows = Vec::with_capacity(features.len());
-        for (i, feature) in features.iter().enumerate() {
-            let pooled = self.windows.iter().filter_map(|w| w.features.get(i));
-            let (data, sketched_windows) = match feature.kind {
-                FeatureKind::Numeric(_) => {
-                    let mut data = NumericValues::default();
-                    let mut sketched_windows = 0;
-                    data.values.reserve(
-                        pooled
-                            .clone()
-                            .map(|p| match p {
-                                PooledFeature::Numeric { values, .. } => values.len(),
-                                PooledFeature::Categorical { .. } => 0,
-                            })
-                            .sum(),
-                    );
-                    for p in pooled {
-                        if let PooledFeature::Numeric { values, sketched, missing, nonfinite } = p {
-                            data.values.extend_from_slice(values);
-                            data.missing += missing;
-                            data.nonfinite += nonfinite;
-                            sketched_windows += usize::from(*sketched);
-                        }
-                    }
-                    (ColumnData::Numeric(data), sketched_windows)
-                }
-                FeatureKind::Categorical(_) => {
-                    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-                    let mut missing = 0u64;
-                    for p in pooled {
-                        if let PooledFeature::Categorical { counts: c, missing: m } = p {
-                            for (label, count) in c {
-                                *counts.entry(label.as_str()).or_default() += *count;
-                            }
-                            missing += *m;
-                        }
-                    }
-                    // `&str` orders by bytes: the order `fit_column` requires.
-                    let counts = counts.into_iter().map(|(l, c)| (l.to_string(), c)).collect();
-                    (ColumnData::Categorical(CategoricalValues { counts, missing }), 0)
-                }
-            };
-            let profile = fit_column(Column { name: feature.name.clone(), data }, binning, None);
+        for (profile, sketched_windows) in results {
             windows.push(ReferenceWindows {
                 windows: self.windows.len(),
                 rows,
