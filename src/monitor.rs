@@ -54,7 +54,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use accumulate::{CategoricalAccumulator, FeatureAccumulator, NumericAccumulator, WindowState, OVERFLOW_LABEL};
+pub use accumulate::{
+    infer_feature_type, CategoricalAccumulator, FeatureAccumulator, NumericAccumulator, WindowState, OVERFLOW_LABEL,
+};
 pub use observation::{BinShare, FeatureStatus, KsSource, Observation, ObservationDetail, ReferenceWindows, Stat};
 pub use trailing::{quantile_points, PooledFeature, PooledWindow, TrailingPool};
 

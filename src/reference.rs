@@ -20,6 +20,11 @@
 //! [`fit_column`] per feature, `rows` = records captured, `source_path` naming the stream and
 //! `source_sha256` empty (the only case where it may be).
 //!
+//! A monitor with a trailing reference (the previous N windows, fit as it runs; see
+//! `monitor/trailing.rs`) is given a *skeleton* ([`ReferenceProfile::skeleton`]): the streams'
+//! feature names and kinds ([`FeatureType`]) with no data, `rows` 0. It satisfies the
+//! invariants below.
+//!
 //! Invariants of a profile (checked by [`validate`], on save and on load), per feature:
 //! `n + missing + nonfinite == meta.rows`. Numeric: `sorted` finite and ascending, empty iff
 //! `n == 0`, `sorted.len() <= n` (less when subsampled); `edges` present iff `n > 0` and the

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::record::Value;
-use crate::reference::{FeatureKind, FeatureProfile};
+use crate::reference::{FeatureKind, FeatureProfile, FeatureType};
 use crate::stats::binning::{count_right_closed_sorted, right_closed_bin};
 use crate::stats::kll::{KllSketch, DEFAULT_K};
 
@@ -121,6 +121,24 @@ impl FeaturePlan {
                 }
             }
         }
+    }
+}
+
+/// The kind `driftd compare` gives a column holding these values (`dataset::builder`: a column
+/// starts numeric and turns categorical at its first present cell that is not a number):
+/// categorical if some value is a boolean or a text that is neither missing nor a number,
+/// numeric otherwise (a column of missing values only too). For a monitor whose features are
+/// known by name only, e.g. a trailing reference's skeleton built from a first sample.
+pub fn infer_feature_type<'a>(values: impl IntoIterator<Item = &'a Value>) -> FeatureType {
+    let categorical = values.into_iter().any(|value| match value {
+        Value::Bool(_) => true,
+        Value::Text(text) => classify(text) == TextCell::Text,
+        Value::Number(_) | Value::Missing => false,
+    });
+    if categorical {
+        FeatureType::Categorical
+    } else {
+        FeatureType::Numeric
     }
 }
 

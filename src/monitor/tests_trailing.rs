@@ -574,3 +574,20 @@ fn a_checkpoint_that_does_not_fit_the_trailing_monitor_is_refused() {
     old.version = 2;
     assert!(refused(&settings, old), "an older state version");
 }
+
+#[test]
+fn feature_types_are_inferred_as_compare_types_a_column() {
+    let text = |s: &str| Value::Text(s.to_string());
+    for (values, expected) in [
+        (
+            vec![Value::Number(1.0), text(" 2.5 "), text(""), text("NaN"), text("-inf"), Value::Missing],
+            FeatureType::Numeric,
+        ),
+        (vec![Value::Missing, text("")], FeatureType::Numeric),
+        (vec![], FeatureType::Numeric),
+        (vec![Value::Number(1.0), text("a")], FeatureType::Categorical),
+        (vec![Value::Bool(false)], FeatureType::Categorical),
+    ] {
+        assert_eq!(infer_feature_type(&values), expected, "{values:?}");
+    }
+}
