@@ -18,11 +18,20 @@
 //! Typing rules and accumulator bounds: `monitor/accumulate.rs`. How the statistics are
 //! computed and why PSI equals `driftd compare`'s bit for bit: `monitor/evaluate.rs`.
 //!
+//! Reference: fixed (the profile given to [`MonitorCore::new`]), or trailing
+//! ([`MonitorSettings::trailing_windows`] = N): the profile only names the features and their
+//! kinds ([`ReferenceProfile::skeleton`]) and each closed window is compared with its
+//! stream's previous N closed windows, pooled and fit as a file column would be; the first
+//! window of a stream only warms up (no observation). Semantics, the sample cap and the pool's
+//! memory (`N ×` a window's retained values per feature, kept in [`MonitorState`]):
+//! `monitor/trailing.rs`.
+//!
 //! Memory per open window and feature: numeric `8·(bins + min(n, ks_sample_cap))` bytes plus a
 //! few counters while `n ≤ ks_sample_cap`, and past the cap `8·bins` plus a KLL sketch of at
 //! most `3k + 8·log2(n/k)` items (`k` = 200: 588 items at n = 10^5, 616 at 10^6, 643 at 10^7),
 //! so memory stays flat however large the window grows; categorical `8·(reference categories)` plus at most `max_new_categories`
-//! labels. Open windows per stream: see [`crate::window`].
+//! labels. Open windows per stream: see [`crate::window`]. A trailing reference adds its pool
+//! (see above); its open windows keep no bins (values only, as under `evidently`).
 
 mod accumulate;
 mod evaluate;
@@ -35,14 +44,21 @@ mod tests_checkpoint;
 mod tests_end_to_end;
 #[cfg(test)]
 mod tests_sketch;
+#[cfg(test)]
+mod tests_trailing;
+mod trailing;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use accumulate::{CategoricalAccumulator, FeatureAccumulator, NumericAccumulator, WindowState, OVERFLOW_LABEL};
-pub use observation::{BinShare, FeatureStatus, KsSource, Observation, ObservationDetail, Stat};
+pub use accumulate::{
+    infer_feature_type, CategoricalAccumulator, FeatureAccumulator, NumericAccumulator, WindowState, OVERFLOW_LABEL,
+};
+pub use observation::{BinShare, FeatureStatus, KsSource, Observation, ObservationDetail, ReferenceWindows, Stat};
+pub use trailing::{quantile_points, PooledFeature, PooledWindow, TrailingPool};
 
 use crate::record::{Record, Stream};
 use crate::reference::{FeatureKind, ReferenceProfile};
@@ -56,21 +72,28 @@ pub const DEFAULT_KS_SAMPLE_CAP: usize = 100_000;
 /// Default `max_new_categories` per categorical feature and window.
 pub const DEFAULT_MAX_NEW_CATEGORIES: usize = 1_000;
 /// Version of [`MonitorState`]; bumped on any incompatible change (2: KLL sketch past the
-/// sample cap).
-pub const STATE_VERSION: u32 = 2;
+/// sample cap; 3: the trailing-reference pool in [`StreamState`]).
+pub const STATE_VERSION: u32 = 3;
 
 /// What a monitor computes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitorSettings {
     /// Statistics to observe (chi-square: categorical features; KS, Wasserstein: numeric).
     pub statistics: Statistics,
-    /// Binning and epsilon. The binning must be the one the profile's edges were frozen with.
+    /// Binning and epsilon. The binning must be the one the profile's edges were frozen with
+    /// (trailing references: the binning each pool is fit with).
     pub compare: CompareSettings,
     /// Values kept per numeric feature and window for exact KS and Wasserstein; past it they
     /// come from a KLL sketch (`k` = [`crate::stats::kll::DEFAULT_K`]).
     pub ks_sample_cap: usize,
     /// Labels unseen in the reference kept per categorical feature and window.
     pub max_new_categories: usize,
+    /// `Some(N)`: a trailing reference — each closed window is compared with the pooled
+    /// previous N closed windows of its stream, and the profile given to [`MonitorCore::new`]
+    /// only names the features and their kinds (its data, if any, is ignored; see
+    /// [`ReferenceProfile::skeleton`]). Semantics, warm-up and memory: `monitor/trailing.rs`.
+    /// `None`: the profile is the fixed reference.
+    pub trailing_windows: Option<NonZeroUsize>,
 }
 
 impl Default for MonitorSettings {
@@ -80,6 +103,7 @@ impl Default for MonitorSettings {
             compare: CompareSettings::default(),
             ks_sample_cap: DEFAULT_KS_SAMPLE_CAP,
             max_new_categories: DEFAULT_MAX_NEW_CATEGORIES,
+            trailing_windows: None,
         }
     }
 }
@@ -144,6 +168,9 @@ pub struct StreamCounters {
 pub struct StreamState {
     pub windows: Windows<WindowState>,
     pub counters: StreamCounters,
+    /// Trailing references: the stream's last closed windows (`None` with a fixed reference).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trailing: Option<TrailingPool>,
 }
 
 /// Everything a monitor needs to resume: serialise it into a checkpoint.
@@ -182,7 +209,8 @@ impl MonitorCore {
             .iter()
             .map(|(&stream, p)| {
                 let counters = StreamCounters { type_mismatch: vec![0; p.features.len()], ..Default::default() };
-                (stream, StreamState { windows: Windows::new(spec), counters })
+                let trailing = settings.trailing_windows.map(|n| TrailingPool::new(n.get()));
+                (stream, StreamState { windows: Windows::new(spec), counters, trailing })
             })
             .collect();
         let state = MonitorState { version: STATE_VERSION, monitor: name.clone(), streams, unknown_stream: 0 };
@@ -218,6 +246,14 @@ impl MonitorCore {
             });
             if !fits || saved.counters.type_mismatch.len() != plans.len() {
                 return Err(problem(format!("{stream}: its features differ from the reference profile's")));
+            }
+            match (&saved.trailing, core.settings.trailing_windows) {
+                (None, None) => {}
+                (Some(pool), Some(n)) => pool
+                    .check(n.get(), plans, core.settings.ks_sample_cap)
+                    .map_err(|e| problem(format!("{stream}: {e}")))?,
+                (None, Some(_)) => return Err(problem(format!("{stream}: it was taken with a fixed reference"))),
+                (Some(_), None) => return Err(problem(format!("{stream}: it was taken with a trailing reference"))),
             }
         }
         core.state = state;
@@ -258,6 +294,13 @@ impl MonitorCore {
 
     pub fn open_windows(&self, stream: Stream) -> usize {
         self.state.streams.get(&stream).map_or(0, |s| s.windows.open().count())
+    }
+
+    /// Trailing references: the closed windows the stream's next closing window will be
+    /// compared with (0 during warm-up, then up to N). `None` with a fixed reference or an
+    /// unknown stream.
+    pub fn trailing_windows(&self, stream: Stream) -> Option<usize> {
+        self.state.streams.get(&stream).and_then(|s| s.trailing.as_ref()).map(TrailingPool::len)
     }
 
     /// Whether [`Self::on_watermark`] would close a window now.
@@ -346,15 +389,26 @@ impl MonitorCore {
             };
             for window in take(&mut state.windows) {
                 state.counters.windows_closed += 1;
-                evaluate::observe_window(
-                    &self.name,
-                    *stream,
-                    &profile.features,
-                    plans,
-                    &self.settings,
-                    window,
-                    &mut out,
-                );
+                match &mut state.trailing {
+                    Some(pool) => trailing::close_window(
+                        &self.name,
+                        *stream,
+                        &profile.features,
+                        &self.settings,
+                        pool,
+                        window,
+                        &mut out,
+                    ),
+                    None => evaluate::observe_window(
+                        &self.name,
+                        *stream,
+                        &profile.features,
+                        plans,
+                        &self.settings,
+                        window,
+                        &mut out,
+                    ),
+                }
             }
         }
         out
@@ -373,6 +427,25 @@ fn plan(
     }
     if profile.streams.values().all(|s| s.features.is_empty()) {
         return Err(MonitorError::EmptyProfile { monitor: name.to_string() });
+    }
+    if settings.trailing_windows.is_some() {
+        // Only the kinds count: no reference index or edges while a window is open (the pool
+        // they would come from changes as earlier windows close; see `monitor/trailing.rs`).
+        return Ok(profile
+            .streams
+            .iter()
+            .map(|(&stream, p)| {
+                let plans = p
+                    .features
+                    .iter()
+                    .map(|f| match f.kind {
+                        FeatureKind::Numeric(_) => FeaturePlan::Numeric { edges: None, reference_counts: None },
+                        FeatureKind::Categorical(_) => FeaturePlan::Categorical { index: HashMap::new() },
+                    })
+                    .collect();
+                (stream, plans)
+            })
+            .collect());
     }
     let frozen = settings.compare.binning != Binning::Evidently;
     let mut plans = BTreeMap::new();

@@ -20,6 +20,11 @@
 //! [`fit_column`] per feature, `rows` = records captured, `source_path` naming the stream and
 //! `source_sha256` empty (the only case where it may be).
 //!
+//! A monitor with a trailing reference (the previous N windows, fit as it runs; see
+//! `monitor/trailing.rs`) is given a *skeleton* ([`ReferenceProfile::skeleton`]): the streams'
+//! feature names and kinds ([`FeatureType`]) with no data, `rows` 0. It satisfies the
+//! invariants below.
+//!
 //! Invariants of a profile (checked by [`validate`], on save and on load), per feature:
 //! `n + missing + nonfinite == meta.rows`. Numeric: `sorted` finite and ascending, empty iff
 //! `n == 0`, `sorted.len() <= n` (less when subsampled); `edges` present iff `n > 0` and the
@@ -102,6 +107,14 @@ pub enum FeatureKind {
     Categorical(CategoricalReference),
 }
 
+/// A feature's kind without its data: what a skeleton profile is built from
+/// ([`ReferenceProfile::skeleton`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeatureType {
+    Numeric,
+    Categorical,
+}
+
 pub mod capture;
 mod file;
 mod fit;
@@ -176,7 +189,38 @@ impl FeatureProfile {
     }
 }
 
+impl FeatureProfile {
+    /// A feature with no reference data: numeric with no value (std NaN, no edges, no bin
+    /// counts) or categorical with no label. Valid under [`validate`] with `meta.rows == 0`.
+    pub fn empty(name: impl Into<String>, kind: FeatureType) -> Self {
+        let kind = match kind {
+            FeatureType::Numeric => {
+                FeatureKind::Numeric(NumericReference { sorted: Vec::new(), std: f64::NAN, edges: None })
+            }
+            FeatureType::Categorical => FeatureKind::Categorical(CategoricalReference::from_counts(Vec::new())),
+        };
+        FeatureProfile { name: name.into(), kind, missing: 0, nonfinite: 0, n: 0, bin_counts: None }
+    }
+}
+
 impl ReferenceProfile {
+    /// A profile that only names the features and their kinds, stream by stream (feature
+    /// order = the order of a record's values): the profile of a monitor whose reference is
+    /// built as it runs (`MonitorSettings::trailing_windows`). Streams without features are
+    /// left out; `meta.rows` is set to 0 (no reference row), so the skeleton validates.
+    pub fn skeleton(mut meta: ProfileMeta, streams: BTreeMap<Stream, Vec<(String, FeatureType)>>) -> Self {
+        meta.rows = 0;
+        let streams = streams
+            .into_iter()
+            .filter(|(_, features)| !features.is_empty())
+            .map(|(stream, features)| {
+                let features = features.into_iter().map(|(name, kind)| FeatureProfile::empty(name, kind)).collect();
+                (stream, StreamProfile { features })
+            })
+            .collect();
+        ReferenceProfile { meta, streams }
+    }
+
     /// The features of a stream (empty when the stream is absent).
     pub fn features(&self, stream: Stream) -> &[FeatureProfile] {
         self.streams.get(&stream).map_or(&[], |s| s.features.as_slice())

@@ -14,7 +14,9 @@
 //! [`crate::stats::kll::DEFAULT_K`]: about 650 items whatever the window's size) into which the
 //! stored values are moved when the cap is passed; categorical → one counter per reference category plus at
 //! most `max_new_categories` labels unseen in the reference (further new labels share the
-//! [`OVERFLOW_LABEL`] bin).
+//! [`OVERFLOW_LABEL`] bin). A trailing reference's plans have no edges and no reference
+//! categories (`monitor/trailing.rs`): numeric windows keep values only, and every label of a
+//! categorical window counts against `max_new_categories`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -22,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::record::Value;
-use crate::reference::{FeatureKind, FeatureProfile};
+use crate::reference::{FeatureKind, FeatureProfile, FeatureType};
 use crate::stats::binning::{count_right_closed_sorted, right_closed_bin};
 use crate::stats::kll::{KllSketch, DEFAULT_K};
 
@@ -51,7 +53,8 @@ pub(crate) enum Typed<'a> {
 #[derive(Debug)]
 pub(crate) enum FeaturePlan {
     Numeric {
-        /// Interior edges of the frozen binning; `None` under `evidently` or with an empty reference.
+        /// Interior edges of the frozen binning; `None` under `evidently`, with an empty
+        /// reference, and while a trailing reference's window is open.
         edges: Option<Vec<f64>>,
         /// The reference's counts in those bins: the profile's `bin_counts` (counted on the
         /// full reference sample, exact even when `sorted` was subsampled), else counted on
@@ -118,6 +121,24 @@ impl FeaturePlan {
                 }
             }
         }
+    }
+}
+
+/// The kind `driftd compare` gives a column holding these values (`dataset::builder`: a column
+/// starts numeric and turns categorical at its first present cell that is not a number):
+/// categorical if some value is a boolean or a text that is neither missing nor a number,
+/// numeric otherwise (a column of missing values only too). For a monitor whose features are
+/// known by name only, e.g. a trailing reference's skeleton built from a first sample.
+pub fn infer_feature_type<'a>(values: impl IntoIterator<Item = &'a Value>) -> FeatureType {
+    let categorical = values.into_iter().any(|value| match value {
+        Value::Bool(_) => true,
+        Value::Text(text) => classify(text) == TextCell::Text,
+        Value::Number(_) | Value::Missing => false,
+    });
+    if categorical {
+        FeatureType::Categorical
+    } else {
+        FeatureType::Numeric
     }
 }
 

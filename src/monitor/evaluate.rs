@@ -95,7 +95,7 @@ pub(crate) fn observe_window(
 
 /// Below this many values in a window (summed over its features), its features are evaluated
 /// on the calling thread: spawning threads would cost more than it saves.
-const PARALLEL_WORK: u64 = 20_000;
+pub(super) const PARALLEL_WORK: u64 = 20_000;
 
 /// A rough measure of the work of evaluating one feature: its values (a sketch means a large
 /// window, whose asymptotic KS p-value sums up to n terms).
@@ -120,6 +120,7 @@ fn detail(status: FeatureStatus) -> ObservationDetail {
         n_bins: None,
         categories_overflow: 0,
         bins: Vec::new(),
+        reference_windows: None,
     }
 }
 

@@ -4,7 +4,8 @@
 //! that cannot be computed (empty window, empty reference, PSI under the `evidently` binning
 //! past the sample cap, chi-square with one category) is still reported, with value NaN and
 //! the reason in [`ObservationDetail`], so a gap in a metric always has an explanation in the
-//! drift history.
+//! drift history. The one exception is the warm-up of a trailing reference: the first window
+//! of a stream has no previous window to compare with and yields no observation at all.
 
 use serde::Serialize;
 
@@ -108,6 +109,29 @@ pub struct ObservationDetail {
     /// window and its PSI term — which bins moved. Alert evidence carries them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bins: Vec<BinShare>,
+    /// Trailing references only (`MonitorSettings::trailing_windows`): which closed windows the
+    /// reference was pooled from. `None` (and absent from the JSON) for a fixed reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_windows: Option<ReferenceWindows>,
+}
+
+/// Where a trailing reference came from: the previous closed windows of the stream, pooled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferenceWindows {
+    /// Closed windows pooled (`1 ..= N`; fewer than N while the monitor warms up).
+    pub windows: usize,
+    /// Records in those windows (the sum of their `events`; with sliding windows a record in
+    /// several of them counts once per window, as its values do in the pool).
+    pub rows: u64,
+    /// This feature's pooled values the reference was fit on (finite numbers / present labels).
+    pub n: u64,
+    /// Of those windows, how many had passed `ks_sample_cap` and contributed evenly spaced
+    /// quantile points of their sketch instead of their values (the reference is then
+    /// approximate; see `monitor/trailing.rs`).
+    pub sketched_windows: usize,
+    /// The earliest `start_ms` and the latest `end_ms` of those windows' bounds.
+    pub start_ms: i64,
+    pub end_ms: i64,
 }
 
 /// One PSI bin: `contribution = (current − reference)·ln(current / reference)` on the
