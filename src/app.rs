@@ -52,7 +52,7 @@ use crate::record::{Position, Record, Stream};
 use crate::reference::capture::Capture;
 use crate::replay::{
     check_supported, prepare_monitor, PendingReference, PreparedSource, PreparedStream, ReplayError, Runner,
-    WindowWriter, LOGGED_BAD_ROWS,
+    StreamReference, WindowWriter, LOGGED_BAD_ROWS,
 };
 use crate::source::discover::DiscoveredFeature;
 use crate::source::kafka::{self, KafkaConsumer, RevokeHook};
@@ -172,6 +172,19 @@ impl Tracked {
                 next.insert(*partition, offset + 1);
             }
             (Tracked::Kafka { .. }, Position::File { .. }) => {}
+        }
+    }
+
+    /// A Kafka message at or before what was already taken from its partition: delivered
+    /// again after a rebalance (the partitions were revoked while the reader held messages it
+    /// had not sent yet, and assigned again from the checkpoint). Taking it twice would
+    /// count it twice.
+    fn redelivered(&self, position: &Position) -> bool {
+        match (self, position) {
+            (Tracked::Kafka { next, .. }, Position::Kafka { partition, offset, .. }) => {
+                next.get(partition).is_some_and(|next| offset < next)
+            }
+            _ => false,
         }
     }
 
@@ -341,9 +354,7 @@ async fn run_monitors(
             cores.insert(
                 stream,
                 StreamRunner {
-                    capture: pending
-                        .as_ref()
-                        .and_then(|p| p.features.clone().map(|features| Capture::new(features, p.events))),
+                    capture: None,
                     core,
                     pending,
                     spec,
@@ -864,6 +875,12 @@ async fn run_monitor(
     closers: &TaskTracker,
 ) {
     let entry = ctx.entry();
+    // File sources: their features were discovered before reading.
+    for (&stream, runner) in cores.iter_mut() {
+        if let Some(features) = runner.pending.as_ref().and_then(|p| p.features.clone()) {
+            features_known(&ctx, stream, runner, features);
+        }
+    }
     let mut ended = std::collections::BTreeSet::new();
     let mut idle_check = tokio::time::interval(IDLE_CHECK);
     idle_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -880,6 +897,10 @@ async fn run_monitor(
                 for (position, record) in (first..).zip(&records) {
                     let Some(runner) = cores.get_mut(&record.stream) else { continue };
                     let Some(metrics) = entry.metrics(record.stream) else { continue };
+                    if runner.position.redelivered(&record.position) {
+                        trace!(monitor = %entry.name, stream = %record.stream, position = ?record.position, "Redelivered record skipped.");
+                        continue;
+                    }
                     metrics.received.inc();
                     runner.position.record(position, &record.position);
                     let Some(core) = runner.core.as_mut() else {
@@ -913,6 +934,12 @@ async fn run_monitor(
             }
             Item::Bad { stream, at, reason, message } => {
                 let (Some(runner), Some(metrics)) = (cores.get_mut(&stream), entry.metrics(stream)) else { continue };
+                if let Consumed::Kafka { partition, offset } = at {
+                    let position = Position::Kafka { topic: String::new(), partition, offset };
+                    if runner.position.redelivered(&position) {
+                        continue;
+                    }
+                }
                 metrics.received.inc();
                 metrics.invalid(reason);
                 runner.position.bad(&at);
@@ -941,9 +968,7 @@ async fn run_monitor(
             }
             Item::Discovered { stream, features } => {
                 if let Some(runner) = cores.get_mut(&stream) {
-                    if let (None, Some(pending)) = (&runner.core, &runner.pending) {
-                        runner.capture = Some(Capture::new(features, pending.events));
-                    }
+                    features_known(&ctx, stream, runner, features);
                 }
             }
             Item::Revoked { stream, ack } => {
@@ -987,6 +1012,40 @@ fn advance_idle(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRun
         if !observations.is_empty() {
             debug!(monitor = %ctx.entry().name, stream = %stream, "Idle stream: windows closed by processing time.");
             commit(ctx, stream, runner, &observations, CommitMode::Async, None);
+        }
+    }
+}
+
+/// A stream's features are known (discovered): a capture starts taking items; a trailing
+/// reference's core starts, its skeleton stored with a first checkpoint (so a restart decodes
+/// the same features).
+fn features_known(
+    ctx: &MonitorContext<'_>,
+    stream: Stream,
+    runner: &mut StreamRunner,
+    features: Vec<DiscoveredFeature>,
+) {
+    let Some(pending) = runner.pending.take() else { return };
+    let entry = ctx.entry();
+    match pending.kind {
+        StreamReference::Capture { .. } => {
+            runner.capture = Some(Capture::new(features, pending.events));
+            runner.pending = Some(pending);
+        }
+        StreamReference::Trailing { windows } => {
+            match pending.trailing_core(&entry.name, stream, &features, runner.spec) {
+                Ok(core) => {
+                    let json = crate::reference::to_json(core.profile());
+                    runner.core = Some(core);
+                    info!(monitor = %entry.name, stream = %stream, features = features.len(), windows = windows.get(), "Trailing reference started.");
+                    commit(ctx, stream, runner, &[], CommitMode::Async, Some(&json));
+                }
+                Err(err) => {
+                    error!(monitor = %entry.name, stream = %stream, error = %err, "The trailing reference cannot start; the stream is not monitored.");
+                    let mut errors = ctx.errors.lock().unwrap_or_else(|e| e.into_inner());
+                    errors.push(format!("monitor {}: stream {stream}: trailing reference: {err}", entry.name));
+                }
+            }
         }
     }
 }
@@ -1042,12 +1101,19 @@ fn stored_references(
 ) -> Result<BTreeMap<(String, Stream), crate::reference::ReferenceProfile>, AppError> {
     let mut stored = BTreeMap::new();
     for monitor in &config.monitors {
-        if !matches!(monitor.reference, crate::config::ReferenceConfig::Capture { .. }) {
+        if !matches!(
+            monitor.reference,
+            crate::config::ReferenceConfig::Capture { .. } | crate::config::ReferenceConfig::Trailing { .. }
+        ) {
             continue;
         }
         for (stream, _) in monitor.streams() {
             if let Some(profile) = store.reference(&monitor.name, stream)? {
-                info!(monitor = %monitor.name, stream = %stream, rows = profile.meta.rows, "Captured reference loaded from the store.");
+                if profile.meta.rows == 0 {
+                    info!(monitor = %monitor.name, stream = %stream, features = profile.features(stream).len(), "Trailing reference's features loaded from the store.");
+                } else {
+                    info!(monitor = %monitor.name, stream = %stream, rows = profile.meta.rows, "Captured reference loaded from the store.");
+                }
                 stored.insert((monitor.name.clone(), stream), profile);
             }
         }

@@ -33,7 +33,7 @@ use crate::config::{
 use crate::monitor::{MonitorCore, MonitorError, MonitorSettings, Observation};
 use crate::record::Stream;
 use crate::reference::capture::Capture;
-use crate::reference::{FeatureKind, FitOptions, ReferenceError, ReferenceProfile, StreamProfile};
+use crate::reference::{FeatureKind, FeatureType, FitOptions, ReferenceError, ReferenceProfile, StreamProfile};
 use crate::source::discover::{discover_file, DiscoveredFeature, Discovery};
 use crate::source::{
     DecodeReason, DecodeSpec, Decoded, Decoder, EventTimeSpec, FeatureSpec, FileSource, PredictionKind, SourceError,
@@ -133,9 +133,6 @@ pub fn check_supported(config: &Config, runner: Runner) -> Result<(), ReplayErro
                     "stream {stream} has no event_time field: {command} needs `event_time: {{ field: …, format: … }}`"
                 )));
             }
-        }
-        if let ReferenceConfig::Trailing { .. } = monitor.reference {
-            return Err(unsupported(format!("a `trailing` reference is not supported by {command} yet")));
         }
     }
     Ok(())
@@ -260,14 +257,33 @@ pub enum KafkaDecoding {
     /// With the reference's feature list.
     Ready(Decoder),
     /// The feature list is discovered first ([`crate::source::discover`]): the reader holds
-    /// the first `messages` messages back, discovers their features, then builds the decoder.
-    Discover { spec: DecodeSpec, messages: u64 },
+    /// the first `messages` messages back (or, with `idle`, fewer once no message came for
+    /// that long), discovers their features, then builds the decoder.
+    Discover { spec: DecodeSpec, messages: u64, idle: Option<std::time::Duration> },
 }
 
-/// A reference captured from the stream's first items, and what the core needs then.
+/// Messages whose features a trailing reference discovers before its first window (fewer
+/// when the source ends or, for Kafka, goes quiet for [`TRAILING_DISCOVERY_IDLE`]). They are
+/// monitored like every other message: only their keys and value types are looked at first.
+pub const TRAILING_DISCOVERY_MESSAGES: u64 = 1000;
+/// See [`TRAILING_DISCOVERY_MESSAGES`].
+pub const TRAILING_DISCOVERY_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Where a stream's reference comes from when it comes from the stream itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamReference {
+    /// Its first `events` items, captured (and not monitored).
+    Capture { events: u64 },
+    /// Its previous `windows` closed windows; the features are discovered from its first
+    /// [`TRAILING_DISCOVERY_MESSAGES`] messages, which are monitored.
+    Trailing { windows: std::num::NonZeroUsize },
+}
+
+/// A reference that comes from the stream (captured or trailing), and what the core needs.
 #[derive(Debug, Clone)]
 pub struct PendingReference {
-    /// Items to capture.
+    pub kind: StreamReference,
+    /// Items to capture (capture) or messages to discover the features from (trailing).
     pub events: u64,
     /// The discovered features (file sources: known before reading; Kafka: from the reader).
     pub features: Option<Vec<DiscoveredFeature>>,
@@ -281,6 +297,38 @@ impl PendingReference {
     /// The core over a captured profile.
     pub fn core(&self, name: &str, profile: ReferenceProfile, spec: WindowSpec) -> Result<MonitorCore, MonitorError> {
         MonitorCore::new(name, Arc::new(profile), spec, self.settings.clone())
+    }
+
+    /// A trailing reference's core over the skeleton of `features` (names and kinds only).
+    pub fn trailing_core(
+        &self,
+        name: &str,
+        stream: Stream,
+        features: &[DiscoveredFeature],
+        spec: WindowSpec,
+    ) -> Result<MonitorCore, MonitorError> {
+        let windows = match self.kind {
+            StreamReference::Trailing { windows } => windows.get(),
+            StreamReference::Capture { .. } => 0,
+        };
+        let meta = crate::reference::ProfileMeta {
+            format_version: crate::reference::PROFILE_FORMAT_VERSION,
+            model_version: self.model_version.clone(),
+            source_path: format!(
+                "trailing: the previous {windows} windows of {} (features discovered from its first messages)",
+                self.source
+            ),
+            source_sha256: String::new(),
+            rows: 0,
+            created_at: crate::reference::now_rfc3339(),
+            binning: self.settings.compare.binning.to_string(),
+        };
+        let kinds = features
+            .iter()
+            .map(|f| (f.name.clone(), if f.categorical { FeatureType::Categorical } else { FeatureType::Numeric }))
+            .collect();
+        let profile = ReferenceProfile::skeleton(meta, BTreeMap::from([(stream, kinds)]));
+        self.core(name, profile, spec)
     }
 }
 
@@ -298,6 +346,10 @@ pub fn prepare_monitor(
     let fitted = match monitor.reference {
         ReferenceConfig::Profile { .. } | ReferenceConfig::Dataset { .. } => Some(resolve_reference(monitor)?),
         ReferenceConfig::Capture { .. } | ReferenceConfig::Trailing { .. } => None,
+    };
+    let trailing = match monitor.reference {
+        ReferenceConfig::Trailing { windows } => std::num::NonZeroUsize::new(windows as usize),
+        _ => None,
     };
     let spec = window_spec(&monitor.window).map_err(unsupported)?;
     let mut prepared = Vec::new();
@@ -322,7 +374,7 @@ pub fn prepare_monitor(
             let decoder = Decoder::new(decode_spec(config), names)
                 .and_then(|d| d.with_categorical(categorical))
                 .map_err(spec_error)?;
-            let core = MonitorCore::new(name, Arc::new(profile), spec, settings(monitor, binning))?;
+            let core = MonitorCore::new(name, Arc::new(profile), spec, settings(monitor, binning, trailing))?;
             let source = match &config.source {
                 SourceConfig::File(file) => PreparedSource::File {
                     path: file.path.clone(),
@@ -337,14 +389,19 @@ pub fn prepare_monitor(
             prepared.push(PreparedStream { stream, core: Some(core), pending: None, spec, source });
             continue;
         }
-        let ReferenceConfig::Capture { events } = monitor.reference else {
-            return Err(unsupported("a `trailing` reference is not supported yet".into()));
+        let (kind, events, idle) = match (monitor.reference.clone(), trailing) {
+            (ReferenceConfig::Capture { events }, _) => (StreamReference::Capture { events }, events, None),
+            (_, Some(windows)) => {
+                (StreamReference::Trailing { windows }, TRAILING_DISCOVERY_MESSAGES, Some(TRAILING_DISCOVERY_IDLE))
+            }
+            _ => return Err(unsupported("a reference neither fitted, captured nor trailing".into())),
         };
         let binning = monitor.binning.clone().unwrap_or_default();
         let mut pending = PendingReference {
+            kind,
             events,
             features: None,
-            settings: settings(monitor, binning),
+            settings: settings(monitor, binning, trailing),
             model_version: monitor.model_version.clone(),
             source: String::new(),
         };
@@ -354,7 +411,7 @@ pub fn prepare_monitor(
                     discover_file(&file.path, file.format, &decode_spec(config), events).map_err(source_error)?;
                 if features.is_empty() {
                     return Err(unsupported(format!(
-                        "stream {stream}: no feature found in the first {events} messages of {} to capture a \
+                        "stream {stream}: no feature found in the first {events} messages of {} to build a \
                          reference from",
                         file.path.display()
                     )));
@@ -371,7 +428,7 @@ pub fn prepare_monitor(
                 pending.source = format!("monitor {name}, stream {stream}, Kafka topic {}", kafka.topic);
                 PreparedSource::Kafka {
                     config: kafka.clone(),
-                    decoding: KafkaDecoding::Discover { spec: decode_spec(config), messages: events },
+                    decoding: KafkaDecoding::Discover { spec: decode_spec(config), messages: events, idle },
                     dead_letter_topic: config.dead_letter_topic.clone(),
                 }
             }
@@ -381,12 +438,18 @@ pub fn prepare_monitor(
     Ok(prepared)
 }
 
-/// A monitor's settings, numeric edges frozen with `binning`.
-fn settings(monitor: &MonitorConfig, binning: crate::stats::binning::Binning) -> MonitorSettings {
+/// A monitor's settings, numeric edges frozen with `binning` (for a trailing reference: each
+/// pool's edges).
+fn settings(
+    monitor: &MonitorConfig,
+    binning: crate::stats::binning::Binning,
+    trailing_windows: Option<std::num::NonZeroUsize>,
+) -> MonitorSettings {
     MonitorSettings {
         statistics: monitor.statistics,
         compare: CompareSettings { binning, ..CompareSettings::default() },
         ks_sample_cap: monitor.ks_sample_cap,
+        trailing_windows,
         ..MonitorSettings::default()
     }
 }
@@ -412,6 +475,10 @@ fn replay_monitor(
         let mut summary = StreamSummary::default();
         let mut bad = 0u64;
         let mut windows = output::WindowWriter::new(name, stream, thresholds);
+        if let Some(p) = pending.as_ref().filter(|p| matches!(p.kind, StreamReference::Trailing { .. })) {
+            core = Some(p.trailing_core(name, stream, p.features.as_deref().unwrap_or_default(), spec)?);
+            pending = None;
+        }
         let mut capture = pending.as_ref().map(|p| Capture::new(p.features.clone().unwrap_or_default(), p.events));
         // The source (reading + JSON decoding) runs on its own thread and hands over batches,
         // so decoding overlaps the monitor's work; items keep their order.

@@ -280,10 +280,6 @@ fn a_reference_captured_from_kafka_is_kept_across_a_restart_and_equals_a_capture
     // which a file source delivers an unsorted file (sorted in memory), so that both captures
     // take the same items in the same order: a reference's standard deviation depends on the
     // order of its values in the last bits.
-    let in_time_order = |mut lines: Vec<String>| {
-        lines.sort_by_key(|l| serde_json::from_str::<Value>(l).unwrap()["ts"].as_str().unwrap().to_string());
-        as_messages(&lines)
-    };
     broker.produce(&topics.inputs, &in_time_order(traffic("inputs", 0.0, 3.5)));
     broker.produce(&topics.predictions, &in_time_order(traffic("predictions", 0.0, 3.5)));
     let mut first = Daemon::start(&config, &args);
@@ -320,6 +316,61 @@ fn a_reference_captured_from_kafka_is_kept_across_a_restart_and_equals_a_capture
     let got = sorted_lines(&observations);
     let missing: Vec<&String> = expected.iter().filter(|l| !got.contains(l)).take(3).collect();
     let extra: Vec<&String> = got.iter().filter(|l| !expected.contains(l)).take(3).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && got.len() == expected.len(),
+        "{} lines published, {} expected; missing {missing:#?}; unexpected {extra:#?}",
+        got.len(),
+        expected.len()
+    );
+}
+
+/// Messages in event-time order (stable), as a file source delivers an unsorted file.
+fn in_time_order(mut lines: Vec<String>) -> Vec<(i32, Vec<u8>)> {
+    lines.sort_by_key(|l| serde_json::from_str::<Value>(l).unwrap()["ts"].as_str().unwrap().to_string());
+    as_messages(&lines)
+}
+
+#[test]
+fn a_trailing_reference_on_a_quiet_topic_discovers_its_features_and_equals_a_file_replay() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let (dir, broker, topics) = setup("trailing", 1);
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-trailing", "state");
+    let dataset = format!(
+        "dataset: {{ path: {}, predictions: [score] }}",
+        repo().join("examples/data/credit_reference.csv").display()
+    );
+    let trailing = "trailing: { windows: 2 }";
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace(&dataset, trailing)).unwrap();
+    let observations = dir.path().join("observations.jsonl");
+
+    // Fewer messages than the discovery wants (1000): the quiet topic ends it.
+    broker.produce(&topics.inputs, &in_time_order(traffic("inputs", 0.0, 1.5)));
+    broker.produce(&topics.predictions, &in_time_order(traffic("predictions", 0.0, 1.5)));
+    let mut daemon = Daemon::start(&config, &["--observations", observations.to_str().unwrap()]);
+    let addr = ready(&mut daemon, deadline);
+    let discovered = daemon.wait_for_log("Features discovered.", deadline);
+    assert!(discovered["messages"].as_u64().unwrap() < 1000, "{discovered}");
+    daemon.wait_for_log("Trailing reference started.", deadline);
+    broker.produce(&topics.inputs, &in_time_order(traffic("inputs", 1.5, 6.0)));
+    broker.produce(&topics.predictions, &in_time_order(traffic("predictions", 1.5, 6.0)));
+    // Hour 0 warms up, hours 1–4 close, hour 5 stays open.
+    wait_until(deadline, "hours 1 to 4 in the observations file", || {
+        (windows_of(&sorted_lines(&observations)) == 8).then_some(())
+    });
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
+    let _ = addr;
+
+    let replayed = replayed_with(
+        dir.path(),
+        &traffic("inputs", 0.0, 6.0),
+        &traffic("predictions", 0.0, 6.0),
+        ("dataset: { path: ../data/credit_reference.csv, predictions: [score] }", trailing),
+    );
+    let (got, expected) = (sorted_lines(&observations), before_hour(&replayed, 5));
+    let missing: Vec<&String> = expected.iter().filter(|l| !got.contains(l)).take(2).collect();
+    let extra: Vec<&String> = got.iter().filter(|l| !expected.contains(l)).take(2).collect();
     assert!(
         missing.is_empty() && extra.is_empty() && got.len() == expected.len(),
         "{} lines published, {} expected; missing {missing:#?}; unexpected {extra:#?}",

@@ -83,6 +83,16 @@ pub struct KafkaReader {
     pub dead_letter: Option<DeadLetter>,
 }
 
+/// Messages held back while a stream's features are discovered.
+struct Discovering {
+    found: Discovery,
+    spec: crate::source::DecodeSpec,
+    target: u64,
+    /// End early after this long without a message (trailing references).
+    idle: Option<Duration>,
+    held: Vec<OwnedMessage>,
+}
+
 /// The records decoded and not yet sent, and when they must go.
 struct Batch {
     items: Vec<crate::record::Record>,
@@ -95,20 +105,26 @@ impl KafkaReader {
         self.wait_for_broker(&stop).await;
         let mut out = Batch { items: Vec::with_capacity(BATCH_RECORDS), deadline: None };
         let mut errors = ErrorLog::default();
-        // Feature discovery (captured references): the first messages are held back until
-        // their features are known, then decoded like every later one.
+        // Feature discovery (captured and trailing references): the first messages are held
+        // back until their features are known, then decoded like every later one.
         let mut discovery = match self.decoding.take() {
             Some(KafkaDecoding::Ready(decoder)) => {
                 self.decoder = Some(decoder);
                 None
             }
             None => None,
-            Some(KafkaDecoding::Discover { spec, messages }) => {
-                info!(monitor = %self.monitor, stream = %self.stream, messages, "Discovering the features of the reference to capture.");
-                Some((Discovery::new(&spec), spec, messages, Vec::new()))
+            Some(KafkaDecoding::Discover { spec, messages, idle }) => {
+                info!(monitor = %self.monitor, stream = %self.stream, messages, "Discovering the stream's features.");
+                Some(Discovering { found: Discovery::new(&spec), spec, target: messages, idle, held: Vec::new() })
             }
         };
         loop {
+            // A trailing reference's discovery ends early on a quiet topic.
+            let quiet = discovery
+                .as_ref()
+                .filter(|d| !d.held.is_empty())
+                .and_then(|d| d.idle)
+                .map(|idle| tokio::time::Instant::now() + idle);
             let received = tokio::select! {
                 biased;
                 () = stop.cancelled() => break,
@@ -117,38 +133,44 @@ impl KafkaReader {
                     if !send_batch(&tx, &mut out.items).await { return self.release() }
                     continue;
                 }
-                received = self.consumer.recv() => received,
+                () = sleep_until(quiet) => None,
+                received = self.consumer.recv() => Some(received),
             };
             let message = match received {
-                Ok(message) => message,
-                Err(err) => {
+                Some(Ok(message)) => Some(message),
+                None => None,
+                Some(Err(err)) => {
                     if let Some(suppressed) = errors.allow() {
                         warn!(monitor = %self.monitor, stream = %self.stream, error = %err, suppressed, "Kafka receive error.");
                     }
                     continue;
                 }
             };
-            let Some((found, _, target, held)) = discovery.as_mut() else {
-                if !self.take(&message, || message.detach(), &mut out, &tx).await {
-                    return self.release();
+            let Some(discovering) = discovery.as_mut() else {
+                if let Some(message) = message {
+                    if !self.take(&message, || message.detach(), &mut out, &tx).await {
+                        return self.release();
+                    }
                 }
                 continue;
             };
-            found.observe(message.payload().unwrap_or_default());
-            held.push(message.detach());
-            if (held.len() as u64) < *target {
-                continue;
+            if let Some(message) = message {
+                discovering.found.observe(message.payload().unwrap_or_default());
+                discovering.held.push(message.detach());
+                if (discovering.held.len() as u64) < discovering.target {
+                    continue;
+                }
             }
-            let Some((found, spec, _, held)) = discovery.take() else { continue };
+            let Some(Discovering { found, spec, held, .. }) = discovery.take() else { continue };
             let features = found.finish();
-            let decoder = match Discovery::decoder(spec.clone(), &features) {
+            let decoder = match Discovery::decoder(spec, &features) {
                 Ok(decoder) => decoder,
                 Err(err) => {
                     error!(monitor = %self.monitor, stream = %self.stream, error = %err, "The discovered features cannot be decoded; the stream stops.");
                     break;
                 }
             };
-            info!(monitor = %self.monitor, stream = %self.stream, features = features.len(), "Features discovered.");
+            info!(monitor = %self.monitor, stream = %self.stream, features = features.len(), messages = held.len(), "Features discovered.");
             self.decoder = Some(decoder);
             if tx.send(Item::Discovered { stream: self.stream, features }).await.is_err() {
                 return self.release();

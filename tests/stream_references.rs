@@ -1,9 +1,15 @@
-//! References captured from the stream (`reference: {capture: {events: N}}`), end to end with
-//! the quickstart's traffic: the captured profile is exactly what `driftd reference fit` gives
-//! for a file holding the same N rows; the windows after the capture are exactly those of a
-//! replay against that profile over the rest of the traffic; and a restart (kill -9) loads the
-//! stored reference instead of capturing again, giving the observations of an uninterrupted
-//! run. The Kafka variant is in tests/kafka.rs.
+//! References that come from the stream itself, end to end with the quickstart's traffic.
+//!
+//! Captured (`reference: {capture: {events: N}}`): the captured profile is exactly what
+//! `driftd reference fit` gives for a file holding the same N rows; the windows after the
+//! capture are exactly those of a replay against that profile over the rest of the traffic;
+//! a restart (kill -9) loads the stored reference instead of capturing again, giving the
+//! observations of an uninterrupted run.
+//!
+//! Trailing (`reference: {trailing: {windows: N}}`): a window's observations are exactly those
+//! of a replay of that window against a profile `driftd reference fit` makes from the previous
+//! N windows' rows; a kill -9 and restart gives the observations of an uninterrupted run.
+//! The Kafka variants are in tests/kafka.rs.
 
 mod common;
 
@@ -19,20 +25,25 @@ const RUN_DEADLINE: Duration = Duration::from_secs(120);
 /// Items captured per stream: the first six hours of the quickstart (300 events an hour).
 const CAPTURED: usize = 1800;
 
-/// The quickstart's two files (or their lines from `skip` on) in `dir`, and a configuration
-/// capturing its reference from the first [`CAPTURED`] items of each stream.
+/// The quickstart's two files in `dir`, and a configuration capturing its reference from the
+/// first [`CAPTURED`] items of each stream.
 fn capture_config(dir: &Path) -> PathBuf {
+    quickstart_with(dir, &format!("capture: {{ events: {CAPTURED} }}"))
+}
+
+/// The quickstart's two files in `dir`, and its configuration with `reference` instead of its
+/// dataset (no rules).
+fn quickstart_with(dir: &Path, reference: &str) -> PathBuf {
     let quickstart = repo().join("examples/quickstart");
     for file in ["inputs.jsonl", "predictions.jsonl"] {
         std::fs::copy(quickstart.join(file), dir.join(file)).unwrap();
     }
     let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap();
-    let text =
-        text.replace("listen: 127.0.0.1:9464", "listen: 127.0.0.1:0").replace("rules: [rules.yaml]", "").replace(
-            "dataset: { path: ../data/credit_reference.csv, predictions: [score] }",
-            &format!("capture: {{ events: {CAPTURED} }}"),
-        );
-    assert!(text.contains("capture: { events: 1800 }"));
+    let text = text
+        .replace("listen: 127.0.0.1:9464", "listen: 127.0.0.1:0")
+        .replace("rules: [rules.yaml]", "")
+        .replace("dataset: { path: ../data/credit_reference.csv, predictions: [score] }", reference);
+    assert!(text.contains(reference));
     let path = dir.join("driftd.yaml");
     std::fs::write(&path, text).unwrap();
     path
@@ -223,4 +234,106 @@ fn a_file_shorter_than_the_capture_monitors_nothing_and_says_so() {
         "{stderr}"
     );
     assert!(stdout.contains("inputs: 0 windows closed"), "{stdout}");
+}
+
+/// Trailing windows of the tests below.
+const TRAILING: usize = 3;
+/// 2026-11-01T00:00:00Z, the quickstart's first hour.
+const DAY_START_MS: i64 = 1_793_491_200_000;
+
+/// The `ts` of a quickstart line, in milliseconds.
+fn event_ms(line: &Value) -> i64 {
+    let ts = line["ts"].as_str().unwrap();
+    let (h, m, s): (i64, i64, f64) =
+        (ts[11..13].parse().unwrap(), ts[14..16].parse().unwrap(), ts[17..ts.len() - 1].parse().unwrap());
+    DAY_START_MS + (h * 3600 + m * 60) * 1000 + (s * 1000.0).round() as i64
+}
+
+#[test]
+fn a_trailing_window_is_compared_with_what_reference_fit_gives_for_the_previous_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_with(dir.path(), &format!("trailing: {{ windows: {TRAILING} }}"));
+    let observations = dir.path().join("observations.jsonl");
+    let output = succeed(&run_args(&config, &observations));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("Trailing reference started.").count(), 2, "{stderr}");
+    let published = lines(&observations);
+    // The first window of each stream has no reference: 23 windows a stream are published.
+    assert_eq!(windows(&published).len(), 46);
+
+    // The window of 12:00 (the shift), by hand: `reference fit` on the inputs of 09:00–12:00
+    // in delivery order (the file is sorted by event time in memory, stably), then a replay of
+    // the inputs of 12:00–13:00 against it.
+    let mut inputs: Vec<Value> =
+        lines(&dir.path().join("inputs.jsonl")).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    inputs.sort_by_key(event_ms);
+    let hour = |h: i64| DAY_START_MS + h * 3_600_000;
+    let (from, at, to) = (hour(12 - TRAILING as i64), hour(12), hour(13));
+    let pool = dir.path().join("pool.jsonl");
+    write_rows(&pool, inputs.iter().filter(|m| (from..at).contains(&event_ms(m))).map(|m| m["features"].clone()));
+    let profile = dir.path().join("pool.profile.json");
+    succeed(&["reference", "fit", "--input", pool.to_str().unwrap(), "--output", profile.to_str().unwrap()]);
+    let window = dir.path().join("window.jsonl");
+    write_rows(&window, inputs.iter().filter(|m| (at..to).contains(&event_ms(m))).cloned());
+    let replay_config = format!(
+        r#"
+state: {{ path: replay-state }}
+monitors:
+  - name: credit-scoring
+    model_version: "2026-11-01"
+    reference: {{ profile: '{profile}' }}
+    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
+    window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m }}
+    streams:
+      inputs:
+        source: {{ file: {{ path: '{window}', format: jsonl }} }}
+        event_time: {{ field: /ts, format: rfc3339 }}
+        features: "*"
+"#,
+        profile = profile.display(),
+        window = window.display(),
+    );
+    let replay_path = dir.path().join("replay.yaml");
+    std::fs::write(&replay_path, replay_config).unwrap();
+    let replayed = dir.path().join("replayed.jsonl");
+    succeed(&["replay", "--config", replay_path.to_str().unwrap(), "--output", replayed.to_str().unwrap()]);
+    let expected = sorted(lines(&replayed));
+    assert_eq!(windows(&expected).len(), 1);
+    let got: Vec<String> = published
+        .into_iter()
+        .filter(|l| l.contains(r#""stream":"inputs""#))
+        .filter(|l| serde_json::from_str::<Value>(l).unwrap()["window"]["start_ms"] == at)
+        .collect();
+    assert_eq!(sorted(got), expected);
+}
+
+#[test]
+fn a_trailing_reference_resumed_after_kill_9_gives_the_observations_of_an_uninterrupted_run() {
+    let trailing = format!("trailing: {{ windows: {TRAILING} }}");
+    let once = tempfile::tempdir().unwrap();
+    let config = quickstart_with(once.path(), &trailing);
+    let observations = once.path().join("observations.jsonl");
+    succeed(&run_args(&config, &observations));
+    let expected = sorted(lines(&observations));
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_with(dir.path(), &trailing);
+    let observations = dir.path().join("observations.jsonl");
+    let mut args = run_args(&config, &observations);
+    args.extend(["--max-rate", "3000"]);
+    let mut child = start(&args);
+    let deadline = Instant::now() + RUN_DEADLINE;
+    while windows(&lines(&observations)).len() < 8 {
+        assert!(child.try_wait().unwrap().is_none(), "driftd ended before it was interrupted");
+        assert!(Instant::now() < deadline, "fewer than 8 windows published before the deadline");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    finish(child);
+    assert!(windows(&lines(&observations)).len() < 46, "the run was not interrupted part-way");
+
+    let second = succeed(&run_args(&config, &observations));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(stderr.matches("Trailing reference's features loaded from the store.").count(), 2, "{stderr}");
+    assert_eq!(sorted(lines(&observations)), expected, "the resumed run differs from the uninterrupted one");
 }
