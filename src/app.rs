@@ -22,6 +22,12 @@
 //! windows, and when a stream ends or stops, the monitor task commits the stream's checkpoint
 //! (core state + items consumed), with the `--observations` file's length, under one lock.
 //!
+//! References from the stream (`capture`, `trailing`): a stream's core exists once its
+//! features are known (file sources: before reading; Kafka: when its reader sends
+//! `Item::Discovered`); a captured reference is fit when its N items are taken, and stored
+//! with the stream's first checkpoint, as is a trailing reference's feature list
+//! ([`store::Store::put_reference`]), so a restart neither captures nor discovers again.
+//!
 //! Invariants: bad rows are counted by reason and never stop the daemon (the first
 //! [`LOGGED_BAD_ROWS`] per stream are logged at WARN); a fatal source error ends that stream,
 //! is logged at ERROR and makes `run` fail after the ordered shutdown; nothing is logged per

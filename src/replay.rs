@@ -16,9 +16,13 @@
 //! have independent windows, so replaying one file after the other gives the same windows as
 //! interleaving them, and each stream's last windows close when its own file ends.
 //!
+//! References from the stream: a `capture` reference takes each stream's first N items (not
+//! monitored), a `trailing` one starts its core over the features discovered from the file
+//! ([`PendingReference`]; see the README, "References from the stream").
+//!
 //! Invariants: bad rows are counted per reason and never stop a replay; a configuration the
-//! replay cannot run (Kafka source, capture / trailing reference, no event time), a reference
-//! that cannot be fit or loaded, or a file that cannot be read is one [`ReplayError`].
+//! replay cannot run (Kafka source, no event time), a reference that cannot be fit or loaded,
+//! or a file that cannot be read is one [`ReplayError`].
 
 mod output;
 

@@ -3,7 +3,7 @@
 //! Role: `reference: {capture: {events: N}}` makes a stream's first N items (records and bad
 //! messages alike, in delivery order) its reference. [`Capture`] collects the typed records
 //! (decoded with the discovered feature list, [`crate::source::discover`]) into one
-//! [`ColumnBuilder`] per feature, exactly as a dataset file's cells would be, and
+//! `ColumnBuilder` per feature, exactly as a dataset file's cells would be, and
 //! [`Capture::finish`] fits every column with [`fit_column`] — so a captured profile equals the
 //! profile `driftd reference fit` gives for a file holding the same rows, bit for bit.
 //!
