@@ -81,6 +81,9 @@ struct StreamBody {
     /// Kafka sources: the partitions assigned to this instance.
     #[serde(skip_serializing_if = "Option::is_none")]
     kafka_partitions: Option<Vec<i32>>,
+    /// Where the stream's reference stands (capturing, ready …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<crate::app::state::ReferenceStatus>,
     /// The last closed window (without its observations).
     last_window: Option<ClosedWindow>,
 }
@@ -103,6 +106,7 @@ async fn monitors(State(shared): State<Arc<Shared>>) -> Json<MonitorsBody> {
                     windows_closed: m.windows_closed.get(),
                     exhausted: live.exhausted.contains(stream),
                     kafka_partitions: live.partitions.get(stream).map(|p| p.iter().copied().collect()),
+                    reference: live.references.get(stream).cloned(),
                     last_window: live
                         .history
                         .iter()

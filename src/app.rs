@@ -55,7 +55,7 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use crate::config::Config;
 use crate::monitor::{InvalidRecord, MonitorCore, Observation, RecordOutcome};
 use crate::record::{Position, Record, Stream};
-use crate::reference::capture::Capture;
+use crate::reference::capture::{Capture, CAPTURED_FROM};
 use crate::replay::{
     check_supported, prepare_monitor, PendingReference, PreparedSource, PreparedStream, ReplayError, Runner,
     StreamReference, WindowWriter, LOGGED_BAD_ROWS,
@@ -883,6 +883,7 @@ async fn run_monitor(
     let entry = ctx.entry();
     // File sources: their features were discovered before reading.
     for (&stream, runner) in cores.iter_mut() {
+        show_reference(&ctx, stream, runner);
         if let Some(features) = runner.pending.as_ref().and_then(|p| p.features.clone()) {
             features_known(&ctx, stream, runner, features);
         }
@@ -912,6 +913,9 @@ async fn run_monitor(
                     let Some(core) = runner.core.as_mut() else {
                         if let Some(capture) = runner.capture.as_mut() {
                             capture.add(record);
+                            if capture.progress().0 % CAPTURE_STATUS_EVERY == 0 {
+                                show_reference(&ctx, record.stream, runner);
+                            }
                         }
                         finish_capture(&ctx, record.stream, runner);
                         continue;
@@ -1022,6 +1026,47 @@ fn advance_idle(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRun
     }
 }
 
+/// Items between two updates of a capture's progress in the status API.
+const CAPTURE_STATUS_EVERY: u64 = 256;
+
+/// Publishes where a stream's reference stands (`GET /api/v1/monitors`).
+fn show_reference(ctx: &MonitorContext<'_>, stream: Stream, runner: &StreamRunner) {
+    let kind = match (runner.pending.as_ref().map(|p| p.kind), runner.core.as_ref()) {
+        (Some(StreamReference::Capture { .. }), _) => "capture",
+        (Some(StreamReference::Trailing { .. }), _) => "trailing",
+        (None, Some(core)) if core.settings().trailing_windows.is_some() => "trailing",
+        (None, Some(core)) if core.profile().meta.source_path.starts_with(CAPTURED_FROM) => "capture",
+        _ => "fitted",
+    };
+    let status = match (&runner.core, &runner.capture, &runner.pending) {
+        (Some(core), _, _) => state::ReferenceStatus {
+            kind,
+            state: "ready",
+            captured: None,
+            wanted: None,
+            rows: core.profile().meta.rows,
+            features: core.profile().features(stream).len(),
+        },
+        (None, Some(capture), _) => state::ReferenceStatus {
+            kind,
+            state: "capturing",
+            captured: Some(capture.progress().0),
+            wanted: Some(capture.progress().1),
+            rows: 0,
+            features: capture.features().len(),
+        },
+        (None, None, pending) => state::ReferenceStatus {
+            kind,
+            state: "discovering",
+            captured: None,
+            wanted: pending.as_ref().map(|p| p.events),
+            rows: 0,
+            features: 0,
+        },
+    };
+    ctx.entry().live().references.insert(stream, status);
+}
+
 /// A stream's features are known (discovered): a capture starts taking items; a trailing
 /// reference's core starts, its skeleton stored with a first checkpoint (so a restart decodes
 /// the same features).
@@ -1037,6 +1082,7 @@ fn features_known(
         StreamReference::Capture { .. } => {
             runner.capture = Some(Capture::new(features, pending.events));
             runner.pending = Some(pending);
+            show_reference(ctx, stream, runner);
         }
         StreamReference::Trailing { windows } => {
             match pending.trailing_core(&entry.name, stream, &features, runner.spec) {
@@ -1045,6 +1091,7 @@ fn features_known(
                     runner.core = Some(core);
                     info!(monitor = %entry.name, stream = %stream, features = features.len(), windows = windows.get(), "Trailing reference started.");
                     commit(ctx, stream, runner, &[], CommitMode::Async, Some(&json));
+                    show_reference(ctx, stream, runner);
                 }
                 Err(err) => {
                     error!(monitor = %entry.name, stream = %stream, error = %err, "The trailing reference cannot start; the stream is not monitored.");
@@ -1085,6 +1132,7 @@ fn finish_capture(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamR
             runner.core = Some(core);
             info!(monitor = %entry.name, stream = %stream, rows, features, items = pending.events, copy = %copy.display(), "Reference captured.");
             commit(ctx, stream, runner, &[], CommitMode::Async, Some(&json));
+            show_reference(ctx, stream, runner);
         }
         Err(err) => {
             error!(monitor = %entry.name, stream = %stream, error = %err, "The captured reference cannot be used; the stream is not monitored.");

@@ -286,6 +286,10 @@ fn a_reference_captured_from_kafka_is_kept_across_a_restart_and_equals_a_capture
     let addr = ready(&mut first, deadline);
     first.wait_for_log("Reference captured.", deadline);
     wait_windows(&addr, 1, deadline);
+    assert_eq!(
+        stream_status(&addr, "inputs")["reference"],
+        serde_json::json!({ "kind": "capture", "state": "ready", "rows": 600, "features": 9 })
+    );
     first.signal("KILL");
     first.wait_exit(Duration::from_secs(10));
 
@@ -352,6 +356,11 @@ fn a_trailing_reference_on_a_quiet_topic_discovers_its_features_and_equals_a_fil
     let discovered = daemon.wait_for_log("Features discovered.", deadline);
     assert!(discovered["messages"].as_u64().unwrap() < 1000, "{discovered}");
     daemon.wait_for_log("Trailing reference started.", deadline);
+    wait_until(deadline, "the trailing reference in the status", || {
+        let reference = stream_status(&addr, "inputs")["reference"].clone();
+        (reference == serde_json::json!({ "kind": "trailing", "state": "ready", "rows": 0, "features": 9 }))
+            .then_some(())
+    });
     broker.produce(&topics.inputs, &in_time_order(traffic("inputs", 1.5, 6.0)));
     broker.produce(&topics.predictions, &in_time_order(traffic("predictions", 1.5, 6.0)));
     // Hour 0 warms up, hours 1–4 close, hour 5 stays open.
@@ -360,7 +369,6 @@ fn a_trailing_reference_on_a_quiet_topic_discovers_its_features_and_equals_a_fil
     });
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
-    let _ = addr;
 
     let replayed = replayed_with(
         dir.path(),

@@ -166,6 +166,26 @@ pub struct MonitorLive {
     pub exhausted: BTreeSet<Stream>,
     /// Kafka streams: the partitions assigned to this instance now.
     pub partitions: BTreeMap<Stream, BTreeSet<i32>>,
+    /// Where each stream's reference stands (status API).
+    pub references: BTreeMap<Stream, ReferenceStatus>,
+}
+
+/// A stream's reference, as the status API shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReferenceStatus {
+    /// `fitted` (a profile or dataset), `capture` or `trailing`.
+    pub kind: &'static str,
+    /// `discovering` (the features, from the first messages), `capturing`, or `ready`.
+    pub state: &'static str,
+    /// Capture: items taken so far and wanted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wanted: Option<u64>,
+    /// Rows of the reference once ready (0 for a trailing reference, whose rows change).
+    pub rows: u64,
+    /// Features once known.
+    pub features: usize,
 }
 
 /// One configured monitor.
