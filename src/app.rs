@@ -864,6 +864,15 @@ impl MonitorContext<'_> {
     fn entry(&self) -> &MonitorEntry {
         &self.shared.monitors[self.index]
     }
+
+    /// Records a stream's failure (once per message): `run` fails with it at its end.
+    fn fail(&self, stream: Stream, problem: String) {
+        let message = format!("monitor {}: stream {stream}: {problem}", self.entry().name);
+        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        if !errors.contains(&message) {
+            errors.push(message);
+        }
+    }
 }
 
 /// How often idle streams are checked.
@@ -1095,8 +1104,7 @@ fn features_known(
                 }
                 Err(err) => {
                     error!(monitor = %entry.name, stream = %stream, error = %err, "The trailing reference cannot start; the stream is not monitored.");
-                    let mut errors = ctx.errors.lock().unwrap_or_else(|e| e.into_inner());
-                    errors.push(format!("monitor {}: stream {stream}: trailing reference: {err}", entry.name));
+                    ctx.fail(stream, format!("trailing reference: {err}"));
                 }
             }
         }
@@ -1136,8 +1144,7 @@ fn finish_capture(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamR
         }
         Err(err) => {
             error!(monitor = %entry.name, stream = %stream, error = %err, "The captured reference cannot be used; the stream is not monitored.");
-            let mut errors = ctx.errors.lock().unwrap_or_else(|e| e.into_inner());
-            errors.push(format!("monitor {}: stream {stream}: captured reference: {err}", entry.name));
+            ctx.fail(stream, format!("captured reference: {err}"));
         }
     }
 }
@@ -1267,11 +1274,7 @@ fn commit(
         }
         Err(err) => {
             error!(monitor = %entry.name, stream = %stream, error = %err, "Checkpoint failed.");
-            let mut errors = ctx.errors.lock().unwrap_or_else(|e| e.into_inner());
-            let message = format!("monitor {}: stream {stream}: {err}", entry.name);
-            if !errors.contains(&message) {
-                errors.push(message);
-            }
+            ctx.fail(stream, err.to_string());
         }
     }
 }

@@ -263,15 +263,9 @@ fn kill_9_mid_window_and_restart_gives_the_observations_of_an_uninterrupted_run(
 fn a_reference_captured_from_kafka_is_kept_across_a_restart_and_equals_a_capture_from_files() {
     let deadline = Instant::now() + TEST_DEADLINE;
     let (dir, broker, topics) = setup("capture", 1);
-    let config = kafka_config(dir.path(), &broker, &topics, "driftd-capture", "state");
-    let dataset = format!(
-        "dataset: {{ path: {}, predictions: [score] }}",
-        repo().join("examples/data/credit_reference.csv").display()
-    );
     let capture = "capture: { events: 600 }";
-    let text = std::fs::read_to_string(&config).unwrap();
-    assert!(text.contains(&dataset));
-    std::fs::write(&config, text.replace(&dataset, capture)).unwrap();
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-capture", "state");
+    with_reference(&config, capture);
     let observations = dir.path().join("observations.jsonl");
     let args = ["--observations", observations.to_str().unwrap()];
 
@@ -318,6 +312,11 @@ fn a_reference_captured_from_kafka_is_kept_across_a_restart_and_equals_a_capture
     let expected = before_hour(&replayed, 5);
     assert_eq!(windows_of(&expected), 6, "hours 2, 3 and 4 of two streams");
     let got = sorted_lines(&observations);
+    assert_same_lines(&got, &expected);
+}
+
+/// Equal sorted observation lines, or a short report of the first differences.
+fn assert_same_lines(got: &[String], expected: &[String]) {
     let missing: Vec<&String> = expected.iter().filter(|l| !got.contains(l)).take(3).collect();
     let extra: Vec<&String> = got.iter().filter(|l| !expected.contains(l)).take(3).collect();
     assert!(
@@ -326,6 +325,17 @@ fn a_reference_captured_from_kafka_is_kept_across_a_restart_and_equals_a_capture
         got.len(),
         expected.len()
     );
+}
+
+/// Replaces the dataset reference of a [`kafka_config`] with `reference`.
+fn with_reference(config: &Path, reference: &str) {
+    let dataset = format!(
+        "dataset: {{ path: {}, predictions: [score] }}",
+        repo().join("examples/data/credit_reference.csv").display()
+    );
+    let text = std::fs::read_to_string(config).unwrap();
+    assert!(text.contains(&dataset));
+    std::fs::write(config, text.replace(&dataset, reference)).unwrap();
 }
 
 /// Messages in event-time order (stable), as a file source delivers an unsorted file.
@@ -338,14 +348,9 @@ fn in_time_order(mut lines: Vec<String>) -> Vec<(i32, Vec<u8>)> {
 fn a_trailing_reference_on_a_quiet_topic_discovers_its_features_and_equals_a_file_replay() {
     let deadline = Instant::now() + TEST_DEADLINE;
     let (dir, broker, topics) = setup("trailing", 1);
-    let config = kafka_config(dir.path(), &broker, &topics, "driftd-trailing", "state");
-    let dataset = format!(
-        "dataset: {{ path: {}, predictions: [score] }}",
-        repo().join("examples/data/credit_reference.csv").display()
-    );
     let trailing = "trailing: { windows: 2 }";
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(&config, text.replace(&dataset, trailing)).unwrap();
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-trailing", "state");
+    with_reference(&config, trailing);
     let observations = dir.path().join("observations.jsonl");
 
     // Fewer messages than the discovery wants (1000): the quiet topic ends it.
@@ -376,15 +381,7 @@ fn a_trailing_reference_on_a_quiet_topic_discovers_its_features_and_equals_a_fil
         &traffic("predictions", 0.0, 6.0),
         ("dataset: { path: ../data/credit_reference.csv, predictions: [score] }", trailing),
     );
-    let (got, expected) = (sorted_lines(&observations), before_hour(&replayed, 5));
-    let missing: Vec<&String> = expected.iter().filter(|l| !got.contains(l)).take(2).collect();
-    let extra: Vec<&String> = got.iter().filter(|l| !expected.contains(l)).take(2).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty() && got.len() == expected.len(),
-        "{} lines published, {} expected; missing {missing:#?}; unexpected {extra:#?}",
-        got.len(),
-        expected.len()
-    );
+    assert_same_lines(&sorted_lines(&observations), &before_hour(&replayed, 5));
 }
 
 /// Distinct (stream, window) of observation lines.

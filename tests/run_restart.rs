@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use common::repo;
@@ -41,20 +41,8 @@ fn quickstart(dir: &Path) -> PathBuf {
 
 /// `driftd run` started, with a watchdog that SIGKILLs it past the deadline.
 fn start(config: &Path, args: &[&str]) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_driftd"))
-        .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start driftd");
-    let pid = child.id();
-    std::thread::spawn(move || {
-        std::thread::sleep(RUN_DEADLINE);
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-    });
-    child
+    let run = ["run", "--config", config.to_str().unwrap(), "--log-format", "json"];
+    common::spawn_driftd(&[&run[..], args].concat(), RUN_DEADLINE)
 }
 
 /// Waits for the daemon's exit (the watchdog bounds the wait).

@@ -14,7 +14,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 use common::repo;
@@ -51,19 +51,7 @@ fn quickstart_with(dir: &Path, reference: &str) -> PathBuf {
 
 /// `driftd <args>` with a watchdog that SIGKILLs it past the deadline.
 fn start(args: &[&str]) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_driftd"))
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start driftd");
-    let pid = child.id();
-    std::thread::spawn(move || {
-        std::thread::sleep(RUN_DEADLINE);
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-    });
-    child
+    common::spawn_driftd(args, RUN_DEADLINE)
 }
 
 fn finish(child: Child) -> Output {
@@ -77,6 +65,21 @@ fn succeed(args: &[&str]) -> Output {
     let output = finish(start(args));
     assert!(output.status.success(), "driftd {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     output
+}
+
+/// A run paced at 3000 rows/s, killed (SIGKILL) once 8 windows are published.
+fn killed_after_8_windows(config: &Path, observations: &Path) -> Output {
+    let mut args = run_args(config, observations);
+    args.extend(["--max-rate", "3000"]);
+    let mut child = start(&args);
+    let deadline = Instant::now() + RUN_DEADLINE;
+    while windows(&lines(observations)).len() < 8 {
+        assert!(child.try_wait().unwrap().is_none(), "driftd ended before it was interrupted");
+        assert!(Instant::now() < deadline, "fewer than 8 windows published before the deadline");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    finish(child)
 }
 
 fn run_args<'a>(config: &'a Path, observations: &'a Path) -> Vec<&'a str> {
@@ -98,6 +101,34 @@ fn windows(lines: &[String]) -> std::collections::BTreeSet<(String, i64)> {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .map(|v| (v["stream"].as_str().unwrap().to_string(), v["window"]["start_ms"].as_i64().unwrap()))
         .collect()
+}
+
+/// `driftd replay` of the quickstart's inputs in `events` against the profile at `profile`:
+/// the observations, sorted.
+fn replay_inputs(dir: &Path, profile: &Path, events: &Path) -> Vec<String> {
+    let config = format!(
+        r#"
+state: {{ path: replay-state }}
+monitors:
+  - name: credit-scoring
+    model_version: "2026-11-01"
+    reference: {{ profile: '{profile}' }}
+    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
+    window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m }}
+    streams:
+      inputs:
+        source: {{ file: {{ path: '{events}', format: jsonl }} }}
+        event_time: {{ field: /ts, format: rfc3339 }}
+        features: "*"
+"#,
+        profile = profile.display(),
+        events = events.display(),
+    );
+    let path = dir.join("replay.yaml");
+    std::fs::write(&path, config).unwrap();
+    let replayed = dir.join("replayed.jsonl");
+    succeed(&["replay", "--config", path.to_str().unwrap(), "--output", replayed.to_str().unwrap()]);
+    sorted(lines(&replayed))
 }
 
 /// A profile file's streams (what was fit), without its metadata (paths, hashes, times).
@@ -153,32 +184,11 @@ fn a_captured_reference_is_what_reference_fit_gives_for_the_same_rows_and_the_re
     // profile gives the same observations.
     let rest = dir.path().join("rest_inputs.jsonl");
     write_rows(&rest, inputs[CAPTURED..].iter().cloned());
-    let replay_config = format!(
-        r#"
-state: {{ path: replay-state }}
-monitors:
-  - name: credit-scoring
-    model_version: "2026-11-01"
-    reference: {{ profile: '{profile}' }}
-    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
-    window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m }}
-    streams:
-      inputs:
-        source: {{ file: {{ path: '{rest}', format: jsonl }} }}
-        event_time: {{ field: /ts, format: rfc3339 }}
-        features: "*"
-"#,
-        profile = captured.join("credit-scoring.inputs.json").display(),
-        rest = rest.display(),
-    );
-    let replay_path = dir.path().join("replay.yaml");
-    std::fs::write(&replay_path, replay_config).unwrap();
-    let replayed = dir.path().join("replayed.jsonl");
-    succeed(&["replay", "--config", replay_path.to_str().unwrap(), "--output", replayed.to_str().unwrap()]);
+    let replayed = replay_inputs(dir.path(), &captured.join("credit-scoring.inputs.json"), &rest);
     let run_inputs: Vec<String> =
         lines(&observations).into_iter().filter(|l| l.contains(r#""stream":"inputs""#)).collect();
     assert_eq!(windows(&run_inputs).len(), 18, "hours 6 to 24 are monitored");
-    assert_eq!(sorted(run_inputs), sorted(lines(&replayed)));
+    assert_eq!(sorted(run_inputs), replayed);
 }
 
 #[test]
@@ -193,17 +203,7 @@ fn a_restart_after_the_capture_uses_the_stored_reference_and_gives_the_observati
     let dir = tempfile::tempdir().unwrap();
     let config = capture_config(dir.path());
     let observations = dir.path().join("observations.jsonl");
-    let mut args = run_args(&config, &observations);
-    args.extend(["--max-rate", "3000"]);
-    let mut child = start(&args);
-    let deadline = Instant::now() + RUN_DEADLINE;
-    while windows(&lines(&observations)).len() < 8 {
-        assert!(child.try_wait().unwrap().is_none(), "driftd ended before it was interrupted");
-        assert!(Instant::now() < deadline, "fewer than 8 windows published before the deadline");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
-    let first = finish(child);
+    let first = killed_after_8_windows(&config, &observations);
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert_eq!(stderr.matches("Reference captured.").count(), 2, "{stderr}");
     assert!(windows(&lines(&observations)).len() < 36, "the run was not interrupted part-way");
@@ -275,29 +275,7 @@ fn a_trailing_window_is_compared_with_what_reference_fit_gives_for_the_previous_
     succeed(&["reference", "fit", "--input", pool.to_str().unwrap(), "--output", profile.to_str().unwrap()]);
     let window = dir.path().join("window.jsonl");
     write_rows(&window, inputs.iter().filter(|m| (at..to).contains(&event_ms(m))).cloned());
-    let replay_config = format!(
-        r#"
-state: {{ path: replay-state }}
-monitors:
-  - name: credit-scoring
-    model_version: "2026-11-01"
-    reference: {{ profile: '{profile}' }}
-    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
-    window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m }}
-    streams:
-      inputs:
-        source: {{ file: {{ path: '{window}', format: jsonl }} }}
-        event_time: {{ field: /ts, format: rfc3339 }}
-        features: "*"
-"#,
-        profile = profile.display(),
-        window = window.display(),
-    );
-    let replay_path = dir.path().join("replay.yaml");
-    std::fs::write(&replay_path, replay_config).unwrap();
-    let replayed = dir.path().join("replayed.jsonl");
-    succeed(&["replay", "--config", replay_path.to_str().unwrap(), "--output", replayed.to_str().unwrap()]);
-    let expected = sorted(lines(&replayed));
+    let expected = replay_inputs(dir.path(), &profile, &window);
     assert_eq!(windows(&expected).len(), 1);
     let got: Vec<String> = published
         .into_iter()
@@ -319,17 +297,7 @@ fn a_trailing_reference_resumed_after_kill_9_gives_the_observations_of_an_uninte
     let dir = tempfile::tempdir().unwrap();
     let config = quickstart_with(dir.path(), &trailing);
     let observations = dir.path().join("observations.jsonl");
-    let mut args = run_args(&config, &observations);
-    args.extend(["--max-rate", "3000"]);
-    let mut child = start(&args);
-    let deadline = Instant::now() + RUN_DEADLINE;
-    while windows(&lines(&observations)).len() < 8 {
-        assert!(child.try_wait().unwrap().is_none(), "driftd ended before it was interrupted");
-        assert!(Instant::now() < deadline, "fewer than 8 windows published before the deadline");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
-    finish(child);
+    killed_after_8_windows(&config, &observations);
     assert!(windows(&lines(&observations)).len() < 46, "the run was not interrupted part-way");
 
     let second = succeed(&run_args(&config, &observations));

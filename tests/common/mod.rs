@@ -20,6 +20,24 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `driftd <args>` (RUST_LOG=info, stdout and stderr piped), with a watchdog that SIGKILLs it
+/// once `deadline` has passed.
+pub fn spawn_driftd(args: &[&str], deadline: Duration) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_driftd"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start driftd");
+    let pid = child.id();
+    std::thread::spawn(move || {
+        std::thread::sleep(deadline);
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    });
+    child
+}
+
 /// Copies the quickstart's rule file beside a configuration written into `dir` (its
 /// `rules: [rules.yaml]` is relative; its file actions then write under `dir`).
 pub fn copy_quickstart_rules(dir: &Path) {
