@@ -12,8 +12,10 @@
 //! Past the cap, KS and Wasserstein come from the window's KLL sketch
 //! ([`crate::stats::kll`]): `D = sup |F_ref − F̂_cur|` over the merged support, with `F_ref` the
 //! reference's exact ECDF and `F̂_cur` the sketch's weighted CDF; the sketch's normalised rank
-//! error ε goes into `ks_error_bound` (`|D_exact − D| ≤ ε`); the p-value is
-//! `ks_p_value(n_ref, n_cur, D)` with the window's true count (approximate, as `D` is);
+//! error ε goes into `ks_error_bound` (`|D_exact − D| ≤ ε`); the p-value is the limit
+//! distribution's `kstwobign.sf(√(n_ref·n_cur/(n_ref+n_cur))·D)` with the window's true count
+//! (`ks_method: "limit"`; approximate, as `D` is — scipy's exact `kstwo` would cost ~50 ms a
+//! feature for precision a sketched D does not have, see `stats/kolmogorov_limit.rs`);
 //! Wasserstein is `∫ |F_ref − F̂_cur|` (approximate) and its normalised form divides it by the
 //! reference's standard deviation as usual.
 
@@ -21,7 +23,8 @@ use crate::record::Stream;
 use crate::reference::{FeatureKind, FeatureProfile};
 use crate::stats::divergence::{hellinger_distance, jensen_shannon_distance};
 use crate::stats::kll::{ks_statistic_sketch, wasserstein_sketch, KllSketch};
-use crate::stats::ks::{ks_p_value, KsResult};
+use crate::stats::kolmogorov_limit::ks_p_value_limit;
+use crate::stats::ks::KsResult;
 use crate::stats::profile::{
     compare_categorical, compare_numeric_selected, sort_floats, CategoricalReference, NumericReference, Statistics,
 };
@@ -221,6 +224,7 @@ fn numeric(
         }
     }
     detail.ks_source = source;
+    detail.ks_method = ks.filter(|k| k.p_value.is_finite()).map(|k| k.method);
     let mut values = Vec::with_capacity(7);
     push_if(&mut values, selected.psi, Stat::Psi, psi);
     push_if(&mut values, selected.ks, Stat::KsStatistic, ks.map_or(f64::NAN, |k| k.statistic));
@@ -237,7 +241,7 @@ fn numeric(
 fn from_sketch(reference: &NumericReference, sketch: &KllSketch, n: u64) -> (KsResult, f64, f64) {
     let view = sketch.sorted_view();
     let d = ks_statistic_sketch(&reference.sorted, &view);
-    let (statistic, p_value, method) = ks_p_value(reference.sorted.len() as u64, n, d);
+    let (statistic, p_value, method) = ks_p_value_limit(reference.sorted.len() as u64, n, d);
     let w = wasserstein_sketch(&reference.sorted, &view);
     (KsResult { statistic, p_value, method }, w, sketch.normalized_rank_error())
 }

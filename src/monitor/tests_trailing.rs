@@ -19,7 +19,7 @@ use crate::reference::{
 };
 use crate::stats::binning::count_right_closed_sorted;
 use crate::stats::kll::{ks_statistic_sketch, wasserstein_sketch, KllSketch, DEFAULT_K};
-use crate::stats::ks::ks_p_value;
+use crate::stats::kolmogorov_limit::ks_p_value_limit;
 use crate::stats::profile::{compare_categorical, CategoricalReference};
 use crate::window::{WindowBounds, WindowUnit};
 
@@ -431,7 +431,7 @@ fn past_the_cap_a_window_is_judged_from_its_sketch_and_pooled_as_quantile_points
     let sketch = sketch_of(&second);
     let view = sketch.sorted_view();
     let (d, p_value, _) =
-        ks_p_value(reference.sorted.len() as u64, size, ks_statistic_sketch(&reference.sorted, &view));
+        ks_p_value_limit(reference.sorted.len() as u64, size, ks_statistic_sketch(&reference.sorted, &view));
     let w = wasserstein_sketch(&reference.sorted, &view);
     let edges = reference.edges.as_ref().unwrap();
     let mut bins = vec![0u64; edges.len() + 1];

@@ -40,6 +40,9 @@ pub enum KsMethod {
     Exact,
     /// `kstwo.sf(D, round(n·m/(n+m)))`.
     Asymp,
+    /// `kstwobign.sf(√(n·m/(n+m))·D)`, the limit distribution: for a statistic from a sketch
+    /// (not a scipy method; see [`super::kolmogorov_limit`]).
+    Limit,
 }
 
 /// Result of [`ks_2samp_sorted`].

@@ -32,6 +32,7 @@ pub mod chisquare;
 pub mod divergence;
 pub mod kll;
 pub mod kolmogorov;
+pub mod kolmogorov_limit;
 pub mod ks;
 pub mod merge;
 pub mod numeric;
