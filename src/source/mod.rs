@@ -17,6 +17,7 @@
 //! reported with its position and reason and never stops the source.
 mod batches;
 mod decode;
+mod fast;
 mod file;
 pub mod kafka;
 mod plan;
@@ -37,5 +38,7 @@ pub use spec::{
 mod decode_fuzz;
 #[cfg(test)]
 mod decode_tests;
+#[cfg(test)]
+mod fast_tests;
 #[cfg(test)]
 mod file_tests;

@@ -1,0 +1,319 @@
+//! The decoder's fast path for the common message shape: an object with the event time as a
+//! top-level member and the features in a top-level object,
+//! `{"ts": "2026-11-01T00:00:00.002Z", "features": {"f1": 1.5, "f2": "a", …}, …}`.
+//!
+//! Why: the serde walk (`walk.rs`) costs about 1,000 instructions per feature (visitor
+//! dispatch, a `RawValue` per scalar, key seeds); this hand-written scanner reads the same
+//! bytes in a fraction of that and was the largest single cost of the file pipeline.
+//!
+//! Contract: [`decode`] returns `Some` only for a message it has read completely and found
+//! well-formed and free of field errors — then the result is exactly the walk's (same value
+//! mapping: strings without escapes, `true`/`false`/`null`, numbers parsed by std's `f64`
+//! parser from the same text, categorical numbers kept as text; the same unknown-key count).
+//! Anything else — an escape in a string, a duplicate key, a wrong type, a missing member, a
+//! syntax error, deep nesting, an unsupported spec — returns `None` and the caller runs the
+//! walk, which owns every error and its precedence. So the fast path may be stricter than
+//! JSON (it is: no escapes), never looser. `fast_tests` checks the agreement on random and
+//! mutated input.
+
+use super::plan::parse_pointer;
+use super::spec::{EventTimeSpec, FeatureSpec, TimeFormat};
+use super::Decoder;
+use crate::record::Value;
+
+/// Nesting accepted inside skipped values before handing over to the walk (serde_json's
+/// own skipper has no limit; the walk decides beyond this).
+const MAX_SKIP_DEPTH: usize = 64;
+
+/// The spec shapes the fast path handles, resolved once per decoder.
+#[derive(Debug, Clone)]
+pub(super) struct Shape {
+    /// The top-level key of the event time and its format; `None`: the Kafka timestamp.
+    time: Option<(Box<[u8]>, TimeFormat)>,
+    /// The top-level key of the features object.
+    features: Box<[u8]>,
+}
+
+impl Shape {
+    /// The fast shape of `dec`'s spec, if it has one.
+    pub(super) fn of(dec: &Decoder) -> Option<Shape> {
+        let FeatureSpec::Object { pointer } = &dec.spec.features else { return None };
+        let features = single_key(pointer)?;
+        let time = match &dec.spec.event_time {
+            EventTimeSpec::Field { pointer, format } => Some((single_key(pointer)?, *format)),
+            EventTimeSpec::KafkaTimestamp => None,
+        };
+        if time.as_ref().is_some_and(|(key, _)| *key == features) || dec.names.len() > 128 {
+            return None;
+        }
+        Some(Shape { time, features })
+    }
+}
+
+/// A one-segment pointer whose key a message writes without escapes.
+fn single_key(pointer: &str) -> Option<Box<[u8]>> {
+    let segments = parse_pointer(pointer).ok()?;
+    let [key] = segments.as_slice() else { return None };
+    (!key.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20)).then(|| key.as_bytes().into())
+}
+
+/// What a successful fast decode found.
+pub(super) struct Fast {
+    pub(super) values: Vec<Value>,
+    /// `None` when the shape takes the Kafka timestamp.
+    pub(super) event_time: Option<i64>,
+    pub(super) unknown: u32,
+}
+
+/// Decodes `text` if it has the fast shape and no problem at all (see the module docs).
+pub(super) fn decode(dec: &Decoder, shape: &Shape, text: &str) -> Option<Fast> {
+    let mut p = Parser { b: text.as_bytes(), i: 0 };
+    let mut event_time = None;
+    let mut features = None;
+    p.ws();
+    p.eat(b'{')?;
+    p.ws();
+    loop {
+        let key = p.string()?;
+        p.ws();
+        p.eat(b':')?;
+        p.ws();
+        match &shape.time {
+            Some((time_key, format)) if key == &**time_key => {
+                if event_time.is_some() {
+                    return None;
+                }
+                event_time = Some(p.time(*format)?);
+            }
+            _ if key == &*shape.features => {
+                if features.is_some() {
+                    return None;
+                }
+                features = Some(p.features(dec)?);
+            }
+            _ => p.skip(0)?,
+        }
+        p.ws();
+        match p.next()? {
+            b',' => p.ws(),
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    p.ws();
+    if p.i != p.b.len() || (shape.time.is_some() && event_time.is_none()) {
+        return None;
+    }
+    let (values, unknown) = features?;
+    Some(Fast { values, event_time, unknown })
+}
+
+struct Parser<'t> {
+    b: &'t [u8],
+    i: usize,
+}
+
+impl<'t> Parser<'t> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek()?;
+        self.i += 1;
+        Some(c)
+    }
+
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.next()? == c).then_some(())
+    }
+
+    /// serde_json's whitespace.
+    #[inline]
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// The contents of a string without escapes or control characters (`None` otherwise: the
+    /// walk unescapes, or reports the error).
+    #[inline]
+    fn string(&mut self) -> Option<&'t [u8]> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let len = self.b[start..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        self.i = start + len;
+        self.eat(b'"')?;
+        Some(&self.b[start..start + len])
+    }
+
+    /// A number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    #[inline]
+    fn number(&mut self) -> Option<&'t str> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        match self.next()? {
+            b'0' => {}
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.some_digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            self.some_digits()?;
+        }
+        // ASCII only, so always a char boundary.
+        std::str::from_utf8(&self.b[start..self.i]).ok()
+    }
+
+    #[inline]
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+    }
+
+    #[inline]
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.i;
+        self.digits();
+        (self.i > start).then_some(())
+    }
+
+    #[inline]
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i + word.len();
+        (self.b.get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// The event time, as the walk's `Walk::event_time` reads it when it succeeds.
+    fn time(&mut self, format: TimeFormat) -> Option<i64> {
+        let text = match self.peek()? {
+            b'"' => std::str::from_utf8(self.string()?).ok()?,
+            b'-' | b'0'..=b'9' if format != TimeFormat::Rfc3339 => self.number()?,
+            _ => return None,
+        };
+        super::decode::parse_time_text(text, format).ok()
+    }
+
+    /// The features object: values in feature order and the count of unmonitored keys.
+    fn features(&mut self, dec: &Decoder) -> Option<(Vec<Value>, u32)> {
+        let mut values = vec![Value::Missing; dec.names.len()];
+        let mut seen = 0u128;
+        let mut unknown = 0u32;
+        let mut guess = 0;
+        self.eat(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Some((values, unknown));
+        }
+        loop {
+            let key = std::str::from_utf8(self.string()?).ok()?;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            match dec.lookup.find(key, guess) {
+                Some(m) => {
+                    guess = m + 1;
+                    let bit = 1u128 << m;
+                    if seen & bit != 0 {
+                        return None;
+                    }
+                    seen |= bit;
+                    let categorical = dec.categorical.get(m).copied().unwrap_or(false);
+                    *values.get_mut(m)? = self.scalar(categorical)?;
+                }
+                None => {
+                    unknown = unknown.saturating_add(1);
+                    self.skip(1)?;
+                }
+            }
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b'}' => return Some((values, unknown)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// A feature value, as `walk::scalar(_, categorical, false)` maps it.
+    #[inline]
+    fn scalar(&mut self, categorical: bool) -> Option<Value> {
+        Some(match self.peek()? {
+            b'"' => Value::Text(std::str::from_utf8(self.string()?).ok()?.to_owned()),
+            b't' => {
+                self.literal(b"true")?;
+                Value::Bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                Value::Bool(false)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                Value::Missing
+            }
+            _ => {
+                let raw = self.number()?;
+                if categorical {
+                    Value::Text(raw.to_owned())
+                } else {
+                    Value::Number(raw.parse::<f64>().unwrap_or(f64::NAN))
+                }
+            }
+        })
+    }
+
+    /// Skips one well-formed value (`None` for anything else, or nesting past
+    /// [`MAX_SKIP_DEPTH`]).
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            open @ (b'{' | b'[') => {
+                if depth >= MAX_SKIP_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.ws();
+                if self.peek() == Some(close) {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    if open == b'{' {
+                        self.string()?;
+                        self.ws();
+                        self.eat(b':')?;
+                        self.ws();
+                    }
+                    self.skip(depth + 1)?;
+                    self.ws();
+                    match self.next()? {
+                        b',' => self.ws(),
+                        c if c == close => return Some(()),
+                        _ => return None,
+                    }
+                }
+            }
+            _ => self.number().map(|_| ()),
+        }
+    }
+}
