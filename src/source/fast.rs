@@ -25,6 +25,12 @@ use crate::record::Value;
 /// own skipper has no limit; the walk decides beyond this).
 const MAX_SKIP_DEPTH: usize = 64;
 
+/// 10^k for k ≤ 22: every one is an exact double.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
 /// The spec shapes the fast path handles, resolved once per decoder.
 #[derive(Debug, Clone)]
 pub(super) struct Shape {
@@ -67,7 +73,7 @@ pub(super) struct Fast {
 
 /// Decodes `text` if it has the fast shape and no problem at all (see the module docs).
 pub(super) fn decode(dec: &Decoder, shape: &Shape, text: &str) -> Option<Fast> {
-    let mut p = Parser { b: text.as_bytes(), i: 0 };
+    let mut p = Parser::new(text.as_bytes());
     let mut event_time = None;
     let mut features = None;
     p.ws();
@@ -108,12 +114,16 @@ pub(super) fn decode(dec: &Decoder, shape: &Shape, text: &str) -> Option<Fast> {
     Some(Fast { values, event_time, unknown })
 }
 
-struct Parser<'t> {
+pub(super) struct Parser<'t> {
     b: &'t [u8],
     i: usize,
 }
 
 impl<'t> Parser<'t> {
+    pub(super) fn new(b: &'t [u8]) -> Parser<'t> {
+        Parser { b, i: 0 }
+    }
+
     #[inline]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
@@ -154,42 +164,79 @@ impl<'t> Parser<'t> {
     /// A number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     #[inline]
     fn number(&mut self) -> Option<&'t str> {
+        self.number_and_value().map(|(raw, _)| raw)
+    }
+
+    /// [`Self::number`] and, for a plain decimal (no exponent part) whose digits form an
+    /// integer `w < 2^53` with at most 22 fraction digits, its value `±w / 10^k`: both operands
+    /// are exact doubles, so the one IEEE division is the correctly rounded value of the
+    /// decimal — the same double as std's parser, which rounds correctly too (Clinger's fast
+    /// path, which std also takes first). `None` for the value: use `raw.parse::<f64>()`.
+    #[inline]
+    pub(super) fn number_and_value(&mut self) -> Option<(&'t str, Option<f64>)> {
+        const EXACT: u64 = 1 << 53;
         let start = self.i;
-        if self.peek() == Some(b'-') {
+        let negative = self.peek() == Some(b'-');
+        if negative {
             self.i += 1;
         }
+        let mut w = 0u64;
+        let mut exact = true;
         match self.next()? {
             b'0' => {}
-            b'1'..=b'9' => self.digits(),
+            d @ b'1'..=b'9' => {
+                w = u64::from(d - b'0');
+                exact &= self.digits(&mut w);
+            }
             _ => return None,
         }
+        let mut fraction = 0usize;
         if self.peek() == Some(b'.') {
             self.i += 1;
-            self.some_digits()?;
+            let from = self.i;
+            exact &= self.digits(&mut w);
+            fraction = self.i - from;
+            if fraction == 0 {
+                return None;
+            }
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
+            exact = false;
             self.i += 1;
             if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.i += 1;
             }
-            self.some_digits()?;
+            let from = self.i;
+            self.digits(&mut 0);
+            if self.i == from {
+                return None;
+            }
         }
         // ASCII only, so always a char boundary.
-        std::str::from_utf8(&self.b[start..self.i]).ok()
+        let raw = std::str::from_utf8(&self.b[start..self.i]).ok()?;
+        let value = (exact && w < EXACT && fraction < POW10.len()).then(|| {
+            let v = w as f64 / POW10[fraction];
+            if negative {
+                -v
+            } else {
+                v
+            }
+        });
+        Some((raw, value))
     }
 
+    /// Skips digits, accumulating them into `w` while it stays below 2^53; false if it did not.
     #[inline]
-    fn digits(&mut self) {
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
+    fn digits(&mut self, w: &mut u64) -> bool {
+        let mut exact = true;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
             self.i += 1;
+            match w.checked_mul(10).and_then(|x| x.checked_add(u64::from(d - b'0'))) {
+                Some(x) if x < 1 << 53 => *w = x,
+                _ => exact = false,
+            }
         }
-    }
-
-    #[inline]
-    fn some_digits(&mut self) -> Option<()> {
-        let start = self.i;
-        self.digits();
-        (self.i > start).then_some(())
+        exact
     }
 
     #[inline]
@@ -268,11 +315,11 @@ impl<'t> Parser<'t> {
                 Value::Missing
             }
             _ => {
-                let raw = self.number()?;
+                let (raw, value) = self.number_and_value()?;
                 if categorical {
                     Value::Text(raw.to_owned())
                 } else {
-                    Value::Number(raw.parse::<f64>().unwrap_or(f64::NAN))
+                    Value::Number(value.unwrap_or_else(|| raw.parse::<f64>().unwrap_or(f64::NAN)))
                 }
             }
         })

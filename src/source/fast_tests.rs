@@ -139,6 +139,29 @@ fn message() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
+    /// The fast path's number values are std's parse of the same text, bit for bit.
+    #[test]
+    fn fast_numbers_are_std_numbers(
+        negative in any::<bool>(),
+        int in "0|[1-9][0-9]{0,20}",
+        fraction in proptest::option::of("[0-9]{1,25}"),
+        exponent in proptest::option::of("[eE][+-]?[0-9]{1,3}"),
+    ) {
+        let text = format!(
+            "{}{int}{}{}",
+            if negative { "-" } else { "" },
+            fraction.map(|f| format!(".{f}")).unwrap_or_default(),
+            exponent.unwrap_or_default()
+        );
+        let mut p = fast::Parser::new(text.as_bytes());
+        let (raw, value) = p.number_and_value().expect("a JSON number");
+        prop_assert_eq!(raw, text.as_str());
+        let want = text.parse::<f64>().unwrap();
+        if let Some(v) = value {
+            prop_assert_eq!(v.to_bits(), want.to_bits(), "{}", text);
+        }
+    }
+
     #[test]
     fn fast_path_agrees_with_the_walk_on_messages(text in message(), cut in any::<prop::sample::Index>()) {
         for dec in fast_decoders() {
@@ -210,6 +233,37 @@ fn the_common_shape_takes_the_fast_path() {
         )
         .unwrap();
         assert!(dec.fast.is_none(), "{time} {features}");
+    }
+}
+
+/// Numbers at the edges of the exact range: 2^53 − 1 and 2^53 digits, 22 fraction digits,
+/// halfway cases, negative zero.
+#[test]
+fn fast_numbers_at_the_edges() {
+    for text in [
+        "9007199254740991",
+        "9007199254740992",
+        "9007199254740993",
+        "0.9007199254740993",
+        "900719925474099.1",
+        "0.0000000000000000000001",
+        "0.00000000000000000000001",
+        "1.0000000000000002",
+        "-0",
+        "-0.0",
+        "0",
+        "123456789012345678901234567890",
+        "0.283282",
+        "-4.03749",
+        "61318.2",
+        "2.2250738585072014e-308",
+    ] {
+        let mut p = fast::Parser::new(text.as_bytes());
+        let (raw, value) = p.number_and_value().unwrap();
+        assert_eq!(raw, text);
+        if let Some(v) = value {
+            assert_eq!(v.to_bits(), text.parse::<f64>().unwrap().to_bits(), "{text}");
+        }
     }
 }
 
