@@ -148,8 +148,10 @@ impl Decoder {
 
     /// Decodes one message: the fast path when it applies and finds no problem, else the walk.
     pub fn decode(&self, bytes: &[u8], ctx: DecodeContext) -> Result<Decoded, DecodeError> {
-        let text = self.check_bytes(bytes)?;
-        if let Some(found) = self.fast.as_ref().and_then(|shape| fast::decode(self, shape, text)) {
+        if bytes.len() > self.spec.max_message_bytes {
+            return Err(DecodeError::TooLarge { size: bytes.len(), limit: self.spec.max_message_bytes });
+        }
+        if let Some(found) = self.fast.as_ref().and_then(|shape| fast::decode(self, shape, bytes)) {
             let event_time_ms = match found.event_time {
                 Some(ms) => ms,
                 None => self.event_time_of(&walk::State::new(0, false), ctx.kafka_timestamp_ms)?,
@@ -163,7 +165,7 @@ impl Decoder {
             };
             return Ok(Decoded { record, unknown_fields: found.unknown });
         }
-        self.decode_walk(text, ctx)
+        self.decode_walk(self.check_bytes(bytes)?, ctx)
     }
 
     /// [`Self::decode`] without the fast path (for the tests that compare the two).

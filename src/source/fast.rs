@@ -72,8 +72,12 @@ pub(super) struct Fast {
 }
 
 /// Decodes `text` if it has the fast shape and no problem at all (see the module docs).
-pub(super) fn decode(dec: &Decoder, shape: &Shape, text: &str) -> Option<Fast> {
-    let mut p = Parser::new(text.as_bytes());
+///
+/// `bytes` need not be checked UTF-8: the scanner accepts only ASCII outside strings and
+/// validates the strings it meets, so `Some` implies the whole message is valid UTF-8 (which
+/// spares a second pass over the bytes).
+pub(super) fn decode(dec: &Decoder, shape: &Shape, bytes: &[u8]) -> Option<Fast> {
+    let mut p = Parser::new(bytes);
     let mut event_time = None;
     let mut features = None;
     p.ws();
@@ -149,16 +153,31 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// The contents of a string without escapes or control characters (`None` otherwise: the
-    /// walk unescapes, or reports the error).
+    /// The contents of a string without escapes or control characters, checked UTF-8
+    /// (`None` otherwise: the walk unescapes, or reports the error).
     #[inline]
     fn string(&mut self) -> Option<&'t [u8]> {
         self.eat(b'"')?;
         let start = self.i;
-        let len = self.b[start..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-        self.i = start + len;
+        let stop = |c: u8| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c);
+        let mut end = start + self.b[start..].iter().position(|&c| stop(c))?;
+        if self.b[end] >= 0x80 {
+            // Non-ASCII: find the end (no UTF-8 sequence contains '"', '\\' or a control
+            // byte), then validate the contents.
+            end += self.b[end..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            std::str::from_utf8(&self.b[start..end]).ok()?;
+        }
+        self.i = end;
         self.eat(b'"')?;
-        Some(&self.b[start..start + len])
+        Some(&self.b[start..end])
+    }
+
+    /// [`Self::string`] as text.
+    #[inline]
+    fn str(&mut self) -> Option<&'t str> {
+        // Already validated, so this cannot fail; it re-checks the (short) contents without
+        // unsafe code.
+        std::str::from_utf8(self.string()?).ok()
     }
 
     /// A number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -248,7 +267,7 @@ impl<'t> Parser<'t> {
     /// The event time, as the walk's `Walk::event_time` reads it when it succeeds.
     fn time(&mut self, format: TimeFormat) -> Option<i64> {
         let text = match self.peek()? {
-            b'"' => std::str::from_utf8(self.string()?).ok()?,
+            b'"' => self.str()?,
             b'-' | b'0'..=b'9' if format != TimeFormat::Rfc3339 => self.number()?,
             _ => return None,
         };
@@ -268,11 +287,11 @@ impl<'t> Parser<'t> {
             return Some((values, unknown));
         }
         loop {
-            let key = std::str::from_utf8(self.string()?).ok()?;
+            let key = self.string()?;
             self.ws();
             self.eat(b':')?;
             self.ws();
-            match dec.lookup.find(key, guess) {
+            match dec.lookup.find_bytes(key, guess) {
                 Some(m) => {
                     guess = m + 1;
                     let bit = 1u128 << m;
@@ -301,7 +320,7 @@ impl<'t> Parser<'t> {
     #[inline]
     fn scalar(&mut self, categorical: bool) -> Option<Value> {
         Some(match self.peek()? {
-            b'"' => Value::Text(std::str::from_utf8(self.string()?).ok()?.to_owned()),
+            b'"' => Value::Text(self.str()?.to_owned()),
             b't' => {
                 self.literal(b"true")?;
                 Value::Bool(true)
