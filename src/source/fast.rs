@@ -182,58 +182,56 @@ impl<'t> Parser<'t> {
 
     /// A number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     #[inline]
-    fn number(&mut self) -> Option<&'t str> {
+    fn number(&mut self) -> Option<&'t [u8]> {
         self.number_and_value().map(|(raw, _)| raw)
     }
 
-    /// [`Self::number`] and, for a plain decimal (no exponent part) whose digits form an
-    /// integer `w < 2^53` with at most 22 fraction digits, its value `±w / 10^k`: both operands
-    /// are exact doubles, so the one IEEE division is the correctly rounded value of the
-    /// decimal — the same double as std's parser, which rounds correctly too (Clinger's fast
-    /// path, which std also takes first). `None` for the value: use `raw.parse::<f64>()`.
+    /// [`Self::number`] (its bytes, ASCII) and, for a plain decimal (no exponent part) of at
+    /// most 15 digits — an integer `w < 10^15 < 2^53` over `10^k`, `k ≤ 15` — its value
+    /// `±w / 10^k`: both operands are exact doubles, so the one IEEE division is the correctly
+    /// rounded value of the decimal, the same double as std's parser, which rounds correctly
+    /// too (this is Clinger's fast path, which std also takes first). `None` for the value:
+    /// use `str::parse::<f64>()`.
     #[inline]
-    pub(super) fn number_and_value(&mut self) -> Option<(&'t str, Option<f64>)> {
-        const EXACT: u64 = 1 << 53;
+    pub(super) fn number_and_value(&mut self) -> Option<(&'t [u8], Option<f64>)> {
         let start = self.i;
         let negative = self.peek() == Some(b'-');
         if negative {
             self.i += 1;
         }
-        let mut w = 0u64;
-        let mut exact = true;
-        match self.next()? {
-            b'0' => {}
-            d @ b'1'..=b'9' => {
-                w = u64::from(d - b'0');
-                exact &= self.digits(&mut w);
+        let (mut w, mut count) = (0u64, 0usize);
+        match self.peek()? {
+            b'0' => {
+                self.i += 1;
+                count = 1;
             }
+            b'1'..=b'9' => self.digits(&mut w, &mut count),
             _ => return None,
         }
         let mut fraction = 0usize;
         if self.peek() == Some(b'.') {
             self.i += 1;
-            let from = self.i;
-            exact &= self.digits(&mut w);
-            fraction = self.i - from;
+            let before = count;
+            self.digits(&mut w, &mut count);
+            fraction = count - before;
             if fraction == 0 {
                 return None;
             }
         }
+        let mut plain = true;
         if matches!(self.peek(), Some(b'e' | b'E')) {
-            exact = false;
+            plain = false;
             self.i += 1;
             if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.i += 1;
             }
-            let from = self.i;
-            self.digits(&mut 0);
-            if self.i == from {
+            let mut digits = 0;
+            self.digits(&mut 0, &mut digits);
+            if digits == 0 {
                 return None;
             }
         }
-        // ASCII only, so always a char boundary.
-        let raw = std::str::from_utf8(&self.b[start..self.i]).ok()?;
-        let value = (exact && w < EXACT && fraction < POW10.len()).then(|| {
+        let value = (plain && count <= 15).then(|| {
             let v = w as f64 / POW10[fraction];
             if negative {
                 -v
@@ -241,21 +239,18 @@ impl<'t> Parser<'t> {
                 v
             }
         });
-        Some((raw, value))
+        Some((&self.b[start..self.i], value))
     }
 
-    /// Skips digits, accumulating them into `w` while it stays below 2^53; false if it did not.
+    /// Skips digits, counting them and accumulating them into `w` (which wraps past 19 digits;
+    /// callers only use it for at most 15).
     #[inline]
-    fn digits(&mut self, w: &mut u64) -> bool {
-        let mut exact = true;
+    fn digits(&mut self, w: &mut u64, count: &mut usize) {
         while let Some(d @ b'0'..=b'9') = self.peek() {
             self.i += 1;
-            match w.checked_mul(10).and_then(|x| x.checked_add(u64::from(d - b'0'))) {
-                Some(x) if x < 1 << 53 => *w = x,
-                _ => exact = false,
-            }
+            *w = w.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            *count += 1;
         }
-        exact
     }
 
     #[inline]
@@ -268,7 +263,7 @@ impl<'t> Parser<'t> {
     fn time(&mut self, format: TimeFormat) -> Option<i64> {
         let text = match self.peek()? {
             b'"' => self.str()?,
-            b'-' | b'0'..=b'9' if format != TimeFormat::Rfc3339 => self.number()?,
+            b'-' | b'0'..=b'9' if format != TimeFormat::Rfc3339 => std::str::from_utf8(self.number()?).ok()?,
             _ => return None,
         };
         super::decode::parse_time_text(text, format).ok()
@@ -335,10 +330,17 @@ impl<'t> Parser<'t> {
             }
             _ => {
                 let (raw, value) = self.number_and_value()?;
-                if categorical {
-                    Value::Text(raw.to_owned())
-                } else {
-                    Value::Number(value.unwrap_or_else(|| raw.parse::<f64>().unwrap_or(f64::NAN)))
+                // The text is ASCII: `from_utf8` cannot fail (it is only paid for here).
+                match value {
+                    Some(v) if !categorical => Value::Number(v),
+                    _ => {
+                        let raw = std::str::from_utf8(raw).ok()?;
+                        if categorical {
+                            Value::Text(raw.to_owned())
+                        } else {
+                            Value::Number(raw.parse::<f64>().unwrap_or(f64::NAN))
+                        }
+                    }
                 }
             }
         })
