@@ -31,10 +31,13 @@
 //! field error met in document order, then missing_event_time, bad_features (no features
 //! object), bad_prediction (no prediction).
 //!
-//! Speed: one pass of serde_json over the text with visitors that follow only the keys on
-//! the configured pointers (a small trie built once) and skip everything else without
+//! Speed: the common shape (event time and features object as top-level members, no escapes,
+//! no problems) is read by a hand-written scanner (`fast.rs`) that gives up on anything else;
+//! then one pass of serde_json over the text with visitors that follow only the keys on the
+//! configured pointers (a small trie built once) and skip everything else without
 //! allocating; no `serde_json::Value` tree. See `walk.rs`.
 
+use super::fast;
 use super::plan::{array_index, show, Container, Leaf, Lookup, Plan};
 use super::spec::*;
 use super::time::{self, EpochUnit};
@@ -53,6 +56,8 @@ pub struct Decoder {
     pub(super) lookup: Lookup,
     /// Probabilities array index → feature index.
     pub(super) by_index: Vec<Option<usize>>,
+    /// The fast path's shape, when the spec has it (see `fast.rs`).
+    pub(super) fast: Option<fast::Shape>,
 }
 
 impl Decoder {
@@ -118,7 +123,10 @@ impl Decoder {
             }
         }
         let categorical = vec![false; feature_names.len()];
-        Ok(Decoder { spec, names: feature_names, categorical, plan, time_plan, lookup, by_index })
+        let mut dec =
+            Decoder { spec, names: feature_names, categorical, plan, time_plan, lookup, by_index, fast: None };
+        dec.fast = fast::Shape::of(&dec);
+        Ok(dec)
     }
 
     /// Marks features as categorical (one flag per feature): their numbers keep their text.
@@ -138,9 +146,36 @@ impl Decoder {
         &self.names
     }
 
-    /// Decodes one message.
+    /// Decodes one message: the fast path when it applies and finds no problem, else the walk.
     pub fn decode(&self, bytes: &[u8], ctx: DecodeContext) -> Result<Decoded, DecodeError> {
-        let text = self.check_bytes(bytes)?;
+        if bytes.len() > self.spec.max_message_bytes {
+            return Err(DecodeError::TooLarge { size: bytes.len(), limit: self.spec.max_message_bytes });
+        }
+        if let Some(found) = self.fast.as_ref().and_then(|shape| fast::decode(self, shape, bytes)) {
+            let event_time_ms = match found.event_time {
+                Some(ms) => ms,
+                None => self.event_time_of(&walk::State::new(0, false), ctx.kafka_timestamp_ms)?,
+            };
+            let record = Record {
+                monitor: ctx.monitor,
+                stream: ctx.stream,
+                event_time_ms,
+                values: found.values,
+                position: ctx.position,
+            };
+            return Ok(Decoded { record, unknown_fields: found.unknown });
+        }
+        self.decode_walk(self.check_bytes(bytes)?, ctx)
+    }
+
+    /// [`Self::decode`] without the fast path (for the tests that compare the two).
+    #[cfg(test)]
+    pub(super) fn decode_slow(&self, bytes: &[u8], ctx: DecodeContext) -> Result<Decoded, DecodeError> {
+        self.decode_walk(self.check_bytes(bytes)?, ctx)
+    }
+
+    /// [`Self::decode`] by the walk.
+    fn decode_walk(&self, text: &str, ctx: DecodeContext) -> Result<Decoded, DecodeError> {
         let mut state = walk::State::new(self.names.len(), false);
         walk::run(self, &self.plan, &mut state, text)?;
         let event_time_ms = self.event_time_of(&state, ctx.kafka_timestamp_ms)?;

@@ -317,3 +317,52 @@ fn sorted_parquet_streams_across_batches() {
         );
     }
 }
+
+/// The two-thread ordering scan of a JSON Lines file answers as the one-pass scan, wherever
+/// the cut falls: sorted or not, backwards steps within either half or across the cut, bad
+/// lines (not JSON, no time, invalid UTF-8, too long), blank lines and CRLF.
+#[test]
+fn parallel_order_scan_agrees_with_one_pass() {
+    use super::file::scan_order;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = DecodeSpec { max_message_bytes: 80, ..flat_spec(TimeFormat::EpochMillis) };
+    let decoder = Decoder::new(spec, names(&["ts", "a"])).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let (mut sorted, mut unsorted) = (0, 0);
+    for case in 0..400 {
+        let mut bytes = Vec::new();
+        let mut t = 1000i64;
+        for _ in 0..1 + next(12) {
+            t += next(5) as i64 - if next(8) == 0 { 3 } else { 0 };
+            match next(12) {
+                0 => bytes.extend_from_slice(b"not json"),
+                1 => bytes.extend_from_slice(b"{\"a\": 1}"),
+                2 => bytes.extend_from_slice(b"{\"ts\": 5, \"a\": \"\xff\"}"),
+                3 => bytes.extend_from_slice(format!("{{\"ts\": {t}, \"a\": \"{}\"}}", "x".repeat(100)).as_bytes()),
+                4 => {}
+                5 => bytes.extend_from_slice(format!("{{\"ts\": {t}}}\r").as_bytes()),
+                _ => bytes.extend_from_slice(format!("{{\"ts\": {t}, \"a\": {}}}", next(100)).as_bytes()),
+            }
+            if next(10) != 0 {
+                bytes.push(b'\n');
+            }
+        }
+        let path = dir.path().join(format!("case{case}.jsonl"));
+        std::fs::write(&path, &bytes).unwrap();
+        let one = scan_order(&path, Format::JsonLines, &decoder, 0, Stream::Inputs, u64::MAX).unwrap();
+        let two = scan_order(&path, Format::JsonLines, &decoder, 0, Stream::Inputs, 0).unwrap();
+        assert_eq!(one, two, "case {case}: {}", String::from_utf8_lossy(&bytes));
+        if one {
+            sorted += 1;
+        } else {
+            unsorted += 1;
+        }
+    }
+    assert!(sorted > 50 && unsorted > 50, "{sorted} sorted, {unsorted} unsorted");
+}

@@ -1,8 +1,9 @@
 //! Sources: where a monitor's records come from, and how message bytes become
 //! [`Record`](crate::record::Record)s.
 //!
-//! - [`Decoder`] (`decode.rs`; types in `spec.rs`, the pointer trie in `plan.rs`, the serde
-//!   walk in `walk.rs` + `visit.rs`, event-time parsing in `time.rs`): JSON message bytes +
+//! - [`Decoder`] (`decode.rs`; types in `spec.rs`, the pointer trie in `plan.rs`, the fast path
+//!   for the common message shape in `fast.rs`, the serde walk in `walk.rs` + `visit.rs`,
+//!   event-time parsing in `time.rs`): JSON message bytes +
 //!   [`DecodeContext`] → [`Decoded`] or a [`DecodeError`] whose [`DecodeReason`] labels the
 //!   `invalid` metric. Shared by every source.
 //! - [`FileSource`] (`file.rs`; CSV in `table.rs`, Parquet / Arrow IPC in `batches.rs`):
@@ -18,6 +19,7 @@
 mod batches;
 mod decode;
 pub mod discover;
+mod fast;
 mod file;
 pub mod kafka;
 mod plan;
@@ -38,5 +40,7 @@ pub use spec::{
 mod decode_fuzz;
 #[cfg(test)]
 mod decode_tests;
+#[cfg(test)]
+mod fast_tests;
 #[cfg(test)]
 mod file_tests;

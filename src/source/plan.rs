@@ -69,6 +69,16 @@ impl Lookup {
         }
     }
 
+    /// [`Self::find`] for a key known to be UTF-8, given as bytes (the guess is compared
+    /// without converting them).
+    #[inline]
+    pub(super) fn find_bytes(&self, key: &[u8], guess: usize) -> Option<usize> {
+        match self.keys.get(guess) {
+            Some(k) if k.as_bytes() == key => Some(guess),
+            _ => self.map.get(std::str::from_utf8(key).ok()?).copied(),
+        }
+    }
+
     pub(super) fn key(&self, i: usize) -> &str {
         self.keys.get(i).map_or("", |k| k)
     }

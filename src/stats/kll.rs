@@ -193,10 +193,9 @@ impl KllSketch {
             }
             let mut items = std::mem::take(&mut self.levels[h]);
             let leftover = if items.len() % 2 == 1 { items.pop() } else { None };
-            items.sort_unstable_by(f64::total_cmp);
+            sort_total(&mut items);
             let offset = usize::from(self.flip());
-            let promoted: Vec<f64> = items.iter().skip(offset).step_by(2).copied().collect();
-            self.levels[h + 1].extend_from_slice(&promoted);
+            self.levels[h + 1].extend(items.iter().skip(offset).step_by(2));
             items.clear();
             items.extend(leftover);
             items.shrink_to(level_capacity(self.k, self.levels.len(), h));
@@ -212,6 +211,39 @@ impl KllSketch {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         (z ^ (z >> 31)) >> 63 == 1
     }
+}
+
+/// Sorts ascending by `f64::total_cmp`, with the same result as `sort_unstable_by(f64::total_cmp)`
+/// (the order is total and items with equal keys are equal bit for bit, so any correct sort
+/// gives the same slice), but by sorting order-preserving integer keys: about twice as fast on
+/// the few hundred items of a compaction, which was ~7 % of a replay.
+fn sort_total(items: &mut [f64]) {
+    thread_local! {
+        static KEYS: std::cell::RefCell<Vec<i64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        keys.clear();
+        keys.extend(items.iter().map(|&v| total_key(v)));
+        keys.sort_unstable();
+        for (item, &key) in items.iter_mut().zip(keys.iter()) {
+            *item = from_total_key(key);
+        }
+    });
+}
+
+/// The integer whose order is `f64::total_cmp`'s (its own transform): negative values have
+/// their magnitude bits flipped.
+#[inline]
+fn total_key(v: f64) -> i64 {
+    let bits = v.to_bits() as i64;
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
+}
+
+/// The inverse of [`total_key`] (the transform is an involution).
+#[inline]
+fn from_total_key(key: i64) -> f64 {
+    f64::from_bits((key ^ ((((key >> 63) as u64) >> 1) as i64)) as u64)
 }
 
 /// DataSketches' double-sided normalised rank error for `k` (about 99 % confidence).
@@ -316,6 +348,24 @@ fn cdf_walk(reference: &[f64], view: &[(f64, u64)], mut f: impl FnMut(f64, f64, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn sort_total_is_sort_by_total_cmp(bits in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..600)) {
+            let specials = [0.0, -0.0, f64::MIN_POSITIVE, -f64::MIN_POSITIVE, 5e-324, -5e-324, f64::MAX, -f64::MAX, 1.0, -1.0];
+            let values: Vec<f64> = bits
+                .iter()
+                .map(|&b| if b % 3 == 0 { specials[(b / 3) as usize % specials.len()] } else { f64::from_bits(b) })
+                .filter(|v| v.is_finite())
+                .collect();
+            let mut want = values.clone();
+            want.sort_unstable_by(f64::total_cmp);
+            let mut got = values;
+            sort_total(&mut got);
+            let (want, got): (Vec<u64>, Vec<u64>) = (want.iter().map(|v| v.to_bits()).collect(), got.iter().map(|v| v.to_bits()).collect());
+            proptest::prop_assert_eq!(want, got);
+        }
+    }
     use crate::stats::ks::ks_statistic_sorted;
     use crate::stats::sort::sort_floats;
     use crate::stats::wasserstein::wasserstein_sorted;
