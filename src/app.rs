@@ -55,7 +55,7 @@ use rdkafka::consumer::{CommitMode, Consumer};
 use crate::config::Config;
 use crate::monitor::{InvalidRecord, MonitorCore, Observation, RecordOutcome};
 use crate::record::{Position, Record, Stream};
-use crate::reference::capture::{Capture, CAPTURED_FROM};
+use crate::reference::capture::Capture;
 use crate::replay::{
     check_supported, prepare_monitor, PendingReference, PreparedSource, PreparedStream, ReplayError, Runner,
     StreamReference, WindowWriter, LOGGED_BAD_ROWS,
@@ -360,6 +360,11 @@ async fn run_monitors(
             cores.insert(
                 stream,
                 StreamRunner {
+                    reference_kind: match monitor.reference {
+                        crate::config::ReferenceConfig::Capture { .. } => "capture",
+                        crate::config::ReferenceConfig::Trailing { .. } => "trailing",
+                        _ => "fitted",
+                    },
                     capture: None,
                     core,
                     pending,
@@ -829,6 +834,8 @@ fn read_source(
 
 /// One stream's core inside a monitor task.
 struct StreamRunner {
+    /// `fitted`, `capture` or `trailing` (the monitor's `reference:`), for the status API.
+    reference_kind: &'static str,
     /// `None` while the stream's reference is being captured.
     core: Option<MonitorCore>,
     /// The reference to capture (until it is).
@@ -1040,13 +1047,7 @@ const CAPTURE_STATUS_EVERY: u64 = 256;
 
 /// Publishes where a stream's reference stands (`GET /api/v1/monitors`).
 fn show_reference(ctx: &MonitorContext<'_>, stream: Stream, runner: &StreamRunner) {
-    let kind = match (runner.pending.as_ref().map(|p| p.kind), runner.core.as_ref()) {
-        (Some(StreamReference::Capture { .. }), _) => "capture",
-        (Some(StreamReference::Trailing { .. }), _) => "trailing",
-        (None, Some(core)) if core.settings().trailing_windows.is_some() => "trailing",
-        (None, Some(core)) if core.profile().meta.source_path.starts_with(CAPTURED_FROM) => "capture",
-        _ => "fitted",
-    };
+    let kind = runner.reference_kind;
     let status = match (&runner.core, &runner.capture, &runner.pending) {
         (Some(core), _, _) => state::ReferenceStatus {
             kind,

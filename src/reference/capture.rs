@@ -28,9 +28,6 @@ use crate::record::{Record, Stream, Value};
 use crate::source::discover::DiscoveredFeature;
 use crate::stats::binning::Binning;
 
-/// How a captured profile's `source_path` starts.
-pub const CAPTURED_FROM: &str = "captured from";
-
 /// Collects a stream's first items into its reference (see the module docs).
 #[derive(Debug)]
 pub struct Capture {
@@ -131,7 +128,7 @@ impl Capture {
             }
             _ => String::new(),
         };
-        let source_path = format!("{CAPTURED_FROM} {source}: the first {} items{span}", self.taken);
+        let source_path = format!("captured from {source}: the first {} items{span}", self.taken);
         let sha256 = self.hasher.finalize().iter().fold(String::new(), |mut s, b| {
             let _ = write!(s, "{b:02x}");
             s
