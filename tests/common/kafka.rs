@@ -61,17 +61,24 @@ impl Broker {
     }
 
     fn with_storage(dir: &Path, storage: &str) -> Broker {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut broker = Broker { port, storage: storage.into(), child: None, log: dir.join("tansu.log") };
-        broker.launch();
-        broker
+        let mut broker = Broker { port: 0, storage: storage.into(), child: None, log: dir.join("tansu.log") };
+        // The port is free when asked for, but another process (any test's outgoing connection)
+        // may take it before tansu binds it: then tansu exits, and we try another port.
+        for _attempt in 0..5 {
+            broker.port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            if broker.launch() {
+                return broker;
+            }
+        }
+        panic!("tansu did not start on any of 5 ports; see {}", broker.log.display());
     }
 
     pub fn address(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
-    fn launch(&mut self) {
+    /// Starts tansu on `self.port`; false if it exited before listening (the port was taken).
+    fn launch(&mut self) -> bool {
         let url = format!("tcp://{}", self.address());
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
         let child = Command::new(tansu())
@@ -86,7 +93,18 @@ impl Broker {
         watchdog(child.id());
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
-        wait_until(deadline, "the broker to listen", || TcpStream::connect(self.address()).ok());
+        let exited = wait_until(deadline, "the broker to listen", || {
+            let child = self.child.as_mut().unwrap();
+            if child.try_wait().unwrap().is_some() {
+                return Some(true);
+            }
+            TcpStream::connect(self.address()).ok().map(|_| false)
+        });
+        if exited {
+            self.child = None;
+            return false;
+        }
+        true
     }
 
     pub fn stop(&mut self) {
@@ -105,7 +123,7 @@ impl Broker {
     /// they are kept).
     pub fn restart(&mut self) {
         self.stop();
-        self.launch();
+        assert!(self.launch(), "tansu did not restart on port {}; see {}", self.port, self.log.display());
     }
 
     pub fn create_topic(&self, name: &str, partitions: u32) {
