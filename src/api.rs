@@ -84,6 +84,10 @@ struct StreamBody {
     /// Where the stream's reference stands (capturing, ready …).
     #[serde(skip_serializing_if = "Option::is_none")]
     reference: Option<crate::app::state::ReferenceStatus>,
+    /// Kafka sources: the stream's watermark and each assigned partition's clock (own
+    /// watermark, idle, lag, late records), refreshed every second.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    watermark: Option<crate::app::partitions::WatermarkStatus>,
     /// The last closed window (without its observations).
     last_window: Option<ClosedWindow>,
 }
@@ -107,6 +111,7 @@ async fn monitors(State(shared): State<Arc<Shared>>) -> Json<MonitorsBody> {
                     exhausted: live.exhausted.contains(stream),
                     kafka_partitions: live.partitions.get(stream).map(|p| p.iter().copied().collect()),
                     reference: live.references.get(stream).cloned(),
+                    watermark: live.watermarks.get(stream).cloned(),
                     last_window: live
                         .history
                         .iter()

@@ -35,6 +35,7 @@
 
 pub mod alerting;
 mod kafka_reader;
+pub mod partitions;
 pub mod state;
 pub mod store;
 
@@ -66,6 +67,7 @@ use crate::source::{describe, FileSource, SourceError};
 use crate::stats::verdict::Thresholds;
 use alerting::Alerting;
 use kafka_reader::{DeadLetter, ErrorLog, KafkaReader};
+use partitions::{PartitionWatch, WatermarkStatus};
 use state::{ClosedWindow, MonitorEntry, Shared};
 use store::{Checkpoint, FileFingerprint, ObservationSink, SourcePosition, Store};
 
@@ -321,6 +323,10 @@ async fn run_monitors(
         let mut reads_kafka = false;
         for (PreparedStream { stream, core, pending, spec, source }, resume) in streams {
             let name = monitor.name.clone();
+            let topic = match &source {
+                PreparedSource::Kafka { config, .. } => Some(config.topic.clone()),
+                PreparedSource::File { .. } => None,
+            };
             let kafka = match source {
                 PreparedSource::File { path, source } => {
                     let (tx, stop, errors) = (tx.clone(), sources_stop.clone(), errors.clone());
@@ -374,6 +380,8 @@ async fn run_monitors(
                     done: resume.finished,
                     position: resume.position,
                     kafka,
+                    topic,
+                    partitions: PartitionWatch::default(),
                     last_record: Instant::now(),
                 },
             );
@@ -382,7 +390,8 @@ async fn run_monitors(
         let (shared, durable, errors, closers) = (shared.clone(), durable.clone(), errors.clone(), closers.clone());
         let idle = if reads_kafka { monitor.window.idle_timeout } else { None };
         tracker.spawn(async move {
-            let context = MonitorContext { shared: &shared, durable: &durable, errors: &errors, index, idle };
+            let context =
+                MonitorContext { shared: &shared, durable: &durable, errors: &errors, index, idle, reads_kafka };
             run_monitor(context, cores, rx, &closers).await
         });
     }
@@ -853,6 +862,10 @@ struct StreamRunner {
     position: Tracked,
     /// Kafka streams: the consumer that offsets are committed to after each checkpoint.
     kafka: Option<Arc<KafkaConsumer>>,
+    /// Kafka streams: the topic.
+    topic: Option<String>,
+    /// Kafka streams: assignment, idleness and status of the partitions' clocks.
+    partitions: PartitionWatch,
     /// When the last record arrived (processing time: idle windows).
     last_record: Instant,
 }
@@ -863,8 +876,10 @@ struct MonitorContext<'a> {
     durable: &'a Durable,
     errors: &'a Mutex<Vec<String>>,
     index: usize,
-    /// Kafka monitors with time windows: advance the watermark of a stream silent this long.
+    /// Kafka monitors with time windows: a partition caught up and silent this long is idle.
     idle: Option<Duration>,
+    /// Some stream reads Kafka: its partitions are watched every [`PARTITION_CHECK`].
+    reads_kafka: bool,
 }
 
 impl MonitorContext<'_> {
@@ -882,8 +897,8 @@ impl MonitorContext<'_> {
     }
 }
 
-/// How often idle streams are checked.
-const IDLE_CHECK: Duration = Duration::from_secs(1);
+/// How often the partitions of Kafka streams are checked (idleness, status).
+const PARTITION_CHECK: Duration = Duration::from_secs(1);
 /// How long closing the Kafka consumers may take at the end.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -905,18 +920,25 @@ async fn run_monitor(
         }
     }
     let mut ended = std::collections::BTreeSet::new();
-    let mut idle_check = tokio::time::interval(IDLE_CHECK);
-    idle_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut partition_check = tokio::time::interval(PARTITION_CHECK);
+    partition_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let item = tokio::select! {
             item = rx.recv() => match item { Some(item) => item, None => break },
-            _ = idle_check.tick(), if ctx.idle.is_some() => {
-                advance_idle(&ctx, &mut cores);
+            _ = partition_check.tick(), if ctx.reads_kafka => {
+                watch_partitions(&ctx, &mut cores);
                 continue;
             }
         };
         match item {
             Item::Records { first, records } => {
+                // A new assignment reaches the windows before any record it brought.
+                if let Some(runner) = records.first().and_then(|r| cores.get_mut(&r.stream)) {
+                    if let (Some(consumer), Some(core)) = (&runner.kafka, runner.core.as_mut()) {
+                        runner.partitions.sync(consumer, core, records[0].stream);
+                    }
+                }
+                let arrived = Instant::now();
                 for (position, record) in (first..).zip(&records) {
                     let Some(runner) = cores.get_mut(&record.stream) else { continue };
                     let Some(metrics) = entry.metrics(record.stream) else { continue };
@@ -926,6 +948,9 @@ async fn run_monitor(
                     }
                     metrics.received.inc();
                     runner.position.record(position, &record.position);
+                    if runner.kafka.is_some() {
+                        runner.partitions.heard(record.position.partition(), arrived);
+                    }
                     let Some(core) = runner.core.as_mut() else {
                         if let Some(capture) = runner.capture.as_mut() {
                             capture.add(record);
@@ -942,6 +967,11 @@ async fn run_monitor(
                         RecordOutcome::Accepted { .. } => {}
                         RecordOutcome::Late => {
                             metrics.late.inc();
+                            if let (Some(topic), Position::Kafka { partition, .. }) = (&runner.topic, &record.position)
+                            {
+                                runner.partitions.late(*partition);
+                                ctx.shared.partition_late(&entry.name, record.stream, topic, *partition).inc();
+                            }
                         }
                         RecordOutcome::Invalid(InvalidRecord::WrongArity { .. }) => metrics.invalid("wrong_arity"),
                         RecordOutcome::Invalid(InvalidRecord::EventTimeOutOfRange) => {
@@ -969,6 +999,9 @@ async fn run_monitor(
                 metrics.received.inc();
                 metrics.invalid(reason);
                 runner.position.bad(&at);
+                if let Consumed::Kafka { partition, .. } = at {
+                    runner.partitions.heard(partition, Instant::now());
+                }
                 if let (None, Some(capture)) = (&runner.core, runner.capture.as_mut()) {
                     capture.add_bad();
                 }
@@ -1020,23 +1053,37 @@ async fn run_monitor(
     }
 }
 
-/// Processing-time advance: every Kafka stream silent for the idle timeout and with open
-/// windows has its watermark moved to the wall clock (minus the allowed lateness), closing
-/// due windows.
-fn advance_idle(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRunner>) {
-    let Some(idle) = ctx.idle else { return };
-    let now_ms = crate::source::time::now_ms();
+/// The periodic look at every Kafka stream's partitions (`app/partitions.rs`): assignment
+/// changes, idleness, then — every partition idle — the processing-time advance, closing due
+/// windows; and the watermark status and metrics.
+fn watch_partitions(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRunner>) {
+    let entry = ctx.entry();
     for (&stream, runner) in cores.iter_mut() {
-        // A stream with no open window has nothing to close; advancing its watermark anyway
-        // would make late whatever it receives next (e.g. right after its partitions are
-        // assigned), so the clock only moves windows that exist.
-        let Some(core) = runner.core.as_mut() else { continue };
-        if runner.kafka.is_none() || runner.last_record.elapsed() < idle || core.open_windows(stream) == 0 {
+        let (Some(consumer), Some(topic), Some(core)) = (runner.kafka.clone(), &runner.topic, runner.core.as_mut())
+        else {
             continue;
+        };
+        runner.partitions.sync(&consumer, core, stream);
+        let taken = match &runner.position {
+            Tracked::Kafka { next, .. } => next.clone(),
+            Tracked::File { .. } => BTreeMap::new(),
+        };
+        let partitions = runner.partitions.mark_idle(&consumer, topic, &taken, core, stream, ctx.idle);
+        let mut observations = if core.has_closed_windows() { core.on_watermark() } else { Vec::new() };
+        let all_idle = core.windows(stream).is_some_and(|w| w.partitions().all_idle());
+        // A stream with no open window has nothing to close; advancing its watermark anyway
+        // would make late whatever it receives next, so the clock only moves windows that exist.
+        if ctx.idle.is_some() && all_idle && core.open_windows(stream) > 0 {
+            let elapsed = u64::try_from(runner.last_record.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let closed = core.advance_idle(stream, elapsed);
+            if !closed.is_empty() {
+                debug!(monitor = %entry.name, stream = %stream, "Every partition idle: windows closed by processing time.");
+            }
+            observations.extend(closed);
         }
-        let observations = core.advance_idle(now_ms);
+        let status = WatermarkStatus { watermark_ms: core.watermark_ms(stream), partitions };
+        ctx.shared.watermark(entry, stream, topic, &status);
         if !observations.is_empty() {
-            debug!(monitor = %ctx.entry().name, stream = %stream, "Idle stream: windows closed by processing time.");
             commit(ctx, stream, runner, &observations, CommitMode::Async, None);
         }
     }

@@ -5,7 +5,7 @@
 //! window and feature, and turns each closed window into observations with the statistics
 //! engine ([`crate::stats`]). No runtime, no I/O, no clock: the async loop (next session) feeds
 //! it records, calls [`MonitorCore::on_watermark`] after a batch and
-//! [`MonitorCore::advance_idle`] on a processing-time tick, and checkpoints
+//! [`MonitorCore::advance_idle`] once a stream's partitions are all idle, and checkpoints
 //! [`MonitorCore::checkpoint`]. The same records in the same order always give the same
 //! observations, whatever the batching, and a checkpoint restored with
 //! [`MonitorCore::restore`] continues exactly where it stopped.
@@ -72,8 +72,12 @@ pub const DEFAULT_KS_SAMPLE_CAP: usize = 100_000;
 /// Default `max_new_categories` per categorical feature and window.
 pub const DEFAULT_MAX_NEW_CATEGORIES: usize = 1_000;
 /// Version of [`MonitorState`]; bumped on any incompatible change (2: KLL sketch past the
-/// sample cap; 3: the trailing-reference pool in [`StreamState`]).
-pub const STATE_VERSION: u32 = 3;
+/// sample cap; 3: the trailing-reference pool in [`StreamState`]; 4: per-partition clocks in
+/// the windows). Version 3 is migrated on restore: it had one clock per stream, and its
+/// watermark is kept while the partitions' clocks start anew with their next records.
+pub const STATE_VERSION: u32 = 4;
+/// The oldest [`MonitorState`] version [`MonitorCore::restore`] migrates.
+const OLDEST_RESTORABLE_VERSION: u32 = 3;
 
 /// What a monitor computes.
 #[derive(Debug, Clone, PartialEq)]
@@ -228,8 +232,11 @@ impl MonitorCore {
     ) -> Result<Self, MonitorError> {
         let mut core = MonitorCore::new(name, profile, spec, settings)?;
         let problem = |problem: String| MonitorError::Checkpoint { monitor: core.name.clone(), problem };
-        if state.version != STATE_VERSION {
-            return Err(problem(format!("state version {} (expected {STATE_VERSION})", state.version)));
+        if !(OLDEST_RESTORABLE_VERSION..=STATE_VERSION).contains(&state.version) {
+            return Err(problem(format!(
+                "state version {} (expected {OLDEST_RESTORABLE_VERSION} to {STATE_VERSION})",
+                state.version
+            )));
         }
         if !state.streams.keys().eq(core.state.streams.keys()) {
             return Err(problem("its streams differ from the reference profile's".to_string()));
@@ -257,7 +264,12 @@ impl MonitorCore {
             }
         }
         core.state = state;
+        core.state.version = STATE_VERSION;
         core.state.monitor = core.name.clone();
+        for stream in core.state.streams.values_mut() {
+            // Idleness is earned anew in each run (caught up and silent), never restored.
+            stream.windows.wake_partitions();
+        }
         Ok(core)
     }
 
@@ -290,6 +302,25 @@ impl MonitorCore {
 
     pub fn watermark_ms(&self, stream: Stream) -> Option<i64> {
         self.state.streams.get(&stream).and_then(|s| s.windows.watermark_ms())
+    }
+
+    /// A stream's windows (watermark, partition clocks, open windows), for the status.
+    pub fn windows(&self, stream: Stream) -> Option<&Windows<WindowState>> {
+        self.state.streams.get(&stream).map(|s| &s.windows)
+    }
+
+    /// The partitions `stream` is consumed from now (see [`Windows::assign_partitions`]).
+    pub fn assign_partitions(&mut self, stream: Stream, partitions: impl IntoIterator<Item = i32>) {
+        if let Some(s) = self.state.streams.get_mut(&stream) {
+            s.windows.assign_partitions(partitions);
+        }
+    }
+
+    /// Marks a partition of `stream` idle or active (see [`Windows::set_partition_idle`]).
+    pub fn set_partition_idle(&mut self, stream: Stream, partition: i32, idle: bool) {
+        if let Some(s) = self.state.streams.get_mut(&stream) {
+            s.windows.set_partition_idle(partition, idle);
+        }
     }
 
     pub fn open_windows(&self, stream: Stream) -> usize {
@@ -363,12 +394,13 @@ impl MonitorCore {
         self.close(|windows| windows.take_closed())
     }
 
-    /// Processing-time advance (idle streams): every event-time stream's watermark becomes at
-    /// least `now_event_time_ms − allowed_lateness`; then as [`Self::on_watermark`]. Not for
-    /// replays, whose event times are in the past.
-    pub fn advance_idle(&mut self, now_event_time_ms: i64) -> Vec<Observation> {
-        for stream in self.state.streams.values_mut() {
-            stream.windows.advance_to(now_event_time_ms);
+    /// Processing-time advance of `stream` once every partition of it is idle: its watermark
+    /// becomes at least its newest event time + `elapsed_ms` (processing time since that
+    /// record arrived) − allowed lateness (see [`Windows::advance_idle`]); then as
+    /// [`Self::on_watermark`].
+    pub fn advance_idle(&mut self, stream: Stream, elapsed_ms: u64) -> Vec<Observation> {
+        if let Some(s) = self.state.streams.get_mut(&stream) {
+            s.windows.advance_idle(elapsed_ms);
         }
         self.on_watermark()
     }

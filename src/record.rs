@@ -59,6 +59,16 @@ pub enum Position {
     File { line: u64 },
 }
 
+impl Position {
+    /// The source partition: the Kafka partition, 0 for a file (one partition).
+    pub fn partition(&self) -> i32 {
+        match self {
+            Position::Kafka { partition, .. } => *partition,
+            Position::File { .. } => 0,
+        }
+    }
+}
+
 /// One decoded message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {

@@ -15,9 +15,14 @@
 //! - Event-time windows are aligned to the Unix epoch and half-open: the windows of a record at
 //!   time `t` are `[s, s + size)` for every `s ≡ 0 (mod slide)` with `s ≤ t < s + size`
 //!   (tumbling: `slide = size`, exactly one window).
-//! - Watermark = max event time seen − allowed lateness (never decreasing); a time window
-//!   closes when `watermark ≥ end`. [`Windows::advance_to`] raises the watermark from
-//!   processing time so an idle stream still closes its windows.
+//! - Watermark = the minimum over the stream's active partitions of their newest event time,
+//!   minus the allowed lateness, never decreasing (`window/partitions.rs`: a file is one
+//!   partition, so there it is the newest event time − lateness); a time window closes when
+//!   `watermark ≥ end`. Records are in order per partition and interleaved in any way across
+//!   partitions without any being late. The caller marks caught-up, silent partitions idle
+//!   ([`Windows::set_partition_idle`]) and, once every partition is idle, may advance the
+//!   watermark by processing time relative to the newest event time
+//!   ([`Windows::advance_idle`]), so a quiet stream still closes its windows.
 //! - A record whose every window is already closed (`watermark ≥ end` of its latest window) is
 //!   *late*: counted and returned as [`Placement::Late`], never added anywhere. Lateness depends
 //!   only on the watermark, not on whether the caller has taken the closed windows yet, so the
@@ -41,8 +46,13 @@
 //! JSON number holds exactly, ±285,000 years) so no window arithmetic can overflow; a record
 //! outside is [`Placement::OutOfRange`].
 
+mod partitions;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_partitions;
+
+pub use partitions::{Bound, PartitionClock, PartitionClocks};
 
 use std::collections::VecDeque;
 
@@ -177,6 +187,10 @@ pub struct Windows<S> {
     max_event_time_ms: Option<i64>,
     /// `None` until the first record or advance; `i64::MAX` after [`Windows::flush`].
     watermark_ms: Option<i64>,
+    /// Event-time windows: the clock of each source partition (absent from checkpoints of
+    /// state version 3, which had one clock per stream: restored empty).
+    #[serde(default)]
+    partitions: PartitionClocks,
     accepted: u64,
     late: u64,
     /// Ordered by key, hence by end.
@@ -186,7 +200,15 @@ pub struct Windows<S> {
 impl<S> Windows<S> {
     /// Empty windows for a spec that passed [`WindowSpec::validate`].
     pub fn new(spec: WindowSpec) -> Self {
-        Windows { spec, max_event_time_ms: None, watermark_ms: None, accepted: 0, late: 0, open: VecDeque::new() }
+        Windows {
+            spec,
+            max_event_time_ms: None,
+            watermark_ms: None,
+            partitions: PartitionClocks::default(),
+            accepted: 0,
+            late: 0,
+            open: VecDeque::new(),
+        }
     }
 
     pub fn spec(&self) -> &WindowSpec {
@@ -196,6 +218,16 @@ impl<S> Windows<S> {
     /// The current watermark (event-time windows), `None` before any record or advance.
     pub fn watermark_ms(&self) -> Option<i64> {
         self.watermark_ms
+    }
+
+    /// The per-partition clocks (event-time windows).
+    pub fn partitions(&self) -> &PartitionClocks {
+        &self.partitions
+    }
+
+    /// Newest event time accepted.
+    pub fn max_event_time_ms(&self) -> Option<i64> {
+        self.max_event_time_ms
     }
 
     /// Records accepted / late so far.
@@ -233,15 +265,56 @@ impl<S> Windows<S> {
                 self.accepted += 1;
                 let max = self.max_event_time_ms.map_or(event_time_ms, |m| m.max(event_time_ms));
                 self.max_event_time_ms = Some(max);
-                if self.spec.unit == WindowUnit::EventTime {
-                    // Both terms are within ±2^53, so the subtraction cannot overflow.
-                    self.raise_watermark(max - self.spec.allowed_lateness_ms as i64);
-                }
             }
             Placement::Late => self.late += 1,
             Placement::OutOfRange => {}
         }
+        // A late record still moves its partition's clock and makes it active again: it shows
+        // where that partition is (behind), so the others must not run further ahead of it.
+        if self.spec.unit == WindowUnit::EventTime && placement != Placement::OutOfRange {
+            let lateness = self.spec.allowed_lateness_ms as i64;
+            let holder = self.watermark_ms.map(|w| w.saturating_add(lateness));
+            if self.partitions.observe(position.partition(), event_time_ms, holder) {
+                self.raise_to_partitions();
+            }
+        }
         placement
+    }
+
+    /// Raises the watermark to the minimum over the active partitions − lateness, if that is
+    /// higher (the watermark never decreases: a partition joining behind it does not reopen
+    /// closed windows).
+    fn raise_to_partitions(&mut self) {
+        if let Bound::Active(min) = self.partitions.lower_bound() {
+            // Both terms are within ±2^53, so the subtraction cannot overflow.
+            self.raise_watermark(min - self.spec.allowed_lateness_ms as i64);
+        }
+    }
+
+    /// Makes the stream's partitions exactly `assigned` (the consumer's assignment): new ones
+    /// hold the watermark until their first record or until idle, revoked ones leave the
+    /// minimum. Returns whether some window is now ready to close.
+    pub fn assign_partitions(&mut self, assigned: impl IntoIterator<Item = i32>) -> bool {
+        if self.spec.unit == WindowUnit::EventTime {
+            self.partitions.assign(assigned);
+            self.raise_to_partitions();
+        }
+        self.has_closed()
+    }
+
+    /// Marks a partition idle (caught up and silent: left out of the minimum) or active.
+    /// Returns whether some window is now ready to close.
+    pub fn set_partition_idle(&mut self, partition: i32, idle: bool) -> bool {
+        if self.spec.unit == WindowUnit::EventTime {
+            self.partitions.set_idle(partition, idle);
+            self.raise_to_partitions();
+        }
+        self.has_closed()
+    }
+
+    /// A restored checkpoint: every partition active again until the caller finds it idle.
+    pub fn wake_partitions(&mut self) {
+        self.partitions.wake_all();
     }
 
     fn insert_timed(
@@ -322,13 +395,20 @@ impl<S> Windows<S> {
         self.watermark_ms = Some(self.watermark_ms.map_or(to, |w| w.max(to)));
     }
 
-    /// Processing-time advance of an idle stream: the watermark becomes at least
-    /// `now_ms − allowed_lateness` (the newest event time the caller can vouch for). No effect
-    /// on count windows. Returns whether some window is now ready to close.
-    pub fn advance_to(&mut self, now_ms: i64) -> bool {
-        if self.spec.unit == WindowUnit::EventTime {
-            let now = now_ms.clamp(-MAX_EVENT_TIME_MS, MAX_EVENT_TIME_MS);
-            self.raise_watermark(now - self.spec.allowed_lateness_ms as i64);
+    /// Processing-time advance of a quiet stream: only when every partition is idle, the
+    /// watermark becomes at least `newest event time + elapsed_ms − allowed lateness`, where
+    /// `elapsed_ms` is the processing time since the newest record arrived — event time is
+    /// taken to have moved on at the speed of the wall clock, never further. Historical event
+    /// times (a backfill, a replay) are therefore never overtaken by today's date. No effect on
+    /// count windows, on a stream that has received nothing, or while a partition is active.
+    /// Returns whether some window is now ready to close.
+    pub fn advance_idle(&mut self, elapsed_ms: u64) -> bool {
+        if self.spec.unit == WindowUnit::EventTime && self.partitions.all_idle() {
+            if let Some(newest) = self.max_event_time_ms {
+                let elapsed = i64::try_from(elapsed_ms).unwrap_or(i64::MAX).min(2 * MAX_EVENT_TIME_MS);
+                let to = (newest + elapsed).min(MAX_EVENT_TIME_MS);
+                self.raise_watermark(to - self.spec.allowed_lateness_ms as i64);
+            }
         }
         self.has_closed()
     }
@@ -371,7 +451,8 @@ impl<S> Windows<S> {
         if self.spec.validate().is_err() {
             return Err("the window spec is invalid");
         }
-        if self.max_event_time_ms.is_some_and(|t| !(-MAX_EVENT_TIME_MS..=MAX_EVENT_TIME_MS).contains(&t)) {
+        let in_range = |t: Option<i64>| t.is_none_or(|t| (-MAX_EVENT_TIME_MS..=MAX_EVENT_TIME_MS).contains(&t));
+        if !in_range(self.max_event_time_ms) || !self.partitions.iter().all(|(_, c)| in_range(c.max_event_time_ms)) {
             return Err("the newest event time is out of range");
         }
         if self.open.iter().zip(self.open.iter().skip(1)).any(|(a, b)| a.key >= b.key) {

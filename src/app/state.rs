@@ -76,6 +76,10 @@ struct Families {
     late: Family<StreamLabels, Counter>,
     windows_closed: Family<StreamLabels, Counter>,
     consumer_lag: Family<PartitionLabels, Gauge>,
+    watermark: Family<StreamLabels, Gauge<f64, AtomicU64>>,
+    partition_watermark: Family<PartitionLabels, Gauge<f64, AtomicU64>>,
+    partition_idle: Family<PartitionLabels, Gauge>,
+    partition_late: Family<PartitionLabels, Counter>,
     dead_letters: Family<StreamLabels, Counter>,
     alerts: Family<AlertLabels, Gauge>,
 }
@@ -168,6 +172,8 @@ pub struct MonitorLive {
     pub partitions: BTreeMap<Stream, BTreeSet<i32>>,
     /// Where each stream's reference stands (status API).
     pub references: BTreeMap<Stream, ReferenceStatus>,
+    /// Kafka streams: the watermark and each partition's clock (status API).
+    pub watermarks: BTreeMap<Stream, crate::app::partitions::WatermarkStatus>,
 }
 
 /// A stream's reference, as the status API shows it.
@@ -241,6 +247,10 @@ impl Shared {
             late: Family::default(),
             windows_closed: Family::default(),
             consumer_lag: Family::default(),
+            watermark: Family::default(),
+            partition_watermark: Family::default(),
+            partition_idle: Family::default(),
+            partition_late: Family::default(),
             dead_letters: Family::default(),
             alerts: Family::default(),
         };
@@ -258,6 +268,26 @@ impl Shared {
             "driftd_consumer_lag",
             "Messages between a partition's high watermark and the consumer's position (librdkafka statistics)",
             families.consumer_lag.clone(),
+        );
+        registry.register(
+            "driftd_watermark_seconds",
+            "A stream's event-time watermark (windows ending at or before it are closed), Unix seconds",
+            families.watermark.clone(),
+        );
+        registry.register(
+            "driftd_partition_watermark_seconds",
+            "A Kafka partition's own watermark (its newest event time minus the allowed lateness), Unix seconds",
+            families.partition_watermark.clone(),
+        );
+        registry.register(
+            "driftd_partition_idle",
+            "1 when a Kafka partition is idle (caught up and silent for the idle timeout: left out of the watermark)",
+            families.partition_idle.clone(),
+        );
+        registry.register(
+            "driftd_partition_records_late",
+            "Records of a Kafka partition whose windows had closed",
+            families.partition_late.clone(),
         );
         registry.register(
             "driftd_alerts",
@@ -344,6 +374,41 @@ impl Shared {
             partition: partition.to_string(),
         };
         self.families.consumer_lag.get_or_create(&labels).clone()
+    }
+
+    /// Publishes a Kafka stream's watermark and partition clocks (metrics and status API).
+    pub fn watermark(
+        &self,
+        monitor: &MonitorEntry,
+        stream: Stream,
+        topic: &str,
+        status: &crate::app::partitions::WatermarkStatus,
+    ) {
+        let seconds = |ms: Option<i64>| ms.map_or(f64::NAN, |ms| ms as f64 / 1000.0);
+        let labels = StreamLabels { monitor: monitor.name.clone(), stream: stream.name().into() };
+        self.families.watermark.get_or_create(&labels).set(seconds(status.watermark_ms));
+        for p in &status.partitions {
+            let labels = PartitionLabels {
+                monitor: monitor.name.clone(),
+                stream: stream.name().into(),
+                topic: topic.into(),
+                partition: p.partition.to_string(),
+            };
+            self.families.partition_watermark.get_or_create(&labels).set(seconds(p.watermark_ms));
+            self.families.partition_idle.get_or_create(&labels).set(i64::from(p.idle));
+        }
+        monitor.live().watermarks.insert(stream, status.clone());
+    }
+
+    /// The late-records counter of one Kafka partition.
+    pub fn partition_late(&self, monitor: &str, stream: Stream, topic: &str, partition: i32) -> Counter {
+        let labels = PartitionLabels {
+            monitor: monitor.into(),
+            stream: stream.name().into(),
+            topic: topic.into(),
+            partition: partition.to_string(),
+        };
+        self.families.partition_late.get_or_create(&labels).clone()
     }
 
     /// Records a closed window: statistic gauges, window metrics, history.

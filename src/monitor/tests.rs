@@ -328,8 +328,11 @@ fn late_invalid_and_mistyped_records_are_counted() {
     assert_eq!(c.type_mismatch, vec![1]);
     assert_eq!(core.unknown_stream_records(), 1);
     assert_eq!(core.open_windows(Stream::Inputs), 1);
-    // An idle stream: processing time closes the last window.
-    let idle = core.advance_idle(3100);
+    // A stream whose partition is idle: processing time closes the last window, counted from
+    // the newest event time (2100 + 1000 − lateness 100 = 3000).
+    assert!(core.advance_idle(Stream::Inputs, 1000).is_empty(), "the partition is not idle yet");
+    core.set_partition_idle(Stream::Inputs, 0, true);
+    let idle = core.advance_idle(Stream::Inputs, 1000);
     assert_eq!(idle.len(), 7);
     assert_eq!(idle[0].window.start_ms, 2000);
 }

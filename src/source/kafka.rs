@@ -23,7 +23,7 @@
 //! librdkafka's log lines go to `tracing` (target `librdkafka`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -75,6 +75,10 @@ pub struct KafkaContext {
     revoke: OnceLock<RevokeHook>,
     observer: Box<dyn ConsumerObserver>,
     assigned: Mutex<BTreeSet<i32>>,
+    /// Bumped after every change of `assigned`, before any message of a new assignment can be
+    /// returned by the consumer: a monitor that sees a record of a partition reads a
+    /// generation at least as new as the assignment that brought it.
+    generation: AtomicU64,
     /// A partition assignment was received (the group coordinator answered).
     joined: AtomicBool,
 }
@@ -103,6 +107,16 @@ impl KafkaContext {
     /// A partition assignment (possibly empty) was received from the group.
     pub fn joined(&self) -> bool {
         self.joined.load(Ordering::Acquire)
+    }
+
+    /// Changes with every assignment or revocation (see the field).
+    pub fn assignment_generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn set_assigned(&self, assigned: &BTreeSet<i32>) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.observer.assigned(assigned);
     }
 
     /// Where each assigned partition starts (see the module docs).
@@ -179,7 +193,7 @@ impl ConsumerContext for KafkaContext {
                             assigned.clear();
                         }
                         assigned.extend(&partitions);
-                        self.observer.assigned(&assigned);
+                        self.set_assigned(&assigned);
                         info!(source = %self.label, partitions = ?partitions, offsets = %describe_offsets(&positioned), "Partitions assigned.");
                     }
                     Err(err) => error!(source = %self.label, error = %err, "Cannot assign the partitions."),
@@ -198,14 +212,14 @@ impl ConsumerContext for KafkaContext {
                 for partition in &partitions {
                     assigned.remove(partition);
                 }
-                self.observer.assigned(&assigned);
+                self.set_assigned(&assigned);
                 info!(source = %self.label, partitions = ?partitions, "Partitions revoked.");
             }
             other => {
                 error!(source = %self.label, error = ?other, "Rebalance failed; unassigning.");
                 let _ = consumer.unassign();
                 self.assigned.lock().unwrap_or_else(|e| e.into_inner()).clear();
-                self.observer.assigned(&BTreeSet::new());
+                self.set_assigned(&BTreeSet::new());
             }
         }
     }
@@ -285,6 +299,7 @@ pub fn connect(
         revoke: OnceLock::new(),
         observer,
         assigned: Mutex::default(),
+        generation: AtomicU64::new(0),
         joined: AtomicBool::new(false),
     };
     let consumer: KafkaConsumer = consumer_config(source, &format!("driftd-{label}"))
@@ -292,6 +307,28 @@ pub fn connect(
         .map_err(|e| fail(format!("cannot create the consumer: {e}")))?;
     consumer.subscribe(&[source.topic.as_str()]).map_err(|e| fail(format!("cannot subscribe: {e}")))?;
     Ok(consumer)
+}
+
+/// The partition's high watermark (the offset the next produced message will get) as last
+/// reported by the broker in a fetch response, without a request; `None` before the first.
+/// librdkafka keeps fetching a caught-up partition (long polls), so the value trails the
+/// broker's by at most a fetch round trip.
+pub fn high_watermark(consumer: &KafkaConsumer, topic: &str, partition: i32) -> Option<i64> {
+    let topic = std::ffi::CString::new(topic).ok()?;
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client pointer is valid while `consumer` lives; `topic` is a NUL-terminated
+    // string that outlives the call; `low` and `high` are valid for writes. The function only
+    // reads librdkafka's cached offsets under its own lock (rdkafka-sys has no safe wrapper).
+    let err = unsafe {
+        rdkafka::bindings::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some(high)
 }
 
 /// Commits `next` (next offset per partition of `topic`). `Sync` waits for the broker.
@@ -324,6 +361,7 @@ mod tests {
             revoke: OnceLock::new(),
             observer: Box::new(Silent),
             assigned: Mutex::default(),
+            generation: AtomicU64::new(0),
             joined: AtomicBool::new(false),
         }
     }

@@ -239,14 +239,19 @@ fn an_idle_stream_closes_its_windows_by_processing_time() {
     let mut windows = Windows::<Ids>::new(WindowSpec::tumbling_time(1000, 200));
     windows.insert(1500, &pos(0), Vec::new, |ids| ids.push(0));
     assert_eq!(windows.watermark_ms(), Some(1300));
-    assert!(!windows.advance_to(2100), "watermark 1900 < end 2000");
+    assert!(!windows.advance_idle(10_000), "the partition is not idle: no processing-time advance");
+    assert_eq!(windows.watermark_ms(), Some(1300));
+    windows.set_partition_idle(0, true);
+    // 1500 + 600 − 200 = 1900 < end 2000.
+    assert!(!windows.advance_idle(600), "watermark 1900 < end 2000");
+    assert_eq!(windows.watermark_ms(), Some(1900));
     assert!(windows.take_closed().is_empty());
-    assert!(windows.advance_to(2200));
+    assert!(windows.advance_idle(700));
     let closed = windows.take_closed();
     assert_eq!(closed.len(), 1);
     assert_eq!((closed[0].bounds.start_ms, closed[0].bounds.end_ms, closed[0].bounds.events), (1000, 2000, 1));
-    // An earlier processing time never moves the watermark back.
-    windows.advance_to(0);
+    // Less elapsed time never moves the watermark back.
+    windows.advance_idle(0);
     assert_eq!(windows.watermark_ms(), Some(2000));
     assert_eq!(windows.insert(1999, &pos(1), Vec::new, |_| {}), Placement::Late);
     assert_eq!(windows.late(), 1);
@@ -259,7 +264,7 @@ fn count_windows_ignore_processing_time_and_flush_partial_windows() {
         windows.insert(10 - i64::from(id), &pos(id), Vec::new, |ids| ids.push(id));
     }
     assert!(windows.has_closed(), "the first window is full");
-    assert!(windows.advance_to(i64::MAX));
+    assert!(windows.advance_idle(u64::MAX));
     assert_eq!(windows.watermark_ms(), None, "count windows have no watermark");
     let closed = windows.take_closed();
     assert_eq!(closed.len(), 1);
