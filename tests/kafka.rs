@@ -12,131 +12,20 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+
 use std::time::{Duration, Instant};
 
-use common::kafka::{setup, traffic, Broker, Topics};
+use common::kafka::{
+    before_hour, kafka_config, lines_per_window, ready, replayed, replayed_with, setup, sorted_lines, stream_status,
+    traffic, wait_windows, Broker, Topics, MONITOR,
+};
 use common::{get, get_json, repo, sample, wait_until, Daemon, TEST_DEADLINE};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use serde_json::Value;
-
-const MONITOR: &str = "credit-scoring";
-
-/// A driftd configuration reading `topics` from `broker` with `group`, hourly windows, no
-/// idle advance (so observations depend on the data only).
-fn kafka_config(dir: &Path, broker: &Broker, topics: &Topics, group: &str, state: &str) -> PathBuf {
-    let reference = repo().join("examples/data/credit_reference.csv");
-    let text = format!(
-        r#"
-http: {{ listen: 127.0.0.1:0 }}
-state: {{ path: {state} }}
-kafka:
-  brokers: {brokers}
-  # A killed member's partitions move on after 6 s instead of librdkafka's 45 s.
-  properties: {{ session.timeout.ms: "6000", heartbeat.interval.ms: "1000" }}
-monitors:
-  - name: {MONITOR}
-    model_version: "2026-11-01"
-    reference:
-      dataset: {{ path: {reference}, predictions: [score] }}
-    binning: quantile
-    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
-    window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m, idle_timeout: 0s }}
-    streams:
-      inputs:
-        source:
-          kafka: {{ topic: {inputs}, group_id: {group}, start: earliest }}
-        event_time: {{ field: /ts, format: rfc3339 }}
-        features: "*"
-        dead_letter_topic: {inputs}-dlq
-      predictions:
-        source:
-          kafka: {{ topic: {predictions}, group_id: {group}, start: earliest }}
-        event_time: {{ field: /ts, format: rfc3339 }}
-        prediction: {{ pointer: /score, kind: score }}
-"#,
-        brokers = broker.address(),
-        reference = reference.display(),
-        inputs = topics.inputs,
-        predictions = topics.predictions,
-    );
-    let path = dir.join(format!("{state}.yaml"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// `driftd replay` of the same messages from files: the observations an uninterrupted
-/// consumer must publish (sorted lines).
-fn replayed(dir: &Path, inputs: &[String], predictions: &[String]) -> Vec<String> {
-    let reference = format!("path: {}", repo().join("examples/data/credit_reference.csv").display());
-    replayed_with(dir, inputs, predictions, ("path: ../data/credit_reference.csv", &reference))
-}
-
-/// As [`replayed`], with one replacement in the quickstart's configuration.
-fn replayed_with(dir: &Path, inputs: &[String], predictions: &[String], replace: (&str, &str)) -> Vec<String> {
-    let quickstart = repo().join("examples/quickstart");
-    std::fs::write(dir.join("inputs.jsonl"), inputs.join("\n") + "\n").unwrap();
-    std::fs::write(dir.join("predictions.jsonl"), predictions.join("\n") + "\n").unwrap();
-    let text = std::fs::read_to_string(quickstart.join("driftd.yaml")).unwrap();
-    assert!(text.contains(replace.0));
-    let text = text.replace(replace.0, replace.1);
-    common::copy_quickstart_rules(dir);
-    let config = dir.join("replay.yaml");
-    std::fs::write(&config, text).unwrap();
-    let output = dir.join("replayed.jsonl");
-    let status = Command::new(env!("CARGO_BIN_EXE_driftd"))
-        .args(["replay", "--config", config.to_str().unwrap(), "--output", output.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    sorted_lines(&output)
-}
-
-fn sorted_lines(path: &Path) -> Vec<String> {
-    let mut lines: Vec<String> =
-        std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect();
-    lines.sort();
-    lines
-}
-
-/// Lines of windows that start before `hours` hours into 2026-11-01.
-fn before_hour(lines: &[String], hours: i64) -> Vec<String> {
-    // 2026-11-01T00:00:00Z.
-    let limit = 1_793_491_200_000 + hours * 3_600_000;
-    lines
-        .iter()
-        .filter(|l| serde_json::from_str::<Value>(l).unwrap()["window"]["start_ms"].as_i64().unwrap() < limit)
-        .cloned()
-        .collect()
-}
-
-/// The HTTP address the daemon logged, once it is ready.
-fn ready(daemon: &mut Daemon, deadline: Instant) -> String {
-    let addr = daemon.wait_for_log("Listening.", deadline)["addr"].as_str().unwrap().to_string();
-    wait_until(deadline, "/readyz", || (get(&addr, "/readyz").0 == 200).then_some(()));
-    addr
-}
-
-/// The monitor's stream status of `stream`.
-fn stream_status(addr: &str, stream: &str) -> Value {
-    let status = get_json(addr, "/api/v1/monitors");
-    let streams = status["monitors"][0]["streams"].as_array().unwrap();
-    streams.iter().find(|s| s["stream"] == stream).unwrap().clone()
-}
-
-/// Waits until both streams have closed `windows` windows.
-fn wait_windows(addr: &str, windows: u64, deadline: Instant) {
-    wait_until(deadline, &format!("{windows} windows per stream"), || {
-        let done = ["inputs", "predictions"].iter().all(|s| stream_status(addr, s)["windows_closed"] == windows);
-        done.then_some(())
-    });
-}
 
 fn as_messages(lines: &[String]) -> Vec<(i32, Vec<u8>)> {
     lines.iter().map(|l| (0, l.clone().into_bytes())).collect()
@@ -392,23 +281,6 @@ fn windows_of(lines: &[String]) -> usize {
         .map(|v| (v["stream"].as_str().unwrap().to_string(), v["window"]["start_ms"].as_i64().unwrap()))
         .collect();
     windows.len()
-}
-
-/// Observations per window and stream (the same for every window of this configuration),
-/// averaged over the streams: lines / distinct (stream, window).
-fn lines_per_window(lines: &[String]) -> usize {
-    let windows: BTreeSet<(String, i64)> = lines
-        .iter()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["stream"].as_str().unwrap().to_string(), v["window"]["start_ms"].as_i64().unwrap())
-        })
-        .collect();
-    if windows.is_empty() {
-        usize::MAX
-    } else {
-        lines.len() / windows.len()
-    }
 }
 
 /// A broker that keeps its topics (tansu on SQLite storage) is stopped and started again

@@ -163,6 +163,8 @@ pub struct KafkaSourceConfig {
     /// The source's group id, or `driftd-<monitor>-<stream>`.
     pub group_id: String,
     pub start: StartPosition,
+    /// Static membership: `<kafka.instance_id>-<monitor>-<stream>`, when `instance_id` is set.
+    pub group_instance_id: Option<String>,
     /// `kafka.properties` overridden by the source's own, for librdkafka as they are. Never
     /// contains `bootstrap.servers`, `group.id` or `enable.auto.commit`.
     pub properties: BTreeMap<String, String>,

@@ -81,6 +81,12 @@ pub struct KafkaDefaults {
     /// a password or secret must take their value from the environment (`${VAR}`).
     /// `bootstrap.servers`, `group.id` and `enable.auto.commit` are set by driftd.
     pub properties: Option<BTreeMap<String, String>>,
+    /// Static group membership (KIP-345): a name for this driftd instance that stays the same
+    /// across its restarts (a StatefulSet pod's name, a host name). Each stream's consumer
+    /// joins its group as the static member `<instance_id>-<monitor>-<stream>`, so a
+    /// restarted instance gets its partitions back at once instead of after the dead
+    /// member's session timeout. 1–200 of `A-Za-z0-9._-`.
+    pub instance_id: Option<String>,
 }
 
 /// One entry of `monitors:`, a deployed model.

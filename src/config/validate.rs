@@ -138,7 +138,17 @@ impl Checker<'_> {
         let state_path =
             if Path::new(&state_text).is_absolute() { PathBuf::from(&state_text) } else { self.base.join(&state_text) };
 
-        let kafka = doc.kafka.unwrap_or(schema::KafkaDefaults { brokers: None, properties: None });
+        let kafka = doc.kafka.unwrap_or(schema::KafkaDefaults { brokers: None, properties: None, instance_id: None });
+        if let Some(id) = &kafka.instance_id {
+            let valid = (1..=200).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            if !valid {
+                self.error(
+                    &root.key("kafka").key("instance_id"),
+                    format!("invalid instance id {id:?}: use 1 to 200 of A-Z, a-z, 0-9, '.', '_' and '-'"),
+                );
+            }
+        }
         if let Some(brokers) = &kafka.brokers {
             self.brokers(&root.key("kafka").key("brokers"), brokers);
         }

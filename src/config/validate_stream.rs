@@ -19,10 +19,11 @@ use crate::dataset::Format;
 use crate::record::Stream;
 
 /// librdkafka properties driftd sets itself, and what to use instead.
-const MANAGED_PROPERTIES: [(&str, &str); 4] = [
+const MANAGED_PROPERTIES: [(&str, &str); 5] = [
     ("bootstrap.servers", "use `brokers`"),
     ("metadata.broker.list", "use `brokers`"),
     ("group.id", "use `group_id`"),
+    ("group.instance.id", "use `kafka.instance_id` (each stream's consumer needs its own member id)"),
     ("enable.auto.commit", "driftd commits offsets itself, after each checkpoint"),
 ];
 
@@ -192,6 +193,7 @@ impl Checker<'_> {
                     topic: k.topic.clone(),
                     group_id,
                     start: k.start.unwrap_or(StartPosition::Committed),
+                    group_instance_id: cx.kafka.instance_id.as_ref().map(|id| format!("{id}-{}-{stream}", cx.monitor)),
                     properties,
                 })
             }

@@ -278,6 +278,11 @@ pub fn consumer_config(source: &KafkaSourceConfig, client_id: &str) -> ClientCon
         .set("group.id", &source.group_id)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false");
+    if let Some(id) = &source.group_instance_id {
+        // Static membership: a restart within the session timeout gets the same partitions
+        // back without a rebalance (librdkafka sends no LeaveGroup on close for a static member).
+        config.set("group.instance.id", id);
+    }
     config
 }
 
@@ -413,6 +418,7 @@ mod tests {
             topic: "t".into(),
             group_id: "g".into(),
             start: StartPosition::Earliest,
+            group_instance_id: Some("pod-0-m-inputs".into()),
             properties: [("security.protocol", "SASL_SSL"), ("statistics.interval.ms", "1000")]
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -425,5 +431,6 @@ mod tests {
         assert_eq!(config.get("enable.auto.commit"), Some("false"));
         assert_eq!(config.get("enable.auto.offset.store"), Some("false"));
         assert_eq!(config.get("group.id"), Some("g"));
+        assert_eq!(config.get("group.instance.id"), Some("pod-0-m-inputs"));
     }
 }
