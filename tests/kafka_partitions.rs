@@ -161,10 +161,6 @@ fn historical_event_times_with_an_idle_timeout_close_nothing_early_and_the_last_
         "size: 1h, allowed_lateness: 1m, idle_timeout: 0s",
         "size: 10s, allowed_lateness: 1s, idle_timeout: 1s",
     );
-    let observations = dir.path().join("observations.jsonl");
-    let mut daemon = Daemon::start(&config, &["--observations", observations.to_str().unwrap()]);
-    let addr = ready(&mut daemon, deadline);
-
     let restamp = |lines: Vec<String>| -> Vec<String> {
         lines
             .into_iter()
@@ -180,10 +176,12 @@ fn historical_event_times_with_an_idle_timeout_close_nothing_early_and_the_last_
     };
     let (inputs, predictions) = (restamp(traffic("inputs", 0.0, 3.0)), restamp(traffic("predictions", 0.0, 3.0)));
     assert_eq!((inputs.len(), predictions.len()), (600, 600));
-    std::thread::scope(|s| {
-        s.spawn(|| broker.produce(&topics.inputs, &spread(&inputs, 3)));
-        s.spawn(|| broker.produce(&topics.predictions, &spread(&predictions, 3)));
-    });
+    // Produced before driftd starts: a producer that stalls longer than the idle timeout on
+    // every partition would (rightly) let processing time advance, which this test is not about.
+    produce_spread(&broker, &topics, &inputs, &predictions);
+    let observations = dir.path().join("observations.jsonl");
+    let mut daemon = Daemon::start(&config, &["--observations", observations.to_str().unwrap()]);
+    let addr = ready(&mut daemon, deadline);
     wait_received(&addr, 600, 600, deadline);
     // All six windows close, the last one by processing time: 59.9 s is the newest event,
     // so the watermark passes 60 s once 1.1 s have elapsed with every partition idle.

@@ -365,3 +365,18 @@ fn rules_paths_and_the_smtp_section_are_checked() {
         (465, crate::config::SmtpTls::Tls, std::time::Duration::from_secs(30))
     );
 }
+
+#[test]
+fn static_membership_names_each_streams_member_and_is_checked() {
+    let dir = Dir::new();
+    let config = dir.load(&("kafka:\n  instance_id: pod-0\n".to_string() + &monitor(""))).unwrap();
+    let inputs = config.monitors[0].inputs.as_ref().unwrap();
+    let crate::config::SourceConfig::Kafka(kafka) = &inputs.source else { panic!("{inputs:?}") };
+    assert_eq!(kafka.group_instance_id.as_deref(), Some("pod-0-m-inputs"));
+
+    let text = "kafka:\n  instance_id: 'pod 0'\n  properties:\n    group.instance.id: x\n".to_string() + &monitor("");
+    let problems = dir.problems(&text);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("kafka.instance_id: invalid instance id \"pod 0\""), "{problems:?}");
+    assert!(problems[1].contains("`group.instance.id` is set by driftd: use `kafka.instance_id`"), "{problems:?}");
+}
