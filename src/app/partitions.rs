@@ -67,7 +67,9 @@ impl PartitionWatch {
     pub fn sync(&mut self, consumer: &KafkaConsumer, core: &mut MonitorCore, stream: Stream) {
         let context = consumer.context();
         let generation = context.assignment_generation();
-        if self.generation == Some(generation) {
+        // Before the group's first answer the clocks restored from a checkpoint stay as they
+        // are (nothing is assigned yet, nothing can arrive).
+        if self.generation == Some(generation) || !context.joined() {
             return;
         }
         self.generation = Some(generation);

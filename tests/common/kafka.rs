@@ -323,8 +323,11 @@ pub fn replayed_with(dir: &Path, inputs: &[String], predictions: &[String], repl
 }
 
 pub fn sorted_lines(path: &Path) -> Vec<String> {
-    let mut lines: Vec<String> =
-        std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect();
+    // Complete lines only: a test polling the file while driftd appends to it may read the
+    // last line half written.
+    let text = std::fs::read(path).unwrap_or_default();
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut lines: Vec<String> = String::from_utf8_lossy(&text[..complete]).lines().map(str::to_string).collect();
     lines.sort();
     lines
 }
