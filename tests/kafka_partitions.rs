@@ -270,3 +270,94 @@ fn kill_9_and_restart_with_the_default_session_timeout_gives_the_uninterrupted_o
 fn kill_9_and_restart_as_the_same_static_member_gives_the_uninterrupted_observations() {
     kill_9_and_restart("restart-static", true);
 }
+
+/// A live producer stamps event times from the wall clock on three partitions, every 50 ms;
+/// partition 2 goes quiet for 8 s in the middle. Once caught up and silent for the idle
+/// timeout it is idle — left out of the watermark — so the windows keep closing with the other
+/// two; when it speaks again it is active again and none of its records is late. At the end
+/// (every partition idle: processing time closes the last window) each window holds exactly
+/// the events produced for its interval.
+#[test]
+fn a_quiet_partition_goes_idle_without_holding_the_windows_and_comes_back_without_losing_events() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let (dir, broker, topics) = setup("quiet", 3);
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-quiet", "state");
+    edit(
+        &config,
+        "size: 1h, allowed_lateness: 1m, idle_timeout: 0s",
+        "size: 2s, allowed_lateness: 500ms, idle_timeout: 1s",
+    );
+    edit(&config, "format: rfc3339", "format: epoch_ms");
+    let observations = dir.path().join("observations.jsonl");
+    let mut daemon = Daemon::start(&config, &["--observations", observations.to_str().unwrap()]);
+    let addr = ready(&mut daemon, deadline);
+
+    const STEPS: usize = 320;
+    let quiet = |step: usize| (80..240).contains(&step);
+    let template = traffic("inputs", 0.0, 24.0);
+    let producing = std::sync::atomic::AtomicBool::new(true);
+    let (produced, closed_while_idle) = std::thread::scope(|s| {
+        let producer = s.spawn(|| {
+            use rdkafka::producer::{BaseRecord, Producer};
+            let producer = broker.producer();
+            let mut produced: Vec<i64> = Vec::new();
+            for step in 0..STEPS {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+                for partition in (0..3).filter(|&p| p != 2 || !quiet(step)) {
+                    let mut v: Value = serde_json::from_str(&template[produced.len() % template.len()]).unwrap();
+                    v["ts"] = Value::from(now as i64);
+                    let payload = v.to_string();
+                    let record =
+                        BaseRecord::<[u8], [u8]>::to(&topics.inputs).payload(payload.as_bytes()).partition(partition);
+                    producer.send(record).map_err(|(e, _)| e).unwrap();
+                    produced.push(now as i64);
+                }
+                // The traffic's pace: 60 messages a second.
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            producer.flush(Duration::from_secs(30)).unwrap();
+            producing.store(false, std::sync::atomic::Ordering::Release);
+            produced
+        });
+        // While partition 2 is idle, windows close: (windows closed when it was first seen
+        // idle, the most seen closed while it still was).
+        let mut seen: Option<(u64, u64)> = None;
+        while producing.load(std::sync::atomic::Ordering::Acquire) {
+            let status = stream_status(&addr, "inputs");
+            let idle = status["watermark"]["partitions"].as_array().and_then(|ps| ps.get(2)).map(|p| p["idle"] == true);
+            let closed = status["windows_closed"].as_u64().unwrap();
+            if idle == Some(true) {
+                seen = Some(seen.map_or((closed, closed), |(first, _)| (first, closed)));
+            }
+            assert!(Instant::now() < deadline, "the producer overran the deadline");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (producer.join().unwrap(), seen)
+    });
+    let (first, most) = closed_while_idle.expect("partition 2 was never idle while quiet");
+    assert!(most > first, "no window closed while partition 2 was idle ({first} then {most})");
+
+    wait_received(&addr, produced.len(), 0, deadline);
+    // Every window of the produced interval closed: the last by processing time.
+    let mut expected: BTreeMap<i64, u64> = BTreeMap::new();
+    for t in &produced {
+        *expected.entry(t.div_euclid(2000) * 2000).or_default() += 1;
+    }
+    let windows = |lines: &[String]| -> BTreeMap<i64, u64> {
+        lines
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|v| v["stream"] == "inputs")
+            .map(|v| (v["window"]["start_ms"].as_i64().unwrap(), v["window"]["events"].as_u64().unwrap()))
+            .collect()
+    };
+    let got = wait_until(deadline, "every window closed", || {
+        let got = windows(&sorted_lines(&observations));
+        (got.len() == expected.len()).then_some(got)
+    });
+    assert_eq!(late(&addr, "inputs"), 0);
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+    assert_eq!(got, expected, "events per window: got vs produced");
+    assert_published_once(&sorted_lines(&observations));
+}
