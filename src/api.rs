@@ -140,7 +140,7 @@ fn outbox_view(entry: &crate::actions::OutboxEntry, attempts: u32, error: Option
         "rule": entry.notification.rule,
         "monitor": entry.notification.monitor,
         "status": entry.notification.status.name(),
-        "enqueued": crate::replay::format_time_ms(entry.enqueued_ms),
+        "enqueued": crate::source::time::format_time_ms(entry.enqueued_ms),
         "attempts": attempts,
         "error": error,
     })
@@ -237,8 +237,8 @@ async fn list_silences(State(shared): State<Arc<Shared>>) -> Response {
             serde_json::json!({
                 "id": s.id,
                 "matchers": s.matchers,
-                "starts": crate::replay::format_time_ms(s.starts_ms),
-                "ends": crate::replay::format_time_ms(s.ends_ms),
+                "starts": crate::source::time::format_time_ms(s.starts_ms),
+                "ends": crate::source::time::format_time_ms(s.ends_ms),
                 "comment": s.comment,
                 "active": active,
             })
@@ -267,10 +267,10 @@ async fn add_silence(
     };
     match silences.add(request.matchers, crate::source::time::now_ms(), duration, request.comment) {
         Ok(silence) => {
-            tracing::info!(id = %silence.id, matchers = ?silence.matchers, until = %crate::replay::format_time_ms(silence.ends_ms), "Silence added.");
+            tracing::info!(id = %silence.id, matchers = ?silence.matchers, until = %crate::source::time::format_time_ms(silence.ends_ms), "Silence added.");
             (
                 StatusCode::CREATED,
-                Json(serde_json::json!({ "id": silence.id, "ends": crate::replay::format_time_ms(silence.ends_ms) })),
+                Json(serde_json::json!({ "id": silence.id, "ends": crate::source::time::format_time_ms(silence.ends_ms) })),
             )
                 .into_response()
         }
@@ -283,7 +283,7 @@ async fn expire_silence(State(shared): State<Arc<Shared>>, Path(id): Path<String
     match silences.expire(&id, crate::source::time::now_ms()) {
         Ok(silence) => {
             tracing::info!(id = %silence.id, "Silence expired.");
-            Json(serde_json::json!({ "id": silence.id, "ends": crate::replay::format_time_ms(silence.ends_ms) }))
+            Json(serde_json::json!({ "id": silence.id, "ends": crate::source::time::format_time_ms(silence.ends_ms) }))
                 .into_response()
         }
         Err(err) => silence_error(err),

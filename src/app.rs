@@ -3,7 +3,7 @@
 //!
 //! Wiring (tokio): the HTTP server ([`crate::api`]) is bound first, so `/healthz` answers
 //! while references are fit; then each monitor is prepared exactly as `driftd replay` does
-//! ([`crate::replay::prepare_monitor`]: reference, decoder, one [`MonitorCore`] per stream,
+//! ([`crate::build::prepare_monitor`]: reference, decoder, one [`MonitorCore`] per stream,
 //! opened [`FileSource`]) and `/readyz` turns 200. Per stream a blocking task reads its file
 //! and sends batches of records through the monitor's bounded channel ([`CHANNEL_BATCHES`]
 //! batches of at most [`BATCH_RECORDS`]: a slow monitor stalls its readers, nothing queues
@@ -53,14 +53,15 @@ use tracing::{debug, error, info, trace, warn};
 
 use rdkafka::consumer::{CommitMode, Consumer};
 
+use crate::build::{
+    check_supported, prepare_monitor, BuildError, PendingReference, PreparedSource, PreparedStream, Runner,
+    StreamReference,
+};
 use crate::config::Config;
-use crate::monitor::{InvalidRecord, MonitorCore, Observation, RecordOutcome};
+use crate::monitor::{drifted_features, InvalidRecord, MonitorCore, Observation, RecordOutcome};
 use crate::record::{Position, Record, Stream};
 use crate::reference::capture::Capture;
-use crate::replay::{
-    check_supported, prepare_monitor, PendingReference, PreparedSource, PreparedStream, ReplayError, Runner,
-    StreamReference, WindowWriter, LOGGED_BAD_ROWS,
-};
+use crate::replay::LOGGED_BAD_ROWS;
 use crate::source::discover::DiscoveredFeature;
 use crate::source::kafka::{self, KafkaConsumer, RevokeHook};
 use crate::source::{describe, FileSource, SourceError};
@@ -96,7 +97,7 @@ pub struct RunOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error(transparent)]
-    Prepare(Box<ReplayError>),
+    Prepare(Box<BuildError>),
     #[error("{0}")]
     Rules(crate::config::ConfigErrors),
     #[error("cannot listen on {addr}: {source}")]
@@ -115,8 +116,8 @@ pub enum AppError {
     Internal(String),
 }
 
-impl From<ReplayError> for AppError {
-    fn from(err: ReplayError) -> Self {
+impl From<BuildError> for AppError {
+    fn from(err: BuildError) -> Self {
         AppError::Prepare(Box::new(err))
     }
 }
@@ -1338,23 +1339,23 @@ fn publish(
     profile: &crate::reference::ReferenceProfile,
 ) -> Vec<alerting::Pending> {
     let mut notifications = Vec::new();
-    let mut writer = WindowWriter::new(&entry.name, stream, Thresholds::default());
     for window in observations.chunk_by(|a, b| a.window == b.window) {
-        let Some(summary) = writer.group(window).pop() else { continue };
-        let drifted: Vec<&str> = summary.drifted.iter().map(|(f, _)| f.as_str()).collect();
+        let drifted = drifted_features(window, &Thresholds::default());
+        let bounds = &window[0].window;
+        let names: Vec<&str> = drifted.iter().map(|(f, _)| f.as_str()).collect();
         info!(
             monitor = %entry.name,
             stream = %stream,
-            start = %crate::replay::format_time_ms(summary.start_ms),
-            end = %crate::replay::format_time_ms(summary.end_ms),
-            events = summary.events,
-            drifted = %drifted.join(","),
+            start = %crate::source::time::format_time_ms(bounds.start_ms),
+            end = %crate::source::time::format_time_ms(bounds.end_ms),
+            events = bounds.events,
+            drifted = %names.join(","),
             "Window closed."
         );
         if alerting.has_rules() {
-            notifications.extend(alerting.evaluate(profile, window, &summary.drifted));
+            notifications.extend(alerting.evaluate(profile, window, &drifted));
         }
-        if let Some(closed) = ClosedWindow::new(stream, window, summary.drifted) {
+        if let Some(closed) = ClosedWindow::new(stream, window, drifted) {
             shared.window_closed(entry, window, closed);
         }
     }

@@ -68,7 +68,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct TestRulesArgs {
-    /// The rule test file (YAML; format in the README, "Testing rules").
+    /// The rule test file (YAML; format in docs/rules.md, "Testing rules").
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 }

@@ -56,6 +56,7 @@
 pub mod actions;
 pub mod api;
 pub mod app;
+pub mod build;
 pub mod cli;
 pub mod compare;
 pub mod config;

@@ -258,7 +258,7 @@ fn run_replay(args: &driftd::cli::ReplayArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
-    driftd::replay::check_supported(&config, driftd::replay::Runner::Replay)?;
+    driftd::build::check_supported(&config, driftd::build::Runner::Replay)?;
     let mut file = match &args.output {
         Some(path) => Some(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,

@@ -57,7 +57,9 @@ use serde::{Deserialize, Serialize};
 pub use accumulate::{
     infer_feature_type, CategoricalAccumulator, FeatureAccumulator, NumericAccumulator, WindowState, OVERFLOW_LABEL,
 };
-pub use observation::{BinShare, FeatureStatus, KsSource, Observation, ObservationDetail, ReferenceWindows, Stat};
+pub use observation::{
+    drifted_features, BinShare, FeatureStatus, KsSource, Observation, ObservationDetail, ReferenceWindows, Stat,
+};
 pub use trailing::{quantile_points, PooledFeature, PooledWindow, TrailingPool};
 
 use crate::record::{Record, Stream};

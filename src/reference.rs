@@ -127,9 +127,7 @@ mod validate;
 mod wire;
 
 pub use file::{from_json, load, save, to_json, FORMAT_NAME};
-pub use fit::{
-    fit, fit_column, now_rfc3339, rfc3339_utc, sha256_file, subsample_sorted, FitOptions, DEFAULT_MAX_SAMPLE,
-};
+pub use fit::{fit, fit_column, now_rfc3339, sha256_file, subsample_sorted, FitOptions, DEFAULT_MAX_SAMPLE};
 pub use validate::validate;
 
 use crate::dataset::DatasetError;

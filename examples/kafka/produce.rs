@@ -61,7 +61,7 @@ fn read_lines(name: &str) -> Result<Vec<Value>> {
 
 fn rfc3339_now() -> String {
     let ms = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis();
-    driftd::replay::format_time_ms(i64::try_from(ms).unwrap_or(i64::MAX))
+    driftd::source::time::format_time_ms(i64::try_from(ms).unwrap_or(i64::MAX))
 }
 
 fn main() -> Result<()> {

@@ -14,7 +14,7 @@ use tokio::process::Command;
 use super::document::{document_bytes, summary};
 use super::outbox::OutboxEntry;
 use super::DeliveryError;
-use crate::rules::format_time;
+use crate::source::time::format_time_ms;
 
 /// The environment given to the command.
 pub(crate) fn environment(entry: &OutboxEntry) -> Vec<(&'static str, String)> {
@@ -33,8 +33,8 @@ pub(crate) fn environment(entry: &OutboxEntry) -> Vec<(&'static str, String)> {
         ("DRIFTD_IDEMPOTENCY_KEY", entry.key.clone()),
         ("DRIFTD_EPISODE", n.episode.to_string()),
         ("DRIFTD_FEATURES", n.alerts.iter().map(|a| a.key.feature.as_str()).collect::<Vec<_>>().join(",")),
-        ("DRIFTD_WINDOW_START", format_time(n.window_start_ms)),
-        ("DRIFTD_WINDOW_END", format_time(n.window_end_ms)),
+        ("DRIFTD_WINDOW_START", format_time_ms(n.window_start_ms)),
+        ("DRIFTD_WINDOW_END", format_time_ms(n.window_end_ms)),
         ("DRIFTD_SUMMARY", summary(n)),
     ]
 }

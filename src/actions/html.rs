@@ -11,7 +11,8 @@ use serde_json::Value;
 
 use super::document::summary;
 use super::outbox::OutboxEntry;
-use crate::rules::{format_number, format_time};
+use crate::rules::format_number;
+use crate::source::time::format_time_ms;
 
 /// Width of a bar at proportion 1, in pixels.
 const BAR_WIDTH: f64 = 240.0;
@@ -56,8 +57,8 @@ pub fn email_text(entry: &OutboxEntry) -> String {
         n.monitor,
         n.stream,
         n.severity.name(),
-        format_time(n.window_start_ms),
-        format_time(n.window_end_ms),
+        format_time_ms(n.window_start_ms),
+        format_time_ms(n.window_end_ms),
         n.window_events,
         entry.key
     );
@@ -176,8 +177,8 @@ pub fn email_html(entry: &OutboxEntry) -> String {
         escape(&n.stream.to_string()),
         escape(&n.rule),
         escape(n.severity.name()),
-        escape(&format_time(n.window_start_ms)),
-        escape(&format_time(n.window_end_ms)),
+        escape(&format_time_ms(n.window_start_ms)),
+        escape(&format_time_ms(n.window_end_ms)),
         n.window_events
     ));
     out.push_str("<table cellpadding=\"0\" cellspacing=\"0\" style=\"border-collapse:collapse\"><tr>");

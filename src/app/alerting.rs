@@ -94,8 +94,8 @@ impl Alerting {
                     "stream": key.stream,
                     "feature": key.feature,
                     "status": state.status.name(),
-                    "active_since": state.active_since_ms.map(crate::replay::format_time_ms),
-                    "fired_at": state.fired_at_ms.map(crate::replay::format_time_ms),
+                    "active_since": state.active_since_ms.map(crate::source::time::format_time_ms),
+                    "fired_at": state.fired_at_ms.map(crate::source::time::format_time_ms),
                 })
             })
             .collect()
@@ -122,7 +122,7 @@ impl Alerting {
                 to = t.to.name(),
                 value = t.value.unwrap_or(f64::NAN),
                 threshold = t.threshold.unwrap_or(f64::NAN),
-                window_end = %crate::replay::format_time_ms(t.window_end_ms),
+                window_end = %crate::source::time::format_time_ms(t.window_end_ms),
                 "Alert state changed."
             );
         }
@@ -230,8 +230,8 @@ fn evidence(
         },
         "window": {
             "stream": first.stream,
-            "start": crate::replay::format_time_ms(first.window.start_ms),
-            "end": crate::replay::format_time_ms(first.window.end_ms),
+            "start": crate::source::time::format_time_ms(first.window.start_ms),
+            "end": crate::source::time::format_time_ms(first.window.end_ms),
             "events": first.window.events,
             "first": first.window.first,
             "last": first.window.last,

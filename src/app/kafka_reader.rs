@@ -28,9 +28,9 @@ use tracing::{debug, error, info, warn};
 
 use super::{Consumed, Item, BATCH_RECORDS};
 use crate::app::state::Shared;
+use crate::build::KafkaDecoding;
 use crate::config::KafkaSourceConfig;
 use crate::record::{Position, Stream};
-use crate::replay::KafkaDecoding;
 use crate::source::discover::Discovery;
 use crate::source::kafka::KafkaConsumer;
 use crate::source::{DecodeContext, Decoder};

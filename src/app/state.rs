@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::monitor::{FeatureStatus, Observation, Stat};
 use crate::record::Stream;
-use crate::replay::format_time_ms;
+use crate::source::time::format_time_ms;
 use crate::source::DecodeReason;
 
 /// Closed windows kept per monitor for `/api/v1/monitors/{name}/history`.

@@ -1,6 +1,6 @@
 //! The result of a comparison, and its stable JSON form (`driftd.compare/v1`).
 //!
-//! The JSON schema is documented in the README and pinned by a golden test. Rules: an undefined
+//! The JSON schema is documented in docs/compare.md and pinned by a golden test. Rules: an undefined
 //! number is `null`; ±infinity is written as the strings `"inf"` / `"-inf"`; floats use the
 //! shortest representation that round-trips; columns keep the reference file's order.
 //! [`ColumnReport::detail`] carries what the HTML report draws and is not serialised.

@@ -35,7 +35,7 @@
 //!   brokers: ${KAFKA_BROKERS:-127.0.0.1:9092}
 //!   properties: { security.protocol: SASL_SSL, sasl.mechanism: PLAIN, sasl.password: ${KAFKA_PASSWORD} }
 //!   instance_id: ${HOSTNAME}          # optional: static group membership (fast restarts)
-//! rules: [rules/]                     # alert rule files or directories (README: "Alert rules and actions: the format")
+//! rules: [rules/]                     # alert rule files or directories (format: docs/rules.md)
 //! smtp:                               # for `email` actions
 //!   host: smtp.example.com            # port: 587 (starttls) / 465 (tls) / 25 (none) by default
 //!   tls: starttls                     # starttls | tls | none

@@ -1,6 +1,6 @@
 //! The configuration file as written: one type per YAML mapping, one documented field per key.
 //!
-//! These types are the reference for the format (the README quotes their docs). They hold
+//! These types are the reference for the format (docs/ quotes their docs). They hold
 //! what the file says, with text for the values that need parsing (durations, binning,
 //! addresses, paths); `validate.rs` turns them into the resolved [`crate::config::Config`].
 //! Every struct rejects unknown keys. Optional keys are `Option`s (their defaults are
@@ -24,7 +24,7 @@ pub struct Document {
     /// One monitor per deployed model (at least one).
     pub monitors: Vec<Monitor>,
     /// Alert rule files, or directories of them (`*.yaml`, `*.yml`), relative to this file
-    /// (format: the README, "Alert rules and actions: the format"). Loaded and checked with the configuration.
+    /// (format: docs/rules.md). Loaded and checked with the configuration.
     pub rules: Option<Vec<String>>,
     /// The SMTP server of `email` actions.
     pub smtp: Option<Smtp>,

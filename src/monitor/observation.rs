@@ -169,3 +169,18 @@ pub struct Observation {
     pub window: WindowBounds,
     pub detail: ObservationDetail,
 }
+
+/// The features of one window's observations whose PSI reached the PSI threshold of
+/// `thresholds`, with their PSI, in feature order (the observations of other windows must not
+/// be mixed in). The one "drifted" verdict of a window: the daemon's logs, status and alert
+/// evidence and the replay report all take it from here.
+pub fn drifted_features(
+    observations: &[Observation],
+    thresholds: &crate::stats::verdict::Thresholds,
+) -> Vec<(String, f64)> {
+    observations
+        .iter()
+        .filter(|o| o.stat == Stat::Psi && o.value.is_finite() && thresholds.psi_drift(o.value))
+        .map(|o| (o.feature.clone(), o.value))
+        .collect()
+}

@@ -124,7 +124,11 @@ impl Capture {
     ) -> ReferenceProfile {
         let span = match (self.first_ms, self.last_ms) {
             (Some(a), Some(b)) => {
-                format!(", event times {} to {}", crate::replay::format_time_ms(a), crate::replay::format_time_ms(b))
+                format!(
+                    ", event times {} to {}",
+                    crate::source::time::format_time_ms(a),
+                    crate::source::time::format_time_ms(b)
+                )
             }
             _ => String::new(),
         };

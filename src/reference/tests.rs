@@ -254,7 +254,7 @@ fn rfc3339_matches_python() {
         // datetime(1, 1, 1).isoformat() for -62135596800
         (-62135596800, "0001-01-01T00:00:00Z"),
     ] {
-        assert_eq!(rfc3339_utc(seconds), expected);
+        assert_eq!(crate::source::time::rfc3339_utc(seconds), expected);
     }
 }
 

@@ -48,7 +48,7 @@ fn tiny_profile() -> ReferenceProfile {
             source_path: "tiny.csv".into(),
             source_sha256: "0".repeat(64),
             rows: 6,
-            created_at: rfc3339_utc(0),
+            created_at: crate::source::time::rfc3339_utc(0),
             binning: "quantile:4".into(),
         },
         streams: [(Stream::Predictions, StreamProfile { features })].into_iter().collect(),

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::StreamSummary;
-use crate::monitor::{Observation, Stat};
+use crate::monitor::{drifted_features, Observation, Stat};
 use crate::record::Stream;
+use crate::source::time::format_time_ms;
 use crate::stats::verdict::Thresholds;
 
 /// One closed window as shown on a line.
@@ -65,41 +66,18 @@ impl<'a> WindowWriter<'a> {
     /// The windows of a batch, in order; consecutive observations with the same bounds are
     /// one window (a batch holds whole windows).
     pub fn group(&mut self, observations: &[Observation]) -> Vec<WindowSummary> {
-        let mut windows: Vec<WindowSummary> = Vec::new();
-        let mut last_bounds = None;
-        for o in observations {
-            if last_bounds != Some(&o.window) {
-                windows.push(WindowSummary {
-                    monitor: self.monitor.to_string(),
-                    stream: self.stream,
-                    start_ms: o.window.start_ms,
-                    end_ms: o.window.end_ms,
-                    events: o.window.events,
-                    has_psi: false,
-                    drifted: Vec::new(),
-                });
-                last_bounds = Some(&o.window);
-            }
-            if o.stat == Stat::Psi {
-                if let Some(window) = windows.last_mut() {
-                    window.has_psi = true;
-                    if o.value.is_finite() && self.thresholds.psi_drift(o.value) {
-                        window.drifted.push((o.feature.clone(), o.value));
-                    }
-                }
-            }
-        }
-        windows
-    }
-}
-
-/// Milliseconds since the epoch as RFC 3339 UTC: `2026-11-01T12:00:00Z`, with `.250` when the
-/// time is not a whole second.
-pub fn format_time_ms(ms: i64) -> String {
-    let text = crate::reference::rfc3339_utc(ms.div_euclid(1000));
-    match ms.rem_euclid(1000) {
-        0 => text,
-        frac => format!("{}.{frac:03}Z", text.trim_end_matches('Z')),
+        observations
+            .chunk_by(|a, b| a.window == b.window)
+            .map(|window| WindowSummary {
+                monitor: self.monitor.to_string(),
+                stream: self.stream,
+                start_ms: window[0].window.start_ms,
+                end_ms: window[0].window.end_ms,
+                events: window[0].window.events,
+                has_psi: window.iter().any(|o| o.stat == Stat::Psi),
+                drifted: drifted_features(window, &self.thresholds),
+            })
+            .collect()
     }
 }
 
@@ -173,17 +151,4 @@ pub fn write_summary(
         writeln!(out, "  {stream}: {} windows closed, {} with drift{first}", s.windows_closed, s.windows_with_drift)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_rfc3339_utc() {
-        // 2026-11-01T12:00:00Z = 1793534400 s: `date -u -d 2026-11-01T12:00:00Z +%s`.
-        assert_eq!(format_time_ms(1_793_534_400_000), "2026-11-01T12:00:00Z");
-        assert_eq!(format_time_ms(1_793_534_400_250), "2026-11-01T12:00:00.250Z");
-        assert_eq!(format_time_ms(-1), "1969-12-31T23:59:59.999Z");
-    }
 }

@@ -40,6 +40,7 @@ use super::state::*;
 use super::threshold::{benjamini_hochberg, bonferroni, yurdakul_psi_threshold};
 use crate::monitor::Stat;
 use crate::record::Stream;
+use crate::source::time::format_time_ms;
 
 /// One closed window of one stream of one monitor, as the rules see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,8 +164,8 @@ impl Notification {
             "stream" => self.stream.to_string(),
             "severity" => self.severity.name().to_string(),
             "status" => self.status.name().to_string(),
-            "window_start" => format_time(self.window_start_ms),
-            "window_end" => format_time(self.window_end_ms),
+            "window_start" => format_time_ms(self.window_start_ms),
+            "window_end" => format_time_ms(self.window_end_ms),
             "alerts_count" => self.alerts.len().to_string(),
             "features" => self.alerts.iter().map(|a| a.key.feature.as_str()).collect::<Vec<_>>().join(", "),
             "idempotency_key" => self.idempotency_key.clone(),
@@ -436,8 +437,8 @@ impl Engine {
                 "stat" => stat.name().to_string(),
                 "value" => obs.value.map(format_number).unwrap_or_else(|| "NaN".into()),
                 "threshold" => obs.threshold.map(format_number).unwrap_or_else(|| "NaN".into()),
-                "window_start" => format_time(window.window_start_ms),
-                "window_end" => format_time(window.window_end_ms),
+                "window_start" => format_time_ms(window.window_start_ms),
+                "window_end" => format_time_ms(window.window_end_ms),
                 "n" => obs.n.to_string(),
                 "severity" => rule.severity.name().to_string(),
                 _ => String::new(),
@@ -501,15 +502,6 @@ pub fn format_number(v: f64) -> String {
     }
     let text = format!("{v:.4}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// RFC 3339 UTC, with milliseconds only when there are some.
-pub fn format_time(ms: i64) -> String {
-    let text = crate::reference::rfc3339_utc(ms.div_euclid(1000));
-    match ms.rem_euclid(1000) {
-        0 => text,
-        frac => format!("{}.{frac:03}Z", text.trim_end_matches('Z')),
-    }
 }
 
 /// Advance one alert by one window; returns whether it is due for a notification.

@@ -9,7 +9,7 @@
 //! guarantees as the configuration (`config::load`): syntax, then types (unknown keys and
 //! names with "did you mean"), then the checks of `validate.rs`.
 //!
-//! Files: `schema.rs` (the format as written, the reference for the README's "Alert rules and actions: the format"),
+//! Files: `schema.rs` (the format as written, the reference for docs/rules.md),
 //! `validate.rs` (checks and resolution), `model.rs` (the typed rules and actions),
 //! `template.rs` (`{{ var }}`), `threshold.rs` (Yurdakul's PSI bound, Bonferroni,
 //! Benjamini–Hochberg), `state.rs` (persistent alert states), `engine.rs` (the lifecycle),
@@ -34,8 +34,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 pub use engine::{
-    alert_labels, format_number, format_time, AlertSummary, Engine, Evaluation, FeatureStats, Notification,
-    NotificationStatus, Suppressed, Transition, WindowEvaluation,
+    alert_labels, format_number, AlertSummary, Engine, Evaluation, FeatureStats, Notification, NotificationStatus,
+    Suppressed, Transition, WindowEvaluation,
 };
 pub use known::{Known, KnownStreams};
 pub use model::*;

@@ -1,6 +1,6 @@
 //! Rule files as written: one type per YAML mapping, one documented field per key.
 //!
-//! The reference for the format (the README's format section follows these docs). Values that need
+//! The reference for the format (docs/rules.md follows these docs). Values that need
 //! parsing (durations, `for`, templates, globs) are text here; `validate.rs` turns a file into
 //! the typed [`super::RuleSet`]. Same conventions as `config::schema` (see `config/de.rs`):
 //! optional keys are `Option`s, never `#[serde(default)]`, and variants renamed `$map`,

@@ -25,7 +25,7 @@ pub mod kafka;
 mod plan;
 mod spec;
 mod table;
-pub(crate) mod time;
+pub mod time;
 mod visit;
 mod walk;
 

@@ -137,6 +137,24 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (proleptic Gregorian, UTC).
+pub fn rfc3339_utc(seconds: i64) -> String {
+    let (days, secs) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC: `2026-11-01T12:00:00Z`, with `.250` when the
+/// time is not a whole second. The one time formatter of every output (logs, reports, JSON,
+/// notifications).
+pub fn format_time_ms(ms: i64) -> String {
+    let text = rfc3339_utc(ms.div_euclid(1000));
+    match ms.rem_euclid(1000) {
+        0 => text,
+        frac => format!("{}.{frac:03}Z", text.trim_end_matches('Z')),
+    }
+}
+
 /// The proleptic Gregorian date (year, month, day) of a day count since 1970-01-01, the
 /// inverse of [`days_from_civil`] (Howard Hinnant's `civil_from_days`).
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -269,6 +287,14 @@ mod tests {
     // Expected values: Python `int(datetime.fromisoformat(s).timestamp() * 1000)` (exact for
     // these inputs), e.g. datetime.fromisoformat("2024-05-01T12:00:00+02:00").timestamp()
     // == 1714557600.0.
+    #[test]
+    fn times_format_as_rfc3339_utc() {
+        // 2026-11-01T12:00:00Z = 1793534400 s: `date -u -d 2026-11-01T12:00:00Z +%s`.
+        assert_eq!(format_time_ms(1_793_534_400_000), "2026-11-01T12:00:00Z");
+        assert_eq!(format_time_ms(1_793_534_400_250), "2026-11-01T12:00:00.250Z");
+        assert_eq!(format_time_ms(-1), "1969-12-31T23:59:59.999Z");
+    }
+
     #[test]
     fn rfc3339_zulu_offsets_fractions() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Ok(0));
