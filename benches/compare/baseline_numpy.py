@@ -2,7 +2,7 @@
 """numpy/scipy baseline for the `driftd compare` benchmark (issue 2, item 7).
 
 What a competent data scientist would write to get the same numbers as `driftd compare`
-(definitions: docs/helper-brief.md / README "Statistics"):
+(definitions: docs/helper-brief.md / docs/statistics.md):
 
 * read both files with pandas (`pd.read_parquet`, pyarrow engine);
 * numeric columns (numeric pandas dtype): drop missing (null/NaN) and +/-inf, then

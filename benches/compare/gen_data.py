@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-# Columns whose distribution changes in the current file (documented in the README section).
+# Columns whose distribution changes in the current file (documented in docs/benchmarks.md).
 DRIFTED = [
     "num_normal_shift",  # mean +0.05 sd: KS flags it, PSI stays below 0.1
     "num_normal_scale",  # sd 2 -> 3

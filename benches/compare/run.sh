@@ -17,7 +17,7 @@
 #   5. cross-checks driftd's JSON against the numpy/scipy JSON (crosscheck.py) and appends the
 #      maximum deviations, so the benchmark also shows the numbers agree at scale.
 # OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are unset for the numpy/scipy runs only (they slow a
-# current numpy on some processors; see the README's benchmark section).
+# current numpy on some processors; see docs/benchmarks.md).
 # Exit status: 0 when everything ran and the cross-check passed; 1 otherwise.
 set -euo pipefail
 
