@@ -300,7 +300,7 @@ fn run_daemon(args: &driftd::cli::RunArgs) -> anyhow::Result<ExitCode> {
         observations: args.observations.clone(),
         max_rate: args.max_rate,
     };
-    let result = runtime.block_on(driftd::app::run(config, options));
+    let result = runtime.block_on(driftd::app::run(config, options, tokio_util::sync::CancellationToken::new()));
     // Readers blocked on a file do not hold up the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result?;

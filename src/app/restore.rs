@@ -1,0 +1,152 @@
+//! Opening the state store and restoring from it: checkpoints into cores (a changed file or
+//! another topic is an error), the rules' state, references captured by an earlier run.
+
+use super::*;
+
+/// The rules engine's state from the store (fresh when absent or unreadable).
+pub(super) fn restored_rules_state(store: &Store) -> crate::rules::EngineState {
+    let stored = store
+        .rules_state()
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| bytes.map(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())).transpose());
+    stored
+        .unwrap_or_else(|error| {
+            warn!(error = %error, "The stored alert states cannot be read; starting with none.");
+            None
+        })
+        .unwrap_or_default()
+}
+
+/// Opens the store (cleared with `--reset-state`) and the observations file (cut back to the
+/// last checkpoint), and records which observations file this run writes.
+pub(super) fn open_store(config: &Config, options: &RunOptions) -> Result<(Store, Option<ObservationSink>), AppError> {
+    let store = Store::open(&config.state.path)?;
+    if options.reset_state {
+        info!(path = %store.path().display(), "Checkpoints cleared (--reset-state).");
+        store.clear()?;
+    }
+    let mark = store.sink_mark()?;
+    let sink = options.observations.as_deref().map(|path| ObservationSink::open(path, mark.as_ref())).transpose()?;
+    store.set_sink_mark(sink.as_ref().map(ObservationSink::mark).as_ref())?;
+    Ok((store, sink))
+}
+
+/// Where a stream resumes.
+pub(super) struct Resume {
+    pub(super) finished: bool,
+    pub(super) position: Tracked,
+}
+
+/// A stream's core restored from its checkpoint (if any), after checking that its source is
+/// the one checkpointed: the same file content, or the same Kafka topic.
+pub(super) fn restore_stream(
+    store: &Store,
+    monitor: &str,
+    mut prepared: PreparedStream,
+    file: Option<FileFingerprint>,
+) -> Result<(PreparedStream, Resume), AppError> {
+    let stream = prepared.stream;
+    let fresh = match (&prepared.source, file) {
+        (PreparedSource::File { .. }, Some(file)) => Tracked::File { file, consumed: 0 },
+        (PreparedSource::Kafka { config, .. }, _) => {
+            Tracked::Kafka { topic: config.topic.clone(), next: BTreeMap::new() }
+        }
+        (PreparedSource::File { .. }, None) => {
+            return Err(AppError::Internal("a file source without fingerprint".into()))
+        }
+    };
+    let Some(checkpoint) = store.load(monitor, stream)? else {
+        return Ok((prepared, Resume { finished: false, position: fresh }));
+    };
+    let reset = "run with --reset-state to start over";
+    let Some(core) = &prepared.core else {
+        return Err(AppError::Checkpoint(format!(
+            "monitor {monitor}: stream {stream}: the store {} has a checkpoint but no captured reference for it \
+             (was the reference changed to `capture`?): cannot resume; {reset}",
+            store.path().display()
+        )));
+    };
+    let position = match (&checkpoint.source, fresh) {
+        (SourcePosition::File { file: saved, consumed }, Tracked::File { file, .. }) => {
+            if saved.size != file.size || saved.sha256 != file.sha256 {
+                return Err(AppError::Checkpoint(format!(
+                    "monitor {monitor}: stream {stream}: {} changed since the checkpoint in {} \
+                     ({} bytes, sha256 {} then; {} bytes, sha256 {} now): cannot resume; {reset}",
+                    file.path.display(),
+                    store.path().display(),
+                    saved.size,
+                    short(&saved.sha256),
+                    file.size,
+                    short(&file.sha256),
+                )));
+            }
+            Tracked::File { file, consumed: *consumed }
+        }
+        (SourcePosition::Kafka { topic: saved, next_offsets }, Tracked::Kafka { topic, .. }) => {
+            if *saved != topic {
+                return Err(AppError::Checkpoint(format!(
+                    "monitor {monitor}: stream {stream}: the checkpoint in {} is for Kafka topic {saved}, \
+                     the configuration reads {topic}: cannot resume; {reset}",
+                    store.path().display()
+                )));
+            }
+            Tracked::Kafka { topic, next: next_offsets.clone() }
+        }
+        _ => {
+            return Err(AppError::Checkpoint(format!(
+                "monitor {monitor}: stream {stream}: the checkpoint in {} is for another kind of source: \
+                 cannot resume; {reset}",
+                store.path().display()
+            )))
+        }
+    };
+    let restored =
+        MonitorCore::restore(monitor, core.profile().clone(), prepared.spec, core.settings().clone(), checkpoint.state)
+            .map_err(|e| AppError::Checkpoint(format!("{e} ({reset})")))?;
+    prepared.core = Some(restored);
+    info!(
+        monitor = %monitor,
+        stream = %stream,
+        position = ?position,
+        finished = checkpoint.finished,
+        "Resumed from the checkpoint."
+    );
+    Ok((prepared, Resume { finished: checkpoint.finished, position }))
+}
+
+pub(super) fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
+/// Where a copy of a captured reference is written: `<state.path>/captured/<monitor>.<stream>.json`.
+pub fn captured_copy_path(store_file: &std::path::Path, monitor: &str, stream: Stream) -> PathBuf {
+    let dir = store_file.parent().unwrap_or(std::path::Path::new("."));
+    dir.join("captured").join(format!("{monitor}.{stream}.json"))
+}
+
+/// The references captured by earlier runs, for the monitors that capture theirs.
+pub(super) fn stored_references(
+    store: &Store,
+    config: &Config,
+) -> Result<BTreeMap<(String, Stream), crate::reference::ReferenceProfile>, AppError> {
+    let mut stored = BTreeMap::new();
+    for monitor in &config.monitors {
+        if !matches!(
+            monitor.reference,
+            crate::config::ReferenceConfig::Capture { .. } | crate::config::ReferenceConfig::Trailing { .. }
+        ) {
+            continue;
+        }
+        for (stream, _) in monitor.streams() {
+            if let Some(profile) = store.reference(&monitor.name, stream)? {
+                if profile.meta.rows == 0 {
+                    info!(monitor = %monitor.name, stream = %stream, features = profile.features(stream).len(), "Trailing reference's features loaded from the store.");
+                } else {
+                    info!(monitor = %monitor.name, stream = %stream, rows = profile.meta.rows, "Captured reference loaded from the store.");
+                }
+                stored.insert((monitor.name.clone(), stream), profile);
+            }
+        }
+    }
+    Ok(stored)
+}

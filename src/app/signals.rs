@@ -1,0 +1,47 @@
+//! Signals: SIGTERM / Ctrl-C cancel the run's shutdown token; SIGHUP reloads the rule files.
+
+use super::*;
+
+/// SIGTERM or Ctrl-C cancels `stop`; SIGHUP reloads the alert rules (the rule files named by
+/// `config`), keeping the states of unchanged rules — a file with problems is reported and the
+/// rules in force are kept. The handlers are installed before this returns.
+pub(super) fn listen_for_signals(
+    stop: CancellationToken,
+    config: Config,
+    alerting: Arc<Alerting>,
+    actions: crate::actions::ActionsHandle,
+) -> Result<(), AppError> {
+    #[cfg(unix)]
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(AppError::Signal)?;
+    #[cfg(unix)]
+    let mut hangup =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).map_err(AppError::Signal)?;
+    tokio::spawn(async move {
+        loop {
+            #[cfg(unix)]
+            let (terminate, reload) = (term.recv(), hangup.recv());
+            #[cfg(not(unix))]
+            let (terminate, reload) = (std::future::pending::<Option<()>>(), std::future::pending::<Option<()>>());
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = terminate => break,
+                _ = reload => match crate::rules::load_for_config(&config) {
+                    Ok(rules) => {
+                        let (n_rules, n_actions) = (rules.rules.len(), rules.actions.len());
+                        actions.reload(rules.actions.clone());
+                        alerting.reload(rules);
+                        info!(rules = n_rules, actions = n_actions, "Rules reloaded (SIGHUP).");
+                    }
+                    Err(errors) => {
+                        let problems = errors.to_string().replace('\n', "; ");
+                        error!(problems = %problems, "Rules not reloaded: the files have problems; the rules in force stay.");
+                    }
+                },
+            }
+        }
+        info!("Shutdown requested.");
+        stop.cancel();
+    });
+    Ok(())
+}
