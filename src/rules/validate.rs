@@ -23,7 +23,10 @@ use std::time::Duration;
 
 use super::known::Known;
 use super::model::*;
-use super::schema::{self, ActionDoc, ConditionDoc, RuleDoc, StatDoc, ThresholdDoc};
+use super::schema::{
+    self, ActionDoc, CommandDoc, ConditionDoc, EmailDoc, FileDoc, KafkaDoc, LogDoc, RuleDoc, StatDoc, ThresholdDoc,
+    WebhookDoc,
+};
 use super::template::{Template, ALERT_VARIABLES, BUILTIN_LABELS, NOTIFICATION_VARIABLES};
 use crate::config::{parse_duration, suggest, KeyPath, Node, Problem};
 use crate::monitor::Stat;
@@ -546,25 +549,28 @@ fn resolve_action(checker: &mut Checker<'_>, doc: ActionDoc, path: &KeyPath, bas
             None
         }
     });
-    let given: Vec<&str> = [
-        ("email", doc.email.is_some()),
-        ("webhook", doc.webhook.is_some()),
-        ("kafka", doc.kafka.is_some()),
-        ("command", doc.command.is_some()),
-        ("log", doc.log.is_some()),
-        ("file", doc.file.is_some()),
+    // Every target key of the document, as one enum: the match below must handle each kind
+    // (a kind added here and not there does not compile; nothing falls through to another).
+    let mut targets: Vec<TargetDoc> = [
+        doc.email.map(TargetDoc::Email),
+        doc.webhook.map(TargetDoc::Webhook),
+        doc.kafka.map(TargetDoc::Kafka),
+        doc.command.map(TargetDoc::Command),
+        doc.log.map(TargetDoc::Log),
+        doc.file.map(TargetDoc::File),
     ]
     .into_iter()
-    .filter_map(|(k, given)| given.then_some(k))
+    .flatten()
     .collect();
-    if given.len() != 1 {
+    let given: Vec<&str> = targets.iter().map(TargetDoc::key).collect();
+    let (Some(target_doc), 1) = (targets.pop(), given.len()) else {
         let found = if given.is_empty() { "none".to_string() } else { given.join(", ") };
         checker.error(
             path,
             format!("an action needs exactly one of email, webhook, kafka, command, log, file; found {found}"),
         );
         return None;
-    }
+    };
     let duration = |checker: &mut Checker<'_>, text: Option<&str>, key: &str, default: Duration| -> Duration {
         let p = path.key(given[0]).key(key);
         match text.map(parse_duration) {
@@ -580,99 +586,127 @@ fn resolve_action(checker: &mut Checker<'_>, doc: ActionDoc, path: &KeyPath, bas
             }
         }
     };
-    let target = if let Some(email) = doc.email {
-        let p = path.key("email");
-        if email.to.is_empty() {
-            checker.error(&p.key("to"), "at least one recipient");
-        }
-        for (i, to) in email.to.iter().enumerate() {
-            if !to.contains('@') || to.trim() != to {
-                checker.error(&p.key("to").index(i), format!("{to:?} is not an email address"));
+    let target = match target_doc {
+        TargetDoc::Email(email) => {
+            let p = path.key("email");
+            if email.to.is_empty() {
+                checker.error(&p.key("to"), "at least one recipient");
             }
+            for (i, to) in email.to.iter().enumerate() {
+                if !to.contains('@') || to.trim() != to {
+                    checker.error(&p.key("to").index(i), format!("{to:?} is not an email address"));
+                }
+            }
+            let subject = template(checker, email.subject.as_deref().unwrap_or(DEFAULT_SUBJECT), &p.key("subject"));
+            Target::Email { to: email.to, subject }
         }
-        let subject = template(checker, email.subject.as_deref().unwrap_or(DEFAULT_SUBJECT), &p.key("subject"));
-        Target::Email { to: email.to, subject }
-    } else if let Some(webhook) = doc.webhook {
-        let p = path.key("webhook");
-        if !(webhook.url.starts_with("http://") || webhook.url.starts_with("https://"))
-            || webhook.url.split("://").nth(1).is_none_or(|rest| rest.is_empty())
-        {
-            checker.error(&p.key("url"), format!("{:?} is not an http:// or https:// URL", webhook.url));
-        }
-        let method = webhook.method.as_deref().unwrap_or("POST").to_ascii_uppercase();
-        if !["POST", "PUT", "PATCH"].contains(&method.as_str()) {
-            checker.error(&p.key("method"), format!("method {method:?}: expected POST, PUT or PATCH"));
-        }
-        let headers = webhook.headers.unwrap_or_default();
-        for name in headers.keys() {
-            let lower = name.to_ascii_lowercase();
-            if lower == "authorization"
-                || ["token", "secret", "key", "password", "cookie"].iter().any(|s| lower.contains(s))
+        TargetDoc::Webhook(webhook) => {
+            let p = path.key("webhook");
+            if !(webhook.url.starts_with("http://") || webhook.url.starts_with("https://"))
+                || webhook.url.split("://").nth(1).is_none_or(|rest| rest.is_empty())
             {
-                checker.error(
+                checker.error(&p.key("url"), format!("{:?} is not an http:// or https:// URL", webhook.url));
+            }
+            let method = webhook.method.as_deref().unwrap_or("POST").to_ascii_uppercase();
+            if !["POST", "PUT", "PATCH"].contains(&method.as_str()) {
+                checker.error(&p.key("method"), format!("method {method:?}: expected POST, PUT or PATCH"));
+            }
+            let headers = webhook.headers.unwrap_or_default();
+            for name in headers.keys() {
+                let lower = name.to_ascii_lowercase();
+                if lower == "authorization"
+                    || ["token", "secret", "key", "password", "cookie"].iter().any(|s| lower.contains(s))
+                {
+                    checker.error(
                     &p.key("headers").key(name),
                     format!(
                         "header {name:?} looks secret: secrets never go in rule files; name an environment variable with `headers_env: {{{name}: VAR}}` or `bearer_token_env: VAR`"
                     ),
                 );
+                }
             }
-        }
-        let headers_env = webhook.headers_env.unwrap_or_default();
-        for (name, var) in &headers_env {
-            env_name(checker, var, &p.key("headers_env").key(name));
-        }
-        for (key, var) in [("bearer_token_env", &webhook.bearer_token_env), ("secret_env", &webhook.secret_env)] {
-            if let Some(var) = var {
-                env_name(checker, var, &p.key(key));
+            let headers_env = webhook.headers_env.unwrap_or_default();
+            for (name, var) in &headers_env {
+                env_name(checker, var, &p.key("headers_env").key(name));
             }
-        }
-        let body = webhook.body.as_deref().map(|b| template(checker, b, &p.key("body")));
-        let max_attempts = webhook.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
-        if max_attempts == 0 {
-            checker.error(&p.key("max_attempts"), "at least 1 attempt");
-        }
-        let timeout = duration(checker, webhook.timeout.as_deref(), "timeout", DEFAULT_WEBHOOK_TIMEOUT);
-        Target::Webhook(Webhook {
-            url: webhook.url,
-            method,
-            headers,
-            headers_env,
-            bearer_token_env: webhook.bearer_token_env,
-            secret_env: webhook.secret_env,
-            body,
-            timeout,
-            max_attempts,
-        })
-    } else if let Some(kafka) = doc.kafka {
-        let p = path.key("kafka");
-        if kafka.topic.trim().is_empty() {
-            checker.error(&p.key("topic"), "the topic is empty");
-        }
-        if let Some(brokers) = &kafka.brokers {
-            if brokers
-                .split(',')
-                .any(|b| b.trim().rsplit_once(':').is_none_or(|(h, port)| h.is_empty() || port.parse::<u16>().is_err()))
-            {
-                checker.error(&p.key("brokers"), format!("{brokers:?}: expected host:port[,host:port…]"));
+            for (key, var) in [("bearer_token_env", &webhook.bearer_token_env), ("secret_env", &webhook.secret_env)] {
+                if let Some(var) = var {
+                    env_name(checker, var, &p.key(key));
+                }
             }
+            let body = webhook.body.as_deref().map(|b| template(checker, b, &p.key("body")));
+            let max_attempts = webhook.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+            if max_attempts == 0 {
+                checker.error(&p.key("max_attempts"), "at least 1 attempt");
+            }
+            let timeout = duration(checker, webhook.timeout.as_deref(), "timeout", DEFAULT_WEBHOOK_TIMEOUT);
+            Target::Webhook(Webhook {
+                url: webhook.url,
+                method,
+                headers,
+                headers_env,
+                bearer_token_env: webhook.bearer_token_env,
+                secret_env: webhook.secret_env,
+                body,
+                timeout,
+                max_attempts,
+            })
         }
-        Target::Kafka { topic: kafka.topic, brokers: kafka.brokers }
-    } else if let Some(command) = doc.command {
-        if command.argv.first().is_none_or(|program| program.trim().is_empty()) {
-            checker.error(&path.key("command").key("argv"), "argv needs at least the program");
+        TargetDoc::Kafka(kafka) => {
+            let p = path.key("kafka");
+            if kafka.topic.trim().is_empty() {
+                checker.error(&p.key("topic"), "the topic is empty");
+            }
+            if let Some(brokers) = &kafka.brokers {
+                if brokers.split(',').any(|b| {
+                    b.trim().rsplit_once(':').is_none_or(|(h, port)| h.is_empty() || port.parse::<u16>().is_err())
+                }) {
+                    checker.error(&p.key("brokers"), format!("{brokers:?}: expected host:port[,host:port…]"));
+                }
+            }
+            Target::Kafka { topic: kafka.topic, brokers: kafka.brokers }
         }
-        let timeout = duration(checker, command.timeout.as_deref(), "timeout", DEFAULT_COMMAND_TIMEOUT);
-        Target::Command { argv: command.argv, timeout }
-    } else if let Some(file) = doc.file {
-        if file.path.trim().is_empty() {
-            checker.error(&path.key("file").key("path"), "the path is empty");
+        TargetDoc::Command(command) => {
+            if command.argv.first().is_none_or(|program| program.trim().is_empty()) {
+                checker.error(&path.key("command").key("argv"), "argv needs at least the program");
+            }
+            let timeout = duration(checker, command.timeout.as_deref(), "timeout", DEFAULT_COMMAND_TIMEOUT);
+            Target::Command { argv: command.argv, timeout }
         }
-        let given = Path::new(&file.path);
-        Target::File { path: if given.is_absolute() { given.to_path_buf() } else { base.join(given) } }
-    } else {
-        Target::Log
+        TargetDoc::File(file) => {
+            if file.path.trim().is_empty() {
+                checker.error(&path.key("file").key("path"), "the path is empty");
+            }
+            let given = Path::new(&file.path);
+            Target::File { path: if given.is_absolute() { given.to_path_buf() } else { base.join(given) } }
+        }
+        TargetDoc::Log(_) => Target::Log,
     };
     (checker.problems.len() == before).then_some(Action { name: doc.name, kind, cooldown, target })
+}
+
+/// The one target an action document names.
+enum TargetDoc {
+    Email(EmailDoc),
+    Webhook(WebhookDoc),
+    Kafka(KafkaDoc),
+    Command(CommandDoc),
+    Log(LogDoc),
+    File(FileDoc),
+}
+
+impl TargetDoc {
+    /// The document's key for this kind.
+    fn key(&self) -> &'static str {
+        match self {
+            TargetDoc::Email(_) => "email",
+            TargetDoc::Webhook(_) => "webhook",
+            TargetDoc::Kafka(_) => "kafka",
+            TargetDoc::Command(_) => "command",
+            TargetDoc::Log(_) => "log",
+            TargetDoc::File(_) => "file",
+        }
+    }
 }
 
 fn env_name(checker: &mut Checker<'_>, var: &str, path: &KeyPath) {
