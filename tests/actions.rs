@@ -531,7 +531,7 @@ async fn command_gets_json_on_stdin_and_context_in_env_and_is_retried_on_failure
                     else touch "$1"; echo 'not yet' >&2; exit 3; fi"#;
     let argv = ["sh", "-c", script, "sh", marker.to_str().unwrap(), out.to_str().unwrap()].map(String::from).to_vec();
     let metrics = DeliveryMetrics::unregistered();
-    let target = Target::Command { argv, timeout: Duration::from_secs(10) };
+    let target = Target::Command { argv, timeout: Duration::from_secs(10), env: Vec::new() };
     let d = dispatcher(vec![action("cmd", target)], &fx.outbox, metrics.clone(), None);
     let e = entry("cmd", 0);
     fx.outbox.enqueue(std::slice::from_ref(&e)).unwrap();
@@ -556,11 +556,64 @@ async fn command_gets_json_on_stdin_and_context_in_env_and_is_retried_on_failure
     assert_eq!((metrics.outcome("cmd", "retry"), metrics.outcome("cmd", "sent")), (1, 1));
 }
 
+/// A command that writes 1 MB to stderr before it reads its input (more than any pipe holds)
+/// is delivered, not deadlocked into a timeout; a failing one reports the start of its stderr.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_writing_megabytes_to_stderr_before_reading_stdin_does_not_deadlock() {
+    let fx = Fixture::new();
+    let out = fx.dir().join("stdin.json");
+    let script =
+        r#"head -c 1000000 /dev/zero | tr '\0' x >&2; cat > "$1"; [ "$2" = ok ] || { echo failed >&2; exit 4; }"#;
+    let run = |verdict: &str| {
+        let argv = ["sh", "-c", script, "sh", out.to_str().unwrap(), verdict].map(String::from).to_vec();
+        Target::Command { argv, timeout: Duration::from_secs(20), env: Vec::new() }
+    };
+    let d = dispatcher(vec![action("chatty", run("ok"))], &fx.outbox, DeliveryMetrics::unregistered(), None);
+    d.attempt(&entry("chatty", 0)).await.unwrap();
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["evidence"]["model_version"], "credit-v7", "the whole document was read");
+
+    let d = dispatcher(vec![action("chatty", run("fail"))], &fx.outbox, DeliveryMetrics::unregistered(), None);
+    let err = d.attempt(&entry("chatty", 0)).await.unwrap_err().to_string();
+    assert!(
+        err.contains("exited with") && err.contains("xxxx") && !err.contains("timed out"),
+        "{}",
+        &err[..200.min(err.len())]
+    );
+    assert!(err.len() < 5000, "at most the first 4096 bytes of stderr are kept: {}", err.len());
+}
+
+/// driftd's own environment (its secrets) does not reach a command: only PATH, the action's
+/// `env:` allow-list and the DRIFTD_* context.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_environment_is_cleared_but_for_path_the_allow_list_and_the_context() {
+    std::env::set_var("DRIFTD_TEST_CMD_SECRET", "hunter2");
+    std::env::set_var("DRIFTD_TEST_CMD_ALLOWED", "visible");
+    let fx = Fixture::new();
+    let out = fx.dir().join("env.txt");
+    let argv = ["sh", "-c", r#"env > "$1""#, "sh", out.to_str().unwrap()].map(String::from).to_vec();
+    let target =
+        Target::Command { argv, timeout: Duration::from_secs(10), env: vec!["DRIFTD_TEST_CMD_ALLOWED".into()] };
+    let d = dispatcher(vec![action("cmd", target)], &fx.outbox, DeliveryMetrics::unregistered(), None);
+    d.attempt(&entry("cmd", 0)).await.unwrap();
+    let env = std::fs::read_to_string(&out).unwrap();
+    assert!(!env.contains("hunter2"), "{env}");
+    assert!(env.lines().any(|l| l == "DRIFTD_TEST_CMD_ALLOWED=visible"), "{env}");
+    assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
+    assert!(env.lines().any(|l| l == "DRIFTD_RULE=psi_high"), "{env}");
+    let names: Vec<&str> = env.lines().filter_map(|l| l.split_once('=')).map(|(k, _)| k).collect();
+    let unexpected: Vec<&&str> = names
+        .iter()
+        .filter(|k| !(k.starts_with("DRIFTD_") || ["PATH", "PWD", "SHLVL", "_", "OLDPWD"].contains(k)))
+        .collect();
+    assert!(unexpected.is_empty(), "variables from driftd's environment: {unexpected:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_timeout_kills_it_and_spent_attempts_are_failed() {
     let fx = Fixture::new();
     let argv = vec!["sleep".to_string(), "30".to_string()];
-    let target = Target::Command { argv, timeout: Duration::from_millis(200) };
+    let target = Target::Command { argv, timeout: Duration::from_millis(200), env: Vec::new() };
     let actions: BTreeMap<String, Action> = [("slow".to_string(), action("slow", target))].into();
     let policy = RetryPolicy { default_max_attempts: 2, ..fast_policy() };
     let d = Dispatcher::new(actions, None, fx.outbox.clone(), DeliveryMetrics::unregistered(), None)

@@ -1,5 +1,8 @@
 //! Command delivery: the action's argv run without a shell, the JSON document on stdin, the
-//! context in `DRIFTD_*` environment variables, killed at the timeout.
+//! context in `DRIFTD_*` environment variables, killed at the timeout. The environment is
+//! cleared but for `PATH`, the action's `env:` allow-list and the context, so driftd's own
+//! secrets never reach the command; stdin is written while stderr is drained (the first
+//! [`STDERR_KEPT`] bytes kept for the error), so no amount of output can deadlock it.
 //!
 //! Success is exit status 0. A non-zero exit, a signal or the timeout are retryable (the
 //! command may depend on something that comes back); a program that does not exist is
@@ -15,6 +18,10 @@ use super::document::{document_bytes, summary};
 use super::outbox::OutboxEntry;
 use super::DeliveryError;
 use crate::source::time::format_time_ms;
+
+/// Bytes of a failing command's stderr kept for its error message (the rest is read and
+/// dropped).
+pub(crate) const STDERR_KEPT: usize = 4096;
 
 /// The environment given to the command.
 pub(crate) fn environment(entry: &OutboxEntry) -> Vec<(&'static str, String)> {
@@ -40,13 +47,23 @@ pub(crate) fn environment(entry: &OutboxEntry) -> Vec<(&'static str, String)> {
 }
 
 /// One attempt.
-pub(crate) async fn deliver(argv: &[String], timeout: Duration, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+pub(crate) async fn deliver(
+    argv: &[String],
+    timeout: Duration,
+    allowed_env: &[String],
+    entry: &OutboxEntry,
+) -> Result<(), DeliveryError> {
     let Some((program, args)) = argv.split_first() else {
         return Err(DeliveryError::permanent("the command's argv is empty"));
     };
     let mut command = Command::new(program);
+    let passed = std::iter::once("PATH")
+        .chain(allowed_env.iter().map(String::as_str))
+        .filter_map(|name| std::env::var_os(name).map(|value| (name, value)));
     command
         .args(args)
+        .env_clear()
+        .envs(passed)
         .envs(environment(entry))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -65,21 +82,31 @@ pub(crate) async fn deliver(argv: &[String], timeout: Duration, entry: &OutboxEn
     let mut stdin = child.stdin.take();
     let mut stderr = child.stderr.take();
     let run = async {
-        if let Some(mut pipe) = stdin.take() {
-            // A command that does not read its input closes the pipe: not a failure.
-            match pipe.write_all(&body).await {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    return Err(DeliveryError::retryable(format!("cannot write to {program}'s stdin: {e}")))
+        // Both at once: a command may fill its stderr pipe before it reads its input.
+        let write = async {
+            if let Some(mut pipe) = stdin.take() {
+                // A command that does not read its input closes the pipe: not a failure.
+                match pipe.write_all(&body).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        return Err(DeliveryError::retryable(format!("cannot write to {program}'s stdin: {e}")))
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
-            drop(pipe);
-        }
-        let mut err = Vec::new();
-        if let Some(pipe) = stderr.as_mut() {
-            // Bounded: a chatty command cannot fill memory.
-            let _ = pipe.take(4096).read_to_end(&mut err).await;
-        }
+            Ok(())
+        };
+        let drain = async {
+            let mut kept = Vec::new();
+            if let Some(pipe) = stderr.as_mut() {
+                // Bounded: a chatty command cannot fill memory; the rest is read and dropped
+                // so the command never blocks on a full pipe.
+                let _ = pipe.take(STDERR_KEPT as u64).read_to_end(&mut kept).await;
+                let _ = tokio::io::copy(pipe, &mut tokio::io::sink()).await;
+            }
+            kept
+        };
+        let (written, err) = tokio::join!(write, drain);
+        written?;
         let status =
             child.wait().await.map_err(|e| DeliveryError::retryable(format!("cannot wait for {program}: {e}")))?;
         Ok((status, err))

@@ -336,7 +336,7 @@ impl Shared {
                 };
                 self.producers.deliver(brokers, topic, entry).await
             }
-            Target::Command { argv, timeout } => command::deliver(argv, *timeout, entry).await,
+            Target::Command { argv, timeout, env } => command::deliver(argv, *timeout, env, entry).await,
             Target::Log => {
                 sink::log(entry);
                 Ok(())

@@ -330,12 +330,25 @@ pub struct Action {
 /// Where an action delivers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
-    Email { to: Vec<String>, subject: Template },
+    Email {
+        to: Vec<String>,
+        subject: Template,
+    },
     Webhook(Webhook),
-    Kafka { topic: String, brokers: Option<String> },
-    Command { argv: Vec<String>, timeout: Duration },
+    Kafka {
+        topic: String,
+        brokers: Option<String>,
+    },
+    /// `env`: the names of driftd's environment variables passed on (the rest is cleared).
+    Command {
+        argv: Vec<String>,
+        timeout: Duration,
+        env: Vec<String>,
+    },
     Log,
-    File { path: PathBuf },
+    File {
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -271,6 +271,10 @@ pub struct CommandDoc {
     pub argv: Vec<String>,
     /// Default `60s`.
     pub timeout: Option<String>,
+    /// Names of driftd's environment variables the command may see. Its environment is
+    /// otherwise cleared — driftd's own secrets (SMTP and Kafka passwords, webhook secrets)
+    /// never reach it — except `PATH` and the `DRIFTD_*` context. Default: none.
+    pub env: Option<Vec<String>>,
 }
 
 /// `log: {}`

@@ -671,7 +671,11 @@ fn resolve_action(checker: &mut Checker<'_>, doc: ActionDoc, path: &KeyPath, bas
                 checker.error(&path.key("command").key("argv"), "argv needs at least the program");
             }
             let timeout = duration(checker, command.timeout.as_deref(), "timeout", DEFAULT_COMMAND_TIMEOUT);
-            Target::Command { argv: command.argv, timeout }
+            let env = command.env.unwrap_or_default();
+            for (i, var) in env.iter().enumerate() {
+                env_name(checker, var, &path.key("command").key("env").index(i));
+            }
+            Target::Command { argv: command.argv, timeout, env }
         }
         TargetDoc::File(file) => {
             if file.path.trim().is_empty() {
