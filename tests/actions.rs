@@ -338,6 +338,26 @@ async fn hung_webhook_times_out_and_is_retried() {
     assert_eq!((metrics.outcome("retrain", "retry"), metrics.outcome("retrain", "sent")), (1, 1));
 }
 
+/// A webhook URL carries its secret in its path or query (Slack-style): the errors recorded
+/// for a timed-out and a refused attempt (what the log and `/api/v1/notifications` show) name
+/// only scheme, host and port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_errors_do_not_show_the_secret_part_of_the_url() {
+    let (addr, _state) =
+        serve_webhooks(Receiver { script: VecDeque::from([Reply::Hang, Reply::Status(400)]), ..Receiver::default() })
+            .await;
+    let fx = Fixture::new();
+    let hook = webhook(format!("http://{addr}/hook?token=T0PSECRET"), None, Duration::from_millis(300), 10);
+    let d =
+        dispatcher(vec![action("retrain", Target::Webhook(hook))], &fx.outbox, DeliveryMetrics::unregistered(), None);
+    for expected in ["timed out", "400"] {
+        let err = d.attempt(&entry("retrain", 0)).await.unwrap_err().to_string();
+        assert!(err.contains(expected), "{err}");
+        assert!(!err.contains("T0PSECRET") && !err.contains("/hook"), "{err}");
+        assert!(err.contains(&format!("http://{addr}/…")), "{err}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pending_entries_survive_a_dropped_dispatcher_and_are_delivered_once() {
     let (addr, state) = serve_webhooks(Receiver { failing: true, ..Receiver::default() }).await;

@@ -94,7 +94,7 @@ pub(crate) async fn deliver(client: &Client, webhook: &Webhook, entry: &OutboxEn
         .timeout(webhook.timeout)
         .send()
         .await
-        .map_err(|e| classify_error(&e))?;
+        .map_err(|e| classify_error(e, &webhook.url))?;
     let status = response.status();
     if status.is_success() {
         return Ok(());
@@ -102,7 +102,7 @@ pub(crate) async fn deliver(client: &Client, webhook: &Webhook, entry: &OutboxEn
     // A short excerpt of the answer helps whoever reads the failed entry.
     let text = response.text().await.unwrap_or_default();
     let excerpt: String = text.chars().take(200).collect();
-    let message = format!("HTTP {status} from {}: {}", webhook.url, excerpt.trim());
+    let message = format!("HTTP {status} from {}: {}", redacted_url(&webhook.url), excerpt.trim());
     let code = status.as_u16();
     if status.is_server_error() || code == 408 || code == 429 {
         Err(DeliveryError::retryable(message))
@@ -111,10 +111,28 @@ pub(crate) async fn deliver(client: &Client, webhook: &Webhook, entry: &OutboxEn
     }
 }
 
-fn classify_error(e: &reqwest::Error) -> DeliveryError {
+/// A URL as logs, errors and the API show it: scheme, host and port only, `/…` standing for the
+/// rest. Webhook URLs are often secrets in their path or query (Slack's, signed URLs); user
+/// info is dropped as well.
+pub fn redacted_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let tail = if rest[end..].trim_start_matches('/').is_empty() { "" } else { "/…" };
+    if scheme.is_empty() {
+        format!("{host}{tail}")
+    } else {
+        format!("{scheme}://{host}{tail}")
+    }
+}
+
+fn classify_error(e: reqwest::Error, url: &str) -> DeliveryError {
+    // reqwest's messages name the whole URL: replaced by its redacted form.
+    let e = e.without_url();
     // Print the whole source chain: reqwest's own message is only "error sending request".
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut message = format!("{}: {e}", redacted_url(url));
+    let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
         message.push_str(": ");
         message.push_str(&s.to_string());
@@ -125,5 +143,24 @@ fn classify_error(e: &reqwest::Error) -> DeliveryError {
     } else {
         // Timeouts, refused or reset connections, TLS handshakes that may succeed later.
         DeliveryError::retryable(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_url;
+
+    #[test]
+    fn urls_are_shown_without_path_query_or_credentials() {
+        for (url, shown) in [
+            ("https://hooks.slack.com/services/T000/B000/XXXXSECRET", "https://hooks.slack.com/…"),
+            ("https://user:pass@ci.example.com:8443/hook?token=abc", "https://ci.example.com:8443/…"),
+            ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
+            ("http://127.0.0.1:9000/", "http://127.0.0.1:9000"),
+            ("http://h#frag", "http://h/…"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redacted_url(url), shown, "{url}");
+        }
     }
 }
