@@ -603,6 +603,24 @@ async fn command_writing_megabytes_to_stderr_before_reading_stdin_does_not_deadl
     assert!(err.len() < 5000, "at most the first 4096 bytes of stderr are kept: {}", err.len());
 }
 
+/// The Kafka action's producer gets `kafka.properties` (TLS, SASL … as the consumers): a
+/// property librdkafka refuses makes the producer fail to be created, naming the property —
+/// without the properties the same action would simply try the (unreachable) broker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_action_producers_take_the_configured_librdkafka_properties() {
+    let fx = Fixture::new();
+    let target = Target::Kafka { topic: "alerts".into(), brokers: Some("127.0.0.1:1".into()) };
+    let properties = BTreeMap::from([("compression.type".to_string(), "no-such-codec".to_string())]);
+    let d = dispatcher(vec![action("k", target)], &fx.outbox, DeliveryMetrics::unregistered(), None)
+        .with_kafka_properties(properties);
+    let err = d.attempt(&entry("k", 0)).await.unwrap_err();
+    assert!(!err.is_retryable(), "{err}");
+    assert!(
+        err.to_string().contains("cannot create a Kafka producer") && err.to_string().contains("compression.type"),
+        "{err}"
+    );
+}
+
 /// driftd's own environment (its secrets) does not reach a command: only PATH, the action's
 /// `env:` allow-list and the DRIFTD_* context.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

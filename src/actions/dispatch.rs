@@ -152,6 +152,14 @@ impl Dispatcher {
         self
     }
 
+    /// The librdkafka properties of `kafka` actions' producers (the configuration's
+    /// `kafka.properties`: TLS, SASL … as the consumers have them).
+    pub fn with_kafka_properties(mut self, properties: BTreeMap<String, String>) -> Dispatcher {
+        Arc::get_mut(&mut self.shared).expect("the dispatcher is not running yet").producers =
+            Producers::with_properties(properties);
+        self
+    }
+
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.shared.policy
     }

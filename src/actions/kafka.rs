@@ -23,6 +23,8 @@ const MESSAGE_TIMEOUT: Duration = Duration::from_secs(15);
 #[derive(Default)]
 pub(crate) struct Producers {
     by_brokers: Mutex<HashMap<String, FutureProducer>>,
+    /// `kafka.properties` (TLS, SASL …), as the consumers get them.
+    properties: std::collections::BTreeMap<String, String>,
 }
 
 impl Producers {
@@ -31,13 +33,22 @@ impl Producers {
         if let Some(p) = map.get(brokers) {
             return Ok(p.clone());
         }
-        let producer: FutureProducer = ClientConfig::new()
+        let mut config = ClientConfig::new();
+        for (key, value) in &self.properties {
+            config.set(key, value);
+        }
+        let producer: FutureProducer = config
             .set("bootstrap.servers", brokers)
             .set("message.timeout.ms", MESSAGE_TIMEOUT.as_millis().to_string())
             .create()
             .map_err(|e| DeliveryError::permanent(format!("cannot create a Kafka producer for {brokers}: {e}")))?;
         map.insert(brokers.to_string(), producer.clone());
         Ok(producer)
+    }
+
+    /// Producers created with these librdkafka properties (driftd's own settings win).
+    pub(crate) fn with_properties(properties: std::collections::BTreeMap<String, String>) -> Producers {
+        Producers { by_brokers: Mutex::default(), properties }
     }
 
     pub(crate) async fn deliver(&self, brokers: &str, topic: &str, entry: &OutboxEntry) -> Result<(), DeliveryError> {

@@ -53,7 +53,8 @@ impl Delivery {
             shared.delivery.clone(),
             config.kafka_brokers.clone(),
         )
-        .map_err(|e| AppError::Internal(format!("dispatcher: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("dispatcher: {e}")))?
+        .with_kafka_properties(config.kafka_properties.clone());
         let actions = dispatcher.actions_handle();
         let (wake, stop) = (Arc::new(tokio::sync::Notify::new()), CancellationToken::new());
         let task = tokio::spawn(dispatcher.run(wake.clone(), stop.clone()));

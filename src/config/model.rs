@@ -33,6 +33,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// `kafka.brokers`: the default brokers of `kafka` actions too.
     pub kafka_brokers: Option<String>,
+    /// `kafka.properties`: the librdkafka properties of `kafka` actions' producers too
+    /// (`security.protocol`, `sasl.*`, `ssl.*` …), checked by the same rules as the sources'.
+    pub kafka_properties: BTreeMap<String, String>,
 }
 
 /// `smtp:`: the settings of the email actions as the dispatcher takes them.

@@ -192,6 +192,7 @@ impl Checker<'_> {
             rules,
             smtp,
             kafka_brokers: kafka.brokers.clone(),
+            kafka_properties: kafka.properties.clone().unwrap_or_default(),
         }
     }
 
