@@ -91,6 +91,24 @@ impl Checker<'_> {
         matches!(self.root.get(path), Some(Node { kind: NodeKind::Scalar(s), .. }) if s.template.is_some())
     }
 
+    /// Whether the value at `path` comes wholly from the environment: its text is made of
+    /// `${VAR}` references only (no literal text, no non-empty `:-default`, which would put the
+    /// secret in the file after all).
+    pub fn wholly_from_environment(&self, path: &KeyPath) -> bool {
+        let Some(Node { kind: NodeKind::Scalar(s), .. }) = self.root.get(path) else { return false };
+        let Some(mut rest) = s.template.as_deref() else { return false };
+        while !rest.is_empty() {
+            let Some(inner) = rest.strip_prefix("${").and_then(|r| r.split_once('}')) else { return false };
+            let (reference, after) = inner;
+            let name = reference.strip_suffix(":-").unwrap_or(reference);
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return false;
+            }
+            rest = after;
+        }
+        true
+    }
+
     /// A file named in the configuration: resolved against the configuration's directory and
     /// checked to exist.
     pub fn existing_file(&mut self, path: &KeyPath, text: &str) -> PathBuf {

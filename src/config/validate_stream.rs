@@ -231,9 +231,18 @@ impl Checker<'_> {
                 self.error(&at, format!("`{key}` is set by driftd: {instead}"));
             }
             let lower = key.to_ascii_lowercase();
-            let secret = lower.contains("password") || lower.contains("secret");
+            // Passwords, secrets, and private keys given inline (`ssl.key.pem`).
+            let secret = lower.contains("password")
+                || lower.contains("secret")
+                || (lower.contains("key") && lower.ends_with(".pem"));
             if secret && !value.is_empty() && !self.interpolated(&at) {
                 self.error(&at, "secrets must come from the environment: write `${VARIABLE}` instead of the value");
+            } else if secret && !value.is_empty() && !self.wholly_from_environment(&at) {
+                self.error(
+                    &at,
+                    "secrets must come wholly from the environment: write `${VARIABLE}` alone (a default \
+                     `${VARIABLE:-value}` or text around it keeps the secret in the file)",
+                );
             }
         }
     }

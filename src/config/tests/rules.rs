@@ -380,3 +380,16 @@ fn static_membership_names_each_streams_member_and_is_checked() {
     assert!(problems[0].contains("kafka.instance_id: invalid instance id \"pod 0\""), "{problems:?}");
     assert!(problems[1].contains("`group.instance.id` is set by driftd: use `kafka.instance_id`"), "{problems:?}");
 }
+
+#[test]
+fn a_secret_with_a_default_or_an_inline_private_key_is_refused() {
+    let dir = Dir::new();
+    let text = "kafka:\n  properties:\n    sasl.password: '${DRIFTD_TEST_UNSET_PW:-hunter2}'\n    ssl.key.pem: '-----BEGIN PRIVATE KEY-----'\n    ssl.keystore.password: '${DRIFTD_TEST_UNSET_PW:-}'\n"
+        .to_string()
+        + &monitor("");
+    let problems = dir.problems(&text);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("\"sasl.password\": secrets must come wholly from the environment"), "{problems:?}");
+    assert!(!problems.join(" ").contains("hunter2"), "the secret is not repeated: {problems:?}");
+    assert!(problems[1].contains("\"ssl.key.pem\": secrets must come from the environment"), "{problems:?}");
+}
