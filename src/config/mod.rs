@@ -122,16 +122,23 @@ pub(crate) fn read_text(path: &Path) -> Result<String, ConfigErrors> {
     let whole_file = |message: String| {
         ConfigErrors(vec![ConfigError { file: path.display().to_string(), mark: None, path: KeyPath::root(), message }])
     };
-    let bytes = match std::fs::metadata(path) {
+    let too_large =
+        |len: u64| whole_file(format!("is {len} bytes; a configuration file is at most {MAX_CONFIG_BYTES}"));
+    match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => return Err(whole_file("is a directory, not a configuration file".into())),
-        Ok(meta) if meta.len() > MAX_CONFIG_BYTES => {
-            return Err(whole_file(format!(
-                "is {} bytes; a configuration file is at most {MAX_CONFIG_BYTES}",
-                meta.len()
-            )))
-        }
-        _ => std::fs::read(path).map_err(|err| whole_file(format!("cannot read: {err}")))?,
-    };
+        // A FIFO would block the read until a writer comes, a device (/dev/zero) never ends.
+        Ok(meta) if !meta.is_file() => return Err(whole_file("is not a regular file".into())),
+        Ok(meta) if meta.len() > MAX_CONFIG_BYTES => return Err(too_large(meta.len())),
+        _ => {}
+    }
+    // Bounded even if the file grows between the check and the read.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_CONFIG_BYTES + 1), &mut bytes))
+        .map_err(|err| whole_file(format!("cannot read: {err}")))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
     let text = String::from_utf8(bytes).map_err(|err| {
         let at = err.utf8_error().valid_up_to();
         whole_file(format!("not UTF-8 text (invalid byte at offset {at})"))

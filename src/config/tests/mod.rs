@@ -186,6 +186,19 @@ fn monitor(extra: &str) -> String {
 }
 
 #[test]
+fn devices_and_fifos_are_refused_without_reading_them() {
+    let dir = Dir::new();
+    let err = load(Path::new("/dev/zero")).unwrap_err().to_string();
+    assert_eq!(err, "/dev/zero: is not a regular file");
+    let fifo = dir.dir.path().join("config.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    // Nothing writes to it: reading would block forever.
+    let err = load(&fifo).unwrap_err().to_string();
+    assert!(err.ends_with(": is not a regular file"), "{err}");
+}
+
+#[test]
 fn reading_the_file() {
     let dir = Dir::new();
     let missing = dir.dir.path().join("absent.yaml");
