@@ -26,18 +26,26 @@ pub(super) fn listen_for_signals(
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = terminate => break,
-                _ = reload => match crate::rules::load_for_config(&config) {
-                    Ok(rules) => {
-                        let (n_rules, n_actions) = (rules.rules.len(), rules.actions.len());
-                        actions.reload(rules.actions.clone());
-                        alerting.reload(rules);
-                        info!(rules = n_rules, actions = n_actions, "Rules reloaded (SIGHUP).");
-                    }
-                    Err(errors) => {
-                        let problems = errors.to_string().replace('\n', "; ");
-                        error!(problems = %problems, "Rules not reloaded: the files have problems; the rules in force stay.");
-                    }
-                },
+                _ = reload => {
+                    // Parsed on a blocking thread, off this task: a huge or hostile rule file
+                    // must not delay SIGTERM or stall a runtime worker.
+                    let (config, alerting, actions) = (config.clone(), alerting.clone(), actions.clone());
+                    tokio::spawn(async move {
+                        match tokio::task::spawn_blocking(move || crate::rules::load_for_config(&config)).await {
+                            Ok(Ok(rules)) => {
+                                let (n_rules, n_actions) = (rules.rules.len(), rules.actions.len());
+                                actions.reload(rules.actions.clone());
+                                alerting.reload(rules);
+                                info!(rules = n_rules, actions = n_actions, "Rules reloaded (SIGHUP).");
+                            }
+                            Ok(Err(errors)) => {
+                                let problems = errors.to_string().replace('\n', "; ");
+                                error!(problems = %problems, "Rules not reloaded: the files have problems; the rules in force stay.");
+                            }
+                            Err(err) => error!(error = %err, "The rules reload failed."),
+                        }
+                    });
+                }
             }
         }
         info!("Shutdown requested.");

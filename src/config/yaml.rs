@@ -13,7 +13,9 @@
 //! Invariants: mapping keys are strings and unique within a mapping (a duplicate is reported
 //! and the first occurrence kept); anchors and aliases are expanded (an alias is a copy of
 //! its anchored node), and so are merge keys (`<<: *defaults`, explicit keys winning);
-//! expansion is capped at [`MAX_NODES`] nodes, so an alias bomb is an error, not an outage.
+//! expansion is capped at [`MAX_NODES`] nodes and at [`expansion_budget`] bytes of scalar
+//! text, so an alias bomb — many aliases, or a few of one huge scalar — is an error, not an
+//! outage. Duplicate keys are found with a hash per mapping (linear in the keys).
 //! The document is one YAML document; nesting is at most [`MAX_DEPTH`] levels.
 
 use std::collections::HashMap;
@@ -26,6 +28,13 @@ use super::error::{KeyPath, Mark, Problem, Segment};
 pub const MAX_NODES: usize = 200_000;
 /// Deepest nesting of sequences and mappings.
 pub const MAX_DEPTH: usize = 64;
+
+/// Most bytes of scalar text (value and source text) a document of `source_len` bytes may
+/// expand to, aliases included: 8× the document, at least 4 MiB — far more than any real
+/// configuration's anchors give, far less than an alias bomb's gigabytes.
+pub fn expansion_budget(source_len: usize) -> usize {
+    source_len.saturating_mul(8).max(4 << 20)
+}
 
 /// One YAML node and where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +161,8 @@ pub(crate) fn parse(source: &str) -> Result<(Node, Vec<Problem>), Problem> {
         events: Parser::new_from_str(source),
         anchors: HashMap::new(),
         nodes: 0,
+        bytes: 0,
+        budget: expansion_budget(source.len()),
         problems: Vec::new(),
     };
     let mut root: Option<Node> = None;
@@ -181,8 +192,12 @@ pub(crate) fn parse(source: &str) -> Result<(Node, Vec<Problem>), Problem> {
 struct Builder<'a> {
     source: &'a str,
     events: Parser<'a, serde_saphyr::granit_parser::StrInput<'a>>,
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Per anchor: its node, and the nodes and scalar bytes an alias to it adds.
+    anchors: HashMap<usize, (Node, usize, usize)>,
     nodes: usize,
+    /// Scalar bytes so far (value and source text), aliases included.
+    bytes: usize,
+    budget: usize,
     problems: Vec<Problem>,
 }
 
@@ -203,13 +218,25 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn count(&mut self, n: usize, mark: Mark) -> Result<(), Problem> {
+    fn count(&mut self, n: usize, bytes: usize, mark: Mark) -> Result<(), Problem> {
         self.nodes = self.nodes.saturating_add(n);
+        self.bytes = self.bytes.saturating_add(bytes);
         if self.nodes > MAX_NODES {
             return Err(Problem::new(
                 mark,
                 KeyPath::root(),
                 format!("the document expands to more than {MAX_NODES} nodes (aliases included)"),
+            ));
+        }
+        if self.bytes > self.budget {
+            return Err(Problem::new(
+                mark,
+                KeyPath::root(),
+                format!(
+                    "the document expands to more than {} bytes of text (aliases included; at most 8× the file, \
+                     at least 4 MiB)",
+                    self.budget
+                ),
             ));
         }
         Ok(())
@@ -220,13 +247,14 @@ impl<'a> Builder<'a> {
         if depth > MAX_DEPTH {
             return Err(Problem::new(mark, path.clone(), format!("nesting deeper than {MAX_DEPTH} levels")));
         }
-        self.count(1, mark)?;
-        let before = self.nodes;
+        self.count(1, 0, mark)?;
+        let (before, bytes_before) = (self.nodes, self.bytes);
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let forced_string =
                     tag.as_ref().is_some_and(|t| t.handle() == "tag:yaml.org,2002:" && t.suffix() == "str");
                 let raw = span.byte_range().and_then(|r| self.source.get(r)).unwrap_or_default().to_string();
+                self.count(0, text.len() + raw.len(), mark)?;
                 let scalar = Scalar {
                     text: text.into_owned(),
                     plain: style == ScalarStyle::Plain && !forced_string,
@@ -249,24 +277,28 @@ impl<'a> Builder<'a> {
             }
             Event::MappingStart(_, anchor, _) => (self.mapping(mark, path, depth)?, anchor),
             Event::Alias(id) => {
-                let (node, size) = self
+                let (nodes, bytes) = self
                     .anchors
                     .get(&id)
-                    .cloned()
+                    .map(|(_, nodes, bytes)| (*nodes, *bytes))
                     .ok_or_else(|| Problem::new(mark, path.clone(), "alias to an unknown anchor"))?;
-                self.count(size, mark)?;
-                return Ok(node);
+                // Counted before the copy is made: a bomb stops here, not after allocating.
+                self.count(nodes, bytes, mark)?;
+                return Ok(self.anchors[&id].0.clone());
             }
             _ => return Err(Problem::new(mark, path.clone(), "unexpected YAML event")),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), self.nodes - before + 1));
+            self.anchors.insert(anchor, (node.clone(), self.nodes - before + 1, self.bytes - bytes_before));
         }
         Ok(node)
     }
 
     fn mapping(&mut self, mark: Mark, path: &KeyPath, depth: usize) -> Result<Node, Problem> {
         let mut entries: Vec<Entry> = Vec::new();
+        // Key → index in `entries`: duplicates found in constant time (a file of 100,000 keys
+        // must not take quadratic time).
+        let mut seen: HashMap<String, usize> = HashMap::new();
         let mut merged: Vec<Entry> = Vec::new();
         loop {
             let (event, span) = self.next()?;
@@ -289,16 +321,18 @@ impl<'a> Builder<'a> {
                 }
             };
             let value = self.node(value_event, value_span, &path.key(&key), depth + 1)?;
-            if let Some(first) = entries.iter().find(|e| e.key == key) {
-                let message = format!("duplicate key `{key}` (first defined at line {})", first.key_mark.line);
+            if let Some(&first) = seen.get(&key) {
+                let message = format!("duplicate key `{key}` (first defined at line {})", entries[first].key_mark.line);
                 self.problems.push(Problem::note(key_node.mark, path.key(&key), message));
                 continue;
             }
+            seen.insert(key.clone(), entries.len());
             entries.push(Entry { key, key_mark: key_node.mark, value });
         }
         // Merge keys fill in what the mapping does not say itself; the first source wins.
         for entry in merged {
-            if !entries.iter().any(|e| e.key == entry.key) {
+            if !seen.contains_key(&entry.key) {
+                seen.insert(entry.key.clone(), entries.len());
                 entries.push(entry);
             }
         }
@@ -310,11 +344,12 @@ impl<'a> Builder<'a> {
             NodeKind::Seq(items) => items,
             _ => vec![value],
         };
+        let mut seen: std::collections::HashSet<String> = merged.iter().map(|e| e.key.clone()).collect();
         for source in sources {
             match source.kind {
                 NodeKind::Map(entries) => {
                     for entry in entries {
-                        if !merged.iter().any(|e| e.key == entry.key) {
+                        if seen.insert(entry.key.clone()) {
                             merged.push(entry);
                         }
                     }
@@ -400,6 +435,49 @@ mod tests {
         assert!(problem.message.contains("expands to more than"), "{}", problem.message);
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         assert!(parse(&deep).unwrap_err().message.contains("nesting deeper"));
+    }
+
+    /// The audit's bomb: a 4 KiB anchored scalar aliased through a few levels (a 4.4 KB file
+    /// that reached 840 MB) stops at the byte budget, long before the node cap.
+    #[test]
+    fn an_alias_bomb_of_one_large_scalar_stops_at_the_byte_budget() {
+        let mut text = format!("s: &s \"{}\"\n", "x".repeat(4096));
+        text.push_str("l0: &l0 [*s, *s, *s, *s, *s, *s, *s, *s, *s, *s]\n");
+        for i in 1..4 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "l{i}: &l{i} [*l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}]\n"
+            ));
+        }
+        assert!(text.len() < 4500, "{}", text.len());
+        let problem = parse(&text).unwrap_err();
+        assert!(problem.message.contains("bytes of text"), "{}", problem.message);
+        // 10,000 copies would be 40 MB (and 80 MB with the source text); the budget is 4 MiB.
+        assert_eq!(expansion_budget(text.len()), 4 << 20);
+        // A legitimate use of anchors stays far below it.
+        let defaults = "d: &d {size: 1h, lateness: 5m}\nm: [{<<: *d, name: a}, {<<: *d, name: b}]\n";
+        assert!(parse(defaults).unwrap().1.is_empty());
+    }
+
+    /// 90,000 keys in one mapping (the node cap allows ~100,000), every tenth a duplicate: all
+    /// reported (the check is a hash lookup per key; the audit's 99,990-key file took 70 s
+    /// with the linear scan).
+    #[test]
+    fn many_keys_are_checked_for_duplicates_in_linear_time() {
+        let mut text = String::with_capacity(2 << 20);
+        for i in 0..90_000 {
+            let key = if i % 10 == 9 { i - 9 } else { i };
+            text.push_str(&format!("k{key}: {i}\n"));
+        }
+        let (root, problems) = parse(&text).unwrap();
+        assert_eq!(problems.len(), 9_000);
+        assert!(
+            problems[0].message.contains("duplicate key `k0` (first defined at line 1)"),
+            "{}",
+            problems[0].message
+        );
+        let NodeKind::Map(entries) = root.kind else { panic!("not a mapping") };
+        assert_eq!(entries.len(), 81_000);
     }
 
     #[test]
