@@ -9,6 +9,11 @@
 //! Matching: every matcher `label=value` must hold on the alert's labels (the built-in
 //! `rule`, `monitor`, `stream`, `feature`, `severity` and the rule's own labels); a value ending
 //! in `*` matches by prefix. A silence is active from its start to its end (wall clock, ms).
+//!
+//! Bounded (as Alertmanager's `--silences.max-silences` and `--data.retention`): at most
+//! [`MAX_SILENCES`] stored, each of at most [`MAX_MATCHERS`] matchers of [`MAX_MATCHER_BYTES`]
+//! and a comment of [`MAX_COMMENT_BYTES`], lasting at most [`MAX_DURATION_MS`]; an expired
+//! silence is kept [`RETENTION_MS`] for the record, then removed.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +25,18 @@ use crate::rules::Notification;
 
 /// Silences by id.
 const SILENCES: TableDefinition<&str, &[u8]> = TableDefinition::new("silences");
+
+/// Most silences stored, active and expired-but-retained together.
+pub const MAX_SILENCES: usize = 1000;
+/// Most matchers of one silence, and bytes of one label or value.
+pub const MAX_MATCHERS: usize = 16;
+pub const MAX_MATCHER_BYTES: usize = 256;
+/// Longest comment, in bytes.
+pub const MAX_COMMENT_BYTES: usize = 1024;
+/// Longest silence: a year.
+pub const MAX_DURATION_MS: i64 = 366 * 24 * 3_600_000;
+/// How long an expired silence stays listed before it is removed (Alertmanager's default).
+pub const RETENTION_MS: i64 = 5 * 24 * 3_600_000;
 
 /// One silence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +76,10 @@ pub enum SilenceError {
     BadMatcher(String),
     #[error("the duration must be positive")]
     BadDuration,
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{MAX_SILENCES} silences are stored already: expire some (expired ones are removed {} days after they end)", RETENTION_MS / 86_400_000)]
+    TooMany,
     #[error("no silence {0:?}")]
     Unknown(String),
     #[error("silence store: {0}")]
@@ -119,7 +140,28 @@ impl Silences {
         if duration_ms <= 0 {
             return Err(SilenceError::BadDuration);
         }
+        if duration_ms > MAX_DURATION_MS {
+            return Err(SilenceError::TooLarge(format!(
+                "a silence lasts at most {} days",
+                MAX_DURATION_MS / 86_400_000
+            )));
+        }
+        if matchers.len() > MAX_MATCHERS {
+            return Err(SilenceError::TooLarge(format!("at most {MAX_MATCHERS} matchers")));
+        }
+        if matchers.iter().any(|(k, v)| k.len() > MAX_MATCHER_BYTES || v.len() > MAX_MATCHER_BYTES) {
+            return Err(SilenceError::TooLarge(format!(
+                "a matcher's label or value is at most {MAX_MATCHER_BYTES} bytes"
+            )));
+        }
+        if comment.len() > MAX_COMMENT_BYTES {
+            return Err(SilenceError::TooLarge(format!("the comment is at most {MAX_COMMENT_BYTES} bytes")));
+        }
+        self.collect_garbage(now_ms)?;
         let mut cache = self.cache();
+        if cache.len() >= MAX_SILENCES {
+            return Err(SilenceError::TooMany);
+        }
         // Ids are short, sortable and unique within this store.
         let next = cache.iter().filter_map(|s| s.id.strip_prefix('s')?.parse::<u64>().ok()).max().unwrap_or(0) + 1;
         let silence = Silence {
@@ -148,6 +190,27 @@ impl Silences {
     /// Every silence, oldest first.
     pub fn list(&self) -> Vec<Silence> {
         self.cache().clone()
+    }
+
+    /// Removes the silences that ended more than [`RETENTION_MS`] before `now_ms`.
+    pub fn collect_garbage(&self, now_ms: i64) -> Result<usize, SilenceError> {
+        let mut cache = self.cache();
+        let old: Vec<String> =
+            cache.iter().filter(|s| s.ends_ms.saturating_add(RETENTION_MS) <= now_ms).map(|s| s.id.clone()).collect();
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let store = |e: redb::Error| SilenceError::Store(e.to_string());
+        let txn = self.db.begin_write().map_err(|e| store(e.into()))?;
+        {
+            let mut table = txn.open_table(SILENCES).map_err(|e| store(e.into()))?;
+            for id in &old {
+                table.remove(id.as_str()).map_err(|e| store(e.into()))?;
+            }
+        }
+        txn.commit().map_err(|e| store(e.into()))?;
+        cache.retain(|s| !old.contains(&s.id));
+        Ok(old.len())
     }
 
     /// Removes the alerts silenced at `now_ms` from `notification`; returns how many were
@@ -224,6 +287,31 @@ mod tests {
         assert_eq!(listed[0].ends_ms, 5000);
         assert_eq!(listed[1], added[1]);
         assert!(matches!(reopened.expire("s9", 0), Err(SilenceError::Unknown(_))));
+    }
+
+    /// The audit: 50 silences with 1.9 MB comments grew the state file to 103 MB, and a
+    /// 1,000,000-day silence was accepted. Now each is bounded, the count too, and expired
+    /// silences are removed after the retention.
+    #[test]
+    fn silences_are_bounded_in_size_count_duration_and_retention() {
+        let (_dir, silences) = store();
+        let m = || labels(&[("rule", "*")]);
+        let day = 86_400_000;
+        let huge = "x".repeat(1_900_000);
+        assert!(matches!(silences.add(m(), 0, 60_000, huge), Err(SilenceError::TooLarge(_))));
+        assert!(matches!(silences.add(m(), 0, 1_000_000 * day, String::new()), Err(SilenceError::TooLarge(_))));
+        let many: BTreeMap<String, String> = (0..17).map(|i| (format!("l{i}"), "v".into())).collect();
+        assert!(matches!(silences.add(many, 0, 60_000, String::new()), Err(SilenceError::TooLarge(_))));
+        let long = labels(&[("rule", &"r".repeat(300))]);
+        assert!(matches!(silences.add(long, 0, 60_000, String::new()), Err(SilenceError::TooLarge(_))));
+        for _ in 0..MAX_SILENCES {
+            silences.add(m(), 0, day, "c".repeat(MAX_COMMENT_BYTES)).unwrap();
+        }
+        assert!(matches!(silences.add(m(), 0, day, String::new()), Err(SilenceError::TooMany)));
+        // Ended at `day`: still listed within the retention, gone after it.
+        assert!(matches!(silences.add(m(), day + RETENTION_MS - 1, day, String::new()), Err(SilenceError::TooMany)));
+        silences.add(m(), day + RETENTION_MS, day, String::new()).unwrap();
+        assert_eq!(silences.list().len(), 1);
     }
 
     #[test]
