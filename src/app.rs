@@ -115,6 +115,15 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
     check_supported(&config, Runner::Run)?;
     let rules = crate::rules::load_for_config(&config).map_err(AppError::Rules)?;
     let stop = shutdown;
+    let policy =
+        crate::api::access::AccessPolicy::from_config(&config.http).map_err(|e| AppError::Source(e.to_string()))?;
+    if policy.is_open() && !config.http.listen.ip().is_loopback() {
+        warn!(
+            listen = %config.http.listen,
+            "The API listens beyond loopback without a token: anyone who reaches it can add silences and \
+             requeue notifications. Set http.token_env (docs/daemon.md, \"HTTP API access\")."
+        );
+    }
     let shared = Arc::new(Shared::new(&config));
     let (store, sink) = open_store(&config, &options)?;
     let delivery = Delivery::start(&config, &shared, &store, &rules, options.reset_state)?;
@@ -135,7 +144,7 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
     let addr = listener.local_addr().map_err(|source| AppError::Bind { addr: config.http.listen, source })?;
     info!(addr = %addr, "Listening.");
     let http_stop = CancellationToken::new();
-    let serve = axum::serve(listener, crate::api::router(shared.clone()))
+    let serve = axum::serve(listener, crate::api::router(shared.clone(), Arc::new(policy)))
         .with_graceful_shutdown(http_stop.clone().cancelled_owned());
     let server = tokio::spawn(async move { serve.await });
 

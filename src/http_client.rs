@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The environment variable the command line takes the API's bearer token from.
+pub const TOKEN_ENV: &str = "DRIFTD_API_TOKEN";
+
 /// Why a request to the daemon failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
@@ -39,10 +42,16 @@ pub fn request(addr: &str, method: &str, path: &str, body: Option<&str>) -> Resu
     let mut stream = TcpStream::connect(addr).map_err(connect)?;
     stream.set_read_timeout(Some(Duration::from_secs(30))).map_err(connect)?;
     let body = body.unwrap_or("");
+    // The daemon's `http.token_env` token, when the caller has it in DRIFTD_API_TOKEN.
+    let authorization = std::env::var(TOKEN_ENV)
+        .ok()
+        .filter(|t| !t.is_empty() && !t.contains(['\r', '\n']))
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(
         stream,
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: application/json\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+         Content-Type: application/json\r\n{authorization}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .map_err(connect)?;

@@ -227,3 +227,56 @@ fn sighup_reloads_the_rules_and_keeps_the_states_of_unchanged_rules() {
     });
     assert!(!income_restarted, "{after:#?}");
 }
+
+/// The API behind a token (`http.token_env`): a mutating request without it is refused (401),
+/// the CLI sends it from DRIFTD_API_TOKEN; a request naming another Host (DNS rebinding) and a
+/// body-less POST without the JSON content type (a cross-site form) are refused even with it.
+#[test]
+fn the_api_requires_its_token_for_changes_and_refuses_foreign_hosts() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace("listen: 127.0.0.1:0", "listen: 127.0.0.1:0\n  token_env: DRIFTD_TEST_API_TOKEN");
+    assert!(text.contains("token_env"));
+    std::fs::write(&config, text).unwrap();
+    let mut daemon =
+        Daemon::start_with_env(&config, &["--serve-after-exhausted"], &[("DRIFTD_TEST_API_TOKEN", "t0ken-42")]);
+    let addr = ready(&mut daemon, deadline);
+
+    let body = r#"{"matchers": {"rule": "*"}, "duration": "1h"}"#;
+    let (status, answer) = driftd::http_client::request(&addr, "POST", "/api/v1/silences", Some(body)).unwrap();
+    assert_eq!(status, 401, "{answer}");
+    let driftd = |args: &[&str], token: &str| {
+        Command::new(env!("CARGO_BIN_EXE_driftd")).args(args).env("DRIFTD_API_TOKEN", token).output().unwrap()
+    };
+    let add = ["silence", "add", "--addr", &addr, "--matcher", "rule=x", "--duration", "1h"];
+    let refused = driftd(&add, "wrong");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let added = driftd(&add, "t0ken-42");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    // Reads stay open (auth: mutating, the default).
+    assert_eq!(get_json(&addr, "/api/v1/silences")["silences"].as_array().unwrap().len(), 1);
+
+    let raw = |request: String| {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let rebound = raw(format!(
+        "GET /api/v1/alerts HTTP/1.1\r\nHost: evil.example:{}\r\nConnection: close\r\n\r\n",
+        addr.rsplit_once(':').unwrap().1
+    ));
+    assert!(rebound.starts_with("HTTP/1.1 403"), "{rebound}");
+    let form = raw(format!(
+        "POST /api/v1/notifications/failed?key=k HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer t0ken-42\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n"
+    ));
+    assert!(form.starts_with("HTTP/1.1 415"), "{form}");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
+}

@@ -46,6 +46,12 @@ pub type SmtpConfig = crate::actions::SmtpSettings;
 pub struct HttpConfig {
     /// Address of `/metrics`, `/healthz`, `/readyz` and `/api/v1`.
     pub listen: SocketAddr,
+    /// The environment variable of the API's bearer token (`http.token_env`).
+    pub token_env: Option<String>,
+    /// The token protects every endpoint but the probes (`http.auth: all`).
+    pub protect_all: bool,
+    /// `http.allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `state:`

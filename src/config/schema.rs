@@ -59,6 +59,24 @@ pub struct Http {
     /// Address to listen on, `IP:PORT` (`[::1]:9464` for IPv6). Default `127.0.0.1:9464`:
     /// loopback only; write `0.0.0.0:9464` to expose the endpoints.
     pub listen: Option<String>,
+    /// Name of the environment variable holding the API's bearer token. When set, the
+    /// mutating endpoints (silences, notifications) require `Authorization: Bearer <token>`
+    /// (and every endpoint but `/healthz` and `/readyz` with `auth: all`).
+    pub token_env: Option<String>,
+    /// What the token protects: `mutating` (the default) or `all`.
+    pub auth: Option<AuthScope>,
+    /// Host names the API answers to (the `Host` header), besides the listen address. A
+    /// loopback listener always answers `localhost` and the loopback addresses only (DNS
+    /// rebinding); another listener answers any host unless this is set.
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+/// `http.auth`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthScope {
+    Mutating,
+    All,
 }
 
 /// `state:`

@@ -137,7 +137,21 @@ impl Checker<'_> {
     fn document(&mut self, doc: schema::Document, file: &Path) -> Config {
         let root = KeyPath::root();
         let listen_path = root.key("http").key("listen");
-        let listen_text = doc.http.and_then(|h| h.listen);
+        let http_doc =
+            doc.http.unwrap_or(schema::Http { listen: None, token_env: None, auth: None, allowed_hosts: None });
+        if let Some(var) = &http_doc.token_env {
+            let valid = !var.is_empty() && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid {
+                self.error(
+                    &root.key("http").key("token_env"),
+                    format!("{var:?} is not an environment variable name (write the variable's name, not the token)"),
+                );
+            }
+        }
+        if http_doc.auth.is_some() && http_doc.token_env.is_none() {
+            self.error(&root.key("http").key("auth"), "`auth` needs `token_env` (the token to require)");
+        }
+        let listen_text = http_doc.listen.clone();
         let listen = match listen_text.as_deref().unwrap_or(DEFAULT_LISTEN).trim().parse::<SocketAddr>() {
             Ok(addr) => addr,
             Err(_) => {
@@ -204,7 +218,12 @@ impl Checker<'_> {
         let smtp = doc.smtp.map(|smtp| self.smtp(&root.key("smtp"), smtp));
         Config {
             file: file.to_path_buf(),
-            http: HttpConfig { listen },
+            http: HttpConfig {
+                listen,
+                token_env: http_doc.token_env,
+                protect_all: http_doc.auth == Some(schema::AuthScope::All),
+                allowed_hosts: http_doc.allowed_hosts.unwrap_or_default(),
+            },
             state: StateConfig { path: state_path },
             monitors,
             rules,

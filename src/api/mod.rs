@@ -9,8 +9,11 @@
 //! (list, add — `{"matchers": {"label": "value"}, "duration": "2h", "comment": "…"}` — and
 //! expire silences; 400 with a message for a bad request, 404 for an unknown id),
 //! `GET /api/v1/notifications` (the outbox: pending and failed notifications) and
-//! `POST|DELETE /api/v1/notifications/failed?key=K` (requeue or drop a failed one). Read-only: everything
-//! comes from [`Shared`], which the monitor tasks update.
+//! `POST|DELETE /api/v1/notifications/failed?key=K` (requeue or drop a failed one). Everything
+//! read comes from [`Shared`], which the monitor tasks update; who may call what is
+//! [`access::AccessPolicy`] (Host check, JSON for mutating requests, optional bearer token).
+
+pub mod access;
 
 use std::sync::Arc;
 
@@ -24,8 +27,8 @@ use serde::{Deserialize, Serialize};
 use crate::app::state::{ClosedWindow, Shared};
 use crate::record::Stream;
 
-/// The router over the shared state.
-pub fn router(shared: Arc<Shared>) -> Router {
+/// The router over the shared state, behind the access policy.
+pub fn router(shared: Arc<Shared>, policy: Arc<access::AccessPolicy>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
@@ -37,6 +40,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/notifications", get(notifications))
         .route("/api/v1/notifications/failed", axum::routing::post(requeue_failed).delete(remove_failed))
         .route("/api/v1/silences/{id}", axum::routing::delete(expire_silence))
+        .layer(axum::middleware::from_fn_with_state(policy, access::enforce))
         .with_state(shared)
 }
 
