@@ -121,7 +121,7 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
         warn!(
             listen = %config.http.listen,
             "The API listens beyond loopback without a token: anyone who reaches it can add silences and \
-             requeue notifications. Set http.token_env (docs/daemon.md, \"HTTP API access\")."
+             requeue notifications. Set http.token_env (docs/security.md)."
         );
     }
     let shared = Arc::new(Shared::new(&config));

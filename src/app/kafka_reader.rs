@@ -162,6 +162,16 @@ impl KafkaReader {
                 }
             }
             let Some(Discovering { found, spec, held, .. }) = discovery.take() else { continue };
+            if found.dropped() > 0 {
+                warn!(
+                    monitor = %self.monitor,
+                    stream = %self.stream,
+                    reason = "too_many_features",
+                    kept = crate::source::discover::MAX_DISCOVERED_FEATURES,
+                    left_out = found.dropped(),
+                    "More distinct feature names than the cap: the first ones are kept, the others are unknown fields."
+                );
+            }
             let features = found.finish();
             let decoder = match Discovery::decoder(spec, &features) {
                 Ok(decoder) => decoder,

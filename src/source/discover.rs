@@ -23,6 +23,11 @@
 //!
 //! Flat files (CSV) are discovered from their header and first rows ([`discover_file`]): with
 //! an object spec every column but the event-time column is a feature, as `table.rs` maps them.
+//!
+//! Bounded: at most [`MAX_DISCOVERED_FEATURES`] open names per stream (the first ones met);
+//! the names beyond are counted ([`Discovery::dropped`], logged as `too_many_features` by the
+//! caller) and their values later count as unknown fields — hostile or buggy traffic with a new
+//! key per message cannot create unbounded series.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -35,6 +40,10 @@ use super::file::{column_of, SourceError};
 use super::spec::{DecodeSpec, EventTimeSpec, FeatureSpec, PredictionKind, SpecError, CLASS_PREFIX};
 use crate::dataset::builder::{classify, Cell};
 use crate::dataset::Format;
+
+/// Most features discovered for one stream (each becomes metric series, window state and
+/// history): a message stream with a fresh key per message stops here.
+pub const MAX_DISCOVERED_FEATURES: usize = 1000;
 
 /// A discovered feature.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -52,12 +61,20 @@ pub struct Discovery {
     /// Whether the names are fixed by the spec (no new name is ever added).
     fixed: bool,
     messages: u64,
+    /// Distinct open names met past [`MAX_DISCOVERED_FEATURES`] (each counted once).
+    dropped: std::collections::HashSet<String>,
 }
 
 impl Discovery {
     pub fn new(spec: &DecodeSpec) -> Discovery {
-        let mut discovery =
-            Discovery { spec: spec.clone(), features: Vec::new(), index: HashMap::new(), fixed: true, messages: 0 };
+        let mut discovery = Discovery {
+            spec: spec.clone(),
+            features: Vec::new(),
+            index: HashMap::new(),
+            fixed: true,
+            messages: 0,
+            dropped: Default::default(),
+        };
         match &spec.features {
             FeatureSpec::Object { .. } => discovery.fixed = false,
             FeatureSpec::Pointers(list) => {
@@ -82,6 +99,11 @@ impl Discovery {
     /// Messages observed so far.
     pub fn messages(&self) -> u64 {
         self.messages
+    }
+
+    /// Distinct names left out for being past [`MAX_DISCOVERED_FEATURES`].
+    pub fn dropped(&self) -> usize {
+        self.dropped.len()
     }
 
     /// The features found so far, in order.
@@ -189,6 +211,14 @@ impl Discovery {
                     self.features[i].categorical = true;
                 }
             }
+            // Past the cap: counted, in a set that itself stops growing at the cap.
+            None if !self.fixed
+                && self.features.len() >= MAX_DISCOVERED_FEATURES
+                && self.dropped.len() < MAX_DISCOVERED_FEATURES =>
+            {
+                self.dropped.insert(name.to_string());
+            }
+            None if !self.fixed && self.features.len() >= MAX_DISCOVERED_FEATURES => {}
             None if !self.fixed || self.messages == 0 => {
                 self.index.insert(name.to_string(), self.features.len());
                 self.features.push(DiscoveredFeature { name: name.to_string(), categorical });
@@ -290,6 +320,15 @@ pub fn discover_file(
             ))
         }
     }
+    if discovery.dropped() > 0 {
+        tracing::warn!(
+            file = %path.display(),
+            reason = "too_many_features",
+            kept = MAX_DISCOVERED_FEATURES,
+            left_out = discovery.dropped(),
+            "More distinct feature names than the cap: the first ones are kept, the others are unknown fields."
+        );
+    }
     Ok(discovery.finish())
 }
 
@@ -312,6 +351,27 @@ mod tests {
 
     fn named(list: &[(&str, bool)]) -> Vec<(String, bool)> {
         list.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+    }
+
+    /// The audit: 25 new keys in each of a file's first 400 lines gave 10,001 features (70,041
+    /// metric lines, 699 MB). Now the first MAX_DISCOVERED_FEATURES are kept, the rest counted.
+    #[test]
+    fn discovery_stops_at_the_feature_cap_and_counts_the_rest() {
+        let spec = DecodeSpec {
+            event_time: EventTimeSpec::Field { pointer: "/ts".into(), format: crate::source::TimeFormat::EpochMillis },
+            features: FeatureSpec::Object { pointer: "/features".into() },
+            max_message_bytes: 1 << 20,
+        };
+        let mut d = Discovery::new(&spec);
+        for line in 0..400 {
+            let fields: Vec<String> = (0..25).map(|k| format!("\"f{line}_{k}\": {k}")).collect();
+            d.observe(format!("{{\"ts\": 1, \"features\": {{{}}}}}", fields.join(", ")).as_bytes());
+        }
+        assert_eq!(d.features().len(), MAX_DISCOVERED_FEATURES);
+        assert_eq!(d.dropped(), MAX_DISCOVERED_FEATURES, "counted up to the cap (10,000 − 1,000 left out)");
+        // The kept ones are the first met, in order of the messages.
+        assert!(d.features().iter().any(|f| f.name == "f0_0") && !d.features().iter().any(|f| f.name == "f399_0"));
+        assert_eq!(d.finish().len(), MAX_DISCOVERED_FEATURES);
     }
 
     #[test]
