@@ -126,3 +126,35 @@ fn run_ends_by_itself_when_the_files_are_exhausted() {
     let lines = daemon.rest();
     assert!(lines.iter().any(|l| l.contains("Every source is exhausted and every window flushed.")), "{lines:?}");
 }
+
+/// A corrupt state database (the audit: redb panicked "internal error", and `--reset-state`
+/// could not recover because the file was opened first) is one clear error naming the file and
+/// the fix; `--reset-state` moves it aside — kept, renamed — and starts over.
+#[test]
+fn a_corrupt_state_database_is_one_clear_error_and_reset_state_moves_it_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    let state = dir.path().join("driftd-state");
+    std::fs::create_dir_all(&state).unwrap();
+    // Not a redb file: a header-sized block of garbage, as a truncated or overwritten file.
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(state.join("checkpoints.redb"), &garbage).unwrap();
+
+    let mut refused = Daemon::start(&config, &[]);
+    let code = refused.wait_exit(TEST_DEADLINE);
+    assert!(code.is_some_and(|c| c != 0), "{code:?}");
+    let log = refused.rest().join("\n");
+    assert!(log.contains("cannot open the state database") && log.contains("--reset-state"), "{log}");
+    assert!(log.contains("checkpoints.redb"), "{log}");
+    assert!(!log.contains("please report this bug"), "{log}");
+
+    let mut reset = Daemon::start(&config, &["--reset-state"]);
+    assert_eq!(reset.wait_exit(TEST_DEADLINE), Some(0), "{}", reset.rest().join("\n"));
+    let aside: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("checkpoints.redb.unusable-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(state.join(&aside[0])).unwrap(), garbage, "the old file is kept as it was");
+}

@@ -20,7 +20,15 @@ pub(super) fn restored_rules_state(store: &Store) -> crate::rules::EngineState {
 /// Opens the store (cleared with `--reset-state`) and the observations file (cut back to the
 /// last checkpoint), and records which observations file this run writes.
 pub(super) fn open_store(config: &Config, options: &RunOptions) -> Result<(Store, Option<ObservationSink>), AppError> {
-    let store = Store::open(&config.state.path)?;
+    let store = if options.reset_state {
+        let (store, aside) = Store::open_or_set_aside(&config.state.path)?;
+        if let Some(aside) = aside {
+            warn!(path = %store.path().display(), moved_to = %aside.display(), "The state database could not be opened: moved aside, starting over (--reset-state).");
+        }
+        store
+    } else {
+        Store::open(&config.state.path)?
+    };
     if options.reset_state {
         info!(path = %store.path().display(), "Checkpoints cleared (--reset-state).");
         store.clear()?;

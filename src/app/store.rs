@@ -116,7 +116,27 @@ impl Store {
         let path = dir.join(STORE_FILE);
         let fail = |message: String| StoreError::Store { path: path.clone(), message };
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-        let db = Database::create(&path).map_err(|e| fail(e.to_string()))?;
+        // redb reports most damage as an error but panics on some ("internal error"): both are
+        // one line naming the file and the way out.
+        let opened = std::panic::catch_unwind(|| Database::create(&path));
+        let unusable = |what: String| {
+            fail(format!(
+                "cannot open the state database: {what}. It may be corrupt or truncated; `driftd run --reset-state` \
+                 moves it aside (kept, renamed) and starts over"
+            ))
+        };
+        let db = match opened {
+            Ok(Ok(db)) => db,
+            Ok(Err(e)) => return Err(unusable(e.to_string())),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "the database library failed".into());
+                return Err(unusable(what));
+            }
+        };
         let store = Store { db: std::sync::Arc::new(db), path: path.clone() };
         // Every table exists from the start, so readers never meet a missing table.
         store.write(|txn| {
@@ -130,6 +150,28 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// [`Store::open`], and if the file cannot be opened, moves it aside — renamed
+    /// `checkpoints.redb.unusable-<unix seconds>`, never deleted — and starts a new one.
+    /// Returns the store and where the old file went.
+    pub fn open_or_set_aside(dir: &Path) -> Result<(Store, Option<PathBuf>), StoreError> {
+        match Store::open(dir) {
+            Ok(store) => Ok((store, None)),
+            Err(first) => {
+                let path = dir.join(STORE_FILE);
+                if !path.exists() {
+                    return Err(first);
+                }
+                let seconds = crate::source::time::now_ms().div_euclid(1000);
+                let aside = dir.join(format!("{STORE_FILE}.unusable-{seconds}"));
+                std::fs::rename(&path, &aside).map_err(|e| StoreError::Store {
+                    path: path.clone(),
+                    message: format!("cannot move the unusable database aside to {}: {e}", aside.display()),
+                })?;
+                Ok((Store::open(dir)?, Some(aside)))
+            }
+        }
     }
 
     fn error(&self, e: impl std::fmt::Display) -> StoreError {
