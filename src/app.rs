@@ -144,17 +144,15 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
     let addr = listener.local_addr().map_err(|source| AppError::Bind { addr: config.http.listen, source })?;
     info!(addr = %addr, "Listening.");
     let http_stop = CancellationToken::new();
-    let serve = axum::serve(listener, crate::api::router(shared.clone(), Arc::new(policy)))
-        .with_graceful_shutdown(http_stop.clone().cancelled_owned());
-    let server = tokio::spawn(async move { serve.await });
+    let router = crate::api::router(shared.clone(), Arc::new(policy));
+    let server = tokio::spawn(crate::api::serve::serve(listener, router, http_stop.clone()));
 
     let result = run_monitors(&config, &options, &shared, store, &stop).await;
     delivery.finish(&shared).await;
 
     http_stop.cancel();
     match tokio::time::timeout(SHUTDOWN_DEADLINE, server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(err))) => error!(error = %err, "The HTTP server failed."),
+        Ok(Ok(())) => {}
         Ok(Err(err)) => error!(error = %err, "The HTTP server task failed."),
         Err(_) => return Err(AppError::ShutdownTimeout),
     }

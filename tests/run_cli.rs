@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{get, get_json, quickstart_config, sample, Daemon, TEST_DEADLINE};
+use common::{get, get_json, quickstart_config, sample, wait_until, Daemon, TEST_DEADLINE};
 use serde_json::Value;
 
 #[test]
@@ -157,4 +157,50 @@ fn a_corrupt_state_database_is_one_clear_error_and_reset_state_moves_it_aside() 
         .collect();
     assert_eq!(aside.len(), 1, "{aside:?}");
     assert_eq!(std::fs::read(state.join(&aside[0])).unwrap(), garbage, "the old file is kept as it was");
+}
+
+/// Connections that send half a request (the audit: held forever; 60 of them made /healthz time
+/// out, one made SIGTERM take 10 s and exit 2): past the connection cap a new connection is
+/// closed at once, a held one is closed after the header-read timeout, and SIGTERM with held
+/// connections exits 0 promptly.
+#[test]
+fn half_open_connections_are_capped_timed_out_and_do_not_hold_the_shutdown() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    let mut daemon = Daemon::start(&config, &["--serve-after-exhausted"]);
+    let addr = daemon.wait_for_log("Listening.", deadline)["addr"].as_str().unwrap().to_string();
+    wait_until(deadline, "/readyz", || (get(&addr, "/readyz").0 == 200).then_some(()));
+
+    let half_open = || {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n").as_bytes()).unwrap();
+        s
+    };
+    let held: Vec<TcpStream> = (0..driftd::api::serve::MAX_CONNECTIONS).map(|_| half_open()).collect();
+    // One more: closed by the server at once (end of stream), not left hanging.
+    let mut extra = TcpStream::connect(&addr).unwrap();
+    extra.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buf = [0u8; 64];
+    let over = extra.read(&mut buf);
+    assert!(
+        matches!(over, Ok(0)) || over.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "the connection over the cap is closed, not left hanging: {over:?}"
+    );
+    // A held connection is dropped after the header-read timeout.
+    let mut first = held.into_iter().next().unwrap();
+    first.set_read_timeout(Some(driftd::api::serve::HEADER_READ_TIMEOUT * 3)).unwrap();
+    let closed = first.read(&mut buf);
+    let by_server = closed.is_ok() || closed.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset);
+    assert!(by_server, "closed by the server, not by our read timeout: {closed:?}");
+    // Once the held ones are reaped, the API answers again.
+    wait_until(deadline, "/healthz after the reaping", || {
+        driftd::http_client::request(&addr, "GET", "/healthz", None).ok().filter(|(s, _)| *s == 200)
+    });
+
+    let _more: Vec<TcpStream> = (0..5).map(|_| half_open()).collect();
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(5)), Some(0), "{}", daemon.rest().join("\n"));
 }

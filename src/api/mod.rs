@@ -14,6 +14,7 @@
 //! [`access::AccessPolicy`] (Host check, JSON for mutating requests, optional bearer token).
 
 pub mod access;
+pub mod serve;
 
 use std::sync::Arc;
 

@@ -1,0 +1,72 @@
+//! The API's accept loop, in place of `axum::serve`, for what a server reachable by others
+//! needs: a header-read timeout (a client that sends half a request is dropped after
+//! [`HEADER_READ_TIMEOUT`]), a cap of [`MAX_CONNECTIONS`] open connections (more are closed
+//! at once, so held connections cannot exhaust file descriptors), and a shutdown that lets
+//! requests in flight finish for [`SHUTDOWN_GRACE`] but never waits on idle or half-open
+//! connections.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most connections open at once.
+pub const MAX_CONNECTIONS: usize = 256;
+/// How long requests in flight may run on after the shutdown begins.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// Serves `router` on `listener` until `stop` is cancelled, then shuts down within
+/// [`SHUTDOWN_GRACE`] (plus scheduling).
+pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let connections = TaskTracker::new();
+    let closing = CancellationToken::new();
+    loop {
+        let stream = tokio::select! {
+            () = stop.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    // Out of descriptors or a reset before accept: wait a little, go on.
+                    tracing::warn!(error = %err, "Cannot accept an HTTP connection.");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Over the cap: closed at once rather than queued.
+            drop(stream);
+            continue;
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let closing = closing.clone();
+        connections.spawn(async move {
+            let _slot = slot;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = closing.cancelled() => {
+                    // Idle connections close at once; a request in flight gets the grace.
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    closing.cancel();
+    connections.close();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_millis(200), connections.wait()).await;
+}
