@@ -51,15 +51,32 @@ pub fn summary(n: &Notification) -> String {
     format!("{}: {} on {}/{}: {}", n.status.name(), n.rule, n.monitor, n.stream, parts.join("; "))
 }
 
-/// Renders a template of the action (webhook body, email subject) for `entry`:
-/// `{{ evidence }}` is the whole document (with the daemon's evidence), every other variable
-/// the notification's.
+/// Renders an email subject for `entry`: `{{ evidence }}` is the whole document (with the
+/// daemon's evidence), every other variable the notification's, control characters (a line
+/// break in a feature name would start a new mail header) replaced by spaces.
 pub(crate) fn render(template: &crate::rules::Template, entry: &OutboxEntry, document_json: &str) -> String {
-    template.render(&|name| {
+    let text = template.render(&|name| {
         if name == "evidence" {
             document_json.to_string()
         } else {
             entry.notification.variable(name)
+        }
+    });
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+/// Renders a webhook body template (sent as JSON) for `entry`: every variable's text is
+/// escaped as the inside of a JSON string (`"`, `\` and control characters), so
+/// `{"text": "drift on {{ features }}"}` stays valid JSON — and says what it said — whatever
+/// the feature names and labels hold; `{{ evidence }}` is the JSON document itself, inserted
+/// as it is (write it outside quotes).
+pub(crate) fn render_json(template: &crate::rules::Template, entry: &OutboxEntry, document_json: &str) -> String {
+    template.render(&|name| {
+        if name == "evidence" {
+            document_json.to_string()
+        } else {
+            let quoted = serde_json::Value::String(entry.notification.variable(name)).to_string();
+            quoted[1..quoted.len() - 1].to_string()
         }
     })
 }

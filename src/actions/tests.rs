@@ -299,3 +299,42 @@ fn an_unreadable_entry_does_not_hold_up_the_others() {
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].entry.key, entry("hook", 0).key);
 }
+
+/// The audit: a feature name or label holding `"` or a line break broke out of a JSON string in
+/// a webhook body template (an extra key in a signed body) and a line break in an email subject
+/// would start a new header. Bodies escape every variable as JSON string content; subjects
+/// replace control characters.
+#[test]
+fn templated_values_are_escaped_for_json_bodies_and_subjects() {
+    let mut n = notification("hook", 0);
+    let hostile = "income\", \"injected\": \"yes\\\n";
+    n.alerts[0].key.feature = hostile.to_string();
+    let entry = OutboxEntry::new(n, evidence(), 1_000);
+    let template = Template::parse(
+        r#"{"text": "drift on {{ features }}", "evidence": {{ evidence }}}"#,
+        NOTIFICATION_VARIABLES,
+        &[],
+    )
+    .unwrap();
+    let hook = Webhook {
+        url: "http://127.0.0.1:1/hook".into(),
+        method: "POST".into(),
+        headers: BTreeMap::new(),
+        headers_env: BTreeMap::new(),
+        bearer_token_env: None,
+        secret_env: None,
+        body: Some(template),
+        timeout: Duration::from_secs(1),
+        max_attempts: 1,
+    };
+    let request = super::webhook::build(&hook, &entry).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&request.body).expect("the body is valid JSON");
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["evidence", "text"], "no injected key");
+    assert_eq!(body["text"], format!("drift on {hostile}"), "the value itself is kept");
+    assert_eq!(body["evidence"]["evidence"]["model_version"], "v7");
+
+    let subject = Template::parse("[driftd] {{ features }}", NOTIFICATION_VARIABLES, &[]).unwrap();
+    let text = super::document::render(&subject, &entry, "{}");
+    assert!(!text.contains('\n') && !text.contains('\r'), "{text:?}");
+}

@@ -14,7 +14,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT
 use reqwest::{Client, Method};
 use sha2::Sha256;
 
-use super::document::{document_bytes, render};
+use super::document::{document_bytes, render_json};
 use super::outbox::OutboxEntry;
 use super::{env_var, DeliveryError};
 use crate::rules::Webhook;
@@ -57,7 +57,7 @@ pub(crate) fn build(webhook: &Webhook, entry: &OutboxEntry) -> Result<Request, D
     let body = match &webhook.body {
         Some(template) => {
             let document = String::from_utf8(document_bytes(entry)).unwrap_or_default();
-            render(template, entry, &document).into_bytes()
+            render_json(template, entry, &document).into_bytes()
         }
         None => document_bytes(entry),
     };
