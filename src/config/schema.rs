@@ -47,6 +47,9 @@ pub struct Smtp {
     pub from: String,
     /// Per-message timeout, a duration. Default 30s.
     pub timeout: Option<String>,
+    /// PEM file of the certificate authorities to trust for the server's certificate (a
+    /// private CA), instead of the system's.
+    pub ca_file: Option<String>,
 }
 
 /// How the SMTP connection is secured: the delivery's own type.

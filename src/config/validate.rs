@@ -265,6 +265,19 @@ impl Checker<'_> {
                 }
             }
         }
+        let loopback = smtp.host == "localhost"
+            || smtp.host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if tls == SmtpTls::None && !loopback && (smtp.username_env.is_some() || smtp.password_env.is_some()) {
+            self.error(
+                &path.key("tls"),
+                format!(
+                    "credentials would cross the network in plain text to {}: use `tls: starttls` or `tls: tls` \
+                     (`none` is for a relay on this machine)",
+                    smtp.host
+                ),
+            );
+        }
+        let ca_file = smtp.ca_file.as_deref().map(|text| self.existing_file(&path.key("ca_file"), text));
         let timeout = match &smtp.timeout {
             None => Duration::from_secs(30),
             Some(text) => match super::duration::parse_duration(text) {
@@ -287,7 +300,7 @@ impl Checker<'_> {
             password_env: smtp.password_env,
             from: smtp.from,
             timeout,
-            ca_file: None,
+            ca_file,
         }
     }
 

@@ -393,3 +393,22 @@ fn a_secret_with_a_default_or_an_inline_private_key_is_refused() {
     assert!(!problems.join(" ").contains("hunter2"), "the secret is not repeated: {problems:?}");
     assert!(problems[1].contains("\"ssl.key.pem\": secrets must come from the environment"), "{problems:?}");
 }
+
+#[test]
+fn smtp_credentials_never_go_out_in_plain_text_and_a_ca_file_is_taken() {
+    let dir = Dir::new();
+    let smtp = |extra: &str| {
+        format!("smtp:\n  host: {extra}\n  from: driftd@example.com\n  username_env: U\n  password_env: P\n")
+            + &monitor("")
+    };
+    let problems = dir.problems(&smtp("mail.example.com\n  tls: none"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("smtp.tls: credentials would cross the network in plain text"), "{problems:?}");
+    assert!(dir.load(&smtp("127.0.0.1\n  tls: none")).is_ok());
+    assert!(dir.load(&smtp("localhost\n  tls: none")).is_ok());
+    std::fs::write(dir.dir.path().join("ca.pem"), "-----BEGIN CERTIFICATE-----\n").unwrap();
+    let config = dir.load(&smtp("mail.example.com\n  ca_file: ca.pem")).unwrap();
+    assert_eq!(config.smtp.unwrap().ca_file, Some(dir.dir.path().join("ca.pem")));
+    let problems = dir.problems(&smtp("mail.example.com\n  ca_file: missing.pem"));
+    assert!(problems.len() == 1 && problems[0].contains("does not exist"), "{problems:?}");
+}
