@@ -338,3 +338,31 @@ fn templated_values_are_escaped_for_json_bodies_and_subjects() {
     let text = super::document::render(&subject, &entry, "{}");
     assert!(!text.contains('\n') && !text.contains('\r'), "{text:?}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+    /// Whatever a feature name or label holds (quotes, backslashes, control characters,
+    /// non-ASCII), a JSON body template renders to valid JSON that says exactly that text.
+    #[test]
+    fn json_bodies_stay_valid_for_any_feature_name_or_label(
+        feature in "\\PC{0,30}|[\"\\\\\\x00-\\x1f{}\\[\\]:, ]{0,30}",
+        team in "\\PC{0,20}",
+    ) {
+        let mut n = notification("hook", 0);
+        n.alerts[0].key.feature = feature.clone();
+        n.group.insert("team".into(), team.clone());
+        let entry = OutboxEntry::new(n, evidence(), 1_000);
+        let template = Template::parse(
+            r#"{"text": "drift on {{ features }}", "team": "<{{ labels.team }}>", "doc": {{ evidence }}}"#,
+            NOTIFICATION_VARIABLES,
+            &["team"],
+        )
+        .unwrap();
+        let body = super::document::render_json(&template, &entry, &String::from_utf8(super::document::document_bytes(&entry)).unwrap());
+        let parsed: serde_json::Value = serde_json::from_str(&body).map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e}: {body}")))?;
+        proptest::prop_assert_eq!(parsed["text"].as_str().unwrap(), format!("drift on {feature}"));
+        proptest::prop_assert_eq!(parsed["team"].as_str().unwrap(), format!("<{team}>"));
+        proptest::prop_assert_eq!(parsed.as_object().unwrap().len(), 3);
+    }
+}

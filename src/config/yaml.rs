@@ -480,6 +480,38 @@ mod tests {
         assert_eq!(entries.len(), 81_000);
     }
 
+    /// Every scalar byte held by a tree, value and source text (what the budget counts).
+    fn held_bytes(node: &Node) -> usize {
+        match &node.kind {
+            NodeKind::Scalar(s) => s.text.len() + s.raw.len(),
+            NodeKind::Seq(items) => items.iter().map(held_bytes).sum(),
+            NodeKind::Map(entries) => entries.iter().map(|e| e.key.len() + held_bytes(&e.value)).sum(),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+        /// Anchors and aliases of any fan-out, depth and scalar size: the parse never panics
+        /// and what it keeps never exceeds the byte budget (memory stays bounded whatever the
+        /// aliases multiply).
+        #[test]
+        fn aliases_of_any_shape_stay_within_the_budget(
+            scalar in 1usize..20_000,
+            fan_out in 1usize..12,
+            depth in 1usize..8,
+        ) {
+            let mut text = format!("s: &l0 \"{}\"\n", "v".repeat(scalar));
+            for i in 1..=depth {
+                let items = vec![format!("*l{}", i - 1); fan_out].join(", ");
+                text.push_str(&format!("l{i}: &l{i} [{items}]\n"));
+            }
+            if let Ok((root, _)) = parse(&text) {
+                proptest::prop_assert!(held_bytes(&root) <= expansion_budget(text.len()));
+            }
+        }
+    }
+
     #[test]
     fn one_document_only_and_empty_is_an_empty_mapping() {
         assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("only one YAML document"));
