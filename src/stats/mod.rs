@@ -30,6 +30,7 @@
 pub mod binning;
 pub mod chisquare;
 pub mod divergence;
+mod double_double;
 pub mod kll;
 pub mod kolmogorov;
 pub mod kolmogorov_limit;
