@@ -204,3 +204,33 @@ fn half_open_connections_are_capped_timed_out_and_do_not_hold_the_shutdown() {
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(5)), Some(0), "{}", daemon.rest().join("\n"));
 }
+
+/// Responses that grow with the state are capped: the history gives the most recent 100
+/// windows unless `limit` asks for more (at most 1000), the notifications list likewise with
+/// its totals.
+#[test]
+fn growing_responses_are_capped() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    // 10-minute windows: 144 a stream, 288 in the history.
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("size: 1h"));
+    std::fs::write(&config, text.replace("size: 1h", "size: 10m")).unwrap();
+    let mut daemon = Daemon::start(&config, &["--serve-after-exhausted"]);
+    let addr = daemon.wait_for_log("Listening.", deadline)["addr"].as_str().unwrap().to_string();
+    wait_until(deadline, "every window closed", || {
+        let status = get_json(&addr, "/api/v1/monitors");
+        let streams = status["monitors"][0]["streams"].as_array().unwrap().clone();
+        streams.iter().all(|s| s["exhausted"] == true).then_some(())
+    });
+    let count = |path: &str| get_json(&addr, path)["windows"].as_array().unwrap().len();
+    assert_eq!(count("/api/v1/monitors/credit-scoring/history"), 100);
+    assert_eq!(count("/api/v1/monitors/credit-scoring/history?limit=500"), 288);
+    let history = get_json(&addr, "/api/v1/monitors/credit-scoring/history");
+    assert_eq!(history["windows"][99]["end"], "2026-11-02T00:00:00Z", "the most recent ones");
+    let outbox = get_json(&addr, "/api/v1/notifications?limit=1");
+    assert!(outbox["pending"].as_array().unwrap().len() <= 1 && outbox["pending_total"].is_u64(), "{outbox}");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
+}

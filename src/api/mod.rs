@@ -151,15 +151,33 @@ fn outbox_view(entry: &crate::actions::OutboxEntry, attempts: u32, error: Option
     })
 }
 
-async fn notifications(State(shared): State<Arc<Shared>>) -> Response {
+/// Items of a list response unless `limit` says otherwise, and the most `limit` may ask for:
+/// responses that grow with the state are capped.
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1000;
+
+#[derive(Deserialize)]
+struct LimitQuery {
+    limit: Option<usize>,
+}
+
+fn limit(asked: Option<usize>) -> usize {
+    asked.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT)
+}
+
+async fn notifications(State(shared): State<Arc<Shared>>, Query(query): Query<LimitQuery>) -> Response {
     let Some(outbox) = shared.outbox.get().cloned() else { return no_silences() };
     let read = tokio::task::spawn_blocking(move || {
         Ok::<_, crate::actions::OutboxError>((outbox.pending()?, outbox.failed()?))
     });
+    let n = limit(query.limit);
     match read.await {
+        // The oldest first, at most `n` of each; the totals say how many there are.
         Ok(Ok((pending, failed))) => Json(serde_json::json!({
-            "pending": pending.iter().map(|p| outbox_view(&p.entry, p.attempts, p.last_error.as_deref())).collect::<Vec<_>>(),
-            "failed": failed.iter().map(|f| outbox_view(&f.entry, f.attempts, Some(&f.error))).collect::<Vec<_>>(),
+            "pending": pending.iter().take(n).map(|p| outbox_view(&p.entry, p.attempts, p.last_error.as_deref())).collect::<Vec<_>>(),
+            "failed": failed.iter().take(n).map(|f| outbox_view(&f.entry, f.attempts, Some(&f.error))).collect::<Vec<_>>(),
+            "pending_total": pending.len(),
+            "failed_total": failed.len(),
         }))
         .into_response(),
         Ok(Err(err)) => (StatusCode::INTERNAL_SERVER_ERROR, Json(serde_json::json!({ "error": err.to_string() }))).into_response(),
@@ -321,8 +339,8 @@ async fn history(
         let live = monitor.live();
         live.history.iter().filter(|w| query.stream.is_none_or(|s| s == w.stream)).cloned().collect()
     };
-    if let Some(limit) = query.limit {
-        windows.drain(..windows.len().saturating_sub(limit));
-    }
+    // The most recent `limit` windows (default DEFAULT_LIMIT, at most MAX_LIMIT).
+    let n = limit(query.limit);
+    windows.drain(..windows.len().saturating_sub(n));
     Json(HistoryBody { monitor: name, windows }).into_response()
 }
