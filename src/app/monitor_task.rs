@@ -105,6 +105,8 @@ pub(super) async fn run_monitor(
                     }
                 }
                 let arrived = Instant::now();
+                // librdkafka hands out runs of one partition: note each run once, not each record.
+                let mut last_heard = None;
                 for (position, record) in (first..).zip(&records) {
                     let Some(runner) = cores.get_mut(&record.stream) else { continue };
                     let Some(metrics) = entry.metrics(record.stream) else { continue };
@@ -114,8 +116,10 @@ pub(super) async fn run_monitor(
                     }
                     metrics.received.inc();
                     runner.position.record(position, &record.position);
-                    if runner.kafka.is_some() {
-                        runner.partitions.heard(record.position.partition(), arrived);
+                    let partition = record.position.partition();
+                    if runner.kafka.is_some() && last_heard != Some((record.stream, partition)) {
+                        runner.partitions.heard(partition, arrived);
+                        last_heard = Some((record.stream, partition));
                     }
                     let Some(core) = runner.core.as_mut() else {
                         if let Some(capture) = runner.capture.as_mut() {

@@ -82,7 +82,7 @@ impl PartitionWatch {
         core.assign_partitions(stream, assigned);
     }
 
-    /// Records from `partitions` arrived at `now`.
+    /// A record from `partition` arrived at `now`.
     pub fn heard(&mut self, partition: i32, now: Instant) {
         self.heard.insert(partition, now);
     }

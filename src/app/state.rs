@@ -59,6 +59,17 @@ struct PartitionLabels {
     partition: String,
 }
 
+impl PartitionLabels {
+    fn new(monitor: &str, stream: Stream, topic: &str, partition: i32) -> Self {
+        PartitionLabels {
+            monitor: monitor.into(),
+            stream: stream.name().into(),
+            topic: topic.into(),
+            partition: partition.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StatLabels {
     monitor: String,
@@ -367,12 +378,7 @@ impl Shared {
 
     /// The consumer-lag gauge of one partition.
     pub fn consumer_lag(&self, monitor: &str, stream: Stream, topic: &str, partition: i32) -> Gauge {
-        let labels = PartitionLabels {
-            monitor: monitor.into(),
-            stream: stream.name().into(),
-            topic: topic.into(),
-            partition: partition.to_string(),
-        };
+        let labels = PartitionLabels::new(monitor, stream, topic, partition);
         self.families.consumer_lag.get_or_create(&labels).clone()
     }
 
@@ -388,12 +394,7 @@ impl Shared {
         let labels = StreamLabels { monitor: monitor.name.clone(), stream: stream.name().into() };
         self.families.watermark.get_or_create(&labels).set(seconds(status.watermark_ms));
         for p in &status.partitions {
-            let labels = PartitionLabels {
-                monitor: monitor.name.clone(),
-                stream: stream.name().into(),
-                topic: topic.into(),
-                partition: p.partition.to_string(),
-            };
+            let labels = PartitionLabels::new(&monitor.name, stream, topic, p.partition);
             self.families.partition_watermark.get_or_create(&labels).set(seconds(p.watermark_ms));
             self.families.partition_idle.get_or_create(&labels).set(i64::from(p.idle));
         }
@@ -402,12 +403,7 @@ impl Shared {
 
     /// The late-records counter of one Kafka partition.
     pub fn partition_late(&self, monitor: &str, stream: Stream, topic: &str, partition: i32) -> Counter {
-        let labels = PartitionLabels {
-            monitor: monitor.into(),
-            stream: stream.name().into(),
-            topic: topic.into(),
-            partition: partition.to_string(),
-        };
+        let labels = PartitionLabels::new(monitor, stream, topic, partition);
         self.families.partition_late.get_or_create(&labels).clone()
     }
 
