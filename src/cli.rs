@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::dataset::Format;
 use crate::stats::binning::Binning;
-use crate::stats::profile::Statistics;
+use crate::stats::statistic::{Statistic, Statistics};
 use crate::stats::verdict::DriftStat;
 
 #[derive(Debug, Parser)]
@@ -149,8 +149,9 @@ pub struct CompareArgs {
     /// Read both files as this format, whatever their extensions.
     #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
     pub input_format: Option<Format>,
-    /// Statistic that decides whether a column drifted:
-    /// psi | test (KS / chi-square) | jensen_shannon | hellinger | wasserstein.
+    /// Statistic that decides whether a column drifted: test (KS / chi-square) or a
+    /// statistic's name (psi, jensen_shannon, hellinger, wasserstein; on categorical
+    /// columns a numeric-only one is replaced by jensen_shannon).
     #[arg(long, default_value = "psi")]
     pub drift_stat: DriftStat,
     /// Statistics to compute: `all`, or a comma-separated list of
@@ -175,6 +176,9 @@ pub struct CompareArgs {
     /// Hellinger distance threshold.
     #[arg(long, default_value_t = 0.1)]
     pub hellinger_threshold: f64,
+    /// Any statistic's threshold, as NAME=VALUE (repeatable; after the flags above).
+    #[arg(long, value_parser = parse_threshold, value_name = "NAME=VALUE")]
+    pub threshold: Vec<(Statistic, f64)>,
     /// Dataset drift when the share of drifted columns is at least this.
     #[arg(long, default_value_t = 0.5)]
     pub drift_share: f64,
@@ -191,6 +195,12 @@ pub enum OutputFormat {
     Text,
     Json,
     Html,
+}
+
+fn parse_threshold(text: &str) -> Result<(Statistic, f64), String> {
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got {text:?}"))?;
+    let value: f64 = value.trim().parse().map_err(|_| format!("{value:?} is not a number"))?;
+    Ok((name.trim().parse()?, value))
 }
 
 fn parse_binning(text: &str) -> Result<Binning, String> {

@@ -10,6 +10,7 @@ use clap::Parser;
 use driftd::cli::{Cli, Command, CompareArgs, OutputFormat};
 use driftd::compare::{self, CompareOptions};
 use driftd::stats::profile::CompareSettings;
+use driftd::stats::statistic::Statistic;
 use driftd::stats::verdict::{DriftStat, Thresholds};
 
 /// The message of the last panic, kept by a silent panic hook: a panic is a bug, and the user
@@ -49,6 +50,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// The thresholds of `compare`: the per-statistic flags, then `--threshold NAME=VALUE`.
+fn compare_thresholds(args: &CompareArgs) -> anyhow::Result<Thresholds> {
+    let mut thresholds = Thresholds::default();
+    thresholds.drift_share = args.drift_share;
+    for (statistic, value) in [
+        (Statistic::Psi, args.psi_threshold),
+        (Statistic::Ks, args.ks_alpha),
+        (Statistic::Chisquare, args.chisquare_alpha),
+        (Statistic::JensenShannon, args.js_threshold),
+        (Statistic::Wasserstein, args.wasserstein_threshold),
+        (Statistic::Hellinger, args.hellinger_threshold),
+    ] {
+        thresholds.set(statistic, value);
+    }
+    for (statistic, value) in &args.threshold {
+        anyhow::ensure!(
+            value.is_finite() && *value >= 0.0,
+            "--threshold {statistic}: must be a finite number >= 0, got {value}"
+        );
+        thresholds.set(*statistic, *value);
+    }
+    Ok(thresholds)
+}
+
 fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     for (name, value) in [
         ("--psi-threshold", args.psi_threshold),
@@ -62,11 +87,8 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(value.is_finite() && value >= 0.0, "{name} must be a finite number >= 0, got {value}");
     }
     let decider_selected = match args.drift_stat {
-        DriftStat::Psi => args.stats.psi,
-        DriftStat::Test => args.stats.ks || args.stats.chisquare,
-        DriftStat::JensenShannon => args.stats.jensen_shannon,
-        DriftStat::Hellinger => args.stats.hellinger,
-        DriftStat::Wasserstein => args.stats.wasserstein,
+        DriftStat::Test => args.stats.contains(Statistic::Ks) || args.stats.contains(Statistic::Chisquare),
+        DriftStat::Statistic(statistic) => args.stats.contains(statistic),
     };
     anyhow::ensure!(decider_selected, "--drift-stat {} needs that statistic in --stats", args.drift_stat);
     anyhow::ensure!(args.epsilon > 0.0 && args.epsilon < 1.0, "--epsilon must be in (0, 1), got {}", args.epsilon);
@@ -75,6 +97,7 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         OutputFormat::Json
     });
+    let thresholds = compare_thresholds(&args)?;
     let options = CompareOptions {
         reference: args.reference,
         current: args.current,
@@ -82,15 +105,7 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         current_format: args.input_format,
         columns: args.columns,
         settings: CompareSettings { binning: args.psi_binning, epsilon: args.epsilon },
-        thresholds: Thresholds {
-            psi: args.psi_threshold,
-            ks_alpha: args.ks_alpha,
-            chisquare_alpha: args.chisquare_alpha,
-            jensen_shannon: args.js_threshold,
-            wasserstein: args.wasserstein_threshold,
-            hellinger: args.hellinger_threshold,
-            drift_share: args.drift_share,
-        },
+        thresholds,
         drift_stat: args.drift_stat,
         statistics: args.stats,
         with_detail: format == OutputFormat::Html,

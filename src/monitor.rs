@@ -65,7 +65,8 @@ pub use trailing::{quantile_points, PooledFeature, PooledWindow, TrailingPool};
 use crate::record::{Record, Stream};
 use crate::reference::{FeatureKind, ReferenceProfile};
 use crate::stats::binning::Binning;
-use crate::stats::profile::{CompareSettings, Statistics};
+use crate::stats::profile::CompareSettings;
+use crate::stats::statistic::Statistics;
 use crate::window::{Placement, WindowSpec, WindowSpecError, Windows};
 use accumulate::{FeaturePlan, Typed};
 

@@ -16,6 +16,7 @@ use std::process::Command;
 use driftd::compare::html;
 use driftd::compare::report::*;
 use driftd::stats::ks::KsMethod;
+use driftd::stats::statistic::{Extra, Statistic};
 use serde_json::Value;
 
 fn examples() -> PathBuf {
@@ -173,7 +174,7 @@ fn hostile_labels_are_escaped() {
 }
 
 fn column(name: &str, kind: ColumnKind) -> ColumnReport {
-    ColumnReport {
+    let mut column = ColumnReport {
         name: name.to_string(),
         kind,
         status: ColumnStatus::Ok,
@@ -185,20 +186,16 @@ fn column(name: &str, kind: ColumnKind) -> ColumnReport {
         n_cur_nonfinite: 1,
         drift: true,
         drift_by: "psi",
-        psi: Some(PsiReport {
-            value: Num(0.25),
-            binning: "quantile".into(),
-            n_bins: 10,
-            threshold: Num(0.1),
-            drift: true,
-        }),
-        ks: None,
-        chisquare: None,
-        jensen_shannon: Some(ValueReport { value: Num(0.2), threshold: Num(0.1), drift: true }),
-        wasserstein: None,
-        hellinger: Some(ValueReport { value: Num(0.05), threshold: Num(0.1), drift: false }),
+        statistics: StatisticReports::default(),
         detail: None,
-    }
+    };
+    let psi = StatReport::new(Statistic::Psi, &[0.25], 0.1, true)
+        .with(Extra::Binning, ExtraValue::Text("quantile".into()))
+        .with(Extra::BinCount, ExtraValue::Count(10));
+    column.statistics.set(Statistic::Psi, Some(psi));
+    column.statistics.set(Statistic::JensenShannon, Some(StatReport::new(Statistic::JensenShannon, &[0.2], 0.1, true)));
+    column.statistics.set(Statistic::Hellinger, Some(StatReport::new(Statistic::Hellinger, &[0.05], 0.1, false)));
+    column
 }
 
 /// A small report exercising every branch of the renderer. Numbers are arbitrary inputs.
@@ -208,15 +205,11 @@ fn hand_built_report() -> CompareReport {
     let reference: Vec<(f64, f64)> = (0..=100).map(|i| (10.0 * i as f64, i as f64 / 100.0)).collect();
     let current: Vec<(f64, f64)> = (0..=100).map(|i| (100.0 + 10.0 * i as f64, i as f64 / 100.0)).collect();
     let mut numeric = column("income", ColumnKind::Numeric);
-    numeric.ks = Some(KsReport {
-        statistic: Num(0.1),
-        p_value: Num(1.3e-27),
-        method: KsMethod::Exact,
-        threshold: Num(0.05),
-        drift: true,
-    });
-    numeric.wasserstein =
-        Some(WassersteinReport { value: Num(100.0), normalized: Num(0.35), threshold: Num(0.1), drift: true });
+    let ks = StatReport::new(Statistic::Ks, &[0.1, 1.3e-27], 0.05, true)
+        .with(Extra::KsMethod, ExtraValue::Method(KsMethod::Exact));
+    numeric.statistics.set(Statistic::Ks, Some(ks));
+    let wasserstein = StatReport::new(Statistic::Wasserstein, &[100.0, 0.35], 0.1, true);
+    numeric.statistics.set(Statistic::Wasserstein, Some(wasserstein));
     numeric.detail = Some(ColumnDetail {
         bins: (0..10)
             .map(|i| BinDetail {
@@ -229,13 +222,9 @@ fn hand_built_report() -> CompareReport {
     });
 
     let mut many = column("city", ColumnKind::Categorical);
-    many.chisquare = Some(ChiSquareReport {
-        statistic: Num(268.3),
-        p_value: Num(2.7e-60),
-        dof: 39,
-        threshold: Num(0.05),
-        drift: true,
-    });
+    let chisquare = StatReport::new(Statistic::Chisquare, &[268.3, 2.7e-60], 0.05, true)
+        .with(Extra::DegreesOfFreedom, ExtraValue::Count(39));
+    many.statistics.set(Statistic::Chisquare, Some(chisquare));
     many.detail = Some(ColumnDetail {
         bins: (0..40).map(|i| BinDetail { label: format!("city-{i:02}"), reference: 40 - i, current: 1 + i }).collect(),
         ecdf: None,
@@ -245,7 +234,7 @@ fn hand_built_report() -> CompareReport {
     empty.status = ColumnStatus::EmptyReference;
     empty.drift = false;
     empty.n_ref = 0;
-    (empty.psi, empty.jensen_shannon, empty.hellinger) = (None, None, None);
+    empty.statistics = StatisticReports::default();
 
     let columns = vec![empty, numeric, many];
     CompareReport {

@@ -4,6 +4,7 @@
 
 use driftd::stats::binning::{count_right_closed_sorted, evidently_bins, Binning};
 use driftd::stats::profile::{compare_numeric, sort_floats, CompareSettings, NumericReference};
+use driftd::stats::statistic::Stat;
 use proptest::prelude::*;
 
 fn sample() -> impl Strategy<Value = Vec<f64>> {
@@ -38,14 +39,14 @@ proptest! {
         let profile = NumericReference::fit(reference, &binning);
         let current = sorted(current);
         let cmp = compare_numeric(&profile, &current, &settings);
-        prop_assert!(cmp.psi.value >= 0.0, "PSI {}", cmp.psi.value);
-        prop_assert!((0.0..=1.0).contains(&cmp.ks.statistic), "D {}", cmp.ks.statistic);
-        prop_assert!((0.0..=1.0).contains(&cmp.ks.p_value), "p {}", cmp.ks.p_value);
-        prop_assert!(cmp.jensen_shannon >= 0.0 && cmp.jensen_shannon <= 2f64.ln().sqrt() + 1e-12);
-        prop_assert!(cmp.hellinger >= 0.0 && cmp.hellinger <= 1.0 + 1e-12);
-        prop_assert!(cmp.wasserstein >= 0.0);
-        prop_assert_eq!(cmp.psi.reference_counts.iter().sum::<u64>(), profile.sorted.len() as u64);
-        prop_assert_eq!(cmp.psi.current_counts.iter().sum::<u64>(), current.len() as u64);
+        prop_assert!(cmp.values.get(Stat::Psi) >= 0.0, "PSI {}", cmp.values.get(Stat::Psi));
+        prop_assert!((0.0..=1.0).contains(&cmp.values.get(Stat::KsStatistic)), "D {}", cmp.values.get(Stat::KsStatistic));
+        prop_assert!((0.0..=1.0).contains(&cmp.values.get(Stat::KsPValue)), "p {}", cmp.values.get(Stat::KsPValue));
+        prop_assert!(cmp.values.get(Stat::JensenShannon) >= 0.0 && cmp.values.get(Stat::JensenShannon) <= 2f64.ln().sqrt() + 1e-12);
+        prop_assert!(cmp.values.get(Stat::Hellinger) >= 0.0 && cmp.values.get(Stat::Hellinger) <= 1.0 + 1e-12);
+        prop_assert!(cmp.values.get(Stat::Wasserstein) >= 0.0);
+        prop_assert_eq!(cmp.bins.reference_counts.iter().sum::<u64>(), profile.sorted.len() as u64);
+        prop_assert_eq!(cmp.bins.current_counts.iter().sum::<u64>(), current.len() as u64);
     }
 
     #[test]
@@ -53,12 +54,12 @@ proptest! {
         let settings = CompareSettings { binning: binning.clone(), ..CompareSettings::default() };
         let profile = NumericReference::fit(values.clone(), &binning);
         let cmp = compare_numeric(&profile, &sorted(values), &settings);
-        prop_assert_eq!(cmp.psi.value, 0.0);
-        prop_assert_eq!(cmp.ks.statistic, 0.0);
-        prop_assert_eq!(cmp.ks.p_value, 1.0);
-        prop_assert_eq!(cmp.jensen_shannon, 0.0);
-        prop_assert_eq!(cmp.hellinger, 0.0);
-        prop_assert_eq!(cmp.wasserstein, 0.0);
+        prop_assert_eq!(cmp.values.get(Stat::Psi), 0.0);
+        prop_assert_eq!(cmp.values.get(Stat::KsStatistic), 0.0);
+        prop_assert_eq!(cmp.values.get(Stat::KsPValue), 1.0);
+        prop_assert_eq!(cmp.values.get(Stat::JensenShannon), 0.0);
+        prop_assert_eq!(cmp.values.get(Stat::Hellinger), 0.0);
+        prop_assert_eq!(cmp.values.get(Stat::Wasserstein), 0.0);
     }
 
     #[test]
@@ -68,8 +69,8 @@ proptest! {
             &CompareSettings { binning: Binning::Evidently, ..settings.clone() });
         let ba = compare_numeric(&NumericReference::fit(b, &Binning::Evidently), &sorted(a),
             &CompareSettings { binning: Binning::Evidently, ..settings });
-        prop_assert_eq!(ab.ks.statistic, ba.ks.statistic);
-        prop_assert!((ab.wasserstein - ba.wasserstein).abs() <= 1e-9 * ab.wasserstein.max(1.0));
+        prop_assert_eq!(ab.values.get(Stat::KsStatistic), ba.values.get(Stat::KsStatistic));
+        prop_assert!((ab.values.get(Stat::Wasserstein) - ba.values.get(Stat::Wasserstein)).abs() <= 1e-9 * ab.values.get(Stat::Wasserstein).max(1.0));
     }
 
     #[test]

@@ -30,7 +30,8 @@ use std::fmt::Write;
 
 use self::fmt::{esc, int, percent, pvalue, sig4, visible};
 use self::section::column_section;
-use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport, KsReport, PsiReport};
+use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport, ExtraValue, StatReport};
+use crate::stats::statistic::{Extra, Stat, Statistic, SPECS};
 
 const STYLE: &str = include_str!("html/style.css");
 
@@ -70,7 +71,12 @@ pub fn render(report: &CompareReport) -> String {
 }
 
 fn psi_of(c: &ColumnReport) -> f64 {
-    c.psi.as_ref().map_or(f64::NEG_INFINITY, |p| if p.value.0.is_nan() { f64::NEG_INFINITY } else { p.value.0 })
+    let psi = c.stat(Statistic::Psi).map_or(f64::NAN, |p| p.value(Stat::Psi));
+    if psi.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        psi
+    }
 }
 
 fn file_name(path: &str) -> &str {
@@ -137,19 +143,12 @@ fn short_epsilon(v: f64) -> String {
 
 /// "PSI ≥ 0.1 · KS p ≤ 0.05 · …", from the first column that reports each statistic.
 fn thresholds(report: &CompareReport) -> String {
-    let first = |f: &dyn Fn(&ColumnReport) -> Option<f64>| report.columns.iter().find_map(f);
     let mut parts = Vec::new();
-    let items: [(&str, &str, Option<f64>); 6] = [
-        ("PSI", "≥", first(&|c| c.psi.as_ref().map(|s| s.threshold.0))),
-        ("KS p", "≤", first(&|c| c.ks.as_ref().map(|s| s.threshold.0))),
-        ("χ² p", "<", first(&|c| c.chisquare.as_ref().map(|s| s.threshold.0))),
-        ("JS", "≥", first(&|c| c.jensen_shannon.as_ref().map(|s| s.threshold.0))),
-        ("W/σ", "≥", first(&|c| c.wasserstein.as_ref().map(|s| s.threshold.0))),
-        ("Hellinger", "≥", first(&|c| c.hellinger.as_ref().map(|s| s.threshold.0))),
-    ];
-    for (name, op, value) in items {
-        if let Some(v) = value {
-            parts.push(format!("<span class=\"nowrap\">{name} {op} {}</span>", fmt::short(v, 4)));
+    for spec in &SPECS {
+        if let Some(v) = report.columns.iter().find_map(|c| c.stat(spec.statistic).map(|s| s.threshold.0)) {
+            let p = if spec.decided_by.is_p_value() { " p" } else { "" };
+            let (label, op) = (spec.label, spec.direction.symbol());
+            parts.push(format!("<span class=\"nowrap\">{label}{p} {op} {}</span>", fmt::short(v, 4)));
         }
     }
     if parts.is_empty() {
@@ -160,16 +159,12 @@ fn thresholds(report: &CompareReport) -> String {
 }
 
 /// Human name of a statistic key (`drift_by`, `drift_stat`).
-fn stat_name(key: &str) -> &'static str {
-    match key {
-        "psi" => "PSI",
-        "ks" => "KS p-value",
-        "chisquare" => "χ² p-value",
-        "test" => "KS / χ² p-value",
-        "jensen_shannon" => "Jensen–Shannon",
-        "wasserstein" => "Wasserstein / σ",
-        "hellinger" => "Hellinger",
-        _ => "?",
+fn stat_name(key: &str) -> String {
+    match key.parse::<Statistic>() {
+        Ok(statistic) if statistic.spec().decided_by.is_p_value() => format!("{} p-value", statistic.spec().label),
+        Ok(statistic) => statistic.spec().label.to_string(),
+        Err(_) if key == "test" => "KS / χ² p-value".to_string(),
+        Err(_) => "?".to_string(),
     }
 }
 
@@ -233,56 +228,57 @@ fn summary_table(out: &mut String, order: &[&ColumnReport]) {
             missing_text(c),
         );
         let by = c.drift_by;
-        match &c.psi {
-            Some(s) => out.push_str(&stat_cell(sig4(s.value.0), s.drift, by == "psi", &psi_bins(c.kind, s))),
-            None => out.push_str("<td class=\"num na\">–</td>"),
-        }
-        if let Some(ks) = &c.ks {
+        let cell = |statistic: Statistic, stat: Stat, title: &str| match c.stat(statistic) {
+            Some(s) => stat_cell(sig4(s.value(stat)), s.drift, by == statistic.name(), title),
+            None => "<td class=\"num na\">–</td>".to_string(),
+        };
+        let psi_title = c.stat(Statistic::Psi).map_or(String::new(), |s| psi_bins(c.kind, s));
+        out.push_str(&cell(Statistic::Psi, Stat::Psi, &psi_title));
+        if let Some(ks) = c.stat(Statistic::Ks) {
             let method = format!("KS, {} p-value", method_name(ks));
-            out.push_str(&stat_cell(sig4(ks.statistic.0), false, false, &method));
-            out.push_str(&stat_cell(pvalue(ks.p_value.0), ks.drift, by == "ks", &method));
-        } else if let Some(chi) = &c.chisquare {
-            let dof = format!("χ², {} degrees of freedom", chi.dof);
-            out.push_str(&stat_cell(sig4(chi.statistic.0), false, false, &dof));
-            out.push_str(&stat_cell(pvalue(chi.p_value.0), chi.drift, by == "chisquare", &dof));
+            out.push_str(&stat_cell(sig4(ks.value(Stat::KsStatistic)), false, false, &method));
+            out.push_str(&stat_cell(pvalue(ks.value(Stat::KsPValue)), ks.drift, by == "ks", &method));
+        } else if let Some(chi) = c.stat(Statistic::Chisquare) {
+            let dof = format!("χ², {} degrees of freedom", count(chi, Extra::DegreesOfFreedom));
+            out.push_str(&stat_cell(sig4(chi.value(Stat::ChisquareStatistic)), false, false, &dof));
+            out.push_str(&stat_cell(pvalue(chi.value(Stat::ChisquarePValue)), chi.drift, by == "chisquare", &dof));
         } else {
             out.push_str("<td class=\"num na\">–</td><td class=\"num na\">–</td>");
         }
-        match &c.jensen_shannon {
-            Some(s) => {
-                out.push_str(&stat_cell(sig4(s.value.0), s.drift, by == "jensen_shannon", "Jensen–Shannon distance"))
-            }
-            None => out.push_str("<td class=\"num na\">–</td>"),
-        }
-        match &c.wasserstein {
-            Some(s) => out.push_str(&stat_cell(
-                sig4(s.normalized.0),
-                s.drift,
-                by == "wasserstein",
-                &format!("Wasserstein distance {} (divided by the reference std)", sig4(s.value.0)),
-            )),
-            None => out.push_str("<td class=\"num na\">–</td>"),
-        }
-        match &c.hellinger {
-            Some(s) => out.push_str(&stat_cell(sig4(s.value.0), s.drift, by == "hellinger", "Hellinger distance")),
-            None => out.push_str("<td class=\"num na\">–</td>"),
-        }
+        out.push_str(&cell(Statistic::JensenShannon, Stat::JensenShannon, "Jensen–Shannon distance"));
+        let raw = c.stat(Statistic::Wasserstein).map_or(f64::NAN, |s| s.value(Stat::Wasserstein));
+        let title = format!("Wasserstein distance {} (divided by the reference std)", sig4(raw));
+        out.push_str(&cell(Statistic::Wasserstein, Stat::WassersteinNormalized, &title));
+        out.push_str(&cell(Statistic::Hellinger, Stat::Hellinger, "Hellinger distance"));
         let _ = writeln!(out, "<td class=\"verdict-cell\">{}</td></tr>", verdict_badge(c));
     }
     out.push_str("</tbody>\n</table></div>\n</section>\n");
 }
 
 /// How the PSI bins were made (not escaped): the binning only applies to numeric columns.
-fn psi_bins(kind: ColumnKind, psi: &PsiReport) -> String {
-    match kind {
-        ColumnKind::Numeric => format!("{}, {} bins", psi.binning, psi.n_bins),
-        ColumnKind::Categorical => format!("{} categories", psi.n_bins),
+fn psi_bins(kind: ColumnKind, psi: &StatReport) -> String {
+    let n_bins = count(psi, Extra::BinCount);
+    match (kind, psi.extra(Extra::Binning)) {
+        (ColumnKind::Numeric, Some(ExtraValue::Text(binning))) => format!("{binning}, {n_bins} bins"),
+        _ => format!("{n_bins} categories"),
     }
 }
 
-fn method_name(ks: &KsReport) -> String {
+/// A count the report shows beside a statistic (0 when absent).
+fn count(report: &StatReport, extra: Extra) -> u64 {
+    match report.extra(extra) {
+        Some(ExtraValue::Count(n)) => *n,
+        _ => 0,
+    }
+}
+
+fn method_name(ks: &StatReport) -> String {
     // The method serialises as scipy's name ("exact" / "asymp").
-    serde_json::to_value(ks.method).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    let method = match ks.extra(Extra::KsMethod) {
+        Some(ExtraValue::Method(method)) => serde_json::to_value(method).ok(),
+        _ => None,
+    };
+    method.and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn missing_text(c: &ColumnReport) -> String {

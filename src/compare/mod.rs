@@ -16,9 +16,10 @@ use std::path::PathBuf;
 use crate::dataset::{self, CategoricalValues, ColumnData, Dataset, DatasetError, Format, LoadOptions, NumericValues};
 use crate::stats::binning::Binning;
 use crate::stats::profile::{
-    compare_categorical, compare_numeric_selected, sort_floats, CategoricalComparison, CategoricalReference,
-    CompareSettings, NumericComparison, NumericReference, Statistics,
+    compare_categorical, compare_numeric_selected, sort_floats, Bins, CategoricalReference, CompareSettings,
+    NumericReference,
 };
+use crate::stats::statistic::{Extra, StatValues, Statistic, Statistics, SPECS};
 use crate::stats::verdict::{DriftStat, Thresholds};
 use report::*;
 
@@ -253,13 +254,8 @@ fn numeric_report(
         n_ref_nonfinite: reference.nonfinite,
         n_cur_nonfinite: current.nonfinite,
         drift: false,
-        drift_by: drift_by(options.drift_stat, ColumnKind::Numeric),
-        psi: None,
-        ks: None,
-        chisquare: None,
-        jensen_shannon: None,
-        wasserstein: None,
-        hellinger: None,
+        drift_by: options.drift_stat.decider(true).name(),
+        statistics: StatisticReports::default(),
         detail: None,
     };
     if status != ColumnStatus::Ok {
@@ -270,29 +266,11 @@ fn numeric_report(
     sort_floats(&mut current_sorted);
     let selected = &options.statistics;
     let cmp = compare_numeric_selected(&profile, &current_sorted, &options.settings, selected);
-    let t = &options.thresholds;
-    report.psi = selected.psi.then(|| psi_report(cmp.psi.value, cmp.psi.n_bins, options));
-    report.ks = selected.ks.then(|| KsReport {
-        statistic: Num(cmp.ks.statistic),
-        p_value: Num(cmp.ks.p_value),
-        method: cmp.ks.method,
-        threshold: Num(t.ks_alpha),
-        drift: t.ks_drift(cmp.ks.p_value),
-    });
-    report.jensen_shannon = selected
-        .jensen_shannon
-        .then(|| value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
-    report.hellinger =
-        selected.hellinger.then(|| value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
-    report.wasserstein = selected.wasserstein.then(|| WassersteinReport {
-        value: Num(cmp.wasserstein),
-        normalized: Num(cmp.wasserstein_normalised),
-        threshold: Num(t.wasserstein),
-        drift: t.wasserstein_drift(cmp.wasserstein_normalised),
-    });
+    let facts = Facts { bins: &cmp.bins, ks_method: cmp.walk_ks.map(|ks| ks.method), dof: None };
+    report.statistics = statistic_reports(&cmp.values, &facts, true, options);
     report.drift = column_drift(&report, options.drift_stat);
     if options.with_detail {
-        report.detail = Some(numeric_detail(&profile, &current_sorted, &cmp, &options.settings.binning));
+        report.detail = Some(numeric_detail(&profile, &current_sorted, &cmp.bins, &options.settings.binning));
     }
     report
 }
@@ -317,50 +295,23 @@ fn categorical_report(
         n_ref_nonfinite: 0,
         n_cur_nonfinite: 0,
         drift: false,
-        drift_by: drift_by(options.drift_stat, ColumnKind::Categorical),
-        psi: None,
-        ks: None,
-        chisquare: None,
-        jensen_shannon: None,
-        wasserstein: None,
-        hellinger: None,
+        drift_by: options.drift_stat.decider(false).name(),
+        statistics: StatisticReports::default(),
         detail: None,
     };
     if status != ColumnStatus::Ok {
         return report;
     }
     let profile = CategoricalReference::from_counts(reference.counts);
-    let cmp: CategoricalComparison = compare_categorical(&profile, &current.counts, &options.settings);
-    let t = &options.thresholds;
-    let selected = &options.statistics;
-    report.psi = selected.psi.then(|| psi_report(cmp.psi.value, cmp.psi.n_bins, options));
-    report.chisquare = selected.chisquare.then(|| match cmp.chisquare {
-        Some(chi) => ChiSquareReport {
-            statistic: Num(chi.statistic),
-            p_value: Num(chi.p_value),
-            dof: chi.dof,
-            threshold: Num(t.chisquare_alpha),
-            drift: t.chisquare_drift(chi.p_value),
-        },
-        None => ChiSquareReport {
-            statistic: Num(f64::NAN),
-            p_value: Num(f64::NAN),
-            dof: cmp.categories.len().saturating_sub(1) as u64,
-            threshold: Num(t.chisquare_alpha),
-            drift: false,
-        },
-    });
-    report.jensen_shannon = selected
-        .jensen_shannon
-        .then(|| value_report(cmp.jensen_shannon, t.jensen_shannon, t.jensen_shannon_drift(cmp.jensen_shannon)));
-    report.hellinger =
-        selected.hellinger.then(|| value_report(cmp.hellinger, t.hellinger, t.hellinger_drift(cmp.hellinger)));
+    let cmp = compare_categorical(&profile, &current.counts, &options.settings, &options.statistics);
+    let facts = Facts { bins: &cmp.bins, ks_method: None, dof: cmp.chisquare_dof };
+    report.statistics = statistic_reports(&cmp.values, &facts, false, options);
     report.drift = column_drift(&report, options.drift_stat);
     if options.with_detail {
         let bins = cmp
             .categories
             .iter()
-            .zip(cmp.psi.reference_counts.iter().zip(&cmp.psi.current_counts))
+            .zip(cmp.bins.reference_counts.iter().zip(&cmp.bins.current_counts))
             .map(|(label, (&r, &c))| BinDetail { label: label.clone(), reference: r, current: c })
             .collect();
         report.detail = Some(ColumnDetail { bins, ecdf: None });
@@ -368,52 +319,62 @@ fn categorical_report(
     report
 }
 
-fn psi_report(value: f64, n_bins: usize, options: &CompareOptions) -> PsiReport {
-    PsiReport {
-        value: Num(value),
-        binning: options.settings.binning.to_string(),
-        n_bins,
-        threshold: Num(options.thresholds.psi),
-        drift: options.thresholds.psi_drift(value),
-    }
+/// What a column's comparison knows beside the values, for the registry's [`Extra`]s.
+struct Facts<'a> {
+    bins: &'a Bins,
+    ks_method: Option<crate::stats::ks::KsMethod>,
+    dof: Option<u64>,
 }
 
-fn value_report(value: f64, threshold: f64, drift: bool) -> ValueReport {
-    ValueReport { value: Num(value), threshold: Num(threshold), drift }
+/// One entry per registry statistic: a report for the selected ones that apply to the column.
+fn statistic_reports(
+    values: &StatValues,
+    facts: &Facts<'_>,
+    numeric: bool,
+    options: &CompareOptions,
+) -> StatisticReports {
+    let applies: Statistics = options.statistics.for_columns(numeric).map(|spec| spec.statistic).collect();
+    let reports = SPECS
+        .iter()
+        .map(|spec| {
+            let report = applies.contains(spec.statistic).then(|| {
+                let extras = spec
+                    .report
+                    .iter()
+                    .filter_map(|&extra| {
+                        let value = match extra {
+                            Extra::Binning => ExtraValue::Text(options.settings.binning.to_string()),
+                            Extra::BinCount => ExtraValue::Count(facts.bins.n_bins as u64),
+                            Extra::KsMethod => ExtraValue::Method(facts.ks_method?),
+                            Extra::DegreesOfFreedom => ExtraValue::Count(facts.dof?),
+                        };
+                        Some((extra, value))
+                    })
+                    .collect();
+                StatReport {
+                    statistic: spec.statistic,
+                    values: spec.values.iter().map(|&(_, stat)| Num(values.get(stat))).collect(),
+                    extras,
+                    threshold: Num(options.thresholds.get(spec.statistic)),
+                    drift: options.thresholds.drifted(spec.statistic, values.get(spec.decided_by)),
+                }
+            });
+            (spec.statistic, report)
+        })
+        .collect();
+    StatisticReports(reports)
 }
 
-/// The statistic that decides a column of this kind.
-fn drift_by(stat: DriftStat, kind: ColumnKind) -> &'static str {
-    match (stat, kind) {
-        (DriftStat::Psi, _) => "psi",
-        (DriftStat::Test, ColumnKind::Numeric) => "ks",
-        (DriftStat::Test, ColumnKind::Categorical) => "chisquare",
-        (DriftStat::JensenShannon, _) | (DriftStat::Wasserstein, ColumnKind::Categorical) => "jensen_shannon",
-        (DriftStat::Hellinger, _) => "hellinger",
-        (DriftStat::Wasserstein, ColumnKind::Numeric) => "wasserstein",
-    }
-}
-
+/// Whether the statistic that decides this column's type says drift.
 fn column_drift(report: &ColumnReport, stat: DriftStat) -> bool {
-    match drift_by(stat, report.kind) {
-        "psi" => report.psi.as_ref().is_some_and(|s| s.drift),
-        "ks" => report.ks.as_ref().is_some_and(|s| s.drift),
-        "chisquare" => report.chisquare.as_ref().is_some_and(|s| s.drift),
-        "jensen_shannon" => report.jensen_shannon.as_ref().is_some_and(|s| s.drift),
-        "hellinger" => report.hellinger.as_ref().is_some_and(|s| s.drift),
-        _ => report.wasserstein.as_ref().is_some_and(|s| s.drift),
-    }
+    let decider: Statistic = stat.decider(report.kind == ColumnKind::Numeric);
+    report.statistics.get(decider).is_some_and(|s| s.drift)
 }
 
 /// Bins with readable labels and downsampled ECDFs for the HTML report.
-fn numeric_detail(
-    profile: &NumericReference,
-    current_sorted: &[f64],
-    cmp: &NumericComparison,
-    binning: &Binning,
-) -> ColumnDetail {
-    let counts = cmp.psi.reference_counts.iter().zip(&cmp.psi.current_counts);
-    let edges = &cmp.psi.edges;
+fn numeric_detail(profile: &NumericReference, current_sorted: &[f64], bins: &Bins, binning: &Binning) -> ColumnDetail {
+    let counts = bins.reference_counts.iter().zip(&bins.current_counts);
+    let edges = &bins.edges;
     let labels: Vec<String> =
         match binning {
             Binning::Evidently if edges.is_empty() => {

@@ -9,6 +9,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::stats::ks::KsMethod;
+use crate::stats::statistic::{Extra, Stat, Statistic};
 
 /// Schema identifier written in every JSON report.
 pub const SCHEMA: &str = "driftd.compare/v1";
@@ -88,14 +89,19 @@ pub struct ColumnReport {
     pub n_cur_nonfinite: u64,
     pub drift: bool,
     pub drift_by: &'static str,
-    pub psi: Option<PsiReport>,
-    pub ks: Option<KsReport>,
-    pub chisquare: Option<ChiSquareReport>,
-    pub jensen_shannon: Option<ValueReport>,
-    pub wasserstein: Option<WassersteinReport>,
-    pub hellinger: Option<ValueReport>,
+    /// Every statistic of the registry, in its order: `null` when not selected or not
+    /// applicable to the column's type.
+    #[serde(flatten)]
+    pub statistics: StatisticReports,
     #[serde(skip)]
     pub detail: Option<ColumnDetail>,
+}
+
+impl ColumnReport {
+    /// A statistic's report, if it was computed for this column.
+    pub fn stat(&self, statistic: Statistic) -> Option<&StatReport> {
+        self.statistics.get(statistic)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,46 +119,116 @@ pub enum ColumnStatus {
     EmptyCurrent,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct PsiReport {
-    pub value: Num,
-    pub binning: String,
-    pub n_bins: usize,
+/// One entry per registry statistic, serialised as `"name": {…}` or `"name": null`.
+#[derive(Debug, Clone)]
+pub struct StatisticReports(pub Vec<(Statistic, Option<StatReport>)>);
+
+impl Default for StatisticReports {
+    /// Every statistic of the registry, none computed.
+    fn default() -> Self {
+        StatisticReports(Statistic::ALL.iter().map(|&s| (s, None)).collect())
+    }
+}
+
+impl StatisticReports {
+    /// Replaces a statistic's report.
+    pub fn set(&mut self, statistic: Statistic, report: Option<StatReport>) {
+        if let Some(entry) = self.0.iter_mut().find(|(s, _)| *s == statistic) {
+            entry.1 = report;
+        }
+    }
+
+    /// A statistic's report, if it was computed.
+    pub fn get(&self, statistic: Statistic) -> Option<&StatReport> {
+        self.0.iter().find(|(s, _)| *s == statistic).and_then(|(_, report)| report.as_ref())
+    }
+}
+
+impl Serialize for StatisticReports {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (statistic, report) in &self.0 {
+            map.serialize_entry(statistic.name(), report)?;
+        }
+        map.end()
+    }
+}
+
+/// A statistic's values, what the registry says to show beside them, its threshold and
+/// verdict. JSON: the values under their names (`value`, `p_value`, …), the extras, then
+/// `threshold` and `drift`.
+#[derive(Debug, Clone)]
+pub struct StatReport {
+    pub statistic: Statistic,
+    /// In the order of the statistic's `Spec::values`.
+    pub values: Vec<Num>,
+    pub extras: Vec<(Extra, ExtraValue)>,
     pub threshold: Num,
     pub drift: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct KsReport {
-    pub statistic: Num,
-    pub p_value: Num,
-    pub method: KsMethod,
-    pub threshold: Num,
-    pub drift: bool,
+impl StatReport {
+    /// A report of `values` (in the statistic's `Spec::values` order), without extras.
+    pub fn new(statistic: Statistic, values: &[f64], threshold: f64, drift: bool) -> Self {
+        let values = values.iter().map(|&v| Num(v)).collect();
+        StatReport { statistic, values, extras: Vec::new(), threshold: Num(threshold), drift }
+    }
+    /// The same with one more extra.
+    pub fn with(mut self, extra: Extra, value: ExtraValue) -> Self {
+        self.extras.push((extra, value));
+        self
+    }
+    /// The value of `stat` (NaN if this statistic does not yield it).
+    pub fn value(&self, stat: Stat) -> f64 {
+        let spec = self.statistic.spec();
+        spec.values.iter().position(|&(_, s)| s == stat).and_then(|i| self.values.get(i)).map_or(f64::NAN, |v| v.0)
+    }
+    /// The value the threshold applies to.
+    pub fn decisive(&self) -> f64 {
+        self.value(self.statistic.spec().decided_by)
+    }
+    pub fn extra(&self, extra: Extra) -> Option<&ExtraValue> {
+        self.extras.iter().find(|(e, _)| *e == extra).map(|(_, v)| v)
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ChiSquareReport {
-    pub statistic: Num,
-    pub p_value: Num,
-    pub dof: u64,
-    pub threshold: Num,
-    pub drift: bool,
+/// The value of an [`Extra`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtraValue {
+    Text(String),
+    Count(u64),
+    Method(KsMethod),
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ValueReport {
-    pub value: Num,
-    pub threshold: Num,
-    pub drift: bool,
+impl Extra {
+    fn key(self) -> &'static str {
+        match self {
+            Extra::Binning => "binning",
+            Extra::BinCount => "n_bins",
+            Extra::KsMethod => "method",
+            Extra::DegreesOfFreedom => "dof",
+        }
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct WassersteinReport {
-    pub value: Num,
-    pub normalized: Num,
-    pub threshold: Num,
-    pub drift: bool,
+impl Serialize for StatReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let spec = self.statistic.spec();
+        let mut map = serializer.serialize_map(Some(spec.values.len() + self.extras.len() + 2))?;
+        for (&(name, _), value) in spec.values.iter().zip(&self.values) {
+            map.serialize_entry(name, value)?;
+        }
+        for (extra, value) in &self.extras {
+            match value {
+                ExtraValue::Text(text) => map.serialize_entry(extra.key(), text)?,
+                ExtraValue::Count(count) => map.serialize_entry(extra.key(), count)?,
+                ExtraValue::Method(method) => map.serialize_entry(extra.key(), method)?,
+            }
+        }
+        map.serialize_entry("threshold", &self.threshold)?;
+        map.serialize_entry("drift", &self.drift)?;
+        map.end()
+    }
 }
 
 /// What the HTML report draws for a column (not part of the JSON schema).

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport};
+use crate::stats::statistic::{Stat, Statistic};
 
 /// Render the report as a plain-text table.
 pub fn render(report: &CompareReport) -> String {
@@ -40,7 +41,9 @@ pub fn render(report: &CompareReport) -> String {
             ColumnStatus::EmptyReference => "empty reference".to_string(),
             ColumnStatus::EmptyCurrent => "empty current".to_string(),
         };
-        let p_value = c.ks.as_ref().map(|k| k.p_value.0).or_else(|| c.chisquare.as_ref().map(|k| k.p_value.0));
+        let value = |statistic: Statistic, stat: Stat| c.stat(statistic).map(|s| s.value(stat));
+        let p_value =
+            value(Statistic::Ks, Stat::KsPValue).or_else(|| value(Statistic::Chisquare, Stat::ChisquarePValue));
         let _ = writeln!(
             out,
             "{:<name_width$}  {:<11}  {:>9}  {:>9}  {:>8}  {:>8}  {:>10}  {:>8}  {:>8}  {}",
@@ -48,11 +51,11 @@ pub fn render(report: &CompareReport) -> String {
             kind,
             c.n_ref,
             c.n_cur,
-            fixed(c.psi.as_ref().map(|s| s.value.0)),
-            fixed(c.ks.as_ref().map(|s| s.statistic.0)),
+            fixed(value(Statistic::Psi, Stat::Psi)),
+            fixed(value(Statistic::Ks, Stat::KsStatistic)),
             scientific(p_value),
-            fixed(c.jensen_shannon.as_ref().map(|s| s.value.0)),
-            fixed(c.wasserstein.as_ref().map(|s| s.normalized.0)),
+            fixed(value(Statistic::JensenShannon, Stat::JensenShannon)),
+            fixed(value(Statistic::Wasserstein, Stat::WassersteinNormalized)),
             verdict
         );
     }
@@ -70,7 +73,12 @@ pub fn render(report: &CompareReport) -> String {
 }
 
 fn psi_of(c: &ColumnReport) -> f64 {
-    c.psi.as_ref().map_or(f64::NEG_INFINITY, |p| if p.value.0.is_nan() { f64::NEG_INFINITY } else { p.value.0 })
+    let psi = c.stat(Statistic::Psi).map_or(f64::NAN, |p| p.value(Stat::Psi));
+    if psi.is_nan() {
+        f64::NEG_INFINITY
+    } else {
+        psi
+    }
 }
 
 fn fixed(v: Option<f64>) -> String {

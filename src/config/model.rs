@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::dataset::Format;
 use crate::record::Stream;
 use crate::stats::binning::Binning;
-use crate::stats::profile::Statistics;
+use crate::stats::statistic::Statistics;
 
 pub use super::schema::{PredictionKind, SmtpTls, StartPosition, TimeFormat, WindowKind};
 

@@ -128,8 +128,8 @@ pub struct Monitor {
     /// depend on the current window). Default `quantile`. Not allowed with a `profile`
     /// reference, whose edges were frozen when it was fit (`driftd reference fit --binning`).
     pub binning: Option<String>,
-    /// Statistics computed for each closed window, any of `psi`, `ks`, `chisquare`,
-    /// `jensen_shannon`, `wasserstein`, `hellinger`. Default: all of them.
+    /// Statistics computed for each closed window, any of the registry's names (`psi`, `ks`,
+    /// `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`). Default: all of them.
     pub statistics: Option<Vec<Statistic>>,
     /// The current window.
     pub window: Window,
@@ -188,17 +188,8 @@ pub struct TrailingReference {
     pub windows: u32,
 }
 
-/// A statistic's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Statistic {
-    Psi,
-    Ks,
-    Chisquare,
-    JensenShannon,
-    Wasserstein,
-    Hellinger,
-}
+/// A statistic's name: the registry's own type (`stats::statistic`).
+pub use crate::stats::statistic::Statistic;
 
 /// `window:`
 #[derive(Debug, Clone, Deserialize)]

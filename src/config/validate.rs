@@ -28,7 +28,7 @@ use super::schema;
 use super::yaml::{Node, NodeKind};
 use crate::dataset::Format;
 use crate::stats::binning::Binning;
-use crate::stats::profile::Statistics;
+use crate::stats::statistic::{Statistic, Statistics};
 
 /// Default `http.listen`.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9464";
@@ -460,26 +460,18 @@ impl Checker<'_> {
         }
     }
 
-    fn statistics(&mut self, path: &KeyPath, list: Option<&[schema::Statistic]>) -> Statistics {
+    fn statistics(&mut self, path: &KeyPath, list: Option<&[Statistic]>) -> Statistics {
         let Some(list) = list else { return Statistics::ALL };
         if list.is_empty() {
             self.error(path, "list at least one statistic (or leave the key out for all of them)");
             return Statistics::ALL;
         }
         let mut selected = Statistics::NONE;
-        for (i, statistic) in list.iter().enumerate() {
-            let flag = match statistic {
-                schema::Statistic::Psi => &mut selected.psi,
-                schema::Statistic::Ks => &mut selected.ks,
-                schema::Statistic::Chisquare => &mut selected.chisquare,
-                schema::Statistic::JensenShannon => &mut selected.jensen_shannon,
-                schema::Statistic::Wasserstein => &mut selected.wasserstein,
-                schema::Statistic::Hellinger => &mut selected.hellinger,
-            };
-            if *flag {
+        for (i, &statistic) in list.iter().enumerate() {
+            if selected.contains(statistic) {
                 self.error(&path.index(i), "listed twice");
             }
-            *flag = true;
+            selected.insert(statistic);
         }
         selected
     }

@@ -21,15 +21,15 @@
 
 use crate::record::Stream;
 use crate::reference::{FeatureKind, FeatureProfile};
-use crate::stats::divergence::{hellinger_distance, jensen_shannon_distance};
 use crate::stats::kll::{ks_statistic_sketch, wasserstein_sketch, KllSketch};
 use crate::stats::kolmogorov_limit::ks_p_value_limit;
 use crate::stats::ks::KsResult;
 use crate::stats::profile::{
-    compare_categorical, compare_numeric_selected, sort_floats, CategoricalReference, NumericReference, Statistics,
+    binned_statistics, compare_categorical, compare_numeric_selected, set_walk_values, sort_floats,
+    CategoricalReference, NumericReference,
 };
-use crate::stats::psi::{fill_zeros, proportions, psi_from_proportions, ZeroFill};
-use crate::stats::wasserstein::normalised as normalised_wasserstein;
+use crate::stats::psi::{fill_zeros, proportions, ZeroFill};
+use crate::stats::statistic::{Compute, StatValues, Statistic, Statistics};
 use crate::window::{Window, WindowBounds};
 
 use super::accumulate::{CategoricalAccumulator, FeatureAccumulator, FeaturePlan, NumericAccumulator, WindowState};
@@ -178,62 +178,71 @@ fn numeric(
     detail.nonfinite = acc.nonfinite;
     detail.type_mismatch = acc.type_mismatch;
     detail.sample_capped = capped;
-    let (mut psi, mut js, mut hellinger) = (f64::NAN, f64::NAN, f64::NAN);
-    let (mut ks, mut wasserstein, mut normalised): (Option<KsResult>, f64, f64) = (None, f64::NAN, f64::NAN);
+    let mut values = StatValues::default();
+    let mut ks: Option<KsResult> = None;
     let mut source = None;
+    let psi = selected.contains(Statistic::Psi);
     if status == FeatureStatus::Ok {
-        let mut values = acc.values;
-        sort_floats(&mut values);
-        let want = selected.ks || selected.wasserstein;
+        let mut sample = acc.values;
+        sort_floats(&mut sample);
+        // The statistics of the merged walk (KS, Wasserstein): from the stored sample up to the
+        // cap, from the sketch beyond it.
+        let walk: Statistics = selected.iter().filter(|s| matches!(s.spec().compute, Compute::MergedWalk)).collect();
+        let want = !walk.is_empty();
         match reference_counts {
             Some(reference_counts) => {
-                (psi, js, hellinger) = binned(reference_counts, &acc.bins, settings.compare.epsilon);
+                let epsilon = settings.compare.epsilon;
+                let zero_fill = ZeroFill::Epsilon(epsilon);
+                (values, _) = binned_statistics(reference_counts, &acc.bins, zero_fill, epsilon, &selected, true);
                 detail.n_bins = Some(acc.bins.len());
-                if let (true, Some(edges)) = (selected.psi, &reference.edges) {
+                if let (true, Some(edges)) = (psi, &reference.edges) {
                     let labels = edge_labels(edges);
                     if labels.len() == acc.bins.len() {
-                        detail.bins = bin_shares(labels, reference_counts, &acc.bins, settings.compare.epsilon);
+                        detail.bins = bin_shares(labels, reference_counts, &acc.bins, epsilon);
                     }
                 }
                 if want && !capped {
-                    let only = Statistics { ks: selected.ks, wasserstein: selected.wasserstein, ..NONE };
-                    let cmp = compare_numeric_selected(reference, &values, &settings.compare, &only);
-                    (ks, wasserstein, normalised) = (Some(cmp.ks), cmp.wasserstein, cmp.wasserstein_normalised);
+                    let cmp = compare_numeric_selected(reference, &sample, &settings.compare, &walk);
+                    for stat in walk.iter().flat_map(|s| s.spec().values.iter().map(|&(_, stat)| stat)) {
+                        values.set(stat, cmp.values.get(stat));
+                    }
+                    ks = cmp.walk_ks;
                     source = Some(KsSource::Sample);
                 }
             }
             None if !capped => {
-                let cmp = compare_numeric_selected(reference, &values, &settings.compare, &selected);
-                (psi, js, hellinger) = (cmp.psi.value, cmp.jensen_shannon, cmp.hellinger);
-                detail.n_bins = Some(cmp.psi.n_bins);
-                let labels = edge_labels(&cmp.psi.edges);
-                if selected.psi && reference.edges.is_some() && labels.len() == cmp.psi.current_counts.len() {
-                    let (r, c) = (&cmp.psi.reference_counts, &cmp.psi.current_counts);
+                let cmp = compare_numeric_selected(reference, &sample, &settings.compare, &selected);
+                values = cmp.values;
+                detail.n_bins = Some(cmp.bins.n_bins);
+                let labels = edge_labels(&cmp.bins.edges);
+                if psi && reference.edges.is_some() && labels.len() == cmp.bins.current_counts.len() {
+                    let (r, c) = (&cmp.bins.reference_counts, &cmp.bins.current_counts);
                     detail.bins = bin_shares(labels, r, c, settings.compare.epsilon);
                 }
-                (ks, wasserstein, normalised) = (Some(cmp.ks), cmp.wasserstein, cmp.wasserstein_normalised);
+                ks = cmp.walk_ks;
                 source = want.then_some(KsSource::Sample);
             }
             None => {}
         }
         if let (true, Some(sketch)) = (want, &acc.sketch) {
-            let (k, w, bound) = from_sketch(reference, sketch, acc.n);
-            (ks, wasserstein, normalised) = (Some(k), w, normalised_wasserstein(w, reference.std));
+            let (sketched, wasserstein, bound) = from_sketch(reference, sketch, acc.n);
+            set_walk_values(&mut values, &walk, &sketched, wasserstein, reference.std);
+            ks = Some(sketched);
             source = Some(KsSource::Sketch);
             detail.ks_error_bound = Some(bound);
         }
     }
     detail.ks_source = source;
     detail.ks_method = ks.filter(|k| k.p_value.is_finite()).map(|k| k.method);
-    let mut values = Vec::with_capacity(7);
-    push_if(&mut values, selected.psi, Stat::Psi, psi);
-    push_if(&mut values, selected.ks, Stat::KsStatistic, ks.map_or(f64::NAN, |k| k.statistic));
-    push_if(&mut values, selected.ks, Stat::KsPValue, ks.map_or(f64::NAN, |k| k.p_value));
-    push_if(&mut values, selected.jensen_shannon, Stat::JensenShannon, js);
-    push_if(&mut values, selected.wasserstein, Stat::Wasserstein, wasserstein);
-    push_if(&mut values, selected.wasserstein, Stat::WassersteinNormalized, normalised);
-    push_if(&mut values, selected.hellinger, Stat::Hellinger, hellinger);
-    FeatureResult { values, n: acc.n, detail }
+    FeatureResult { values: selected_values(&selected, true, &values), n: acc.n, detail }
+}
+
+/// The selected statistics' values that apply to the column type, in [`Stat`] order.
+fn selected_values(selected: &Statistics, numeric: bool, values: &StatValues) -> Vec<(Stat, f64)> {
+    selected
+        .for_columns(numeric)
+        .flat_map(|spec| spec.values.iter().map(|&(_, stat)| (stat, values.get(stat))))
+        .collect()
 }
 
 /// KS (statistic, approximate p-value), Wasserstein and the rank-error bound of a reference
@@ -244,27 +253,6 @@ fn from_sketch(reference: &NumericReference, sketch: &KllSketch, n: u64) -> (KsR
     let (statistic, p_value, method) = ks_p_value_limit(reference.sorted.len() as u64, n, d);
     let w = wasserstein_sketch(&reference.sorted, &view);
     (KsResult { statistic, p_value, method }, w, sketch.normalized_rank_error())
-}
-
-const NONE: Statistics =
-    Statistics { psi: false, ks: false, chisquare: false, jensen_shannon: false, wasserstein: false, hellinger: false };
-
-fn push_if(values: &mut Vec<(Stat, f64)>, selected: bool, stat: Stat, value: f64) {
-    if selected {
-        values.push((stat, value));
-    }
-}
-
-/// PSI (epsilon zero fill), Jensen–Shannon and Hellinger of aligned bin counts: the same
-/// operations in the same order as `stats::profile`'s `binned_statistics`.
-pub(crate) fn binned(reference: &[u64], current: &[u64], epsilon: f64) -> (f64, f64, f64) {
-    let mut r = proportions(reference);
-    let mut c = proportions(current);
-    let js = jensen_shannon_distance(&r, &c);
-    let hellinger = hellinger_distance(&r, &c);
-    fill_zeros(&mut r, ZeroFill::Epsilon(epsilon));
-    fill_zeros(&mut c, ZeroFill::Epsilon(epsilon));
-    (psi_from_proportions(&r, &c), js, hellinger)
 }
 
 fn categorical(
@@ -284,7 +272,7 @@ fn categorical(
     let mut detail = detail(status);
     detail.missing = acc.missing;
     detail.categories_overflow = acc.overflow;
-    let (mut psi, mut js, mut hellinger, mut chi) = (f64::NAN, f64::NAN, f64::NAN, (f64::NAN, f64::NAN));
+    let mut values = StatValues::default();
     if status == FeatureStatus::Ok {
         let mut current: Vec<(String, u64)> = reference
             .counts
@@ -298,25 +286,16 @@ fn categorical(
             current.push((OVERFLOW_LABEL.to_string(), acc.overflow));
         }
         current.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let cmp = compare_categorical(reference, &current, &settings.compare);
-        (psi, js, hellinger) = (cmp.psi.value, cmp.jensen_shannon, cmp.hellinger);
-        detail.n_bins = Some(cmp.psi.n_bins);
-        if selected.psi && settings.compare.binning != crate::stats::binning::Binning::Evidently {
-            let (r, c) = (&cmp.psi.reference_counts, &cmp.psi.current_counts);
+        let cmp = compare_categorical(reference, &current, &settings.compare, &selected);
+        values = cmp.values;
+        detail.n_bins = Some(cmp.bins.n_bins);
+        if selected.contains(Statistic::Psi) && settings.compare.binning != crate::stats::binning::Binning::Evidently {
+            let (r, c) = (&cmp.bins.reference_counts, &cmp.bins.current_counts);
             detail.bins = bin_shares(cmp.categories.clone(), r, c, settings.compare.epsilon);
         }
-        if selected.chisquare {
-            detail.chisquare_dof = Some(cmp.chisquare.map_or(cmp.categories.len().saturating_sub(1) as u64, |c| c.dof));
-            chi = cmp.chisquare.map_or((f64::NAN, f64::NAN), |c| (c.statistic, c.p_value));
-        }
+        detail.chisquare_dof = cmp.chisquare_dof;
     }
-    let mut values = Vec::with_capacity(5);
-    push_if(&mut values, selected.psi, Stat::Psi, psi);
-    push_if(&mut values, selected.chisquare, Stat::ChisquareStatistic, chi.0);
-    push_if(&mut values, selected.chisquare, Stat::ChisquarePValue, chi.1);
-    push_if(&mut values, selected.jensen_shannon, Stat::JensenShannon, js);
-    push_if(&mut values, selected.hellinger, Stat::Hellinger, hellinger);
-    FeatureResult { values, n, detail }
+    FeatureResult { values: selected_values(&selected, false, &values), n, detail }
 }
 
 #[cfg(test)]
@@ -328,7 +307,9 @@ mod bin_tests {
         assert_eq!(edge_labels(&[25.0, 31.5]), ["(-inf, 25]", "(25, 31.5]", "(31.5, inf)"]);
         let (reference, current) = ([30, 50, 20], [10, 40, 50]);
         let bins = bin_shares(edge_labels(&[1.0, 2.0]), &reference, &current, 1e-4);
-        let (psi, _, _) = binned(&reference, &current, 1e-4);
+        let selected = Statistics::NONE.with(Statistic::Psi);
+        let (values, _) = binned_statistics(&reference, &current, ZeroFill::Epsilon(1e-4), 1e-4, &selected, true);
+        let psi = values.get(Stat::Psi);
         let total: f64 = bins.iter().map(|b| b.contribution).sum();
         assert!((total - psi).abs() <= 1e-15 * psi, "{total} vs {psi}");
         assert_eq!((bins[2].reference, bins[2].current), (0.2, 0.5));

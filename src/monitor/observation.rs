@@ -13,55 +13,7 @@ use crate::record::Stream;
 use crate::stats::ks::KsMethod;
 use crate::window::WindowBounds;
 
-/// A statistic as observed on a window. Names match the `stat` label of the
-/// `driftd_statistic` metric.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stat {
-    Psi,
-    KsStatistic,
-    KsPValue,
-    ChisquareStatistic,
-    ChisquarePValue,
-    JensenShannon,
-    Wasserstein,
-    WassersteinNormalized,
-    Hellinger,
-}
-
-impl Stat {
-    pub const ALL: [Stat; 9] = [
-        Stat::Psi,
-        Stat::KsStatistic,
-        Stat::KsPValue,
-        Stat::ChisquareStatistic,
-        Stat::ChisquarePValue,
-        Stat::JensenShannon,
-        Stat::Wasserstein,
-        Stat::WassersteinNormalized,
-        Stat::Hellinger,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Stat::Psi => "psi",
-            Stat::KsStatistic => "ks_statistic",
-            Stat::KsPValue => "ks_p_value",
-            Stat::ChisquareStatistic => "chisquare_statistic",
-            Stat::ChisquarePValue => "chisquare_p_value",
-            Stat::JensenShannon => "jensen_shannon",
-            Stat::Wasserstein => "wasserstein",
-            Stat::WassersteinNormalized => "wasserstein_normalized",
-            Stat::Hellinger => "hellinger",
-        }
-    }
-}
-
-impl std::fmt::Display for Stat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::stats::statistic::Stat;
 
 /// Whether a feature could be compared in a window (as `driftd compare`'s column status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -180,7 +132,11 @@ pub fn drifted_features(
 ) -> Vec<(String, f64)> {
     observations
         .iter()
-        .filter(|o| o.stat == Stat::Psi && o.value.is_finite() && thresholds.psi_drift(o.value))
+        .filter(|o| {
+            o.stat == Stat::Psi
+                && o.value.is_finite()
+                && thresholds.drifted(crate::stats::statistic::Statistic::Psi, o.value)
+        })
         .map(|o| (o.feature.clone(), o.value))
         .collect()
 }

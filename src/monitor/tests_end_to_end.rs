@@ -61,23 +61,10 @@ fn fit_profile(binning: &Binning) -> Arc<ReferenceProfile> {
 /// `compare`'s numbers for one column, as (stat, value) in [`Stat`] order.
 fn compare_values(column: &ColumnReport) -> Vec<(Stat, f64)> {
     let mut out = Vec::new();
-    if let Some(psi) = &column.psi {
-        out.push((Stat::Psi, psi.value.0));
-    }
-    if let Some(ks) = &column.ks {
-        out.extend([(Stat::KsStatistic, ks.statistic.0), (Stat::KsPValue, ks.p_value.0)]);
-    }
-    if let Some(chi) = &column.chisquare {
-        out.extend([(Stat::ChisquareStatistic, chi.statistic.0), (Stat::ChisquarePValue, chi.p_value.0)]);
-    }
-    if let Some(js) = &column.jensen_shannon {
-        out.push((Stat::JensenShannon, js.value.0));
-    }
-    if let Some(w) = &column.wasserstein {
-        out.extend([(Stat::Wasserstein, w.value.0), (Stat::WassersteinNormalized, w.normalized.0)]);
-    }
-    if let Some(h) = &column.hellinger {
-        out.push((Stat::Hellinger, h.value.0));
+    for spec in &crate::stats::statistic::SPECS {
+        if let Some(report) = column.stat(spec.statistic) {
+            out.extend(spec.values.iter().map(|&(_, stat)| (stat, report.value(stat))));
+        }
     }
     out
 }

@@ -3,13 +3,13 @@
 //! binning, no subsampling) on the concatenated rows of those windows; the warm-up; windows past
 //! the sample cap; checkpoints.
 
+use crate::stats::statistic::{Stat, Statistics};
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
 
 use proptest::prelude::*;
 
 use super::accumulate::{FeaturePlan, Typed};
-use super::evaluate::binned;
 use super::tests::record;
 use super::*;
 use crate::dataset::{CategoricalValues, Column, ColumnData, NumericValues};
@@ -439,7 +439,11 @@ fn past_the_cap_a_window_is_judged_from_its_sketch_and_pooled_as_quantile_points
         bins[crate::stats::binning::right_closed_bin(edges, *v)] += weight;
     }
     let reference_counts = count_right_closed_sorted(&reference.sorted, edges);
-    let (psi, js, hellinger) = binned(&reference_counts, &bins, base.compare.epsilon);
+    let epsilon = base.compare.epsilon;
+    let zero_fill = crate::stats::psi::ZeroFill::Epsilon(epsilon);
+    let (values, _) =
+        crate::stats::profile::binned_statistics(&reference_counts, &bins, zero_fill, epsilon, &Statistics::ALL, true);
+    let (psi, js, hellinger) = (values.get(Stat::Psi), values.get(Stat::JensenShannon), values.get(Stat::Hellinger));
     for (stat, want) in [
         (Stat::Psi, psi),
         (Stat::KsStatistic, d),
@@ -477,9 +481,9 @@ fn categorical_overflow_is_one_label_of_the_pool() {
         ("b".to_string(), 1),
     ]);
     let current = vec![(OVERFLOW_LABEL.to_string(), 2), ("a".to_string(), 3), ("b".to_string(), 1)];
-    let expected = compare_categorical(&reference, &current, &base.compare);
+    let expected = compare_categorical(&reference, &current, &base.compare, &Statistics::ALL);
     assert_eq!(out.len(), 5);
-    assert_eq!(out[0].value.to_bits(), expected.psi.value.to_bits());
+    assert_eq!(out[0].value.to_bits(), expected.values.get(Stat::Psi).to_bits());
     assert_eq!(out[0].detail.categories_overflow, 2);
     assert_eq!(out[0].detail.reference_windows.as_ref().unwrap().n, 6);
 }

@@ -1,6 +1,7 @@
 //! Tests of fitting, saving and loading reference profiles: round trips, parity with
 //! `driftd compare`, option errors, subsampling. Format errors: `tests_file.rs`.
 
+use crate::stats::statistic::{Stat, Statistic, Statistics};
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
@@ -120,35 +121,37 @@ fn a_loaded_profile_gives_the_numbers_of_driftd_compare() {
         let feature = profile.streams.values().flat_map(|s| &s.features).find(|f| f.name == column.name).unwrap();
         let expected = report.columns.iter().find(|c| c.name == column.name).unwrap();
         let bits = |v: f64| v.to_bits();
-        let psi = expected.psi.as_ref().unwrap();
-        let js = expected.jensen_shannon.as_ref().unwrap();
-        let hellinger = expected.hellinger.as_ref().unwrap();
+        let psi = expected.stat(Statistic::Psi).unwrap();
+        let js = expected.stat(Statistic::JensenShannon).unwrap();
+        let hellinger = expected.stat(Statistic::Hellinger).unwrap();
         match (column.data, &feature.kind) {
             (ColumnData::Numeric(values), FeatureKind::Numeric(reference)) => {
                 let mut sorted = values.values;
                 sort_floats(&mut sorted);
                 let got = compare_numeric(reference, &sorted, &settings);
-                let ks = expected.ks.as_ref().unwrap();
-                let w = expected.wasserstein.as_ref().unwrap();
-                assert_eq!(bits(got.psi.value), bits(psi.value.0), "{}", column.name);
-                assert_eq!(bits(got.ks.statistic), bits(ks.statistic.0));
-                assert_eq!(bits(got.ks.p_value), bits(ks.p_value.0));
-                assert_eq!(bits(got.jensen_shannon), bits(js.value.0));
-                assert_eq!(bits(got.hellinger), bits(hellinger.value.0));
-                assert_eq!(bits(got.wasserstein), bits(w.value.0));
-                assert_eq!(bits(got.wasserstein_normalised), bits(w.normalized.0));
+                let ks = expected.stat(Statistic::Ks).unwrap();
+                let w = expected.stat(Statistic::Wasserstein).unwrap();
+                assert_eq!(bits(got.values.get(Stat::Psi)), bits(psi.value(Stat::Psi)), "{}", column.name);
+                assert_eq!(bits(got.values.get(Stat::KsStatistic)), bits(ks.value(Stat::KsStatistic)));
+                assert_eq!(bits(got.values.get(Stat::KsPValue)), bits(ks.value(Stat::KsPValue)));
+                assert_eq!(bits(got.values.get(Stat::JensenShannon)), bits(js.value(Stat::JensenShannon)));
+                assert_eq!(bits(got.values.get(Stat::Hellinger)), bits(hellinger.value(Stat::Hellinger)));
+                assert_eq!(bits(got.values.get(Stat::Wasserstein)), bits(w.value(Stat::Wasserstein)));
+                assert_eq!(
+                    bits(got.values.get(Stat::WassersteinNormalized)),
+                    bits(w.value(Stat::WassersteinNormalized))
+                );
                 // The stored full-sample bin counts are the reference counts PSI used.
-                assert_eq!(feature.bin_counts.as_ref(), Some(&got.psi.reference_counts));
+                assert_eq!(feature.bin_counts.as_ref(), Some(&got.bins.reference_counts));
             }
             (ColumnData::Categorical(values), FeatureKind::Categorical(reference)) => {
-                let got = compare_categorical(reference, &values.counts, &settings);
-                let chi = expected.chisquare.as_ref().unwrap();
-                let got_chi = got.chisquare.unwrap();
-                assert_eq!(bits(got.psi.value), bits(psi.value.0), "{}", column.name);
-                assert_eq!(bits(got_chi.statistic), bits(chi.statistic.0));
-                assert_eq!(bits(got_chi.p_value), bits(chi.p_value.0));
-                assert_eq!(bits(got.jensen_shannon), bits(js.value.0));
-                assert_eq!(bits(got.hellinger), bits(hellinger.value.0));
+                let got = compare_categorical(reference, &values.counts, &settings, &Statistics::ALL);
+                let chi = expected.stat(Statistic::Chisquare).unwrap();
+                assert_eq!(bits(got.values.get(Stat::Psi)), bits(psi.value(Stat::Psi)), "{}", column.name);
+                assert_eq!(bits(got.values.get(Stat::ChisquareStatistic)), bits(chi.value(Stat::ChisquareStatistic)));
+                assert_eq!(bits(got.values.get(Stat::ChisquarePValue)), bits(chi.value(Stat::ChisquarePValue)));
+                assert_eq!(bits(got.values.get(Stat::JensenShannon)), bits(js.value(Stat::JensenShannon)));
+                assert_eq!(bits(got.values.get(Stat::Hellinger)), bits(hellinger.value(Stat::Hellinger)));
             }
             _ => panic!("{}: type differs between the profile and the current data", column.name),
         }

@@ -43,6 +43,18 @@ pub enum RuleStat {
 }
 
 impl RuleStat {
+    /// The names of the dataset-level statistics (the others are the registry's `Stat`s).
+    pub const DATASET_LEVEL_NAMES: [&'static str; 2] = ["share_drifted_features", "window_events"];
+
+    /// The statistic called `name` in a rule file.
+    pub fn from_name(name: &str) -> Option<RuleStat> {
+        match name {
+            "share_drifted_features" => Some(RuleStat::ShareDriftedFeatures),
+            "window_events" => Some(RuleStat::WindowEvents),
+            _ => Stat::ALL.into_iter().find(|s| s.name() == name).map(RuleStat::Feature),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             RuleStat::Feature(s) => s.name(),
@@ -57,7 +69,7 @@ impl RuleStat {
     }
 
     pub fn is_p_value(self) -> bool {
-        matches!(self, RuleStat::Feature(Stat::KsPValue | Stat::ChisquarePValue))
+        matches!(self, RuleStat::Feature(stat) if stat.is_p_value())
     }
 }
 

@@ -7,8 +7,13 @@
 //! `$seq`, `$scalar` are chosen by the node's shape.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-use serde::Deserialize;
+use serde::de::{self, EnumAccess, VariantAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::model::RuleStat;
+use crate::stats::statistic::Stat;
 
 /// A `rules/*.yaml` file. Both lists are optional: rules and actions may live in separate
 /// files, and names are resolved across every file loaded together.
@@ -128,21 +133,33 @@ pub struct ConditionDoc {
     pub value: Option<ThresholdDoc>,
 }
 
-/// A statistic's name in a condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatDoc {
-    Psi,
-    KsStatistic,
-    KsPValue,
-    ChisquareStatistic,
-    ChisquarePValue,
-    JensenShannon,
-    Wasserstein,
-    WassersteinNormalized,
-    Hellinger,
-    ShareDriftedFeatures,
-    WindowEvents,
+/// A statistic's name in a condition: a value of the registry (`stats::statistic::Stat`) or a
+/// dataset-level one. Read as an enum of those names, so errors list them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatDoc(pub RuleStat);
+
+/// Every name a condition's `stat` accepts, in the order errors list them.
+static STAT_NAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| Stat::ALL.iter().map(|s| s.name()).chain(RuleStat::DATASET_LEVEL_NAMES).collect());
+
+impl<'de> Deserialize<'de> for StatDoc {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Names;
+        impl<'de> Visitor<'de> for Names {
+            type Value = StatDoc;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a statistic's name")
+            }
+            fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<StatDoc, A::Error> {
+                let (name, variant): (String, _) = data.variant()?;
+                variant.unit_variant()?;
+                RuleStat::from_name(&name)
+                    .map(StatDoc)
+                    .ok_or_else(|| de::Error::unknown_variant(&name, LazyLock::force(&STAT_NAMES).as_slice()))
+            }
+        }
+        deserializer.deserialize_enum("StatDoc", LazyLock::force(&STAT_NAMES).as_slice(), Names)
+    }
 }
 
 /// A comparison operator: the model's own type (`>`, `>=`, `<`, `<=`).

@@ -24,8 +24,7 @@ use std::time::Duration;
 use super::known::Known;
 use super::model::*;
 use super::schema::{
-    self, ActionDoc, CommandDoc, ConditionDoc, EmailDoc, FileDoc, KafkaDoc, LogDoc, RuleDoc, StatDoc, ThresholdDoc,
-    WebhookDoc,
+    self, ActionDoc, CommandDoc, ConditionDoc, EmailDoc, FileDoc, KafkaDoc, LogDoc, RuleDoc, ThresholdDoc, WebhookDoc,
 };
 use super::template::{Template, ALERT_VARIABLES, BUILTIN_LABELS, NOTIFICATION_VARIABLES};
 use crate::config::{parse_duration, suggest, KeyPath, Node, Problem};
@@ -96,22 +95,6 @@ pub fn parse_span(text: &str) -> Result<Span, String> {
     parse_duration(t).map(Span::Duration).map_err(|_| {
         format!("invalid span {text:?}: expected `N windows` (such as `3 windows`) or a duration (such as 2h)")
     })
-}
-
-fn stat_of(doc: StatDoc) -> RuleStat {
-    match doc {
-        StatDoc::Psi => RuleStat::Feature(Stat::Psi),
-        StatDoc::KsStatistic => RuleStat::Feature(Stat::KsStatistic),
-        StatDoc::KsPValue => RuleStat::Feature(Stat::KsPValue),
-        StatDoc::ChisquareStatistic => RuleStat::Feature(Stat::ChisquareStatistic),
-        StatDoc::ChisquarePValue => RuleStat::Feature(Stat::ChisquarePValue),
-        StatDoc::JensenShannon => RuleStat::Feature(Stat::JensenShannon),
-        StatDoc::Wasserstein => RuleStat::Feature(Stat::Wasserstein),
-        StatDoc::WassersteinNormalized => RuleStat::Feature(Stat::WassersteinNormalized),
-        StatDoc::Hellinger => RuleStat::Feature(Stat::Hellinger),
-        StatDoc::ShareDriftedFeatures => RuleStat::ShareDriftedFeatures,
-        StatDoc::WindowEvents => RuleStat::WindowEvents,
-    }
 }
 
 fn is_upward(op: Op) -> bool {
@@ -399,7 +382,7 @@ fn condition(
     path: &KeyPath,
     default_stat: Option<RuleStat>,
 ) -> Option<Condition> {
-    let stat = match (doc.stat.map(stat_of), default_stat) {
+    let stat = match (doc.stat.map(|doc| doc.0), default_stat) {
         (Some(s), Some(d)) if s != d => {
             checker.error(
                 &path.key("stat"),
@@ -456,7 +439,7 @@ fn resolve_trigger(checker: &mut Checker<'_>, doc: &RuleDoc, path: &KeyPath) -> 
     let clear_path = path.key("clear_when");
     if let Some(correction) = &doc.correction {
         let c_path = path.key("correction");
-        let Some(stat) = doc.when.stat.map(stat_of) else {
+        let Some(stat) = doc.when.stat.map(|doc| doc.0) else {
             checker.error(&when_path.key("stat"), "missing required key `stat`");
             return None;
         };

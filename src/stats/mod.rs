@@ -8,6 +8,8 @@
 //! ascending (see [`profile`]).
 //!
 //! Layout:
+//! - [`statistic`]: the registry — every statistic's names, column types, values, threshold
+//!   direction, default and computation; what the rest of driftd reads.
 //! - [`numeric`]: numpy-compatible building blocks (pairwise summation, `numpy.quantile`
 //!   linear interpolation, `numpy.linspace`, Sturges bin edges, `numpy.std`).
 //! - [`binning`]: how values become bins (quantile, Evidently, equal-width, explicit edges)
@@ -23,7 +25,7 @@
 //! - [`divergence`]: Jensen–Shannon distance and Hellinger distance on binned proportions.
 //! - [`wasserstein`]: first Wasserstein distance, raw and normalised by the reference std.
 //! - [`sort`]: radix sort of finite floats (sorting dominates large comparisons).
-//! - [`verdict`]: thresholds and drift decisions per statistic and for a whole dataset.
+//! - [`verdict`]: thresholds per statistic, which statistic decides, the dataset verdict.
 //! - [`profile`]: a reference profile fit once (frozen edges, sorted sample, category counts)
 //!   and the comparison of a current sample against it.
 
@@ -40,5 +42,6 @@ pub mod numeric;
 pub mod profile;
 pub mod psi;
 pub mod sort;
+pub mod statistic;
 pub mod verdict;
 pub mod wasserstein;

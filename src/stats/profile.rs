@@ -10,12 +10,11 @@
 //! per-bin evidence; verdicts are applied separately ([`super::verdict`]).
 
 use super::binning::{count_right_closed_sorted, evidently_bins, Binning};
-use super::chisquare::{chisquare_counts, ChiSquareResult};
-use super::divergence::{hellinger_distance, jensen_shannon_distance};
 use super::ks::{ks_2samp_sorted, ks_p_value, CdfDifferenceExtremes, KsResult};
 use super::merge::MergedSteps;
 use super::numeric::{pairwise_sum_iter, std_population};
-use super::psi::{fill_zeros, proportions, psi_from_proportions, ZeroFill};
+use super::psi::{proportions, ZeroFill};
+use super::statistic::{BinCounts, Compute, Stat, StatValues, Statistic, Statistics};
 use super::wasserstein::{self, normalised, wasserstein_sorted};
 
 /// Settings shared by every comparison.
@@ -29,80 +28,6 @@ pub struct CompareSettings {
 impl Default for CompareSettings {
     fn default() -> Self {
         CompareSettings { binning: Binning::default(), epsilon: super::psi::DEFAULT_EPSILON }
-    }
-}
-
-/// Which statistics to compute (all by default). Chi-square applies to categorical columns,
-/// KS and Wasserstein to numeric ones; PSI, Jensen–Shannon and Hellinger to both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Statistics {
-    pub psi: bool,
-    pub ks: bool,
-    pub chisquare: bool,
-    pub jensen_shannon: bool,
-    pub wasserstein: bool,
-    pub hellinger: bool,
-}
-
-impl Statistics {
-    pub const ALL: Statistics =
-        Statistics { psi: true, ks: true, chisquare: true, jensen_shannon: true, wasserstein: true, hellinger: true };
-    pub const NONE: Statistics = Statistics {
-        psi: false,
-        ks: false,
-        chisquare: false,
-        jensen_shannon: false,
-        wasserstein: false,
-        hellinger: false,
-    };
-    pub const NAMES: [&'static str; 6] = ["psi", "ks", "chisquare", "jensen_shannon", "wasserstein", "hellinger"];
-
-    /// Whether the statistic called `name` (one of [`Self::NAMES`]) is selected.
-    pub fn contains(&self, name: &str) -> bool {
-        match name {
-            "psi" => self.psi,
-            "ks" => self.ks,
-            "chisquare" => self.chisquare,
-            "jensen_shannon" => self.jensen_shannon,
-            "wasserstein" => self.wasserstein,
-            "hellinger" => self.hellinger,
-            _ => false,
-        }
-    }
-}
-
-impl Default for Statistics {
-    fn default() -> Self {
-        Statistics::ALL
-    }
-}
-
-impl std::str::FromStr for Statistics {
-    type Err = String;
-
-    /// A comma-separated list of [`Statistics::NAMES`] (`js` and `jensen-shannon` accepted), or `all`.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.trim() == "all" {
-            return Ok(Statistics::ALL);
-        }
-        let mut selected = Statistics::NONE;
-        for name in text.split(',').map(str::trim) {
-            match name {
-                "psi" => selected.psi = true,
-                "ks" => selected.ks = true,
-                "chisquare" | "chi2" => selected.chisquare = true,
-                "jensen_shannon" | "jensen-shannon" | "js" => selected.jensen_shannon = true,
-                "wasserstein" => selected.wasserstein = true,
-                "hellinger" => selected.hellinger = true,
-                other => {
-                    return Err(format!(
-                        "unknown statistic {other:?} (expected all or a list of {})",
-                        Self::NAMES.join(", ")
-                    ))
-                }
-            }
-        }
-        Ok(selected)
     }
 }
 
@@ -129,10 +54,9 @@ impl NumericReference {
 
 pub use super::sort::sort_floats;
 
-/// PSI with the bins it was computed on.
+/// The bins the binned statistics were computed on.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PsiResult {
-    pub value: f64,
+pub struct Bins {
     pub n_bins: usize,
     /// Bin counts of the reference and the current sample (same order).
     pub reference_counts: Vec<u64>,
@@ -142,15 +66,15 @@ pub struct PsiResult {
     pub edges: Vec<f64>,
 }
 
-/// Every statistic of a numeric column.
+/// The selected statistics of a numeric column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NumericComparison {
-    pub psi: PsiResult,
-    pub ks: KsResult,
-    pub jensen_shannon: f64,
-    pub hellinger: f64,
-    pub wasserstein: f64,
-    pub wasserstein_normalised: f64,
+    pub bins: Bins,
+    /// By [`Stat`]; NaN for statistics not selected.
+    pub values: StatValues,
+    /// The merged walk's KS test, when it ran (KS or Wasserstein selected): its method and
+    /// whether its p-value is defined describe the KS values.
+    pub walk_ks: Option<KsResult>,
 }
 
 /// Compare a sorted, non-empty current sample with a non-empty reference.
@@ -163,18 +87,13 @@ pub fn compare_numeric(
 }
 
 /// [`compare_numeric`] computing only the selected statistics; the others are NaN. KS and
-/// Wasserstein share one walk over both samples, PSI / Jensen–Shannon / Hellinger share the bins.
+/// Wasserstein share one walk over both samples, the binned statistics share the bins.
 pub fn compare_numeric_selected(
     reference: &NumericReference,
     current_sorted: &[f64],
     settings: &CompareSettings,
     statistics: &Statistics,
 ) -> NumericComparison {
-    let (ks, wasserstein) = if statistics.ks || statistics.wasserstein {
-        ks_and_wasserstein(&reference.sorted, current_sorted)
-    } else {
-        (KsResult { statistic: f64::NAN, p_value: f64::NAN, method: super::ks::KsMethod::Asymp }, f64::NAN)
-    };
     let (reference_counts, current_counts, edges, zero_fill) = match &reference.edges {
         Some(edges) => (
             count_right_closed_sorted(&reference.sorted, edges),
@@ -187,14 +106,30 @@ pub fn compare_numeric_selected(
             (bins.reference, bins.current, bins.edges, ZeroFill::Evidently)
         }
     };
-    let (psi, jensen_shannon, hellinger) = binned_statistics(&reference_counts, &current_counts, zero_fill);
+    let (mut values, _) =
+        binned_statistics(&reference_counts, &current_counts, zero_fill, settings.epsilon, statistics, true);
+    let mut walk_ks = None;
+    if statistics.contains(Statistic::Ks) || statistics.contains(Statistic::Wasserstein) {
+        let (ks, wasserstein) = ks_and_wasserstein(&reference.sorted, current_sorted);
+        set_walk_values(&mut values, statistics, &ks, wasserstein, reference.std);
+        walk_ks = Some(ks);
+    }
     NumericComparison {
-        psi: PsiResult { value: psi, n_bins: reference_counts.len(), reference_counts, current_counts, edges },
-        ks,
-        jensen_shannon,
-        hellinger,
-        wasserstein,
-        wasserstein_normalised: normalised(wasserstein, reference.std),
+        bins: Bins { n_bins: reference_counts.len(), reference_counts, current_counts, edges },
+        values,
+        walk_ks,
+    }
+}
+
+/// Stores the merged walk's results (KS, Wasserstein) for the selected ones of the two.
+pub fn set_walk_values(values: &mut StatValues, statistics: &Statistics, ks: &KsResult, wasserstein: f64, std: f64) {
+    if statistics.contains(Statistic::Ks) {
+        values.set(Stat::KsStatistic, ks.statistic);
+        values.set(Stat::KsPValue, ks.p_value);
+    }
+    if statistics.contains(Statistic::Wasserstein) {
+        values.set(Stat::Wasserstein, wasserstein);
+        values.set(Stat::WassersteinNormalized, normalised(wasserstein, std));
     }
 }
 
@@ -219,17 +154,36 @@ fn ks_and_wasserstein(reference: &[f64], current: &[f64]) -> (KsResult, f64) {
     (KsResult { statistic, p_value, method }, wasserstein)
 }
 
-/// PSI (with the given zero fill), Jensen–Shannon and Hellinger (on raw proportions) of
-/// aligned bin counts.
-fn binned_statistics(reference: &[u64], current: &[u64], zero_fill: ZeroFill) -> (f64, f64, f64) {
-    let r = proportions(reference);
-    let c = proportions(current);
-    let js = jensen_shannon_distance(&r, &c);
-    let hellinger = hellinger_distance(&r, &c);
-    let (mut r_filled, mut c_filled) = (r, c);
-    fill_zeros(&mut r_filled, zero_fill);
-    fill_zeros(&mut c_filled, zero_fill);
-    (psi_from_proportions(&r_filled, &c_filled), js, hellinger)
+/// Every selected [`Compute::Bins`] statistic that applies to the column type, from aligned
+/// bin counts; also the degrees of freedom of a test among them.
+pub fn binned_statistics(
+    reference: &[u64],
+    current: &[u64],
+    zero_fill: ZeroFill,
+    epsilon: f64,
+    statistics: &Statistics,
+    numeric: bool,
+) -> (StatValues, Option<u64>) {
+    let reference_shares = proportions(reference);
+    let current_shares = proportions(current);
+    let bins = BinCounts {
+        reference,
+        current,
+        reference_shares: &reference_shares,
+        current_shares: &current_shares,
+        zero_fill,
+        epsilon,
+    };
+    let mut values = StatValues::default();
+    let mut dof = None;
+    for spec in statistics.for_columns(numeric) {
+        if let Compute::Bins(compute) = spec.compute {
+            let outcome = compute(&bins);
+            values.set_outcome(spec.statistic, &outcome);
+            dof = dof.or(outcome.dof);
+        }
+    }
+    (values, dof)
 }
 
 /// A categorical reference: label counts sorted by label bytes.
@@ -244,15 +198,16 @@ impl CategoricalReference {
     }
 }
 
-/// Every statistic of a categorical column.
+/// The selected statistics of a categorical column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CategoricalComparison {
-    /// Categories of the union, sorted by label bytes; `psi` counts follow this order.
+    /// Categories of the union, sorted by label bytes; the bin counts follow this order.
     pub categories: Vec<String>,
-    pub psi: PsiResult,
-    pub chisquare: Option<ChiSquareResult>,
-    pub jensen_shannon: f64,
-    pub hellinger: f64,
+    pub bins: Bins,
+    /// By [`Stat`]; NaN for statistics not selected or undefined.
+    pub values: StatValues,
+    /// Chi-square's degrees of freedom (categories − 1), when it was selected.
+    pub chisquare_dof: Option<u64>,
 }
 
 /// Compare current label counts (sorted by label bytes) with a non-empty reference.
@@ -260,20 +215,20 @@ pub fn compare_categorical(
     reference: &CategoricalReference,
     current: &[(String, u64)],
     settings: &CompareSettings,
+    statistics: &Statistics,
 ) -> CategoricalComparison {
     let (categories, reference_counts, current_counts) = align_categories(&reference.counts, current);
     let zero_fill = match settings.binning {
         Binning::Evidently => ZeroFill::Evidently,
         _ => ZeroFill::Epsilon(settings.epsilon),
     };
-    let (psi, jensen_shannon, hellinger) = binned_statistics(&reference_counts, &current_counts, zero_fill);
-    let chisquare = chisquare_counts(&reference_counts, &current_counts, settings.epsilon);
+    let (values, chisquare_dof) =
+        binned_statistics(&reference_counts, &current_counts, zero_fill, settings.epsilon, statistics, false);
     CategoricalComparison {
-        psi: PsiResult { value: psi, n_bins: categories.len(), reference_counts, current_counts, edges: Vec::new() },
+        bins: Bins { n_bins: categories.len(), reference_counts, current_counts, edges: Vec::new() },
         categories,
-        chisquare,
-        jensen_shannon,
-        hellinger,
+        values,
+        chisquare_dof,
     }
 }
 
@@ -351,11 +306,11 @@ mod tests {
         let mut current = values;
         sort_floats(&mut current);
         let cmp = compare_numeric(&reference, &current, &CompareSettings::default());
-        assert_eq!(cmp.psi.value, 0.0);
-        assert_eq!(cmp.jensen_shannon, 0.0);
-        assert_eq!(cmp.hellinger, 0.0);
-        assert_eq!(cmp.wasserstein, 0.0);
-        assert_eq!(cmp.psi.n_bins, 10);
-        assert_eq!(cmp.psi.reference_counts.iter().sum::<u64>(), 500);
+        assert_eq!(cmp.values.get(Stat::Psi), 0.0);
+        assert_eq!(cmp.values.get(Stat::JensenShannon), 0.0);
+        assert_eq!(cmp.values.get(Stat::Hellinger), 0.0);
+        assert_eq!(cmp.values.get(Stat::Wasserstein), 0.0);
+        assert_eq!(cmp.bins.n_bins, 10);
+        assert_eq!(cmp.bins.reference_counts.iter().sum::<u64>(), 500);
     }
 }

@@ -9,50 +9,31 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Thresholds for every statistic, and the dataset share.
+use super::statistic::{Statistic, SPECS};
+
+/// A threshold per statistic (registry defaults), and the dataset share.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
-    pub psi: f64,
-    pub ks_alpha: f64,
-    pub chisquare_alpha: f64,
-    pub jensen_shannon: f64,
-    pub wasserstein: f64,
-    pub hellinger: f64,
+    by_statistic: [f64; Statistic::COUNT],
     pub drift_share: f64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds {
-            psi: 0.1,
-            ks_alpha: 0.05,
-            chisquare_alpha: 0.05,
-            jensen_shannon: 0.1,
-            wasserstein: 0.1,
-            hellinger: 0.1,
-            drift_share: 0.5,
-        }
+        Thresholds { by_statistic: std::array::from_fn(|i| SPECS[i].default_threshold), drift_share: 0.5 }
     }
 }
 
 impl Thresholds {
-    pub fn psi_drift(&self, value: f64) -> bool {
-        value >= self.psi
+    pub fn get(&self, statistic: Statistic) -> f64 {
+        self.by_statistic[statistic.index()]
     }
-    pub fn ks_drift(&self, p_value: f64) -> bool {
-        p_value <= self.ks_alpha
+    pub fn set(&mut self, statistic: Statistic, threshold: f64) {
+        self.by_statistic[statistic.index()] = threshold;
     }
-    pub fn chisquare_drift(&self, p_value: f64) -> bool {
-        p_value < self.chisquare_alpha
-    }
-    pub fn jensen_shannon_drift(&self, value: f64) -> bool {
-        value >= self.jensen_shannon
-    }
-    pub fn wasserstein_drift(&self, normalised: f64) -> bool {
-        normalised >= self.wasserstein
-    }
-    pub fn hellinger_drift(&self, value: f64) -> bool {
-        value >= self.hellinger
+    /// Whether `value` of the statistic's deciding value (`Spec::decided_by`) means drift.
+    pub fn drifted(&self, statistic: Statistic, value: f64) -> bool {
+        statistic.spec().direction.drifted(value, self.get(statistic))
     }
     /// Dataset verdict from the number of drifted columns among `columns` compared columns.
     pub fn dataset_drift(&self, drifted: usize, columns: usize) -> bool {
@@ -61,27 +42,42 @@ impl Thresholds {
 }
 
 /// Which statistic decides whether a column drifted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DriftStat {
-    /// PSI on the configured binning (numeric and categorical).
-    #[default]
-    Psi,
-    /// The hypothesis test of the column's type: KS for numeric, chi-square for categorical.
+    /// The hypothesis test of the column's type: KS for numeric, chisquare for categorical.
     Test,
-    JensenShannon,
-    Hellinger,
-    /// Normalised Wasserstein for numeric columns; categorical columns use Jensen–Shannon.
-    Wasserstein,
+    /// This statistic; on a column type it does not apply to (Wasserstein on categories),
+    /// Jensen–Shannon.
+    Statistic(Statistic),
+}
+
+impl Default for DriftStat {
+    fn default() -> Self {
+        DriftStat::Statistic(Statistic::Psi)
+    }
 }
 
 impl DriftStat {
     pub fn name(self) -> &'static str {
         match self {
-            DriftStat::Psi => "psi",
             DriftStat::Test => "test",
-            DriftStat::JensenShannon => "jensen_shannon",
-            DriftStat::Hellinger => "hellinger",
-            DriftStat::Wasserstein => "wasserstein",
+            DriftStat::Statistic(statistic) => statistic.name(),
+        }
+    }
+
+    /// The statistic that decides a numeric (`true`) or categorical column.
+    pub fn decider(self, numeric: bool) -> Statistic {
+        match self {
+            DriftStat::Test if numeric => Statistic::Ks,
+            DriftStat::Test => Statistic::Chisquare,
+            DriftStat::Statistic(statistic) => {
+                let columns = statistic.spec().columns;
+                if (numeric && columns.numeric()) || (!numeric && columns.categorical()) {
+                    statistic
+                } else {
+                    Statistic::JensenShannon
+                }
+            }
         }
     }
 }
@@ -96,14 +92,15 @@ impl FromStr for DriftStat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "psi" => Ok(DriftStat::Psi),
             "test" | "ks" | "chisquare" => Ok(DriftStat::Test),
-            "jensen_shannon" | "jensen-shannon" | "js" => Ok(DriftStat::JensenShannon),
-            "hellinger" => Ok(DriftStat::Hellinger),
-            "wasserstein" => Ok(DriftStat::Wasserstein),
-            other => Err(format!(
-                "unknown drift statistic {other:?} (expected psi, test, jensen_shannon, hellinger or wasserstein)"
-            )),
+            other => other.parse::<Statistic>().map(DriftStat::Statistic).map_err(|_| {
+                let names: Vec<&str> = SPECS
+                    .iter()
+                    .filter(|spec| !matches!(spec.statistic, Statistic::Ks | Statistic::Chisquare))
+                    .map(|spec| spec.name)
+                    .collect();
+                format!("unknown drift statistic {other:?} (expected test or one of {})", names.join(", "))
+            }),
         }
     }
 }
@@ -115,18 +112,23 @@ mod tests {
     #[test]
     fn boundaries_follow_evidently() {
         let t = Thresholds::default();
-        assert!(t.psi_drift(0.1) && !t.psi_drift(0.0999));
-        assert!(t.ks_drift(0.05) && !t.ks_drift(0.0501));
-        assert!(!t.chisquare_drift(0.05) && t.chisquare_drift(0.0499));
-        assert!(!t.psi_drift(f64::NAN) && !t.ks_drift(f64::NAN));
+        let (psi, ks, chisquare) = (Statistic::Psi, Statistic::Ks, Statistic::Chisquare);
+        assert!(t.drifted(psi, 0.1) && !t.drifted(psi, 0.0999));
+        assert!(t.drifted(ks, 0.05) && !t.drifted(ks, 0.0501));
+        assert!(!t.drifted(chisquare, 0.05) && t.drifted(chisquare, 0.0499));
+        assert!(!t.drifted(psi, f64::NAN) && !t.drifted(ks, f64::NAN));
         assert!(t.dataset_drift(1, 2) && !t.dataset_drift(1, 3) && !t.dataset_drift(0, 0));
     }
 
     #[test]
     fn drift_stat_names_round_trip() {
-        for stat in
-            [DriftStat::Psi, DriftStat::Test, DriftStat::JensenShannon, DriftStat::Hellinger, DriftStat::Wasserstein]
-        {
+        for stat in [
+            DriftStat::Statistic(Statistic::Psi),
+            DriftStat::Test,
+            DriftStat::Statistic(Statistic::JensenShannon),
+            DriftStat::Statistic(Statistic::Hellinger),
+            DriftStat::Statistic(Statistic::Wasserstein),
+        ] {
             assert_eq!(stat.name().parse::<DriftStat>().unwrap(), stat);
         }
         assert!("p-value".parse::<DriftStat>().is_err());

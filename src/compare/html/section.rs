@@ -10,8 +10,9 @@ use std::fmt::Write;
 
 use super::fmt::{self, esc, int, percent, pvalue, shorten_numbers, sig4, visible};
 use super::svg;
-use super::{kind_name, method_name, missing_text, psi_bins, verdict_badge};
+use super::{count, kind_name, method_name, missing_text, psi_bins, verdict_badge};
 use crate::compare::report::{ColumnDetail, ColumnKind, ColumnReport, ColumnStatus};
+use crate::stats::statistic::{Extra, Stat, Statistic};
 
 /// Categories drawn per categorical column; the rest are summarised in the caption.
 const MAX_CATEGORIES: usize = 30;
@@ -53,35 +54,35 @@ fn chips(out: &mut String, c: &ColumnReport) {
     if c.n_ref_missing + c.n_cur_missing + c.n_ref_nonfinite + c.n_cur_nonfinite > 0 {
         items.push((format!("missing {}", missing_text(c).replace("<br>", " ")), false));
     }
-    if let Some(s) = &c.psi {
-        items.push((format!("PSI <b>{}</b> <small>({})</small>", sig4(s.value.0), esc(&psi_bins(c.kind, s))), s.drift));
+    if let Some(s) = c.stat(Statistic::Psi) {
+        let text = format!("PSI <b>{}</b> <small>({})</small>", sig4(s.value(Stat::Psi)), esc(&psi_bins(c.kind, s)));
+        items.push((text, s.drift));
     }
-    if let Some(s) = &c.ks {
+    if let Some(s) = c.stat(Statistic::Ks) {
         items.push((
             format!(
                 "KS D <b>{}</b>, p <b>{}</b> <small>({})</small>",
-                sig4(s.statistic.0),
-                pvalue(s.p_value.0),
+                sig4(s.value(Stat::KsStatistic)),
+                pvalue(s.value(Stat::KsPValue)),
                 method_name(s)
             ),
             s.drift,
         ));
     }
-    if let Some(s) = &c.chisquare {
-        let dof = format!(" <small>(dof {})</small>", s.dof);
-        items.push((format!("χ² <b>{}</b>, p <b>{}</b>{dof}", sig4(s.statistic.0), pvalue(s.p_value.0)), s.drift));
+    if let Some(s) = c.stat(Statistic::Chisquare) {
+        let dof = format!(" <small>(dof {})</small>", count(s, Extra::DegreesOfFreedom));
+        let (statistic, p) = (sig4(s.value(Stat::ChisquareStatistic)), pvalue(s.value(Stat::ChisquarePValue)));
+        items.push((format!("χ² <b>{statistic}</b>, p <b>{p}</b>{dof}"), s.drift));
     }
-    if let Some(s) = &c.jensen_shannon {
-        items.push((format!("JS <b>{}</b>", sig4(s.value.0)), s.drift));
+    if let Some(s) = c.stat(Statistic::JensenShannon) {
+        items.push((format!("JS <b>{}</b>", sig4(s.value(Stat::JensenShannon))), s.drift));
     }
-    if let Some(s) = &c.wasserstein {
-        items.push((
-            format!("Wasserstein <b>{}</b> <small>(/σ {})</small>", sig4(s.value.0), sig4(s.normalized.0)),
-            s.drift,
-        ));
+    if let Some(s) = c.stat(Statistic::Wasserstein) {
+        let (raw, normalised) = (sig4(s.value(Stat::Wasserstein)), sig4(s.value(Stat::WassersteinNormalized)));
+        items.push((format!("Wasserstein <b>{raw}</b> <small>(/σ {normalised})</small>"), s.drift));
     }
-    if let Some(s) = &c.hellinger {
-        items.push((format!("Hellinger <b>{}</b>", sig4(s.value.0)), s.drift));
+    if let Some(s) = c.stat(Statistic::Hellinger) {
+        items.push((format!("Hellinger <b>{}</b>", sig4(s.value(Stat::Hellinger))), s.drift));
     }
     out.push_str("<p class=\"chips\">");
     for (text, over) in items {
@@ -115,7 +116,7 @@ fn charts(out: &mut String, index: usize, c: &ColumnReport, detail: &ColumnDetai
     let name = visible(&c.name, 80);
     let mut caption = match c.kind {
         ColumnKind::Numeric => {
-            let binning = c.psi.as_ref().map_or(String::new(), |p| format!(" ({})", esc(&psi_bins(c.kind, p))));
+            let binning = c.stat(Statistic::Psi).map_or(String::new(), |p| format!(" ({})", esc(&psi_bins(c.kind, p))));
             format!("Share of values per PSI bin{binning}. <span class=\"screen\">Hover a bin for its counts.</span>")
         }
         ColumnKind::Categorical => {
@@ -161,7 +162,7 @@ fn charts(out: &mut String, index: usize, c: &ColumnReport, detail: &ColumnDetai
                 reference: &e.reference,
                 current: &e.current,
                 ks_location: e.ks_location,
-                statistic: c.ks.as_ref().map(|k| k.statistic.0),
+                statistic: c.stat(Statistic::Ks).map(|k| k.value(Stat::KsStatistic)),
             };
             let (ecdf_svg, clipped) = svg::ecdf(
                 &input,

@@ -2,6 +2,7 @@
 //! resolves to, the bundled examples, reading files, and properties (no input panics). The
 //! per-rule tests, with the positions of their problems, are in `rules.rs`.
 
+use crate::stats::statistic::Statistic;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -101,7 +102,8 @@ fn a_full_configuration_resolves_with_defaults_and_relative_paths() {
     assert_eq!(credit.model_version.as_deref(), Some("2026-11-01"));
     assert_eq!(credit.reference, ReferenceConfig::Profile { path: dir.dir.path().join("refs/credit.json") });
     assert_eq!(credit.binning, None);
-    assert!(credit.statistics.psi && credit.statistics.ks && !credit.statistics.chisquare);
+    let selected = |s| credit.statistics.contains(s);
+    assert!(selected(Statistic::Psi) && selected(Statistic::Ks) && !selected(Statistic::Chisquare));
     assert_eq!(
         credit.window,
         WindowConfig {
@@ -155,7 +157,7 @@ fn a_full_configuration_resolves_with_defaults_and_relative_paths() {
         }
     );
     assert_eq!(replay.binning, Some(Binning::EqualWidth { bins: 5 }));
-    assert_eq!(replay.statistics, crate::stats::profile::Statistics::ALL);
+    assert_eq!(replay.statistics, crate::stats::statistic::Statistics::ALL);
     assert_eq!(replay.window.size, WindowSize::Events(1000));
     assert_eq!(replay.window.slide, WindowSize::Events(1000));
     assert_eq!(replay.window.idle_timeout, None);
