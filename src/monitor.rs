@@ -106,7 +106,7 @@ pub struct MonitorSettings {
 impl Default for MonitorSettings {
     fn default() -> Self {
         MonitorSettings {
-            statistics: Statistics::ALL,
+            statistics: Statistics::DEFAULT,
             compare: CompareSettings::default(),
             ks_sample_cap: DEFAULT_KS_SAMPLE_CAP,
             max_new_categories: DEFAULT_MAX_NEW_CATEGORIES,

@@ -6,7 +6,7 @@
 //! that produced it (its `call` field); nothing here is typed in by hand.
 //!
 //! For each case and each binning listed in its `expected.json`, the real binary runs as
-//! `driftd compare --reference … --current … --format json --psi-binning <b>` and every column
+//! `driftd compare --reference … --current … --format json --psi-binning <b> --stats all` and every column
 //! is compared: counts, type and status exactly; statistics within the tolerances below.
 //!
 //! Invariants: a case folder without `expected.json`, a binary that fails, output that is not
@@ -33,13 +33,14 @@ const KS_STATISTIC: Tol = Tol { rel: 0.0, abs: 1e-9 };
 const P_VALUE: Tol = Tol { rel: 1e-6, abs: 1e-12 };
 /// PSI of every binning, Evidently's included. The absolute floor only matters for PSI = 0.
 const PSI: Tol = Tol { rel: 1e-9, abs: 1e-12 };
-/// Chi-square statistic, Jensen–Shannon, Hellinger, Wasserstein (raw and normalised): 1e-9
+/// Chi-square statistic, Jensen–Shannon, Hellinger, Kullback–Leibler, Wasserstein (raw and normalised): 1e-9
 /// relative. The 1e-12 absolute floor lets an exact 0 (identical samples) match a result that
 /// is 0 up to rounding.
 const RELATIVE: Tol = Tol { rel: 1e-9, abs: 1e-12 };
 
 /// The statistic objects that must all be null when a column's status is not "ok".
-const STATISTICS: [&str; 6] = ["psi", "ks", "chisquare", "jensen_shannon", "wasserstein", "hellinger"];
+const STATISTICS: [&str; 7] =
+    ["psi", "ks", "chisquare", "jensen_shannon", "wasserstein", "hellinger", "kullback_leibler"];
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join("cases")
@@ -165,7 +166,8 @@ fn run_compare(dir: &Path, binning: &str) -> Result<Value, String> {
         .arg(dir.join("reference.csv"))
         .arg("--current")
         .arg(dir.join("current.csv"))
-        .args(["--format", "json", "--psi-binning", binning])
+        // `all`: also the opt-in statistics (Kullback–Leibler).
+        .args(["--format", "json", "--psi-binning", binning, "--stats", "all"])
         .output()
         .map_err(|e| format!("cannot run driftd: {e}"))?;
     if !out.status.success() {
@@ -219,6 +221,8 @@ fn check_column(report: &mut Report, ctx: &Ctx, exp: &Value, out_col: &Value) {
         RELATIVE,
     );
     report.float(ctx, "hellinger.value", &by["hellinger"]["value"], col(&["hellinger", "value"]), RELATIVE);
+    let kl = &by["kullback_leibler"]["value"];
+    report.float(ctx, "kullback_leibler.value", kl, col(&["kullback_leibler", "value"]), RELATIVE);
 
     if exp["type"] == "numeric" {
         match col(&["psi", "binning"]) {

@@ -255,7 +255,7 @@ fn numeric_report(
         n_cur_nonfinite: current.nonfinite,
         drift: false,
         drift_by: options.drift_stat.decider(true).name(),
-        statistics: StatisticReports::default(),
+        statistics: StatisticReports::empty(&options.statistics),
         detail: None,
     };
     if status != ColumnStatus::Ok {
@@ -296,7 +296,7 @@ fn categorical_report(
         n_cur_nonfinite: 0,
         drift: false,
         drift_by: options.drift_stat.decider(false).name(),
-        statistics: StatisticReports::default(),
+        statistics: StatisticReports::empty(&options.statistics),
         detail: None,
     };
     if status != ColumnStatus::Ok {
@@ -334,8 +334,8 @@ fn statistic_reports(
     options: &CompareOptions,
 ) -> StatisticReports {
     let applies: Statistics = options.statistics.for_columns(numeric).map(|spec| spec.statistic).collect();
-    let reports = SPECS
-        .iter()
+    let shown = SPECS.iter().filter(|spec| spec.default_selected || options.statistics.contains(spec.statistic));
+    let reports = shown
         .map(|spec| {
             let report = applies.contains(spec.statistic).then(|| {
                 let extras = spec

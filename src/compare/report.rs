@@ -9,7 +9,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::stats::ks::KsMethod;
-use crate::stats::statistic::{Extra, Stat, Statistic};
+use crate::stats::statistic::{Extra, Stat, Statistic, Statistics, SPECS};
 
 /// Schema identifier written in every JSON report.
 pub const SCHEMA: &str = "driftd.compare/v1";
@@ -124,13 +124,20 @@ pub enum ColumnStatus {
 pub struct StatisticReports(pub Vec<(Statistic, Option<StatReport>)>);
 
 impl Default for StatisticReports {
-    /// Every statistic of the registry, none computed.
+    /// The default statistics, none computed.
     fn default() -> Self {
-        StatisticReports(Statistic::ALL.iter().map(|&s| (s, None)).collect())
+        StatisticReports::empty(&Statistics::DEFAULT)
     }
 }
 
 impl StatisticReports {
+    /// None computed, with a `null` entry for each default statistic and each selected one
+    /// (an opt-in statistic not selected is left out, so adding one changes no report).
+    pub fn empty(selected: &Statistics) -> Self {
+        let shown = SPECS.iter().filter(|spec| spec.default_selected || selected.contains(spec.statistic));
+        StatisticReports(shown.map(|spec| (spec.statistic, None)).collect())
+    }
+
     /// Replaces a statistic's report.
     pub fn set(&mut self, statistic: Statistic, report: Option<StatReport>) {
         if let Some(entry) = self.0.iter_mut().find(|(s, _)| *s == statistic) {

@@ -461,10 +461,10 @@ impl Checker<'_> {
     }
 
     fn statistics(&mut self, path: &KeyPath, list: Option<&[Statistic]>) -> Statistics {
-        let Some(list) = list else { return Statistics::ALL };
+        let Some(list) = list else { return Statistics::DEFAULT };
         if list.is_empty() {
             self.error(path, "list at least one statistic (or leave the key out for all of them)");
-            return Statistics::ALL;
+            return Statistics::DEFAULT;
         }
         let mut selected = Statistics::NONE;
         for (i, &statistic) in list.iter().enumerate() {

@@ -369,6 +369,37 @@ fn only_selected_statistics_are_observed() {
     assert_eq!(stats, expected.map(|(f, s)| (f.to_string(), s)).to_vec());
 }
 
+/// An opt-in statistic of the registry, selected in a monitor, is observed like the others: the
+/// same value as `compare` on the same rows, for numeric and categorical features.
+#[test]
+fn an_opt_in_statistic_is_observed_when_selected() {
+    let (reference, current) = (reference_values(200), (0..60).map(|i| f64::from(i) * 3.7).collect::<Vec<f64>>());
+    let p = profile(
+        vec![numeric("x", reference.clone(), &Binning::default()), categorical("c", &[("a", 3), ("b", 1)])],
+        vec![],
+    );
+    let settings = MonitorSettings { statistics: "psi,kl".parse().unwrap(), ..MonitorSettings::default() };
+    let mut core = MonitorCore::new("m", p.clone(), WindowSpec::tumbling_count(60), settings.clone()).unwrap();
+    for (i, v) in current.iter().enumerate() {
+        let label = if i % 3 == 0 { "b" } else { "a" };
+        core.on_record(&record(Stream::Inputs, 0, vec![Value::Number(*v), Value::Text(label.into())], i as u64));
+    }
+    let observations = core.on_watermark();
+    let stats: Vec<(&str, Stat)> = observations.iter().map(|o| (o.feature.as_str(), o.stat)).collect();
+    let kl = Stat::KullbackLeibler;
+    assert_eq!(stats, [("x", Stat::Psi), ("x", kl), ("c", Stat::Psi), ("c", kl)]);
+    let mut sorted = current;
+    sort_floats(&mut sorted);
+    let numeric_expected =
+        compare_numeric(&NumericReference::fit(reference, &Binning::default()), &sorted, &settings.compare);
+    assert_eq!(value_of(&observations, "x", kl).to_bits(), numeric_expected.values.get(kl).to_bits());
+    let FeatureKind::Categorical(categories) = &p.streams[&Stream::Inputs].features[1].kind else { unreachable!() };
+    let window = [("a".to_string(), 40), ("b".to_string(), 20)];
+    let categorical_expected = compare_categorical(categories, &window, &settings.compare, &Statistics::ALL);
+    assert_eq!(value_of(&observations, "c", kl).to_bits(), categorical_expected.values.get(kl).to_bits());
+    assert!(value_of(&observations, "x", kl) > 0.0);
+}
+
 #[test]
 fn binned_statistics_use_the_full_sample_counts_of_a_subsampled_reference() {
     let full = reference_values(1000);

@@ -131,7 +131,7 @@ actions:
 "#;
     let got = errors(text, &credit_known());
     let stats = "`psi`, `ks_statistic`, `ks_p_value`, `chisquare_statistic`, `chisquare_p_value`, `jensen_shannon`, \
-                 `wasserstein`, `wasserstein_normalized`, `hellinger`, `share_drifted_features`, `window_events`";
+                 `wasserstein`, `wasserstein_normalized`, `hellinger`, `kullback_leibler`, `share_drifted_features`, `window_events`";
     let variables =
         "rule, monitor, stream, feature, stat, value, threshold, window_start, window_end, n, severity, labels.NAME";
     let features =

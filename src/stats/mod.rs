@@ -23,6 +23,7 @@
 //! - [`chisquare`]: Pearson's chi-square goodness of fit of current categories against the
 //!   reference proportions.
 //! - [`divergence`]: Jensen–Shannon distance and Hellinger distance on binned proportions.
+//! - [`kullback_leibler`]: Kullback–Leibler divergence on binned proportions (opt-in).
 //! - [`wasserstein`]: first Wasserstein distance, raw and normalised by the reference std.
 //! - [`sort`]: radix sort of finite floats (sorting dominates large comparisons).
 //! - [`verdict`]: thresholds per statistic, which statistic decides, the dataset verdict.
@@ -37,6 +38,7 @@ pub mod kll;
 pub mod kolmogorov;
 pub mod kolmogorov_limit;
 pub mod ks;
+pub mod kullback_leibler;
 pub mod merge;
 pub mod numeric;
 pub mod profile;

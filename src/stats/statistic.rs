@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chisquare::chisquare_counts;
 use super::divergence::{hellinger_distance, jensen_shannon_distance};
+use super::kullback_leibler::kullback_leibler_divergence;
 use super::psi::{fill_zeros, psi_from_proportions, ZeroFill};
 
 /// A drift statistic, as named in configs, rules and on the command line.
@@ -23,6 +24,7 @@ pub enum Statistic {
     JensenShannon,
     Wasserstein,
     Hellinger,
+    KullbackLeibler,
 }
 
 /// A value a statistic yields on a window or a column (a statistic may yield two: KS its `D`
@@ -39,6 +41,7 @@ pub enum Stat {
     Wasserstein,
     WassersteinNormalized,
     Hellinger,
+    KullbackLeibler,
 }
 
 /// Everything known about one statistic.
@@ -62,6 +65,9 @@ pub struct Spec {
     pub compute: Compute,
     /// What a report shows beside the values, in order.
     pub report: &'static [Extra],
+    /// Computed when no list of statistics is given. Opt-in statistics (`false`) appear in
+    /// `compare`'s JSON only when selected, so adding one changes no existing output.
+    pub default_selected: bool,
 }
 
 /// A fact a report shows beside a statistic's values.
@@ -186,6 +192,14 @@ fn hellinger(bins: &BinCounts<'_>) -> Outcome {
     Outcome::one(hellinger_distance(bins.reference_shares, bins.current_shares))
 }
 
+/// KL divergence on the PSI's zero-filled shares (finite, and Evidently's `kl_div`).
+fn kullback_leibler(bins: &BinCounts<'_>) -> Outcome {
+    let (mut r, mut c) = (bins.reference_shares.to_vec(), bins.current_shares.to_vec());
+    fill_zeros(&mut r, bins.zero_fill);
+    fill_zeros(&mut c, bins.zero_fill);
+    Outcome::one(kullback_leibler_divergence(&r, &c))
+}
+
 /// The registry, in output order (config lists, JSON keys, observations).
 pub static SPECS: [Spec; Statistic::COUNT] = [
     Spec {
@@ -200,6 +214,7 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         default_threshold: 0.1,
         compute: Compute::Bins(psi),
         report: &[Extra::Binning, Extra::BinCount],
+        default_selected: true,
     },
     Spec {
         statistic: Statistic::Ks,
@@ -213,6 +228,7 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         default_threshold: 0.05,
         compute: Compute::MergedWalk,
         report: &[Extra::KsMethod],
+        default_selected: true,
     },
     Spec {
         statistic: Statistic::Chisquare,
@@ -226,6 +242,7 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         default_threshold: 0.05,
         compute: Compute::Bins(chisquare),
         report: &[Extra::DegreesOfFreedom],
+        default_selected: true,
     },
     Spec {
         statistic: Statistic::JensenShannon,
@@ -239,6 +256,7 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         default_threshold: 0.1,
         compute: Compute::Bins(jensen_shannon),
         report: &[],
+        default_selected: true,
     },
     Spec {
         statistic: Statistic::Wasserstein,
@@ -252,6 +270,7 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         default_threshold: 0.1,
         compute: Compute::MergedWalk,
         report: &[],
+        default_selected: true,
     },
     Spec {
         statistic: Statistic::Hellinger,
@@ -265,11 +284,26 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         default_threshold: 0.1,
         compute: Compute::Bins(hellinger),
         report: &[],
+        default_selected: true,
+    },
+    Spec {
+        statistic: Statistic::KullbackLeibler,
+        name: "kullback_leibler",
+        aliases: &["kl", "kl_div"],
+        label: "Kullback–Leibler",
+        columns: Columns::Both,
+        values: &[("value", Stat::KullbackLeibler)],
+        decided_by: Stat::KullbackLeibler,
+        direction: Direction::AtLeast,
+        default_threshold: 0.1,
+        compute: Compute::Bins(kullback_leibler),
+        report: &[],
+        default_selected: false,
     },
 ];
 
 impl Statistic {
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
     pub const ALL: [Statistic; Statistic::COUNT] = [
         Statistic::Psi,
         Statistic::Ks,
@@ -277,6 +311,7 @@ impl Statistic {
         Statistic::JensenShannon,
         Statistic::Wasserstein,
         Statistic::Hellinger,
+        Statistic::KullbackLeibler,
     ];
 
     pub fn spec(self) -> &'static Spec {
@@ -318,7 +353,7 @@ pub fn names() -> Vec<&'static str> {
 }
 
 impl Stat {
-    pub const COUNT: usize = 9;
+    pub const COUNT: usize = 10;
     pub const ALL: [Stat; Stat::COUNT] = [
         Stat::Psi,
         Stat::KsStatistic,
@@ -329,6 +364,7 @@ impl Stat {
         Stat::Wasserstein,
         Stat::WassersteinNormalized,
         Stat::Hellinger,
+        Stat::KullbackLeibler,
     ];
 
     pub fn name(self) -> &'static str {
@@ -342,6 +378,7 @@ impl Stat {
             Stat::Wasserstein => "wasserstein",
             Stat::WassersteinNormalized => "wasserstein_normalized",
             Stat::Hellinger => "hellinger",
+            Stat::KullbackLeibler => "kullback_leibler",
         }
     }
 
@@ -383,13 +420,25 @@ impl StatValues {
     }
 }
 
-/// A set of statistics to compute (all by default).
+/// A set of statistics to compute (the registry's default ones by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Statistics(u32);
 
 impl Statistics {
     pub const ALL: Statistics = Statistics((1 << Statistic::COUNT) - 1);
     pub const NONE: Statistics = Statistics(0);
+    /// What is computed when no list is given: the registry's `default_selected` ones.
+    pub const DEFAULT: Statistics = {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < Statistic::COUNT {
+            if SPECS[i].default_selected {
+                bits |= 1 << i;
+            }
+            i += 1;
+        }
+        Statistics(bits)
+    };
 
     pub fn contains(&self, statistic: Statistic) -> bool {
         self.0 & (1 << statistic as u32) != 0
@@ -422,7 +471,7 @@ impl Statistics {
 
 impl Default for Statistics {
     fn default() -> Self {
-        Statistics::ALL
+        Statistics::DEFAULT
     }
 }
 
@@ -439,10 +488,12 @@ impl FromIterator<Statistic> for Statistics {
 impl FromStr for Statistics {
     type Err = String;
 
-    /// A comma-separated list of statistic names or aliases, or `all`.
+    /// A comma-separated list of statistic names or aliases, `default` or `all`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        if text.trim() == "all" {
-            return Ok(Statistics::ALL);
+        match text.trim() {
+            "all" => return Ok(Statistics::ALL),
+            "default" => return Ok(Statistics::DEFAULT),
+            _ => {}
         }
         text.split(',')
             .map(str::trim)

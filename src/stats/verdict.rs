@@ -1,9 +1,6 @@
-//! Drift decisions: thresholds per statistic, which statistic decides a column, and the
-//! dataset verdict.
-//!
-//! Defaults follow Evidently 0.7 so the verdicts read the same to its users:
-//! PSI ≥ 0.1, KS p ≤ 0.05, chi-square p < 0.05, Jensen–Shannon ≥ 0.1, normalised Wasserstein
-//! ≥ 0.1, Hellinger ≥ 0.1; the dataset drifted when the share of drifted columns ≥ 0.5.
+//! Drift decisions: a threshold per statistic (defaults and directions from the registry,
+//! `statistic.rs`, Evidently 0.7's so verdicts read the same to its users), which statistic
+//! decides a column, and the dataset verdict (drifted when the share of drifted columns ≥ 0.5).
 //! A NaN statistic (undefined) is never drift.
 
 use std::fmt;

@@ -61,6 +61,7 @@ import evidently  # noqa: E402
 from evidently.legacy.calculations.stattests import (  # noqa: E402
     hellinger_stat_test,
     jensenshannon_stat_test,
+    kl_div_stat_test,
     psi_stat_test,
     wasserstein_stat_test,
 )
@@ -192,7 +193,7 @@ def close(a: float, b: float, rel: float = 1e-12) -> bool:
 NAMESPACE_DOC = {
     "np": "numpy", "scipy": "scipy (with scipy.stats and scipy.spatial.distance imported)",
     "pd": "pandas", "Counter": "collections.Counter",
-    "psi_stat_test, jensenshannon_stat_test, wasserstein_stat_test, hellinger_stat_test":
+    "psi_stat_test, jensenshannon_stat_test, wasserstein_stat_test, hellinger_stat_test, kl_div_stat_test":
         "from evidently.legacy.calculations.stattests import ...",
     "get_binned_data": "from evidently.legacy.calculations.stattests.utils import get_binned_data",
     "ColumnType": "from evidently.legacy.core import ColumnType",
@@ -220,6 +221,9 @@ NOTES = [
     "binning carries the same numbers; under 'evidently' they come from Evidently's stattests "
     "(epsilon rule min_nonzero/1e6 when min_nonzero <= 1e-4, else 1e-4), which equals the 1e-4 "
     "rule in every categorical case here since n < 10000.",
+    "Kullback-Leibler is scipy.stats.entropy of the PSI's zero-filled proportions (re, ce); "
+    "under 'evidently' it is Evidently 0.7.23's own kl_div stattest, which computes the same "
+    "on get_binned_data's proportions.",
     "Statistics of a column whose status is not 'ok' are all null.",
 ]
 
@@ -245,6 +249,8 @@ PSI_EPS_STMTS = (
 )
 JS_STMT = "scipy.spatial.distance.jensenshannon(r, c)"
 HELLINGER_STMT = "np.sqrt(np.sum((np.sqrt(r) - np.sqrt(c)) ** 2)) / np.sqrt(2)"
+# After PSI_EPS_STMTS: the PSI's zero-filled proportions.
+KL_STMT = "scipy.stats.entropy(re, ce)"
 
 CAT_BIN_STMTS = (
     "cats = sorted(set(ref) | set(cur))",
@@ -301,12 +307,14 @@ def numeric_frozen(base: dict, binning: str, edges_list: list[float] | None) -> 
     detail = counts_detail(ns, "edges")
     js, js_call = run(ns, JS_STMT)
     hel, hel_call = run(ns, HELLINGER_STMT)
+    kl, kl_call = run(ns, KL_STMT)
     setup = "; ".join((edge_stmt,) + FROZEN_BIN_STMTS)
     return {
         "psi": {"value": fnum(psi), "n_bins": int(n_bins), "call": psi_call,
                 "n_bins_call": n_bins_call, **detail},
         "jensen_shannon": {"value": fnum(js), "call": f"{setup}; {js_call}"},
         "hellinger": {"value": fnum(hel), "call": f"{setup}; {hel_call}"},
+        "kullback_leibler": {"value": fnum(kl), "call": "; ".join((setup,) + PSI_EPS_STMTS[:2] + (kl_call,))},
     }
 
 
@@ -314,6 +322,7 @@ def numeric_evidently(base: dict) -> dict:
     ns = dict(base)
     psi, psi_call = run(ns, "psi_stat_test(ref_s, cur_s, ColumnType.Numerical, None).drift_score")
     js, js_call = run(ns, "jensenshannon_stat_test(ref_s, cur_s, ColumnType.Numerical, None).drift_score")
+    kl, kl_call = run(ns, "kl_div_stat_test(ref_s, cur_s, ColumnType.Numerical, None).drift_score")
     bins_stmt = "r, c = get_binned_data(ref_s, cur_s, ColumnType.Numerical, 30, False)"
     n_bins, n_bins_call = run(ns, bins_stmt, "len(r)")
     hel, hel_call = run(ns, bins_stmt, HELLINGER_STMT)
@@ -344,6 +353,7 @@ def numeric_evidently(base: dict) -> dict:
                 "numpy_crosscheck": {"value": fnum(check), "call": check_call}, **detail},
         "jensen_shannon": {"value": fnum(js), "call": js_call},
         "hellinger": {"value": fnum(hel), "call": hel_call},
+        "kullback_leibler": {"value": fnum(kl), "call": kl_call},
     }
 
 
@@ -352,6 +362,7 @@ def categorical_binned(base: dict, evidently_rule: bool) -> dict:
     if evidently_rule:
         psi, psi_call = run(ns, "psi_stat_test(ref_s, cur_s, ColumnType.Categorical, None).drift_score")
         js, js_call = run(ns, "jensenshannon_stat_test(ref_s, cur_s, ColumnType.Categorical, None).drift_score")
+        kl, kl_call = run(ns, "kl_div_stat_test(ref_s, cur_s, ColumnType.Categorical, None).drift_score")
         bins_stmt = "r, c = get_binned_data(ref_s, cur_s, ColumnType.Categorical, 30, False)"
         n_bins, n_bins_call = run(ns, bins_stmt, "len(r)")
         hel, hel_call = run(ns, bins_stmt, HELLINGER_STMT)
@@ -368,13 +379,16 @@ def categorical_binned(base: dict, evidently_rule: bool) -> dict:
         detail = counts_detail(ns, "cats")
         js, js_call = run(ns, JS_STMT)
         hel, hel_call = run(ns, HELLINGER_STMT)
+        kl, kl_call = run(ns, KL_STMT)
         setup = "; ".join(CAT_BIN_STMTS)
         js_call, hel_call = f"{setup}; {js_call}", f"{setup}; {hel_call}"
+        kl_call = "; ".join(CAT_BIN_STMTS + PSI_EPS_STMTS[:2]) + f"; {kl_call}"
     return {
         "psi": {"value": fnum(psi), "n_bins": int(n_bins), "call": psi_call,
                 "n_bins_call": n_bins_call, **detail},
         "jensen_shannon": {"value": fnum(js), "call": js_call},
         "hellinger": {"value": fnum(hel), "call": hel_call},
+        "kullback_leibler": {"value": fnum(kl), "call": kl_call},
     }
 
 
@@ -459,7 +473,8 @@ def column_expected(ref_vals, cur_vals, prof: dict, binnings: list[str]) -> dict
     base.update(np=np, scipy=scipy, pd=pd, Counter=Counter, ColumnType=ColumnType,
                 get_binned_data=get_binned_data, psi_stat_test=psi_stat_test,
                 jensenshannon_stat_test=jensenshannon_stat_test,
-                wasserstein_stat_test=wasserstein_stat_test, hellinger_stat_test=hellinger_stat_test)
+                wasserstein_stat_test=wasserstein_stat_test, hellinger_stat_test=hellinger_stat_test,
+                kl_div_stat_test=kl_div_stat_test)
 
     by = {}
     with np.errstate(over="ignore"):

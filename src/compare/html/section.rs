@@ -12,7 +12,7 @@ use super::fmt::{self, esc, int, percent, pvalue, shorten_numbers, sig4, visible
 use super::svg;
 use super::{count, kind_name, method_name, missing_text, psi_bins, verdict_badge};
 use crate::compare::report::{ColumnDetail, ColumnKind, ColumnReport, ColumnStatus};
-use crate::stats::statistic::{Extra, Stat, Statistic};
+use crate::stats::statistic::{Extra, Stat, Statistic, SPECS};
 
 /// Categories drawn per categorical column; the rest are summarised in the caption.
 const MAX_CATEGORIES: usize = 30;
@@ -54,35 +54,32 @@ fn chips(out: &mut String, c: &ColumnReport) {
     if c.n_ref_missing + c.n_cur_missing + c.n_ref_nonfinite + c.n_cur_nonfinite > 0 {
         items.push((format!("missing {}", missing_text(c).replace("<br>", " ")), false));
     }
-    if let Some(s) = c.stat(Statistic::Psi) {
-        let text = format!("PSI <b>{}</b> <small>({})</small>", sig4(s.value(Stat::Psi)), esc(&psi_bins(c.kind, s)));
-        items.push((text, s.drift));
-    }
-    if let Some(s) = c.stat(Statistic::Ks) {
-        items.push((
-            format!(
+    for spec in &SPECS {
+        let Some(s) = c.stat(spec.statistic) else { continue };
+        let text = match spec.statistic {
+            Statistic::Psi => {
+                format!("PSI <b>{}</b> <small>({})</small>", sig4(s.value(Stat::Psi)), esc(&psi_bins(c.kind, s)))
+            }
+            Statistic::Ks => format!(
                 "KS D <b>{}</b>, p <b>{}</b> <small>({})</small>",
                 sig4(s.value(Stat::KsStatistic)),
                 pvalue(s.value(Stat::KsPValue)),
                 method_name(s)
             ),
-            s.drift,
-        ));
-    }
-    if let Some(s) = c.stat(Statistic::Chisquare) {
-        let dof = format!(" <small>(dof {})</small>", count(s, Extra::DegreesOfFreedom));
-        let (statistic, p) = (sig4(s.value(Stat::ChisquareStatistic)), pvalue(s.value(Stat::ChisquarePValue)));
-        items.push((format!("χ² <b>{statistic}</b>, p <b>{p}</b>{dof}"), s.drift));
-    }
-    if let Some(s) = c.stat(Statistic::JensenShannon) {
-        items.push((format!("JS <b>{}</b>", sig4(s.value(Stat::JensenShannon))), s.drift));
-    }
-    if let Some(s) = c.stat(Statistic::Wasserstein) {
-        let (raw, normalised) = (sig4(s.value(Stat::Wasserstein)), sig4(s.value(Stat::WassersteinNormalized)));
-        items.push((format!("Wasserstein <b>{raw}</b> <small>(/σ {normalised})</small>"), s.drift));
-    }
-    if let Some(s) = c.stat(Statistic::Hellinger) {
-        items.push((format!("Hellinger <b>{}</b>", sig4(s.value(Stat::Hellinger))), s.drift));
+            Statistic::Chisquare => {
+                let dof = format!(" <small>(dof {})</small>", count(s, Extra::DegreesOfFreedom));
+                let (statistic, p) = (sig4(s.value(Stat::ChisquareStatistic)), pvalue(s.value(Stat::ChisquarePValue)));
+                format!("χ² <b>{statistic}</b>, p <b>{p}</b>{dof}")
+            }
+            Statistic::JensenShannon => format!("JS <b>{}</b>", sig4(s.value(Stat::JensenShannon))),
+            Statistic::Wasserstein => {
+                let (raw, normalised) = (sig4(s.value(Stat::Wasserstein)), sig4(s.value(Stat::WassersteinNormalized)));
+                format!("Wasserstein <b>{raw}</b> <small>(/σ {normalised})</small>")
+            }
+            // Any other statistic: its label and the value its threshold applies to.
+            _ => format!("{} <b>{}</b>", spec.label, sig4(s.decisive())),
+        };
+        items.push((text, s.drift));
     }
     out.push_str("<p class=\"chips\">");
     for (text, over) in items {

@@ -157,7 +157,7 @@ fn a_full_configuration_resolves_with_defaults_and_relative_paths() {
         }
     );
     assert_eq!(replay.binning, Some(Binning::EqualWidth { bins: 5 }));
-    assert_eq!(replay.statistics, crate::stats::statistic::Statistics::ALL);
+    assert_eq!(replay.statistics, crate::stats::statistic::Statistics::DEFAULT);
     assert_eq!(replay.window.size, WindowSize::Events(1000));
     assert_eq!(replay.window.slide, WindowSize::Events(1000));
     assert_eq!(replay.window.idle_timeout, None);
