@@ -154,9 +154,9 @@ pub struct CompareArgs {
     /// columns a numeric-only one is replaced by jensen_shannon).
     #[arg(long, default_value = "psi")]
     pub drift_stat: DriftStat,
-    /// Statistics to compute: `default` (psi, ks, chisquare, jensen_shannon, wasserstein,
-    /// hellinger), `all` (also the opt-in kullback_leibler), or a comma-separated list of
-    /// names (the default ones not listed are null; opt-in ones not listed are left out).
+    /// Statistics to compute: `default` (every statistic computed by default), `all` (also the
+    /// opt-in ones), or a comma-separated list of names (docs/statistics.md; default ones not
+    /// listed are null in the JSON, opt-in ones not listed are left out).
     #[arg(long, default_value = "default")]
     pub stats: Statistics,
     /// PSI drift threshold (drift when PSI >= it).
