@@ -38,14 +38,6 @@ mod evaluate;
 mod observation;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_checkpoint;
-#[cfg(test)]
-mod tests_end_to_end;
-#[cfg(test)]
-mod tests_sketch;
-#[cfg(test)]
-mod tests_trailing;
 mod trailing;
 
 use std::collections::{BTreeMap, HashMap};

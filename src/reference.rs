@@ -121,8 +121,6 @@ mod fit;
 pub mod show;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_file;
 mod validate;
 mod wire;
 

@@ -49,8 +49,6 @@
 mod partitions;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_partitions;
 
 pub use partitions::{Bound, PartitionClock, PartitionClocks};
 

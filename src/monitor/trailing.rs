@@ -10,7 +10,7 @@
 //! cells summed; categorical: label counts summed. So, below the sample cap, a window's
 //! statistics are bit-identical to a fixed-reference monitor (and `driftd compare`) whose
 //! reference was fit on the concatenated rows of the previous windows (tested in
-//! `tests_trailing.rs`). Type mismatches are excluded from the pool as from a window.
+//! `tests/trailing.rs`). Type mismatches are excluded from the pool as from a window.
 //!
 //! Warm-up: the first window of a stream has no reference and yields no observation (it only
 //! enters the pool); window 2 is compared with window 1, window k with windows

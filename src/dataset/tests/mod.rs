@@ -9,7 +9,6 @@ use tempfile::TempDir;
 use super::{load, CategoricalValues, ColumnData, Dataset, Format, LoadOptions, NumericValues};
 
 mod arrow_files;
-mod bench;
 mod csv;
 mod fuzz;
 mod jsonl;

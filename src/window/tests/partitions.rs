@@ -6,7 +6,7 @@
 
 use proptest::prelude::*;
 
-use super::*;
+use crate::window::*;
 
 type Ids = Vec<u32>;
 

@@ -1,5 +1,5 @@
 //! Tests of fitting, saving and loading reference profiles: round trips, parity with
-//! `driftd compare`, option errors, subsampling. Format errors: `tests_file.rs`.
+//! `driftd compare`, option errors, subsampling. Format errors: `file.rs`.
 
 use crate::stats::statistic::{Stat, Statistic, Statistics};
 use std::path::{Path, PathBuf};
@@ -282,3 +282,5 @@ proptest! {
         }
     }
 }
+
+mod file;

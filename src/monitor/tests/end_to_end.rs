@@ -11,11 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::tests::profile;
-use super::*;
+use super::profile;
 use crate::compare::report::ColumnReport;
 use crate::compare::{self, CompareOptions};
 use crate::dataset::{self, ColumnData, LoadOptions};
+use crate::monitor::*;
 use crate::record::{Position, Value};
 use crate::reference::FeatureProfile;
 use crate::stats::binning::count_right_closed_sorted;

@@ -2,8 +2,8 @@
 //! bound; memory bounded (counted in retained items, nothing timed); checkpoints restored
 //! mid-window in sketch mode give identical observations.
 
-use super::tests::{numeric, profile, record, value_of};
-use super::*;
+use super::{numeric, profile, record, value_of};
+use crate::monitor::*;
 use crate::record::Value;
 use crate::stats::ks::ks_statistic_sorted;
 use crate::stats::profile::{sort_floats, NumericReference};

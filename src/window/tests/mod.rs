@@ -332,3 +332,5 @@ fn check_rejects_a_tampered_checkpoint() {
     let tampered: Windows<Ids> = serde_json::from_value(json).unwrap();
     assert!(tampered.check().is_err());
 }
+
+mod partitions;

@@ -427,3 +427,8 @@ fn binned_statistics_use_the_full_sample_counts_of_a_subsampled_reference() {
         expected.values.get(Stat::KsStatistic)
     );
 }
+
+mod checkpoint;
+mod end_to_end;
+mod sketch;
+mod trailing;

@@ -9,10 +9,10 @@ use std::num::NonZeroUsize;
 
 use proptest::prelude::*;
 
-use super::accumulate::{FeaturePlan, Typed};
-use super::tests::record;
-use super::*;
+use super::record;
 use crate::dataset::{CategoricalValues, Column, ColumnData, NumericValues};
+use crate::monitor::accumulate::{FeaturePlan, Typed};
+use crate::monitor::*;
 use crate::record::{Position, Value};
 use crate::reference::{
     fit_column, subsample_sorted, FeatureProfile, FeatureType, ProfileMeta, StreamProfile, PROFILE_FORMAT_VERSION,

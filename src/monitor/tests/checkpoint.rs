@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 
-use super::tests::{categorical, numeric, profile, record, reference_values};
-use super::*;
+use super::{categorical, numeric, profile, record, reference_values};
+use crate::monitor::*;
 use crate::record::Value;
 
 proptest! {

@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 
-use super::tests::{assert_same_bits, credit_options, example};
-use super::*;
+use super::{assert_same_bits, credit_options, example};
+use crate::reference::*;
 use crate::stats::binning::Binning;
 
 /// A small hand-made profile: one numeric feature with no values (std NaN), one with values.
