@@ -2,7 +2,7 @@
 //!
 //! Every closed window produces the same set of observations whatever its data: a statistic
 //! that cannot be computed (empty window, empty reference, PSI under the `evidently` binning
-//! past the sample cap, chi-square with one category) is still reported, with value NaN and
+//! past the sample cap, the chi-square p-value of one category) is still reported, with value NaN and
 //! the reason in [`ObservationDetail`], so a gap in a metric always has an explanation in the
 //! drift history. The one exception is the warm-up of a trailing reference: the first window
 //! of a stream has no previous window to compare with and yields no observation at all.

@@ -7,7 +7,8 @@
 //! renormalised to sum 1; `expected_i = n_cur · r_i`;
 //! `χ² = Σ (observed_i − expected_i)² / expected_i` (numpy pairwise sum, as
 //! `scipy.stats.chisquare(observed, expected)`), p = `chi2.sf(χ², k − 1)` via statrs.
-//! Undefined (None) when k < 2 or either sample is empty.
+//! One category gives χ² = 0 with a NaN p-value (0 degrees of freedom), as scipy; None
+//! (undefined) when there is no category or either sample is empty.
 
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -27,7 +28,9 @@ pub fn chisquare_counts(reference: &[u64], current: &[u64], epsilon: f64) -> Opt
     let k = reference.len();
     let n_ref: u64 = reference.iter().sum();
     let n_cur: u64 = current.iter().sum();
-    if k < 2 || n_ref == 0 || n_cur == 0 {
+    // One category: observed = expected, statistic 0 with 0 degrees of freedom, whose p-value
+    // is undefined (NaN) — what `scipy.stats.chisquare([n], [n])` returns.
+    if k == 0 || n_ref == 0 || n_cur == 0 {
         return None;
     }
     let raw: Vec<f64> = reference.iter().map(|&c| if c > 0 { c as f64 / n_ref as f64 } else { epsilon }).collect();
@@ -69,8 +72,13 @@ mod tests {
     }
 
     #[test]
-    fn undefined_for_a_single_category() {
-        assert_eq!(chisquare_counts(&[5], &[7], 1e-4), None);
-        assert_eq!(chisquare_counts(&[0, 0], &[1, 2], 1e-4), None);
+    fn a_single_category_has_statistic_zero_and_no_p_value_as_scipy() {
+        // python3 -c "import scipy.stats as s; print(s.chisquare([7], [7.0]))"
+        // -> Power_divergenceResult(statistic=np.float64(0.0), pvalue=np.float64(nan))
+        let r = chisquare_counts(&[5], &[7], 1e-4).unwrap();
+        assert_eq!((r.statistic, r.dof), (0.0, 0));
+        assert!(r.p_value.is_nan());
+        assert_eq!(chisquare_counts(&[0, 0], &[1, 2], 1e-4), None, "an empty reference");
+        assert_eq!(chisquare_counts(&[], &[], 1e-4), None, "no category");
     }
 }

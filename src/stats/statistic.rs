@@ -176,7 +176,7 @@ fn psi(bins: &BinCounts<'_>) -> Outcome {
 }
 
 /// Pearson's chi-square of the current categories against the reference's (`chisquare.rs`);
-/// undefined with fewer than two categories, whose degrees of freedom are still reported.
+/// undefined without categories, whose degrees of freedom (0) are still reported.
 fn chisquare(bins: &BinCounts<'_>) -> Outcome {
     match chisquare_counts(bins.reference, bins.current, bins.epsilon) {
         Some(chi) => Outcome { values: [chi.statistic, chi.p_value], dof: Some(chi.dof) },
