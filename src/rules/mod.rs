@@ -1,6 +1,6 @@
 //! Alert rules: `rules/*.yaml` → a validated [`RuleSet`] → an [`Engine`] that turns closed
 //! windows into alert transitions and grouped notifications (delivered by `actions`, whose
-//! kinds check their own settings through [`Checker`]). [`load`] reports *every* problem of
+//! kinds check their own settings through `Checker`). [`load`] reports *every* problem of
 //! every file as `file:line:column: key.path: message`, as `config::load` does. Files:
 //! `schema.rs` (the format), `validate.rs` + `checker.rs` (resolution), `model.rs`,
 //! `template.rs`, `threshold.rs`, `state.rs`, `engine.rs`, `testing.rs` (`driftd test-rules`).
