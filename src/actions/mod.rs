@@ -53,6 +53,7 @@ pub struct ActionDoc {
     pub kind: Option<ActionKindDoc>,
     /// At most one notification of this action per monitor per period (event time).
     pub cooldown: Option<String>,
+    // One key per action kind, documented with the kind; exactly one is given.
     pub email: Option<EmailDoc>,
     pub webhook: Option<WebhookDoc>,
     pub kafka: Option<KafkaDoc>,
