@@ -4,7 +4,6 @@
 //! environment at each attempt; the Message-ID derives from the idempotency key. SMTP 5xx
 //! replies, malformed addresses and missing settings are permanent; the rest is retryable.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -58,35 +57,9 @@ impl EmailDoc {
     }
 }
 
-/// How the SMTP connection is secured (`smtp.tls` in `driftd.yaml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SmtpTls {
-    /// Plain connection upgraded with STARTTLS (required), usually port 587.
-    Starttls,
-    /// TLS from the first byte ("SMTPS"), usually port 465.
-    Tls,
-    /// No encryption (a local relay, tests).
-    None,
-}
-
-/// The SMTP server of the email actions (from `driftd.yaml`; the daemon builds it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub tls: SmtpTls,
-    /// Environment variables holding the credentials (no authentication when unset).
-    pub username_env: Option<String>,
-    pub password_env: Option<String>,
-    /// The sender, `driftd <driftd@example.com>` or a bare address.
-    pub from: String,
-    /// Per-attempt timeout of each SMTP command.
-    pub timeout: Duration,
-    /// An extra trusted root certificate (PEM) for a relay with a private CA; the system's
-    /// roots are trusted in any case.
-    pub ca_file: Option<PathBuf>,
-}
+/// The SMTP server of the email actions: the configuration's `smtp:` section, as validated
+/// there (the daemon passes it to the dispatcher).
+pub use crate::config::{SmtpConfig as SmtpSettings, SmtpTls};
 
 fn invalid_address(what: &str, address: &str, e: impl std::fmt::Display) -> DeliveryError {
     DeliveryError::permanent(format!("invalid {what} address {address:?}: {e}"))
