@@ -18,12 +18,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use driftd::actions::{
-    sign, DeliveryMetrics, Dispatcher, Outbox, OutboxEntry, RetryPolicy, SmtpSettings, SmtpTls, PAYLOAD_SCHEMA,
+    sign, Command, DeliveryMetrics, Dispatcher, Email, File, Kafka, Log, Outbox, OutboxEntry, RetryPolicy,
+    SmtpSettings, SmtpTls, Target, Webhook, DEFAULT_SUBJECT, PAYLOAD_SCHEMA,
 };
 use driftd::record::Stream;
 use driftd::rules::{
-    Action, ActionKind, AlertKey, AlertStatus, AlertSummary, Notification, NotificationStatus, Severity, Target,
-    Template, Webhook, DEFAULT_SUBJECT, NOTIFICATION_VARIABLES,
+    Action, ActionKind, AlertKey, AlertStatus, AlertSummary, Notification, NotificationStatus, Severity, Template,
+    NOTIFICATION_VARIABLES,
 };
 use prometheus_client::registry::Registry;
 use serde_json::{json, Value};
@@ -483,7 +484,7 @@ fn smtp(port: u16) -> SmtpSettings {
 
 fn email_action() -> Action {
     let subject = Template::parse(DEFAULT_SUBJECT, NOTIFICATION_VARIABLES, &[]).unwrap();
-    action("oncall", Target::Email { to: vec!["ml-oncall@example.com".into()], subject })
+    action("oncall", Target::Email(Email { to: vec!["ml-oncall@example.com".into()], subject }))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -551,7 +552,7 @@ async fn command_gets_json_on_stdin_and_context_in_env_and_is_retried_on_failure
                     else touch "$1"; echo 'not yet' >&2; exit 3; fi"#;
     let argv = ["sh", "-c", script, "sh", marker.to_str().unwrap(), out.to_str().unwrap()].map(String::from).to_vec();
     let metrics = DeliveryMetrics::unregistered();
-    let target = Target::Command { argv, timeout: Duration::from_secs(10), env: Vec::new() };
+    let target = Target::Command(Command { argv, timeout: Duration::from_secs(10), env: Vec::new() });
     let d = dispatcher(vec![action("cmd", target)], &fx.outbox, metrics.clone(), None);
     let e = entry("cmd", 0);
     fx.outbox.enqueue(std::slice::from_ref(&e)).unwrap();
@@ -586,7 +587,7 @@ async fn command_writing_megabytes_to_stderr_before_reading_stdin_does_not_deadl
         r#"head -c 1000000 /dev/zero | tr '\0' x >&2; cat > "$1"; [ "$2" = ok ] || { echo failed >&2; exit 4; }"#;
     let run = |verdict: &str| {
         let argv = ["sh", "-c", script, "sh", out.to_str().unwrap(), verdict].map(String::from).to_vec();
-        Target::Command { argv, timeout: Duration::from_secs(20), env: Vec::new() }
+        Target::Command(Command { argv, timeout: Duration::from_secs(20), env: Vec::new() })
     };
     let d = dispatcher(vec![action("chatty", run("ok"))], &fx.outbox, DeliveryMetrics::unregistered(), None);
     d.attempt(&entry("chatty", 0)).await.unwrap();
@@ -609,7 +610,7 @@ async fn command_writing_megabytes_to_stderr_before_reading_stdin_does_not_deadl
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_action_producers_take_the_configured_librdkafka_properties() {
     let fx = Fixture::new();
-    let target = Target::Kafka { topic: "alerts".into(), brokers: Some("127.0.0.1:1".into()) };
+    let target = Target::Kafka(Kafka { topic: "alerts".into(), brokers: Some("127.0.0.1:1".into()) });
     let properties = BTreeMap::from([("compression.type".to_string(), "no-such-codec".to_string())]);
     let d = dispatcher(vec![action("k", target)], &fx.outbox, DeliveryMetrics::unregistered(), None)
         .with_kafka_properties(properties);
@@ -630,8 +631,11 @@ async fn command_environment_is_cleared_but_for_path_the_allow_list_and_the_cont
     let fx = Fixture::new();
     let out = fx.dir().join("env.txt");
     let argv = ["sh", "-c", r#"env > "$1""#, "sh", out.to_str().unwrap()].map(String::from).to_vec();
-    let target =
-        Target::Command { argv, timeout: Duration::from_secs(10), env: vec!["DRIFTD_TEST_CMD_ALLOWED".into()] };
+    let target = Target::Command(Command {
+        argv,
+        timeout: Duration::from_secs(10),
+        env: vec!["DRIFTD_TEST_CMD_ALLOWED".into()],
+    });
     let d = dispatcher(vec![action("cmd", target)], &fx.outbox, DeliveryMetrics::unregistered(), None);
     d.attempt(&entry("cmd", 0)).await.unwrap();
     let env = std::fs::read_to_string(&out).unwrap();
@@ -651,7 +655,7 @@ async fn command_environment_is_cleared_but_for_path_the_allow_list_and_the_cont
 async fn command_timeout_kills_it_and_spent_attempts_are_failed() {
     let fx = Fixture::new();
     let argv = vec!["sleep".to_string(), "30".to_string()];
-    let target = Target::Command { argv, timeout: Duration::from_millis(200), env: Vec::new() };
+    let target = Target::Command(Command { argv, timeout: Duration::from_millis(200), env: Vec::new() });
     let actions: BTreeMap<String, Action> = [("slow".to_string(), action("slow", target))].into();
     let policy = RetryPolicy { default_max_attempts: 2, ..fast_policy() };
     let d = Dispatcher::new(actions, None, fx.outbox.clone(), DeliveryMetrics::unregistered(), None)
@@ -674,7 +678,7 @@ async fn file_action_appends_one_json_line_per_notification() {
     let fx = Fixture::new();
     let path = fx.dir().join("alerts.jsonl");
     let d = dispatcher(
-        vec![action("file", Target::File { path: path.clone() }), action("log", Target::Log)],
+        vec![action("file", Target::File(File { path: path.clone() })), action("log", Target::Log(Log))],
         &fx.outbox,
         DeliveryMetrics::unregistered(),
         None,
@@ -705,7 +709,7 @@ async fn unknown_action_and_missing_env_fail_permanently() {
     let running = start(d);
     wait_until("both failed", || fx.outbox.failed().unwrap().len() == 2).await;
     // A reload brings a working definition; a failed entry requeued by an operator is delivered.
-    handle.reload(BTreeMap::from([("gone".to_string(), action("gone", Target::Log))]));
+    handle.reload(BTreeMap::from([("gone".to_string(), action("gone", Target::Log(Log)))]));
     assert!(fx.outbox.requeue_failed(&entry("gone", 0).key).unwrap());
     running.wake.notify_one();
     wait_until("the requeued entry is delivered", || fx.outbox.was_sent(&entry("gone", 0).key).unwrap()).await;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::kafka::Broker;
 
-use driftd::actions::{DeliveryMetrics, Dispatcher, Outbox, OutboxEntry, RetryPolicy};
+use driftd::actions::{DeliveryMetrics, Dispatcher, Kafka, Outbox, OutboxEntry, RetryPolicy, Target};
 use driftd::record::Stream;
-use driftd::rules::{Action, ActionKind, Notification, NotificationStatus, Severity, Target};
+use driftd::rules::{Action, ActionKind, Notification, NotificationStatus, Severity};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -50,7 +50,7 @@ async fn kafka_action_produces_the_document_keyed_by_monitor() {
     let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
     let outbox = Outbox::new(Arc::new(db)).unwrap();
     // No brokers on the action: the daemon's default brokers apply.
-    let target = Target::Kafka { topic: "driftd-events".into(), brokers: None };
+    let target = Target::Kafka(Kafka { topic: "driftd-events".into(), brokers: None });
     let action = Action { name: "events".into(), kind: ActionKind::Retrain, cooldown: None, target };
     let policy =
         RetryPolicy { base: Duration::from_millis(100), max: Duration::from_secs(1), ..RetryPolicy::default() };

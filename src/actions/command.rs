@@ -1,23 +1,68 @@
-//! Command delivery: the action's argv run without a shell, the JSON document on stdin, the
-//! context in `DRIFTD_*` environment variables, killed at the timeout. The environment is
-//! cleared but for `PATH`, the action's `env:` allow-list and the context, so driftd's own
-//! secrets never reach the command; stdin is written while stderr is drained (the first
-//! [`STDERR_KEPT`] bytes kept for the error), so no amount of output can deadlock it.
-//!
-//! Success is exit status 0. A non-zero exit, a signal or the timeout are retryable (the
-//! command may depend on something that comes back); a program that does not exist is
-//! permanent.
+//! The `command` action: its settings (`argv`, `timeout`, `env`), their validation, and a run
+//! without a shell: the JSON document on stdin, the context in `DRIFTD_*` variables, the
+//! environment cleared but for `PATH` and the `env:` allow-list (driftd's secrets never reach
+//! it), stderr drained while stdin is written (no deadlock), killed at the timeout. Exit 0
+//! succeeds; a missing program is permanent; a non-zero exit, signal or timeout is retried.
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::Command;
+use tokio::process::Command as Process;
 
 use super::document::{document_bytes, summary};
 use super::outbox::OutboxEntry;
 use super::DeliveryError;
+use crate::config::KeyPath;
+use crate::rules::{ActionKind, Checker};
 use crate::source::time::format_time_ms;
+
+/// `command:`
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandDoc {
+    /// Program and arguments, run without a shell (at least the program).
+    pub argv: Vec<String>,
+    /// Default `60s`.
+    pub timeout: Option<String>,
+    /// Names of driftd's environment variables the command may see. Its environment is
+    /// otherwise cleared — driftd's own secrets (SMTP and Kafka passwords, webhook secrets)
+    /// never reach it — except `PATH` and the `DRIFTD_*` context. Default: none.
+    pub env: Option<Vec<String>>,
+}
+
+/// A `command` action, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub argv: Vec<String>,
+    pub timeout: Duration,
+    /// The names of driftd's environment variables passed on (the rest is cleared).
+    pub env: Vec<String>,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl CommandDoc {
+    /// The validated settings; problems are reported below `path` (the action's `command`).
+    pub(crate) fn validate(self, checker: &mut Checker<'_>, path: &KeyPath) -> Command {
+        if self.argv.first().is_none_or(|program| program.trim().is_empty()) {
+            checker.error(&path.key("argv"), "argv needs at least the program");
+        }
+        let timeout = checker.duration(self.timeout.as_deref(), path, "timeout", DEFAULT_TIMEOUT);
+        let env = self.env.unwrap_or_default();
+        for (i, var) in env.iter().enumerate() {
+            checker.env_name(var, &path.key("env").index(i));
+        }
+        Command { argv: self.argv, timeout, env }
+    }
+}
+
+impl Command {
+    /// One attempt.
+    pub(crate) async fn deliver(&self, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+        run(&self.argv, self.timeout, &self.env, entry).await
+    }
+}
 
 /// Bytes of a failing command's stderr kept for its error message (the rest is read and
 /// dropped).
@@ -30,7 +75,11 @@ pub(crate) fn environment(entry: &OutboxEntry) -> Vec<(&'static str, String)> {
         ("DRIFTD_ACTION", n.action.clone()),
         (
             "DRIFTD_ACTION_KIND",
-            if n.action_kind == crate::rules::ActionKind::Retrain { "retrain" } else { "alert" }.into(),
+            match n.action_kind {
+                ActionKind::Alert => "alert",
+                ActionKind::Retrain => "retrain",
+            }
+            .into(),
         ),
         ("DRIFTD_RULE", n.rule.clone()),
         ("DRIFTD_MONITOR", n.monitor.clone()),
@@ -46,8 +95,7 @@ pub(crate) fn environment(entry: &OutboxEntry) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// One attempt.
-pub(crate) async fn deliver(
+async fn run(
     argv: &[String],
     timeout: Duration,
     allowed_env: &[String],
@@ -56,7 +104,7 @@ pub(crate) async fn deliver(
     let Some((program, args)) = argv.split_first() else {
         return Err(DeliveryError::permanent("the command's argv is empty"));
     };
-    let mut command = Command::new(program);
+    let mut command = Process::new(program);
     let passed = std::iter::once("PATH")
         .chain(allowed_env.iter().map(String::as_str))
         .filter_map(|name| std::env::var_os(name).map(|value| (name, value)));

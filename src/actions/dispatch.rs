@@ -16,12 +16,13 @@ use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::email::{self, SmtpSettings};
+use super::email::SmtpSettings;
 use super::kafka::Producers;
 use super::metrics::DeliveryMetrics;
 use super::outbox::{Outbox, OutboxEntry, PendingEntry};
-use super::{command, now_ms, sink, webhook, ActionsError, DeliveryError};
-use crate::rules::{Action, Target};
+use super::Context;
+use super::{now_ms, ActionsError, DeliveryError};
+use crate::rules::Action;
 
 /// Retry timing and limits.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,10 +66,7 @@ impl RetryPolicy {
 
     /// The attempts allowed for `action`.
     pub fn max_attempts(&self, action: &Action) -> u32 {
-        match &action.target {
-            Target::Webhook(w) => w.max_attempts.max(1),
-            _ => self.default_max_attempts.max(1),
-        }
+        action.target.max_attempts().unwrap_or(self.default_max_attempts).max(1)
     }
 }
 
@@ -77,10 +75,7 @@ struct Shared {
     /// Shared with [`ActionsHandle`]s (and only this: the rest of `Shared` is the dispatcher's
     /// alone until it runs).
     actions: Arc<RwLock<BTreeMap<String, Action>>>,
-    smtp: Option<SmtpSettings>,
-    default_kafka_brokers: Option<String>,
-    client: reqwest::Client,
-    producers: Producers,
+    context: Context,
     outbox: Outbox,
     metrics: DeliveryMetrics,
     policy: RetryPolicy,
@@ -134,10 +129,7 @@ impl Dispatcher {
         Ok(Dispatcher {
             shared: Arc::new(Shared {
                 actions: Arc::new(RwLock::new(actions)),
-                smtp,
-                default_kafka_brokers,
-                client,
-                producers: Producers::default(),
+                context: Context { smtp, default_kafka_brokers, client, producers: Producers::default() },
                 outbox,
                 metrics,
                 policy: RetryPolicy::default(),
@@ -155,7 +147,7 @@ impl Dispatcher {
     /// The librdkafka properties of `kafka` actions' producers (the configuration's
     /// `kafka.properties`: TLS, SASL … as the consumers have them).
     pub fn with_kafka_properties(mut self, properties: BTreeMap<String, String>) -> Dispatcher {
-        Arc::get_mut(&mut self.shared).expect("the dispatcher is not running yet").producers =
+        Arc::get_mut(&mut self.shared).expect("the dispatcher is not running yet").context.producers =
             Producers::with_properties(properties);
         self
     }
@@ -335,22 +327,7 @@ impl Shared {
     }
 
     async fn deliver(&self, action: &Action, entry: &OutboxEntry) -> Result<(), DeliveryError> {
-        match &action.target {
-            Target::Webhook(hook) => webhook::deliver(&self.client, hook, entry).await,
-            Target::Email { to, subject } => email::deliver(self.smtp.as_ref(), to, subject, entry).await,
-            Target::Kafka { topic, brokers } => {
-                let Some(brokers) = brokers.as_ref().or(self.default_kafka_brokers.as_ref()) else {
-                    return Err(DeliveryError::permanent("Kafka action without brokers (and no kafka.brokers)"));
-                };
-                self.producers.deliver(brokers, topic, entry).await
-            }
-            Target::Command { argv, timeout, env } => command::deliver(argv, *timeout, env, entry).await,
-            Target::Log => {
-                sink::log(entry);
-                Ok(())
-            }
-            Target::File { path } => sink::append(path, entry).await,
-        }
+        action.target.deliver(&self.context, entry).await
     }
 }
 

@@ -1,14 +1,9 @@
-//! Email delivery over SMTP (lettre, tokio, rustls with the ring provider): a multipart
-//! text + HTML message (`html.rs`) to the action's recipients.
-//!
-//! The server comes from the daemon's configuration ([`SmtpSettings`]); credentials are read
-//! from the environment at each attempt. The Message-ID is derived from the idempotency key
-//! and the key is also sent as `X-Driftd-Idempotency-Key`, so a redelivered message can be
-//! recognised. Classification: SMTP permanent (5xx) replies, malformed addresses, missing
-//! settings or variables are permanent; connection errors, timeouts, TLS errors and
-//! transient (4xx) replies are retryable.
+//! The `email` action: its settings (`to`, `subject`), their validation, and delivery over
+//! SMTP (lettre, tokio, rustls with the ring provider) of a multipart text + HTML message.
+//! The server comes from the daemon's configuration ([`SmtpSettings`]), credentials from the
+//! environment at each attempt; the Message-ID derives from the idempotency key. SMTP 5xx
+//! replies, malformed addresses and missing settings are permanent; the rest is retryable.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -22,37 +17,49 @@ use super::document::render;
 use super::html::{email_html, email_text};
 use super::outbox::OutboxEntry;
 use super::{env_var, DeliveryError};
-use crate::rules::Template;
+use crate::config::KeyPath;
+use crate::rules::{Checker, Template};
 
-/// How the SMTP connection is secured (`smtp.tls` in `driftd.yaml`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SmtpTls {
-    /// Plain connection upgraded with STARTTLS (required), usually port 587.
-    Starttls,
-    /// TLS from the first byte ("SMTPS"), usually port 465.
-    Tls,
-    /// No encryption (a local relay, tests).
-    None,
+/// `email:` (the SMTP server comes from the main configuration).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailDoc {
+    /// Recipients (at least one).
+    pub to: Vec<String>,
+    /// Subject template. Default `[driftd] {{ status }}: {{ rule }} on {{ monitor }}`.
+    pub subject: Option<String>,
 }
 
-/// The SMTP server of the email actions (from `driftd.yaml`; the daemon builds it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub tls: SmtpTls,
-    /// Environment variables holding the credentials (no authentication when unset).
-    pub username_env: Option<String>,
-    pub password_env: Option<String>,
-    /// The sender, `driftd <driftd@example.com>` or a bare address.
-    pub from: String,
-    /// Per-attempt timeout of each SMTP command.
-    pub timeout: Duration,
-    /// An extra trusted root certificate (PEM) for a relay with a private CA; the system's
-    /// roots are trusted in any case.
-    pub ca_file: Option<PathBuf>,
+/// An `email` action, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Email {
+    pub to: Vec<String>,
+    pub subject: Template,
 }
+
+/// Default email subject.
+pub const DEFAULT_SUBJECT: &str = "[driftd] {{ status }}: {{ rule }} on {{ monitor }}";
+
+impl EmailDoc {
+    /// The validated settings; problems are reported below `path` (the action's `email`).
+    pub(crate) fn validate(self, checker: &mut Checker<'_>, path: &KeyPath) -> Email {
+        if self.to.is_empty() {
+            checker.error(&path.key("to"), "at least one recipient");
+        }
+        for (i, to) in self.to.iter().enumerate() {
+            if !to.contains('@') || to.trim() != to {
+                checker.error(&path.key("to").index(i), format!("{to:?} is not an email address"));
+            }
+        }
+        let subject = self.subject.as_deref().unwrap_or(DEFAULT_SUBJECT);
+        let subject = checker.notification_template(subject, &path.key("subject"));
+        Email { to: self.to, subject }
+    }
+}
+
+/// The SMTP server of the email actions: the configuration's `smtp:` section, as validated
+/// there (the daemon passes it to the dispatcher).
+pub use crate::config::{SmtpConfig as SmtpSettings, SmtpTls};
 
 fn invalid_address(what: &str, address: &str, e: impl std::fmt::Display) -> DeliveryError {
     DeliveryError::permanent(format!("invalid {what} address {address:?}: {e}"))
@@ -120,17 +127,21 @@ fn tls_parameters(settings: &SmtpSettings) -> Result<TlsParameters, DeliveryErro
     builder.build().map_err(|e| DeliveryError::permanent(format!("SMTP TLS settings for {}: {e}", settings.host)))
 }
 
-/// One attempt.
-pub(crate) async fn deliver(
-    settings: Option<&SmtpSettings>,
-    to: &[String],
-    subject: &Template,
-    entry: &OutboxEntry,
-) -> Result<(), DeliveryError> {
-    let Some(settings) = settings else {
-        return Err(DeliveryError::permanent("email action without an SMTP server in the configuration"));
-    };
-    let message = message(settings, to, subject, entry)?;
+impl Email {
+    /// One attempt.
+    pub(crate) async fn deliver(
+        &self,
+        settings: Option<&SmtpSettings>,
+        entry: &OutboxEntry,
+    ) -> Result<(), DeliveryError> {
+        let Some(settings) = settings else {
+            return Err(DeliveryError::permanent("email action without an SMTP server in the configuration"));
+        };
+        send(settings, message(settings, &self.to, &self.subject, entry)?).await
+    }
+}
+
+async fn send(settings: &SmtpSettings, message: Message) -> Result<(), DeliveryError> {
     let transport = transport(settings)?;
     // lettre's timeout applies per command; the whole exchange is bounded too.
     let send = transport.send(message);

@@ -1,9 +1,7 @@
-//! Kafka delivery: the JSON document produced to the action's topic, keyed by monitor (so one
-//! monitor's events stay in order on one partition), with the idempotency key as a header.
-//!
-//! One producer per broker list, created on first use and kept. A producer that cannot be
-//! created (bad configuration) is a permanent error; a message not acknowledged within the
-//! timeout is retryable.
+//! The `kafka` action: its settings (`topic`, `brokers`), their validation, and delivery of
+//! the JSON document to the topic, keyed by monitor (one monitor's events stay in order on one
+//! partition), with the idempotency key as a header. One producer per broker list, kept; a
+//! producer that cannot be created is a permanent error, an unacknowledged message retryable.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -16,6 +14,58 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use super::document::document_bytes;
 use super::outbox::OutboxEntry;
 use super::DeliveryError;
+use crate::config::KeyPath;
+use crate::rules::Checker;
+
+/// `kafka:`
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaDoc {
+    pub topic: String,
+    /// `host:port[,host:port…]`. Default: the main configuration's `kafka.brokers`.
+    pub brokers: Option<String>,
+}
+
+/// A `kafka` action, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kafka {
+    pub topic: String,
+    /// `None`: the main configuration's `kafka.brokers`.
+    pub brokers: Option<String>,
+}
+
+impl KafkaDoc {
+    /// The validated settings; problems are reported below `path` (the action's `kafka`).
+    pub(crate) fn validate(self, checker: &mut Checker<'_>, path: &KeyPath) -> Kafka {
+        if self.topic.trim().is_empty() {
+            checker.error(&path.key("topic"), "the topic is empty");
+        }
+        if let Some(brokers) = &self.brokers {
+            if brokers
+                .split(',')
+                .any(|b| b.trim().rsplit_once(':').is_none_or(|(h, port)| h.is_empty() || port.parse::<u16>().is_err()))
+            {
+                checker.error(&path.key("brokers"), format!("{brokers:?}: expected host:port[,host:port…]"));
+            }
+        }
+        Kafka { topic: self.topic, brokers: self.brokers }
+    }
+}
+
+impl Kafka {
+    /// One attempt, to the action's brokers or else the daemon's.
+    pub(crate) async fn deliver(
+        &self,
+        producers: &Producers,
+        default_brokers: Option<&str>,
+        entry: &OutboxEntry,
+    ) -> Result<(), DeliveryError> {
+        let Some(brokers) = self.brokers.as_deref().or(default_brokers) else {
+            return Err(DeliveryError::permanent("Kafka action without brokers (and no kafka.brokers)"));
+        };
+        producers.deliver(brokers, &self.topic, entry).await
+    }
+}
 
 /// How long librdkafka may try to deliver one message (one attempt of the dispatcher).
 const MESSAGE_TIMEOUT: Duration = Duration::from_secs(15);
@@ -51,7 +101,7 @@ impl Producers {
         Producers { by_brokers: Mutex::default(), properties }
     }
 
-    pub(crate) async fn deliver(&self, brokers: &str, topic: &str, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+    async fn deliver(&self, brokers: &str, topic: &str, entry: &OutboxEntry) -> Result<(), DeliveryError> {
         let producer = self.get(brokers)?;
         let payload = document_bytes(entry);
         let headers = OwnedHeaders::new().insert(Header { key: "idempotency-key", value: Some(entry.key.as_bytes()) });

@@ -10,8 +10,8 @@ use serde_json::json;
 use super::*;
 use crate::record::Stream;
 use crate::rules::{
-    Action, ActionKind, AlertKey, AlertStatus, AlertSummary, Notification, NotificationStatus, Severity, Target,
-    Template, Webhook, NOTIFICATION_VARIABLES,
+    Action, ActionKind, AlertKey, AlertStatus, AlertSummary, Notification, NotificationStatus, Severity, Template,
+    NOTIFICATION_VARIABLES,
 };
 
 pub(crate) fn notification(action: &str, seq: u64) -> Notification {
@@ -236,7 +236,7 @@ fn attempts_follow_the_action() {
     let policy = RetryPolicy::default();
     let action = |target| Action { name: "a".into(), kind: ActionKind::Alert, cooldown: None, target };
     assert_eq!(policy.max_attempts(&action(Target::Webhook(hook()))), 3);
-    assert_eq!(policy.max_attempts(&action(Target::Log)), policy.default_max_attempts);
+    assert_eq!(policy.max_attempts(&action(Target::Log(Log))), policy.default_max_attempts);
 }
 
 /// The `actions:` YAML blocks of `docs/actions.md`.

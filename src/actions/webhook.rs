@@ -1,13 +1,11 @@
-//! Webhook delivery: one HTTP request per attempt (reqwest over rustls with the ring provider).
-//!
-//! The body is the action's template rendered for the entry, or the JSON document. Headers:
-//! the literal ones, those read from the environment at delivery (`headers_env`,
-//! `bearer_token_env`), `Idempotency-Key` (the same on every attempt), and, with
-//! `secret_env`, `X-Driftd-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes>`.
-//!
-//! Classification: 2xx is success; 408, 429 and 5xx, timeouts and connection errors are
-//! retryable; any other status (4xx, an unfollowed redirect), a malformed URL, method or
-//! header, and a missing environment variable are permanent.
+//! The `webhook` action: its settings, their validation (secrets only by environment variable
+//! name), and delivery as one HTTP request per attempt (reqwest over rustls with ring): the
+//! body template or the JSON document, `Idempotency-Key`, and with `secret_env` an
+//! `X-Driftd-Signature: sha256=<hex HMAC-SHA256 of the body>`. 2xx succeeds; 408, 429, 5xx,
+//! timeouts and connection errors are retried; anything else fails permanently.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
@@ -17,7 +15,109 @@ use sha2::Sha256;
 use super::document::{document_bytes, render_json};
 use super::outbox::OutboxEntry;
 use super::{env_var, DeliveryError};
-use crate::rules::Webhook;
+use crate::config::KeyPath;
+use crate::rules::{Checker, Template};
+
+/// `webhook:`
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookDoc {
+    /// `http://` or `https://` URL.
+    pub url: String,
+    /// `POST`, `PUT` or `PATCH`. Default `POST`.
+    pub method: Option<String>,
+    /// Literal headers (no secrets: `Authorization` and names containing `token`, `secret`,
+    /// `key`, `password` or `cookie` are refused here).
+    pub headers: Option<BTreeMap<String, String>>,
+    /// Headers whose values are read from environment variables at delivery:
+    /// `{X-Api-Key: API_KEY_VAR}`.
+    pub headers_env: Option<BTreeMap<String, String>>,
+    /// Environment variable holding a bearer token (`Authorization: Bearer …`).
+    pub bearer_token_env: Option<String>,
+    /// Environment variable holding the HMAC-SHA256 key that signs the body.
+    pub secret_env: Option<String>,
+    /// Body template (JSON). Default: the notification's evidence JSON.
+    pub body: Option<String>,
+    /// Per-attempt timeout. Default `10s`.
+    pub timeout: Option<String>,
+    /// Attempts before giving up on a retryable failure (at least 1). Default 10.
+    pub max_attempts: Option<u32>,
+}
+
+/// A `webhook` action, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub url: String,
+    pub method: String,
+    /// Literal, non-secret headers.
+    pub headers: BTreeMap<String, String>,
+    /// Header name → environment variable read at delivery.
+    pub headers_env: BTreeMap<String, String>,
+    pub bearer_token_env: Option<String>,
+    pub secret_env: Option<String>,
+    /// `None`: the notification's evidence JSON.
+    pub body: Option<Template>,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+}
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_MAX_ATTEMPTS: u32 = 10;
+
+impl WebhookDoc {
+    /// The validated settings; problems are reported below `path` (the action's `webhook`).
+    pub(crate) fn validate(self, checker: &mut Checker<'_>, path: &KeyPath) -> Webhook {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://"))
+            || self.url.split("://").nth(1).is_none_or(|rest| rest.is_empty())
+        {
+            checker.error(&path.key("url"), format!("{:?} is not an http:// or https:// URL", self.url));
+        }
+        let method = self.method.as_deref().unwrap_or("POST").to_ascii_uppercase();
+        if !["POST", "PUT", "PATCH"].contains(&method.as_str()) {
+            checker.error(&path.key("method"), format!("method {method:?}: expected POST, PUT or PATCH"));
+        }
+        let headers = self.headers.unwrap_or_default();
+        for name in headers.keys() {
+            let lower = name.to_ascii_lowercase();
+            if lower == "authorization"
+                || ["token", "secret", "key", "password", "cookie"].iter().any(|s| lower.contains(s))
+            {
+                checker.error(
+                    &path.key("headers").key(name),
+                    format!(
+                        "header {name:?} looks secret: secrets never go in rule files; name an environment variable with `headers_env: {{{name}: VAR}}` or `bearer_token_env: VAR`"
+                    ),
+                );
+            }
+        }
+        let headers_env = self.headers_env.unwrap_or_default();
+        for (name, var) in &headers_env {
+            checker.env_name(var, &path.key("headers_env").key(name));
+        }
+        for (key, var) in [("bearer_token_env", &self.bearer_token_env), ("secret_env", &self.secret_env)] {
+            if let Some(var) = var {
+                checker.env_name(var, &path.key(key));
+            }
+        }
+        let body = self.body.as_deref().map(|b| checker.notification_template(b, &path.key("body")));
+        let max_attempts = self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+        if max_attempts == 0 {
+            checker.error(&path.key("max_attempts"), "at least 1 attempt");
+        }
+        let timeout = checker.duration(self.timeout.as_deref(), path, "timeout", DEFAULT_TIMEOUT);
+        Webhook {
+            url: self.url,
+            method,
+            headers,
+            headers_env,
+            bearer_token_env: self.bearer_token_env,
+            secret_env: self.secret_env,
+            body,
+            timeout,
+            max_attempts,
+        }
+    }
+}
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "X-Driftd-Signature";
@@ -84,8 +184,14 @@ pub(crate) fn build(webhook: &Webhook, entry: &OutboxEntry) -> Result<Request, D
     Ok(Request { method, url: webhook.url.clone(), headers, body })
 }
 
-/// One attempt.
-pub(crate) async fn deliver(client: &Client, webhook: &Webhook, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+impl Webhook {
+    /// One attempt.
+    pub(crate) async fn deliver(&self, client: &Client, entry: &OutboxEntry) -> Result<(), DeliveryError> {
+        deliver(client, self, entry).await
+    }
+}
+
+async fn deliver(client: &Client, webhook: &Webhook, entry: &OutboxEntry) -> Result<(), DeliveryError> {
     let request = build(webhook, entry)?;
     let response = client
         .request(request.method, &request.url)

@@ -1,154 +1,39 @@
 //! A serde deserializer over the located YAML tree that reports every problem and never
-//! stops at the first.
-//!
-//! Input: a [`Node`] tree and a target type deriving `Deserialize`. Output: a value of the
-//! type and the list of problems, each at the position and key path of its node.
-//!
-//! How it keeps going: when a node does not fit (wrong type, unknown key, missing required
-//! key, unknown variant), the problem is recorded and the visitor is fed a placeholder of the
-//! requested shape (`0`, `""`, an empty list, a struct of placeholders, the enum's first
-//! variant), so the derived code never sees an error and every sibling is still checked.
-//! Placeholders are *poisoned*: anything below them deserializes silently, so one mistake is
-//! one message. The caller discards the value when any problem was recorded.
-//!
-//! Conventions the schema types follow so this works:
-//! - optional keys are `Option<T>`, never `#[serde(default)]`: absent struct fields are fed
-//!   as *missing*, which an `Option` takes as `None` and anything else reports as required;
-//! - enums are externally tagged (`profile: PATH`, or a bare name for unit variants); a
-//!   variant renamed `$map`, `$seq` or `$scalar` is chosen by the node's *shape* when no
-//!   named variant matches (so `features` can be `"*"`, `{object: …}` or a list without
-//!   `#[serde(untagged)]`, which would buffer the input and lose positions and recovery);
-//! - scalars are typed by the target: `5` is a string for a `String`, `"5"` a number for a
-//!   `u64`; `~`, `null` and an empty plain value are null.
-
-use std::cell::RefCell;
-use std::fmt;
+//! stops at the first: [`deserialize`] (with the conventions the schema types follow) and
+//! the `Deserializer` impl for scalars, lists, mappings, structs and enums. The reader's
+//! state is in `de_node.rs`, the serde access types in `de_access.rs`.
 
 use serde::de::{self, Visitor};
 
 use super::de_access::{EnumAccess, MapAccess, SeqAccess, StructAccess};
-use super::error::{suggest, KeyPath, Mark, Problem};
-use super::yaml::{Entry, Node, NodeKind, Scalar};
-
-/// The error type the visitors see. Problems are recorded where they arise, so an error that
-/// reaches a parent is only a signal to unwind (`recorded`).
-#[derive(Debug)]
-pub(crate) struct DeError {
-    pub(super) message: String,
-    pub(super) recorded: bool,
-}
-
-impl de::Error for DeError {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError { message: msg.to_string(), recorded: false }
-    }
-}
-
-impl DeError {
-    pub(super) fn recorded() -> DeError {
-        DeError { message: String::new(), recorded: true }
-    }
-}
-
-impl fmt::Display for DeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for DeError {}
+use super::de_node::{DeError, Input, NodeDe, Sink};
+use super::error::{suggest, KeyPath, Problem};
+use super::yaml::{Entry, Node, NodeKind};
 
 /// Deserialize `T` from `root`, appending every problem to `problems`. `None` only when a
 /// visitor failed in a way that could not be recovered (the problem is recorded).
+///
+/// How it keeps going: when a node does not fit (wrong type, unknown key, missing required
+/// key, unknown variant), the problem is recorded and the visitor is fed a placeholder of the
+/// requested shape (`0`, `""`, an empty list, a struct of placeholders, the enum's first
+/// variant), so the derived code never sees an error and every sibling is still checked.
+/// Placeholders are *poisoned*: anything below them deserializes silently, so one mistake is
+/// one message. The caller discards the value when any problem was recorded.
+///
+/// Conventions the schema types follow so this works:
+/// - optional keys are `Option<T>`, never `#[serde(default)]`: absent struct fields are fed
+///   as *missing*, which an `Option` takes as `None` and anything else reports as required;
+/// - enums are externally tagged (`profile: PATH`, or a bare name for unit variants); a
+///   variant renamed `$map`, `$seq` or `$scalar` is chosen by the node's *shape* when no
+///   named variant matches (so `features` can be `"*"`, `{object: …}` or a list without
+///   `#[serde(untagged)]`, which would buffer the input and lose positions and recovery);
+/// - scalars are typed by the target: `5` is a string for a `String`, `"5"` a number for a
+///   `u64`; `~`, `null` and an empty plain value are null.
 pub(crate) fn deserialize<T: de::DeserializeOwned>(root: &Node, problems: &mut Vec<Problem>) -> Option<T> {
-    let sink = RefCell::new(std::mem::take(problems));
+    let sink = Sink::new(std::mem::take(problems));
     let result = T::deserialize(NodeDe::new(Input::Node(root), KeyPath::root(), &sink));
     *problems = sink.into_inner();
     result.ok()
-}
-
-pub(super) type Sink = RefCell<Vec<Problem>>;
-
-#[derive(Clone, Copy)]
-pub(super) enum Input<'a> {
-    Node(&'a Node),
-    /// An absent struct field; the mark is its mapping's.
-    Missing(Mark),
-    /// Below a reported problem: everything deserializes to placeholders, silently.
-    Poisoned(Mark),
-}
-
-pub(crate) struct NodeDe<'a> {
-    pub(super) input: Input<'a>,
-    pub(super) path: KeyPath,
-    pub(super) sink: &'a Sink,
-}
-
-impl<'a> NodeDe<'a> {
-    pub(super) fn new(input: Input<'a>, path: KeyPath, sink: &'a Sink) -> Self {
-        let input = match input {
-            Input::Node(Node { kind: NodeKind::Scalar(Scalar { poisoned: true, .. }), mark }) => Input::Poisoned(*mark),
-            other => other,
-        };
-        NodeDe { input, path, sink }
-    }
-
-    pub(super) fn mark(&self) -> Mark {
-        match self.input {
-            Input::Node(node) => node.mark,
-            Input::Missing(mark) | Input::Poisoned(mark) => mark,
-        }
-    }
-
-    pub(super) fn record(&self, message: impl Into<String>) {
-        self.record_at(self.mark(), self.path.clone(), message);
-    }
-
-    pub(super) fn record_at(&self, mark: Mark, path: KeyPath, message: impl Into<String>) {
-        self.sink.borrow_mut().push(Problem::new(mark, path, message));
-    }
-
-    /// Record a visitor's own error at this node; pass on errors recorded below.
-    pub(super) fn finish<T>(&self, result: Result<T, DeError>) -> Result<T, DeError> {
-        result.map_err(|error| {
-            if !error.recorded {
-                self.record(error.message);
-            }
-            DeError::recorded()
-        })
-    }
-
-    /// Report a node that is not what `expected` describes (or is absent); silent below an
-    /// earlier problem.
-    pub(super) fn mismatch(&self, expected: &str) {
-        match self.input {
-            Input::Node(node) => self.record(format!("expected {expected}, found {}", node.describe())),
-            Input::Missing(_) => self.record(format!("missing required key `{}`", self.last_key())),
-            Input::Poisoned(_) => {}
-        }
-    }
-
-    pub(super) fn last_key(&self) -> String {
-        match self.path.0.last() {
-            Some(super::error::Segment::Key(key)) => key.clone(),
-            _ => String::new(),
-        }
-    }
-
-    /// The text of a non-null scalar, or `None` after reporting what was found instead.
-    pub(super) fn text(&self, expected: &str) -> Option<&'a str> {
-        match self.input {
-            Input::Node(Node { kind: NodeKind::Scalar(s), .. }) if !s.is_null() => Some(&s.text),
-            _ => {
-                self.mismatch(expected);
-                None
-            }
-        }
-    }
-
-    pub(super) fn poisoned_child(&self, path: KeyPath) -> NodeDe<'a> {
-        NodeDe { input: Input::Poisoned(self.mark()), path, sink: self.sink }
-    }
 }
 
 fn parse_int(text: &str) -> Option<i128> {

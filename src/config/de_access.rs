@@ -9,7 +9,7 @@
 use serde::de::value::StrDeserializer;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
-use super::de::{DeError, Input, NodeDe};
+use super::de_node::{DeError, Input, NodeDe};
 use super::error::suggest;
 use super::yaml::{Entry, Node, NodeKind};
 

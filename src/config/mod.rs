@@ -77,6 +77,7 @@
 
 mod de;
 mod de_access;
+mod de_node;
 mod duration;
 mod error;
 mod interpolate;

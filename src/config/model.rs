@@ -38,8 +38,23 @@ pub struct Config {
     pub kafka_properties: BTreeMap<String, String>,
 }
 
-/// `smtp:`: the settings of the email actions as the dispatcher takes them.
-pub type SmtpConfig = crate::actions::SmtpSettings;
+/// `smtp:`: the SMTP server of the email actions, as the dispatcher takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// Environment variables holding the credentials (no authentication when unset).
+    pub username_env: Option<String>,
+    pub password_env: Option<String>,
+    /// The sender, `driftd <driftd@example.com>` or a bare address.
+    pub from: String,
+    /// Per-attempt timeout of each SMTP command.
+    pub timeout: Duration,
+    /// An extra trusted root certificate (PEM) for a relay with a private CA; the system's
+    /// roots are trusted in any case.
+    pub ca_file: Option<PathBuf>,
+}
 
 /// `http:`
 #[derive(Debug, Clone, PartialEq, Eq)]

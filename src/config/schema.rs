@@ -52,8 +52,17 @@ pub struct Smtp {
     pub ca_file: Option<String>,
 }
 
-/// How the SMTP connection is secured: the delivery's own type.
-pub use crate::actions::SmtpTls;
+/// How the SMTP connection is secured (`smtp.tls` in `driftd.yaml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (required), usually port 587.
+    Starttls,
+    /// TLS from the first byte ("SMTPS"), usually port 465.
+    Tls,
+    /// No encryption (a local relay, tests).
+    None,
+}
 
 /// `http:`
 #[derive(Debug, Clone, Deserialize)]

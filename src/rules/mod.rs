@@ -1,20 +1,11 @@
-//! Alert rules and actions: `rules/*.yaml` → a validated [`RuleSet`] → an [`Engine`] that turns
-//! closed windows into alert transitions and grouped notifications. No delivery here: the
-//! daemon hands [`Notification`]s to its outbox.
-//!
-//! Input: rule files (one file or directories of `*.yaml` / `*.yml`), the environment
-//! (`${VAR}` as in `driftd.yaml`) and the names known from the configuration ([`Known`]).
-//! Output of [`load`]: every rule and action, or [`ConfigErrors`] listing *every* problem of
-//! every file as `file:line:column: key.path: message`, with the same machinery and
-//! guarantees as the configuration (`config::load`): syntax, then types (unknown keys and
-//! names with "did you mean"), then the checks of `validate.rs`.
-//!
-//! Files: `schema.rs` (the format as written, the reference for docs/rules.md),
-//! `validate.rs` (checks and resolution), `model.rs` (the typed rules and actions),
-//! `template.rs` (`{{ var }}`), `threshold.rs` (Yurdakul's PSI bound, Bonferroni,
-//! Benjamini–Hochberg), `state.rs` (persistent alert states), `engine.rs` (the lifecycle),
-//! `testing.rs` (`driftd test-rules`).
+//! Alert rules: `rules/*.yaml` → a validated [`RuleSet`] → an [`Engine`] that turns closed
+//! windows into alert transitions and grouped notifications (delivered by `actions`, whose
+//! kinds check their own settings through `Checker`). [`load`] reports *every* problem of
+//! every file as `file:line:column: key.path: message`, as `config::load` does. Files:
+//! `schema.rs` (the format), `validate.rs` + `checker.rs` (resolution), `model.rs`,
+//! `template.rs`, `threshold.rs`, `state.rs`, `engine.rs`, `testing.rs` (`driftd test-rules`).
 
+mod checker;
 mod engine;
 mod known;
 mod model;
@@ -33,6 +24,7 @@ mod tests_engine;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+pub(crate) use checker::Checker;
 pub use engine::{
     alert_labels, format_number, AlertSummary, Engine, Evaluation, FeatureStats, Notification, NotificationStatus,
     Suppressed, Transition, WindowEvaluation,
@@ -62,7 +54,7 @@ pub fn load_for_config(config: &crate::config::Config) -> Result<RuleSet, Config
         let problems: Vec<crate::config::ConfigError> = rules
             .actions
             .values()
-            .filter(|a| matches!(a.target, model::Target::Email { .. }))
+            .filter(|a| a.target.needs_smtp())
             .map(|a| crate::config::ConfigError {
                 file: config.file.display().to_string(),
                 mark: None,

@@ -336,56 +336,9 @@ pub struct Action {
     pub name: String,
     pub kind: ActionKind,
     pub cooldown: Option<Duration>,
-    pub target: Target,
+    /// Where it delivers: the kind and its settings.
+    pub target: crate::actions::Target,
 }
 
-/// Where an action delivers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Target {
-    Email {
-        to: Vec<String>,
-        subject: Template,
-    },
-    Webhook(Webhook),
-    Kafka {
-        topic: String,
-        brokers: Option<String>,
-    },
-    /// `env`: the names of driftd's environment variables passed on (the rest is cleared).
-    Command {
-        argv: Vec<String>,
-        timeout: Duration,
-        env: Vec<String>,
-    },
-    Log,
-    File {
-        path: PathBuf,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Webhook {
-    pub url: String,
-    pub method: String,
-    /// Literal, non-secret headers.
-    pub headers: BTreeMap<String, String>,
-    /// Header name → environment variable read at delivery.
-    pub headers_env: BTreeMap<String, String>,
-    pub bearer_token_env: Option<String>,
-    pub secret_env: Option<String>,
-    /// `None`: the notification's evidence JSON.
-    pub body: Option<Template>,
-    pub timeout: Duration,
-    pub max_attempts: u32,
-}
-
-/// Default email subject.
-pub const DEFAULT_SUBJECT: &str = "[driftd] {{ status }}: {{ rule }} on {{ monitor }}";
-/// Default webhook timeout.
-pub const DEFAULT_WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-/// Default webhook attempts.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
-/// Default command timeout.
-pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default `alpha` of corrections and sample-size-aware thresholds.
 pub const DEFAULT_ALPHA: f64 = 0.05;

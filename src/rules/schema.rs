@@ -209,100 +209,14 @@ pub enum SeverityDoc {
     Critical,
 }
 
-/// One entry of `actions:`: a name, exactly one kind of delivery, and options.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActionDoc {
-    /// Unique name, `[A-Za-z0-9_-]+`, at most 64 characters.
-    pub name: String,
-    /// `alert` (notified when alerts fire and resolve) or `retrain` (notified only when they
-    /// fire: a retraining trigger). Default `alert`.
-    pub kind: Option<ActionKindDoc>,
-    /// At most one notification of this action per monitor per period (event time).
-    pub cooldown: Option<String>,
-    pub email: Option<EmailDoc>,
-    pub webhook: Option<WebhookDoc>,
-    pub kafka: Option<KafkaDoc>,
-    pub command: Option<CommandDoc>,
-    pub log: Option<LogDoc>,
-    pub file: Option<FileDoc>,
-}
+/// One entry of `actions:`: its shared keys (`name`, `kind`, `cooldown`) and one key per action
+/// kind, each documented with its kind (`actions/<kind>.rs`).
+pub use crate::actions::ActionDoc;
 
+/// `kind:` of an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKindDoc {
     Alert,
     Retrain,
-}
-
-/// `email:` (the SMTP server comes from the main configuration).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmailDoc {
-    /// Recipients (at least one).
-    pub to: Vec<String>,
-    /// Subject template. Default `[driftd] {{ status }}: {{ rule }} on {{ monitor }}`.
-    pub subject: Option<String>,
-}
-
-/// `webhook:`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookDoc {
-    /// `http://` or `https://` URL.
-    pub url: String,
-    /// `POST`, `PUT` or `PATCH`. Default `POST`.
-    pub method: Option<String>,
-    /// Literal headers (no secrets: `Authorization` and names containing `token`, `secret`,
-    /// `key`, `password` or `cookie` are refused here).
-    pub headers: Option<BTreeMap<String, String>>,
-    /// Headers whose values are read from environment variables at delivery:
-    /// `{X-Api-Key: API_KEY_VAR}`.
-    pub headers_env: Option<BTreeMap<String, String>>,
-    /// Environment variable holding a bearer token (`Authorization: Bearer …`).
-    pub bearer_token_env: Option<String>,
-    /// Environment variable holding the HMAC-SHA256 key that signs the body.
-    pub secret_env: Option<String>,
-    /// Body template (JSON). Default: the notification's evidence JSON.
-    pub body: Option<String>,
-    /// Per-attempt timeout. Default `10s`.
-    pub timeout: Option<String>,
-    /// Attempts before giving up on a retryable failure (at least 1). Default 10.
-    pub max_attempts: Option<u32>,
-}
-
-/// `kafka:`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KafkaDoc {
-    pub topic: String,
-    /// `host:port[,host:port…]`. Default: the main configuration's `kafka.brokers`.
-    pub brokers: Option<String>,
-}
-
-/// `command:`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CommandDoc {
-    /// Program and arguments, run without a shell (at least the program).
-    pub argv: Vec<String>,
-    /// Default `60s`.
-    pub timeout: Option<String>,
-    /// Names of driftd's environment variables the command may see. Its environment is
-    /// otherwise cleared — driftd's own secrets (SMTP and Kafka passwords, webhook secrets)
-    /// never reach it — except `PATH` and the `DRIFTD_*` context. Default: none.
-    pub env: Option<Vec<String>>,
-}
-
-/// `log: {}`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogDoc {}
-
-/// `file:`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileDoc {
-    /// JSON Lines file appended to (relative to the rule file's directory).
-    pub path: String,
 }

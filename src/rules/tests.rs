@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::threshold::{benjamini_hochberg, bonferroni, yurdakul_psi_threshold};
 use super::*;
+use crate::actions::{File, Target};
 use crate::monitor::Stat;
 use crate::record::Stream;
 
@@ -84,7 +85,7 @@ fn the_bundled_rules_load_against_the_quickstart_monitor() {
     }
     // Relative file paths are taken from the rule file's directory.
     match &set.actions["alerts-file"].target {
-        Target::File { path } => assert!(path.ends_with("rules/../driftd-alerts.jsonl"), "{}", path.display()),
+        Target::File(File { path }) => assert!(path.ends_with("rules/../driftd-alerts.jsonl"), "{}", path.display()),
         other => panic!("{other:?}"),
     }
     let corrected = set.rule("credit_ks_shift").unwrap();

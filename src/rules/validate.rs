@@ -1,32 +1,17 @@
-//! Checks beyond types, and resolution of rule files as written ([`schema::RulesFile`]) into
-//! the typed [`RuleSet`].
-//!
-//! Input: every file's deserialized document and located tree, the names known from the
-//! daemon's configuration ([`Known`]), and the problems found so far. Output: the rule set
-//! and every further problem, each at the position of the node it is about.
-//!
-//! Checked here: names `[A-Za-z0-9_-]{1,64}`, unique across all files (rules and actions
-//! separately); monitors, streams and features exist (when known), with a "did you mean";
-//! conditions are complete and make sense for their statistic (sample-size-aware thresholds
-//! for PSI with `>`/`>=` only, corrections for p-values only); `clear_when` compares the same
-//! statistic in the opposite direction without overlapping `when`; spans and durations parse;
-//! labels are identifiers and do not shadow the built-in ones; templates only use known
-//! variables; actions named by rules exist; `group_by` names labels; each action has exactly
-//! one kind and its settings are valid, and secrets are never literal.
-//!
-//! As in `config::validate`, nothing is reported below a node that already has a problem
-//! (its value is a placeholder).
+//! Rule files as written ([`schema::RulesFile`]) resolved into the typed [`RuleSet`], with
+//! every problem at the node it is about: unique names, known monitors, streams, features and
+//! labels ("did you mean"), conditions that make sense for their statistic, spans, templates,
+//! actions that exist. An action's own settings are checked by its kind (`actions/<kind>.rs`).
+//! As in `config::validate`, nothing is reported below a node that already has a problem.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use super::checker::{valid_identifier, Checker};
 use super::known::Known;
 use super::model::*;
-use super::schema::{
-    self, ActionDoc, CommandDoc, ConditionDoc, EmailDoc, FileDoc, KafkaDoc, LogDoc, RuleDoc, ThresholdDoc, WebhookDoc,
-};
-use super::template::{Template, ALERT_VARIABLES, BUILTIN_LABELS, NOTIFICATION_VARIABLES};
+use super::schema::{self, ActionDoc, ConditionDoc, RuleDoc, ThresholdDoc};
+use super::template::{Template, ALERT_VARIABLES, BUILTIN_LABELS};
 use crate::config::{parse_duration, suggest, KeyPath, Node, Problem};
 use crate::monitor::Stat;
 use crate::record::Stream;
@@ -39,38 +24,10 @@ pub(super) struct FileInput {
     pub problems: Vec<Problem>,
 }
 
-/// Problems of one file, with the paths holding placeholders.
-struct Checker<'a> {
-    root: &'a Node,
-    reported: Vec<KeyPath>,
-    problems: &'a mut Vec<Problem>,
-}
-
-impl Checker<'_> {
-    fn error(&mut self, path: &KeyPath, message: impl Into<String>) {
-        if self.reported.iter().any(|r| path.starts_with(r)) || self.problems.iter().any(|p| &p.path == path) {
-            return;
-        }
-        self.problems.push(Problem::new(self.root.locate(path), path.clone(), message));
-    }
-
-    /// Whether a structural problem was reported at, above or below `path`: its value may be
-    /// a placeholder, so checks of it must not run.
-    fn has_problem(&self, path: &KeyPath) -> bool {
-        self.reported.iter().any(|r| r.starts_with(path) || path.starts_with(r))
-    }
-}
-
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-fn valid_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn did_you_mean(name: &str, candidates: &[&str]) -> String {
@@ -116,13 +73,13 @@ pub(super) fn resolve(files: &mut [FileInput], known: &Known) -> RuleSet {
     for file in files.iter_mut() {
         let Some(doc) = file.doc.take() else { continue };
         let reported = file.problems.iter().filter(|p| p.placeholder).map(|p| p.path.clone()).collect();
-        let mut checker = Checker { root: &file.root, reported, problems: &mut file.problems };
         let base = file.path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let mut checker = Checker { root: &file.root, reported, problems: &mut file.problems, base };
         for (i, action) in doc.actions.unwrap_or_default().into_iter().enumerate() {
             let path = KeyPath::root().key("actions").index(i);
             let name_path = path.key("name");
             unique(&mut checker, &mut action_seen, &action.name, &name_path, &file.path, "action");
-            if let Some(action) = resolve_action(&mut checker, action, &path, &base) {
+            if let Some(action) = resolve_action(&mut checker, action, &path) {
                 set.actions.entry(action.name.clone()).or_insert(action);
             }
         }
@@ -519,11 +476,11 @@ fn resolve_trigger(checker: &mut Checker<'_>, doc: &RuleDoc, path: &KeyPath) -> 
     Some((Trigger::Threshold { when, clear_when }, when.stat))
 }
 
-fn resolve_action(checker: &mut Checker<'_>, doc: ActionDoc, path: &KeyPath, base: &Path) -> Option<Action> {
+fn resolve_action(checker: &mut Checker<'_>, mut doc: ActionDoc, path: &KeyPath) -> Option<Action> {
     let before = checker.problems.len();
     let kind = match doc.kind {
+        None | Some(schema::ActionKindDoc::Alert) => ActionKind::Alert,
         Some(schema::ActionKindDoc::Retrain) => ActionKind::Retrain,
-        _ => ActionKind::Alert,
     };
     let cooldown = doc.cooldown.as_deref().and_then(|text| match parse_duration(text) {
         Ok(d) => (!d.is_zero()).then_some(d),
@@ -532,182 +489,7 @@ fn resolve_action(checker: &mut Checker<'_>, doc: ActionDoc, path: &KeyPath, bas
             None
         }
     });
-    // Every target key of the document, as one enum: the match below must handle each kind
-    // (a kind added here and not there does not compile; nothing falls through to another).
-    let mut targets: Vec<TargetDoc> = [
-        doc.email.map(TargetDoc::Email),
-        doc.webhook.map(TargetDoc::Webhook),
-        doc.kafka.map(TargetDoc::Kafka),
-        doc.command.map(TargetDoc::Command),
-        doc.log.map(TargetDoc::Log),
-        doc.file.map(TargetDoc::File),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let given: Vec<&str> = targets.iter().map(TargetDoc::key).collect();
-    let (Some(target_doc), 1) = (targets.pop(), given.len()) else {
-        let found = if given.is_empty() { "none".to_string() } else { given.join(", ") };
-        checker.error(
-            path,
-            format!("an action needs exactly one of email, webhook, kafka, command, log, file; found {found}"),
-        );
-        return None;
-    };
-    let duration = |checker: &mut Checker<'_>, text: Option<&str>, key: &str, default: Duration| -> Duration {
-        let p = path.key(given[0]).key(key);
-        match text.map(parse_duration) {
-            None => default,
-            Some(Ok(d)) if d.is_zero() => {
-                checker.error(&p, format!("{key} must be longer than 0"));
-                default
-            }
-            Some(Ok(d)) => d,
-            Some(Err(message)) => {
-                checker.error(&p, message);
-                default
-            }
-        }
-    };
-    let target = match target_doc {
-        TargetDoc::Email(email) => {
-            let p = path.key("email");
-            if email.to.is_empty() {
-                checker.error(&p.key("to"), "at least one recipient");
-            }
-            for (i, to) in email.to.iter().enumerate() {
-                if !to.contains('@') || to.trim() != to {
-                    checker.error(&p.key("to").index(i), format!("{to:?} is not an email address"));
-                }
-            }
-            let subject = template(checker, email.subject.as_deref().unwrap_or(DEFAULT_SUBJECT), &p.key("subject"));
-            Target::Email { to: email.to, subject }
-        }
-        TargetDoc::Webhook(webhook) => {
-            let p = path.key("webhook");
-            if !(webhook.url.starts_with("http://") || webhook.url.starts_with("https://"))
-                || webhook.url.split("://").nth(1).is_none_or(|rest| rest.is_empty())
-            {
-                checker.error(&p.key("url"), format!("{:?} is not an http:// or https:// URL", webhook.url));
-            }
-            let method = webhook.method.as_deref().unwrap_or("POST").to_ascii_uppercase();
-            if !["POST", "PUT", "PATCH"].contains(&method.as_str()) {
-                checker.error(&p.key("method"), format!("method {method:?}: expected POST, PUT or PATCH"));
-            }
-            let headers = webhook.headers.unwrap_or_default();
-            for name in headers.keys() {
-                let lower = name.to_ascii_lowercase();
-                if lower == "authorization"
-                    || ["token", "secret", "key", "password", "cookie"].iter().any(|s| lower.contains(s))
-                {
-                    checker.error(
-                    &p.key("headers").key(name),
-                    format!(
-                        "header {name:?} looks secret: secrets never go in rule files; name an environment variable with `headers_env: {{{name}: VAR}}` or `bearer_token_env: VAR`"
-                    ),
-                );
-                }
-            }
-            let headers_env = webhook.headers_env.unwrap_or_default();
-            for (name, var) in &headers_env {
-                env_name(checker, var, &p.key("headers_env").key(name));
-            }
-            for (key, var) in [("bearer_token_env", &webhook.bearer_token_env), ("secret_env", &webhook.secret_env)] {
-                if let Some(var) = var {
-                    env_name(checker, var, &p.key(key));
-                }
-            }
-            let body = webhook.body.as_deref().map(|b| template(checker, b, &p.key("body")));
-            let max_attempts = webhook.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
-            if max_attempts == 0 {
-                checker.error(&p.key("max_attempts"), "at least 1 attempt");
-            }
-            let timeout = duration(checker, webhook.timeout.as_deref(), "timeout", DEFAULT_WEBHOOK_TIMEOUT);
-            Target::Webhook(Webhook {
-                url: webhook.url,
-                method,
-                headers,
-                headers_env,
-                bearer_token_env: webhook.bearer_token_env,
-                secret_env: webhook.secret_env,
-                body,
-                timeout,
-                max_attempts,
-            })
-        }
-        TargetDoc::Kafka(kafka) => {
-            let p = path.key("kafka");
-            if kafka.topic.trim().is_empty() {
-                checker.error(&p.key("topic"), "the topic is empty");
-            }
-            if let Some(brokers) = &kafka.brokers {
-                if brokers.split(',').any(|b| {
-                    b.trim().rsplit_once(':').is_none_or(|(h, port)| h.is_empty() || port.parse::<u16>().is_err())
-                }) {
-                    checker.error(&p.key("brokers"), format!("{brokers:?}: expected host:port[,host:port…]"));
-                }
-            }
-            Target::Kafka { topic: kafka.topic, brokers: kafka.brokers }
-        }
-        TargetDoc::Command(command) => {
-            if command.argv.first().is_none_or(|program| program.trim().is_empty()) {
-                checker.error(&path.key("command").key("argv"), "argv needs at least the program");
-            }
-            let timeout = duration(checker, command.timeout.as_deref(), "timeout", DEFAULT_COMMAND_TIMEOUT);
-            let env = command.env.unwrap_or_default();
-            for (i, var) in env.iter().enumerate() {
-                env_name(checker, var, &path.key("command").key("env").index(i));
-            }
-            Target::Command { argv: command.argv, timeout, env }
-        }
-        TargetDoc::File(file) => {
-            if file.path.trim().is_empty() {
-                checker.error(&path.key("file").key("path"), "the path is empty");
-            }
-            let given = Path::new(&file.path);
-            Target::File { path: if given.is_absolute() { given.to_path_buf() } else { base.join(given) } }
-        }
-        TargetDoc::Log(_) => Target::Log,
-    };
+    // The kind's own settings are checked by the kind (`actions/<kind>.rs`).
+    let target = doc.target(checker, path)?;
     (checker.problems.len() == before).then_some(Action { name: doc.name, kind, cooldown, target })
-}
-
-/// The one target an action document names.
-enum TargetDoc {
-    Email(EmailDoc),
-    Webhook(WebhookDoc),
-    Kafka(KafkaDoc),
-    Command(CommandDoc),
-    Log(LogDoc),
-    File(FileDoc),
-}
-
-impl TargetDoc {
-    /// The document's key for this kind.
-    fn key(&self) -> &'static str {
-        match self {
-            TargetDoc::Email(_) => "email",
-            TargetDoc::Webhook(_) => "webhook",
-            TargetDoc::Kafka(_) => "kafka",
-            TargetDoc::Command(_) => "command",
-            TargetDoc::Log(_) => "log",
-            TargetDoc::File(_) => "file",
-        }
-    }
-}
-
-fn env_name(checker: &mut Checker<'_>, var: &str, path: &KeyPath) {
-    if !valid_identifier(var) {
-        checker.error(path, format!("{var:?} is not an environment variable name (the value is read from the environment at delivery; write the variable's name)"));
-    }
-}
-
-fn template(checker: &mut Checker<'_>, text: &str, path: &KeyPath) -> Template {
-    match Template::parse(text, NOTIFICATION_VARIABLES, BUILTIN_LABELS) {
-        Ok(t) => t,
-        Err(message) => {
-            checker.error(path, message);
-            Template { source: text.to_string(), pieces: Vec::new() }
-        }
-    }
 }

@@ -12,11 +12,11 @@ use arrow_array::types::{Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Schema, TimeUnit};
 
-use super::decode::{parse_time_text, Decoder};
-use super::file::{Row, Rows, SourceError};
+use super::decode::Decoder;
+use super::row::{Row, Rows, SourceError};
 use super::spec::{DecodeError, TimeFormat};
 use super::table::{bad_value, columns_for, record, resolve, text_value, CellKind, Columns};
-use super::time::check_range;
+use super::time::{check_range, parse_time_text};
 use crate::dataset::Format;
 use crate::record::{Position, Stream, Value};
 

@@ -1,61 +1,57 @@
-//! Decoding one message (JSON bytes) into a [`Record`].
-//!
-//! Inputs: a [`DecodeSpec`] (where the event time, the features or the prediction are), the
-//! stream's feature names in the order of its reference profile, and per message the bytes
-//! plus a [`DecodeContext`] (monitor, stream, position, Kafka timestamp). Output: a
-//! [`Decoded`] record whose `values` follow the feature list (absent keys are
-//! [`Value::Missing`]), or a [`DecodeError`] with a stable [`DecodeReason`] label for the
-//! `invalid{reason}` metric and a short message naming the field for the log.
-//!
-//! What is monitored:
-//! - [`FeatureSpec::Object`]: every key of the object at a pointer (default `/features`;
-//!   `""` is the message itself, for flat messages). Keys that are not in the feature list
-//!   are ignored and counted in [`Decoded::unknown_fields`] (schema drift shows up there).
-//! - [`FeatureSpec::Pointers`]: one JSON pointer (RFC 6901) per feature name.
-//! - [`FeatureSpec::Prediction`]: a score (a number), a label (any scalar; a numeric label
-//!   keeps its JSON text, `1.50` stays `"1.50"`), or probabilities (a JSON object of
-//!   class → probability, or an array, with optional class names) monitored per class as the
-//!   features `class:<name>`.
-//!
-//! Value mapping (the monitor types values against the reference, see [`crate::record`]):
-//! number → `Number`, string → `Text`, boolean → `Bool`, null or absent → `Missing`; a
-//! feature marked categorical with [`Decoder::with_categorical`] keeps a number's JSON text
-//! (`Text("1.50")`), as `driftd compare` does for categorical columns. An object or array
-//! where a feature value is expected is `bad_features`; a key repeated within an object is an
-//! error of its kind, never a silent "last one wins".
-//!
-//! Invariants: never panics, whatever the bytes (fuzzed in the tests); the size limit is
-//! checked before parsing; nesting depth is bounded by serde_json's recursion limit (128),
-//! so hostile input cannot overflow the stack. When a message has several problems, the
-//! reason is, in this order: too_large, invalid_utf8, invalid_json, not_an_object, the first
-//! field error met in document order, then missing_event_time, bad_features (no features
-//! object), bad_prediction (no prediction).
-//!
-//! Speed: the common shape (event time and features object as top-level members, no escapes,
-//! no problems) is read by a hand-written scanner (`fast.rs`) that gives up on anything else;
-//! then one pass of serde_json over the text with visitors that follow only the keys on the
-//! configured pointers (a small trie built once) and skip everything else without
-//! allocating; no `serde_json::Value` tree. See `walk.rs`.
+//! Decoding one message (JSON bytes) into a [`Record`]: the [`Decoder`] compiles a
+//! [`DecodeSpec`] once (`compiled.rs`), then reads each message by the fast path for the
+//! common shape (`fast.rs`) or, for anything else, by one serde walk along the configured
+//! pointers (`visit.rs`, `walk.rs`), which owns every error and its precedence.
 
+use super::compiled::Compiled;
 use super::fast;
-use super::plan::{array_index, show, Container, Leaf, Lookup, Plan};
+use super::plan::show;
 use super::spec::*;
-use super::time::{self, EpochUnit};
-use super::walk;
+use super::time::{self, parse_time_text};
+use super::{visit, walk};
 use crate::record::{Record, Value};
 
 /// A compiled [`DecodeSpec`] for one feature list; cheap to share (`&self` decoding).
+///
+/// Inputs: a [`DecodeSpec`] (where the event time, the features or the prediction are), the
+/// stream's feature names in the order of its reference profile, and per message the bytes
+/// plus a [`DecodeContext`] (monitor, stream, position, Kafka timestamp). Output: a
+/// [`Decoded`] record whose `values` follow the feature list (absent keys are
+/// [`Value::Missing`]), or a [`DecodeError`] with a stable [`DecodeReason`] label for the
+/// `invalid{reason}` metric and a short message naming the field for the log.
+///
+/// What is monitored:
+/// - [`FeatureSpec::Object`]: every key of the object at a pointer (default `/features`;
+///   `""` is the message itself, for flat messages). Keys that are not in the feature list
+///   are ignored and counted in [`Decoded::unknown_fields`] (schema drift shows up there).
+/// - [`FeatureSpec::Pointers`]: one JSON pointer (RFC 6901) per feature name.
+/// - [`FeatureSpec::Prediction`]: a score (a number), a label (any scalar; a numeric label
+///   keeps its JSON text, `1.50` stays `"1.50"`), or probabilities (a JSON object of
+///   class → probability, or an array, with optional class names) monitored per class as the
+///   features `class:<name>`.
+///
+/// Value mapping (the monitor types values against the reference, see [`crate::record`]):
+/// number → `Number`, string → `Text`, boolean → `Bool`, null or absent → `Missing`; a
+/// feature marked categorical with [`Decoder::with_categorical`] keeps a number's JSON text
+/// (`Text("1.50")`), as `driftd compare` does for categorical columns. An object or array
+/// where a feature value is expected is `bad_features`; a key repeated within an object is an
+/// error of its kind, never a silent "last one wins".
+///
+/// Invariants: never panics, whatever the bytes (fuzzed in the tests); the size limit is
+/// checked before parsing; nesting depth is bounded by serde_json's recursion limit (128),
+/// so hostile input cannot overflow the stack. When a message has several problems, the
+/// reason is, in this order: too_large, invalid_utf8, invalid_json, not_an_object, the first
+/// field error met in document order, then missing_event_time, bad_features (no features
+/// object), bad_prediction (no prediction).
+///
+/// Speed: the common shape (event time and features object as top-level members, no escapes,
+/// no problems) is read by a hand-written scanner (`fast.rs`) that gives up on anything else;
+/// then one pass of serde_json over the text with visitors that follow only the keys on the
+/// configured pointers (a small trie built once) and skip everything else without
+/// allocating; no `serde_json::Value` tree. See `visit.rs`.
 #[derive(Debug, Clone)]
 pub struct Decoder {
-    pub(super) spec: DecodeSpec,
-    pub(super) names: Vec<String>,
-    pub(super) categorical: Vec<bool>,
-    pub(super) plan: Plan,
-    pub(super) time_plan: Plan,
-    /// Keys of the features object / classes of the probabilities, per feature index.
-    pub(super) lookup: Lookup,
-    /// Probabilities array index → feature index.
-    pub(super) by_index: Vec<Option<usize>>,
+    pub(super) compiled: Compiled,
     /// The fast path's shape, when the spec has it (see `fast.rs`).
     pub(super) fast: Option<fast::Shape>,
 }
@@ -63,95 +59,34 @@ pub struct Decoder {
 impl Decoder {
     /// Compiles `spec` for a stream whose features are `feature_names` (reference order).
     pub fn new(spec: DecodeSpec, feature_names: Vec<String>) -> Result<Decoder, SpecError> {
-        for (i, name) in feature_names.iter().enumerate() {
-            if feature_names[..i].contains(name) {
-                return Err(SpecError::DuplicateFeature(name.clone()));
-            }
-        }
-        let mut plan = Plan::new();
-        let mut time_plan = Plan::new();
-        if let EventTimeSpec::Field { pointer, format } = &spec.event_time {
-            plan.insert(pointer)?.leaves.push(Leaf::EventTime(*format));
-            time_plan.insert(pointer)?.leaves.push(Leaf::EventTime(*format));
-        }
-        let mut lookup = Lookup::default();
-        let mut by_index = Vec::new();
-        match &spec.features {
-            FeatureSpec::Object { pointer } => {
-                plan.insert(pointer)?.container = Some(Container::Features);
-                lookup = Lookup::new(feature_names.iter().map(|n| n.as_str().into()).collect());
-            }
-            FeatureSpec::Pointers(list) => {
-                for (i, name) in feature_names.iter().enumerate() {
-                    plan.insert(&name_pointer(list, name)?)?.leaves.push(Leaf::Feature(i));
-                }
-            }
-            FeatureSpec::Prediction { pointer, kind } => {
-                let node = plan.insert(pointer)?;
-                match kind {
-                    PredictionKind::Score | PredictionKind::Label => {
-                        if feature_names.len() != 1 {
-                            return Err(SpecError::PredictionArity {
-                                kind: if *kind == PredictionKind::Score { "score" } else { "label" },
-                                found: feature_names.len(),
-                                names: feature_names.join(", "),
-                            });
-                        }
-                        node.leaves.push(if *kind == PredictionKind::Score { Leaf::Score(0) } else { Leaf::Label(0) });
-                    }
-                    PredictionKind::Probabilities { classes } => {
-                        node.container = Some(Container::Probabilities);
-                        let keys: Vec<Box<str>> = feature_names
-                            .iter()
-                            .map(|n| {
-                                n.strip_prefix(CLASS_PREFIX).map(Into::into).ok_or(SpecError::NotAClass(n.clone()))
-                            })
-                            .collect::<Result<_, _>>()?;
-                        lookup = Lookup::new(keys);
-                        by_index = match classes {
-                            Some(classes) => classes.iter().map(|c| lookup.find(c, usize::MAX)).collect(),
-                            None => {
-                                // Array positions past 65 535 are not looked up (a typo like
-                                // `class:99999999` must not allocate a huge table).
-                                let max =
-                                    lookup.keys.iter().filter_map(|k| array_index(k)).filter(|&j| j < 1 << 16).max();
-                                (0..max.map_or(0, |m| m + 1)).map(|j| lookup.find(&j.to_string(), usize::MAX)).collect()
-                            }
-                        };
-                    }
-                }
-            }
-        }
-        let categorical = vec![false; feature_names.len()];
-        let mut dec =
-            Decoder { spec, names: feature_names, categorical, plan, time_plan, lookup, by_index, fast: None };
-        dec.fast = fast::Shape::of(&dec);
-        Ok(dec)
+        let compiled = Compiled::new(spec, feature_names)?;
+        let fast = fast::Shape::of(&compiled);
+        Ok(Decoder { compiled, fast })
     }
 
     /// Marks features as categorical (one flag per feature): their numbers keep their text.
     pub fn with_categorical(mut self, categorical: Vec<bool>) -> Result<Decoder, SpecError> {
-        if categorical.len() != self.names.len() {
-            return Err(SpecError::CategoricalLength { expected: self.names.len(), found: categorical.len() });
+        if categorical.len() != self.compiled.names.len() {
+            return Err(SpecError::CategoricalLength { expected: self.compiled.names.len(), found: categorical.len() });
         }
-        self.categorical = categorical;
+        self.compiled.categorical = categorical;
         Ok(self)
     }
 
     pub fn spec(&self) -> &DecodeSpec {
-        &self.spec
+        &self.compiled.spec
     }
 
     pub fn feature_names(&self) -> &[String] {
-        &self.names
+        &self.compiled.names
     }
 
     /// Decodes one message: the fast path when it applies and finds no problem, else the walk.
     pub fn decode(&self, bytes: &[u8], ctx: DecodeContext) -> Result<Decoded, DecodeError> {
-        if bytes.len() > self.spec.max_message_bytes {
-            return Err(DecodeError::TooLarge { size: bytes.len(), limit: self.spec.max_message_bytes });
+        if bytes.len() > self.compiled.spec.max_message_bytes {
+            return Err(DecodeError::TooLarge { size: bytes.len(), limit: self.compiled.spec.max_message_bytes });
         }
-        if let Some(found) = self.fast.as_ref().and_then(|shape| fast::decode(self, shape, bytes)) {
+        if let Some(found) = self.fast.as_ref().and_then(|shape| fast::decode(&self.compiled, shape, bytes)) {
             let event_time_ms = match found.event_time {
                 Some(ms) => ms,
                 None => self.event_time_of(&walk::State::new(0, false), ctx.kafka_timestamp_ms)?,
@@ -176,10 +111,10 @@ impl Decoder {
 
     /// [`Self::decode`] by the walk.
     fn decode_walk(&self, text: &str, ctx: DecodeContext) -> Result<Decoded, DecodeError> {
-        let mut state = walk::State::new(self.names.len(), false);
-        walk::run(self, &self.plan, &mut state, text)?;
+        let mut state = walk::State::new(self.compiled.names.len(), false);
+        visit::run(&self.compiled, &self.compiled.plan, &mut state, text)?;
         let event_time_ms = self.event_time_of(&state, ctx.kafka_timestamp_ms)?;
-        match &self.spec.features {
+        match &self.compiled.spec.features {
             FeatureSpec::Object { pointer } if !state.found_container => {
                 return Err(DecodeError::BadFeatures { at: show(pointer), message: "no object there".into() });
             }
@@ -201,7 +136,7 @@ impl Decoder {
     /// Only the event time of a message, stopping the parse as soon as it is found (the file
     /// source's ordering scan). Errors later in the message are not noticed.
     pub fn event_time(&self, bytes: &[u8], kafka_timestamp_ms: Option<i64>) -> Result<i64, DecodeError> {
-        if matches!(self.spec.event_time, EventTimeSpec::KafkaTimestamp) {
+        if matches!(self.compiled.spec.event_time, EventTimeSpec::KafkaTimestamp) {
             return self.event_time_of(&walk::State::new(0, true), kafka_timestamp_ms);
         }
         let text = self.check_bytes(bytes)?;
@@ -214,7 +149,7 @@ impl Decoder {
     /// [`Self::event_time`] by the walk, without the fast path.
     pub(super) fn event_time_walk(&self, text: &str, kafka_timestamp_ms: Option<i64>) -> Result<i64, DecodeError> {
         let mut state = walk::State::new(0, true);
-        walk::run(self, &self.time_plan, &mut state, text)?;
+        visit::run(&self.compiled, &self.compiled.time_plan, &mut state, text)?;
         self.event_time_of(&state, kafka_timestamp_ms)
     }
 
@@ -224,10 +159,10 @@ impl Decoder {
     /// error, allocated and positioned: ~2,500 instructions a line). `None` — take the walk —
     /// for anything else, and for a time that does not parse (the walk builds the error).
     fn leading_time(&self, text: &str) -> Option<i64> {
-        let EventTimeSpec::Field { format, .. } = &self.spec.event_time else { return None };
-        let root = self.time_plan.nodes.first()?;
+        let EventTimeSpec::Field { format, .. } = &self.compiled.spec.event_time else { return None };
+        let root = self.compiled.time_plan.nodes.first()?;
         let [(key, child)] = root.keys.as_slice() else { return None };
-        let node = self.time_plan.nodes.get(*child)?;
+        let node = self.compiled.time_plan.nodes.get(*child)?;
         let plain_key = !key.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20);
         if !(plain_key && root.leaves.is_empty() && node.keys.is_empty() && node.container.is_none())
             || node.leaves.len() != 1
@@ -267,14 +202,14 @@ impl Decoder {
     }
 
     fn check_bytes<'b>(&self, bytes: &'b [u8]) -> Result<&'b str, DecodeError> {
-        if bytes.len() > self.spec.max_message_bytes {
-            return Err(DecodeError::TooLarge { size: bytes.len(), limit: self.spec.max_message_bytes });
+        if bytes.len() > self.compiled.spec.max_message_bytes {
+            return Err(DecodeError::TooLarge { size: bytes.len(), limit: self.compiled.spec.max_message_bytes });
         }
         std::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() })
     }
 
     fn event_time_of(&self, state: &walk::State, kafka_timestamp_ms: Option<i64>) -> Result<i64, DecodeError> {
-        match &self.spec.event_time {
+        match &self.compiled.spec.event_time {
             EventTimeSpec::Field { pointer, .. } => {
                 state.event_time.ok_or_else(|| DecodeError::MissingEventTime { at: show(pointer) })
             }
@@ -284,19 +219,6 @@ impl Decoder {
                 time::check_range(ms).map_err(|m| DecodeError::BadEventTime { at: at(), message: m.into() })
             }
         }
-    }
-}
-
-fn name_pointer(list: &[(String, String)], name: &str) -> Result<String, SpecError> {
-    list.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone()).ok_or_else(|| SpecError::UnmappedFeature(name.into()))
-}
-
-/// Parses event-time text in `format` (shared by the JSON walk and the CSV / Parquet reader).
-pub(super) fn parse_time_text(text: &str, format: TimeFormat) -> Result<i64, &'static str> {
-    match format {
-        TimeFormat::Rfc3339 => time::parse_rfc3339(text),
-        TimeFormat::EpochSeconds => time::parse_epoch(text, EpochUnit::Seconds),
-        TimeFormat::EpochMillis => time::parse_epoch(text, EpochUnit::Millis),
     }
 }
 

@@ -36,7 +36,7 @@ use std::path::Path;
 use serde_json::Value as Json;
 
 use super::decode::Decoder;
-use super::file::{column_of, SourceError};
+use super::row::{column_of, SourceError};
 use super::spec::{DecodeSpec, EventTimeSpec, FeatureSpec, PredictionKind, SpecError, CLASS_PREFIX};
 use crate::dataset::builder::{classify, Cell};
 use crate::dataset::Format;

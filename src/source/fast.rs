@@ -1,24 +1,12 @@
 //! The decoder's fast path for the common message shape: an object with the event time as a
 //! top-level member and the features in a top-level object,
-//! `{"ts": "2026-11-01T00:00:00.002Z", "features": {"f1": 1.5, "f2": "a", …}, …}`.
-//!
-//! Why: the serde walk (`walk.rs`) costs about 1,000 instructions per feature (visitor
-//! dispatch, a `RawValue` per scalar, key seeds); this hand-written scanner reads the same
-//! bytes in a fraction of that and was the largest single cost of the file pipeline.
-//!
-//! Contract: [`decode`] returns `Some` only for a message it has read completely and found
-//! well-formed and free of field errors — then the result is exactly the walk's (same value
-//! mapping: strings without escapes, `true`/`false`/`null`, numbers parsed by std's `f64`
-//! parser from the same text, categorical numbers kept as text; the same unknown-key count).
-//! Anything else — an escape in a string, a duplicate key, a wrong type, a missing member, a
-//! syntax error, deep nesting, an unsupported spec — returns `None` and the caller runs the
-//! walk, which owns every error and its precedence. So the fast path may be stricter than
-//! JSON (it is: no escapes), never looser. `fast_tests` checks the agreement on random and
-//! mutated input.
+//! `{"ts": "2026-11-01T00:00:00.002Z", "features": {"f1": 1.5, "f2": "a", …}, …}`, read by a
+//! hand-written scanner that gives up (returns `None`) on anything else, leaving the walk
+//! (`visit.rs`) to handle it. The contract with the walk is on [`decode`].
 
+use super::compiled::Compiled;
 use super::plan::parse_pointer;
 use super::spec::{EventTimeSpec, FeatureSpec, TimeFormat};
-use super::Decoder;
 use crate::record::Value;
 
 /// Nesting accepted inside skipped values before handing over to the walk (serde_json's
@@ -42,7 +30,7 @@ pub(super) struct Shape {
 
 impl Shape {
     /// The fast shape of `dec`'s spec, if it has one.
-    pub(super) fn of(dec: &Decoder) -> Option<Shape> {
+    pub(super) fn of(dec: &Compiled) -> Option<Shape> {
         let FeatureSpec::Object { pointer } = &dec.spec.features else { return None };
         let features = single_key(pointer)?;
         let time = match &dec.spec.event_time {
@@ -71,12 +59,26 @@ pub(super) struct Fast {
     pub(super) unknown: u32,
 }
 
-/// Decodes `text` if it has the fast shape and no problem at all (see the module docs).
+/// Decodes `text` if it has the fast shape and no problem at all.
+///
+/// Why: the serde walk (`visit.rs`) costs about 1,000 instructions per feature (visitor
+/// dispatch, a `RawValue` per scalar, key seeds); this hand-written scanner reads the same
+/// bytes in a fraction of that and was the largest single cost of the file pipeline.
+///
+/// Contract: it returns `Some` only for a message it has read completely and found
+/// well-formed and free of field errors — then the result is exactly the walk's (same value
+/// mapping: strings without escapes, `true`/`false`/`null`, numbers parsed by std's `f64`
+/// parser from the same text, categorical numbers kept as text; the same unknown-key count).
+/// Anything else — an escape in a string, a duplicate key, a wrong type, a missing member, a
+/// syntax error, deep nesting, an unsupported spec — returns `None` and the caller runs the
+/// walk, which owns every error and its precedence. So the fast path may be stricter than
+/// JSON (it is: no escapes), never looser. `fast_tests` checks the agreement on random and
+/// mutated input.
 ///
 /// `bytes` need not be checked UTF-8: the scanner accepts only ASCII outside strings and
 /// validates the strings it meets, so `Some` implies the whole message is valid UTF-8 (which
 /// spares a second pass over the bytes).
-pub(super) fn decode(dec: &Decoder, shape: &Shape, bytes: &[u8]) -> Option<Fast> {
+pub(super) fn decode(dec: &Compiled, shape: &Shape, bytes: &[u8]) -> Option<Fast> {
     let mut p = Parser::new(bytes);
     let mut event_time = None;
     let mut features = None;
@@ -266,11 +268,11 @@ impl<'t> Parser<'t> {
             b'-' | b'0'..=b'9' if format != TimeFormat::Rfc3339 => std::str::from_utf8(self.number()?).ok()?,
             _ => return None,
         };
-        super::decode::parse_time_text(text, format).ok()
+        super::time::parse_time_text(text, format).ok()
     }
 
     /// The features object: values in feature order and the count of unmonitored keys.
-    fn features(&mut self, dec: &Decoder) -> Option<(Vec<Value>, u32)> {
+    fn features(&mut self, dec: &Compiled) -> Option<(Vec<Value>, u32)> {
         let mut values = vec![Value::Missing; dec.names.len()];
         let mut seen = 0u128;
         let mut unknown = 0u32;

@@ -202,7 +202,7 @@ fn the_common_shape_takes_the_fast_path() {
     .unwrap();
     let text = r#"{"ts": "2026-11-01T00:00:00.002Z", "features": {"num": 0.283282, "cat": "c0001", "flag": false, "int": 3, "new": [1, {"x": "y"}]}, "id": 17}"#;
     let shape = dec.fast.as_ref().expect("fast shape");
-    let found = fast::decode(&dec, shape, text.as_bytes()).expect("fast path taken");
+    let found = fast::decode(&dec.compiled, shape, text.as_bytes()).expect("fast path taken");
     assert_eq!(
         found.values,
         vec![Value::Number(0.283282), Value::Text("c0001".into()), Value::Bool(false), Value::Text("3".into())]
@@ -217,7 +217,7 @@ fn the_common_shape_takes_the_fast_path() {
         r#"{"ts": "2026-11-01T00:00:00.002Z"}"#,
         r#"{"ts": "2026-11-01T00:00:00.002Z", "features": {}} x"#,
     ] {
-        assert!(fast::decode(&dec, shape, text.as_bytes()).is_none(), "{text}");
+        assert!(fast::decode(&dec.compiled, shape, text.as_bytes()).is_none(), "{text}");
     }
     // Invalid UTF-8 inside a string (monitored, unknown or skipped) is the walk's to report.
     for text in [
@@ -225,11 +225,11 @@ fn the_common_shape_takes_the_fast_path() {
         b"{\"ts\": \"2026-11-01T00:00:00.002Z\", \"features\": {\"n\xc3\": 1}}",
         b"{\"ts\": \"2026-11-01T00:00:00.002Z\", \"features\": {}, \"x\": [\"\xe2\x82\"]}",
     ] {
-        assert!(fast::decode(&dec, shape, text).is_none());
+        assert!(fast::decode(&dec.compiled, shape, text).is_none());
         assert_eq!(dec.decode(text, ctx()).unwrap_err().reason(), DecodeReason::InvalidUtf8);
     }
     let text = "{\"ts\": \"2026-11-01T00:00:00.002Z\", \"features\": {\"cat\": \"Köln €\", \"clé\": 1}}";
-    let found = fast::decode(&dec, shape, text.as_bytes()).expect("fast path taken");
+    let found = fast::decode(&dec.compiled, shape, text.as_bytes()).expect("fast path taken");
     assert_eq!((&found.values[1], found.unknown), (&Value::Text("Köln €".into()), 1));
     // Specs without the shape.
     for (time, features) in [
@@ -292,7 +292,7 @@ fn generated_messages_often_take_the_fast_path() {
         let text = strategy.new_tree(&mut runner).unwrap().current();
         for dec in &decoders {
             total += 1;
-            taken += usize::from(fast::decode(dec, dec.fast.as_ref().unwrap(), text.as_bytes()).is_some());
+            taken += usize::from(fast::decode(&dec.compiled, dec.fast.as_ref().unwrap(), text.as_bytes()).is_some());
         }
     }
     println!("fast path taken {taken} of {total}");

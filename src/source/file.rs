@@ -1,31 +1,7 @@
 //! The file source: JSON Lines, CSV, Parquet and Arrow IPC files replayed as records in
-//! event-time order — the embedded default for demos, tests and backfills.
-//!
-//! Inputs: a path, a [`Format`], a [`Decoder`] (its spec and feature list), the monitor index
-//! and stream. Output: an iterator of `Result<Decoded, SourceError>`: decoded records, and
-//! per-row errors ([`SourceError::Bad`], with the line and a [`DecodeError`]) that the caller
-//! counts and logs and then carries on; a fatal error (I/O, a corrupt Parquet page) is yielded
-//! once and ends the iteration. [`FileSource::stats`] counts both.
-//!
-//! Rows: JSON Lines are decoded by the decoder, one message per line (`\n` or `\r\n`; blank
-//! lines skipped; a line longer than the decoder's size limit is `too_large` without being
-//! held in memory). CSV (header row, RFC 4180) and Parquet / Arrow IPC (columns by name) build
-//! the record from the cells directly — a row is a flat message: the event time and each
-//! pointer of the spec name a column (`/ts` → column `ts`), and with
-//! [`super::FeatureSpec::Object`] every feature is the column of the same name (the pointer
-//! does not apply to flat rows). Text cells follow `driftd compare`'s text rule (see
-//! [`super::Decoder::with_categorical`] for categorical features); typed columns map as in
-//! [`crate::dataset`]. Positions are [`Position::File`] with the 1-based line (CSV: the line
-//! where the row starts; Parquet / Arrow: the row number).
-//!
-//! Ordering (invariant: records come out in event-time order, ties in file order): `open`
-//! first scans the event times only (JSON Lines: the parse stops at the time field;
-//! Parquet / Arrow: only the time column is read) and stops at the first time that goes
-//! backwards. A sorted file is then streamed: memory is one row (or one 8192-row batch).
-//! An unsorted file is read whole, decoded, and stably sorted in memory: every record is held
-//! at once, about 100 B plus 32 B per feature plus the bytes of text values (≈ 0.75 KB for 20
-//! features: 1 M records ≈ 0.75 GB), so sort large backfills beforehand. Its bad rows come
-//! first, in file order. The file must not change while it is read.
+//! event-time order — the embedded default for demos, tests and backfills. JSON Lines are
+//! read here line by line; CSV (`table.rs`) and Parquet / Arrow IPC (`batches.rs`) rows are
+//! flat messages built from their cells; the rows all readers yield are in `row.rs`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -33,47 +9,11 @@ use std::path::{Path, PathBuf};
 
 use super::batches::Batches;
 use super::decode::Decoder;
-use super::plan::parse_pointer;
+use super::row::{Row, Rows, SourceError};
 use super::spec::{DecodeContext, DecodeError, DecodeReason, Decoded, EventTimeSpec};
 use super::table::CsvRows;
 use crate::dataset::Format;
 use crate::record::{Position, Stream};
-
-/// A file that cannot be read (fatal), or one bad row (skippable).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SourceError {
-    #[error("{}: {message}", path.display())]
-    Io { path: PathBuf, message: String },
-    /// The file is not of its format, or lacks a column, or a column has an unusable type.
-    #[error("{}: {message}", path.display())]
-    Unusable { path: PathBuf, message: String },
-    /// One row did not decode; the source carries on with the next.
-    #[error("{}: {error}", describe(position))]
-    Bad { position: Position, error: DecodeError },
-}
-
-impl SourceError {
-    /// Whether the source stops after this error (all but [`SourceError::Bad`]).
-    pub fn is_fatal(&self) -> bool {
-        !matches!(self, SourceError::Bad { .. })
-    }
-
-    pub(super) fn io(path: &Path, err: impl std::fmt::Display) -> SourceError {
-        SourceError::Io { path: path.to_path_buf(), message: err.to_string().replace('\n', " ") }
-    }
-
-    pub(super) fn unusable(path: &Path, message: impl Into<String>) -> SourceError {
-        SourceError::Unusable { path: path.to_path_buf(), message: message.into() }
-    }
-}
-
-/// A position for a log line: `line 12`, `topic/3@1234`.
-pub fn describe(position: &Position) -> String {
-    match position {
-        Position::File { line } => format!("line {line}"),
-        Position::Kafka { topic, partition, offset } => format!("{topic}/{partition}@{offset}"),
-    }
-}
 
 /// Counts of what a file source yielded so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -97,20 +37,33 @@ impl FileStats {
     }
 }
 
-/// One row as read.
-pub(super) enum Row {
-    Record(Decoded),
-    /// The event time only (the ordering scan).
-    Time(i64),
-    Bad(Position, DecodeError),
-}
-
-/// What every format reader does: the next row, `Ok(None)` at the end.
-pub(super) trait Rows {
-    fn next_row(&mut self, decoder: &Decoder, monitor: usize, stream: Stream) -> Result<Option<Row>, SourceError>;
-}
-
-/// See the module docs.
+/// A file replayed as records.
+///
+/// Inputs: a path, a [`Format`], a [`Decoder`] (its spec and feature list), the monitor index
+/// and stream. Output: an iterator of `Result<Decoded, SourceError>`: decoded records, and
+/// per-row errors ([`SourceError::Bad`], with the line and a [`DecodeError`]) that the caller
+/// counts and logs and then carries on; a fatal error (I/O, a corrupt Parquet page) is yielded
+/// once and ends the iteration. [`FileSource::stats`] counts both.
+///
+/// Rows: JSON Lines are decoded by the decoder, one message per line (`\n` or `\r\n`; blank
+/// lines skipped; a line longer than the decoder's size limit is `too_large` without being
+/// held in memory). CSV (header row, RFC 4180) and Parquet / Arrow IPC (columns by name) build
+/// the record from the cells directly — a row is a flat message: the event time and each
+/// pointer of the spec name a column (`/ts` → column `ts`), and with
+/// [`super::FeatureSpec::Object`] every feature is the column of the same name (the pointer
+/// does not apply to flat rows). Text cells follow `driftd compare`'s text rule (see
+/// [`super::Decoder::with_categorical`] for categorical features); typed columns map as in
+/// [`crate::dataset`]. Positions are [`Position::File`] with the 1-based line (CSV: the line
+/// where the row starts; Parquet / Arrow: the row number).
+///
+/// Ordering (invariant: records come out in event-time order, ties in file order): `open`
+/// first scans the event times only (JSON Lines: the parse stops at the time field;
+/// Parquet / Arrow: only the time column is read) and stops at the first time that goes
+/// backwards. A sorted file is then streamed: memory is one row (or one 8192-row batch).
+/// An unsorted file is read whole, decoded, and stably sorted in memory: every record is held
+/// at once, about 100 B plus 32 B per feature plus the bytes of text values (≈ 0.75 KB for 20
+/// features: 1 M records ≈ 0.75 GB), so sort large backfills beforehand. Its bad rows come
+/// first, in file order. The file must not change while it is read.
 pub struct FileSource {
     decoder: Decoder,
     monitor: usize,
@@ -417,16 +370,5 @@ impl<R: Read> Rows for JsonLines<R> {
                 Err(e) => Row::Bad(position, e),
             }));
         }
-    }
-}
-
-/// The column name a pointer names in a flat row (`/ts` → `ts`).
-pub(super) fn column_of(path: &Path, pointer: &str) -> Result<String, SourceError> {
-    match parse_pointer(pointer) {
-        Ok(segments) if segments.len() == 1 => Ok(segments.into_iter().next().unwrap_or_default()),
-        _ => Err(SourceError::unusable(
-            path,
-            format!("the pointer {pointer:?} does not name a column (a flat row needs \"/column\")"),
-        )),
     }
 }

@@ -1,18 +1,11 @@
-//! Flat rows for the file source — CSV here, Parquet / Arrow IPC batches in `batches.rs` —
-//! turned into records cell by cell (no JSON in between), and the rules both share.
-//!
-//! Inputs: a path, the decoder (event-time column and format, feature names, categorical
-//! flags, prediction kind). Output: [`Row`]s for [`super::file::FileSource`].
-//!
-//! Column mapping: the event-time pointer and each feature pointer name a column (`/ts`);
-//! with an object spec every feature is the column of its name (and other columns count as
-//! unknown fields, as unknown keys do in JSON). A missing column is an error at open, listing
-//! all of them. Cells: text follows `driftd compare`'s text rule ([`cell_value`]); typed
-//! Arrow columns: integers, floats and decimals are numbers (their text when categorical),
-//! temporal types their stored integer, booleans booleans, strings the text rule. A score or
-//! a probability must be a number (or missing), as in JSON. Event-time columns: strings in the
-//! spec's format, integers and floats as epoch numbers in the spec's unit, Arrow timestamps
-//! and dates as the instants they are (any format).
+//! Flat rows — CSV here, Parquet / Arrow IPC batches in `batches.rs` — turned into records
+//! cell by cell (no JSON in between), and the rules both share. Each pointer of the spec names
+//! a column (`/ts`; with an object spec every feature is the column of its name, other columns
+//! count as unknown fields); a missing column is an error at open. Text cells follow `driftd
+//! compare`'s text rule ([`cell_value`]); typed Arrow columns: numbers are numbers (their text
+//! when categorical), temporal types their stored integer, booleans booleans. Event-time
+//! columns: strings in the spec's format, numbers as epochs in its unit, Arrow timestamps and
+//! dates as the instants they are.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -20,9 +13,10 @@ use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, ReaderBuilder};
 
-use super::decode::{cell_value, parse_time_text, Decoder};
-use super::file::{column_of, Row, Rows, SourceError};
+use super::decode::{cell_value, Decoder};
+use super::row::{column_of, Row, Rows, SourceError};
 use super::spec::{DecodeError, Decoded, EventTimeSpec, FeatureSpec, PredictionKind, TimeFormat};
+use super::time::parse_time_text;
 use crate::record::{Position, Record, Stream, Value};
 
 /// How a feature's cells are read.
@@ -56,7 +50,8 @@ pub(super) fn columns_for(path: &Path, dec: &Decoder) -> Result<Columns, SourceE
         }
     };
     let names = dec.feature_names();
-    let feature = |i: usize| CellKind::Feature { categorical: dec.categorical.get(i).copied().unwrap_or(false) };
+    let feature =
+        |i: usize| CellKind::Feature { categorical: dec.compiled.categorical.get(i).copied().unwrap_or(false) };
     let (features, kinds) = match &spec.features {
         FeatureSpec::Object { .. } => (names.to_vec(), (0..names.len()).map(feature).collect()),
         FeatureSpec::Pointers(list) => {

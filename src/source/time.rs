@@ -16,6 +16,8 @@
 //! offset is required (a local time without one is ambiguous); second 60 (a leap second) is
 //! accepted and lands on the next second, like a POSIX clock.
 
+use super::spec::TimeFormat;
+
 /// Unit of an epoch number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EpochUnit {
@@ -278,6 +280,15 @@ pub fn parse_epoch(text: &str, unit: EpochUnit) -> Result<i64, &'static str> {
 pub(crate) fn now_ms() -> i64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Parses event-time text in `format` (shared by the JSON walk and the CSV / Parquet reader).
+pub(super) fn parse_time_text(text: &str, format: TimeFormat) -> Result<i64, &'static str> {
+    match format {
+        TimeFormat::Rfc3339 => parse_rfc3339(text),
+        TimeFormat::EpochSeconds => parse_epoch(text, EpochUnit::Seconds),
+        TimeFormat::EpochMillis => parse_epoch(text, EpochUnit::Millis),
+    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,103 @@
-//! Objects and arrays of the JSON walk (see `walk.rs`): a key seed resolving each key to a
-//! child node or a container member without allocating, member values, and the visitor of a
-//! node's value (an object, an array, or a scalar where a container was expected).
+//! The one-pass JSON walk behind [`super::Decoder`]: serde seeds and visitors that follow the
+//! trie of configured pointers ([`super::plan::Plan`]) — a node's value, an object's keys
+//! (resolved to a child node or a container member without allocating), its members — and
+//! record what they find in the walk's state (`walk.rs`). Values off the pointers are skipped
+//! with `IgnoredAny`; a node consumed twice is captured as a `RawValue` once and walked once
+//! per consumer. The only error raised on purpose stops the ordering scan at the event time.
 
 use std::fmt;
 
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::decode::Decoder;
-use super::plan::{escape, show, Container, Lookup, Node};
+use super::compiled::Compiled;
+use super::plan::{escape, show, Container, Leaf, Lookup, Node, Plan};
 use super::spec::DecodeError;
-use super::walk::{scalar, Kind, NodeSeed, Walk};
+use super::walk::{scalar, Kind, Scalar, State, Walk};
+
+/// Walks `text` with `plan`. Err only for invalid JSON or a recorded field error.
+pub(super) fn run(dec: &Compiled, plan: &Plan, st: &mut State, text: &str) -> Result<(), DecodeError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = {
+        let mut walk = Walk { dec, plan, st: &mut *st };
+        NodeSeed { w: &mut walk, node: 0 }.deserialize(&mut de).and_then(|()| de.end())
+    };
+    if let Err(e) = parsed {
+        if !st.stopped {
+            return Err(DecodeError::InvalidJson(e.to_string()));
+        }
+    }
+    st.error.take().map_or(Ok(()), Err)
+}
+
+const STOP: &str = "event time found";
+
+/// The value at a plan node.
+pub(super) struct NodeSeed<'w, 'a> {
+    pub(super) w: &'w mut Walk<'a>,
+    pub(super) node: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let plan = self.w.plan;
+        let node = &plan.nodes[self.node];
+        let structural = self.node == 0 || node.container.is_some() || !node.keys.is_empty();
+        match (node.leaves.as_slice(), structural) {
+            ([leaf], false) => return leaf_value(self.w, node, *leaf, d),
+            ([], true) => return d.deserialize_any(NodeVisitor { w: self.w, node: self.node }),
+            _ => {}
+        }
+        // Several consumers: capture once, walk once per consumer.
+        let raw = <&RawValue>::deserialize(d)?;
+        for leaf in &node.leaves {
+            leaf_value(self.w, node, *leaf, &mut serde_json::Deserializer::from_str(raw.get()))
+                .map_err(de::Error::custom)?;
+        }
+        if structural {
+            serde_json::Deserializer::from_str(raw.get())
+                .deserialize_any(NodeVisitor { w: self.w, node: self.node })
+                .map_err(de::Error::custom)?;
+        }
+        Ok(())
+    }
+}
+
+fn leaf_value<'de, D: Deserializer<'de>>(w: &mut Walk, node: &Node, leaf: Leaf, d: D) -> Result<(), D::Error> {
+    match leaf {
+        Leaf::EventTime(format) => {
+            let raw = <&RawValue>::deserialize(d)?;
+            w.event_time(&node.path, format, raw.get());
+            if w.st.stop_at_time {
+                w.st.stopped = true;
+                return Err(de::Error::custom(STOP));
+            }
+        }
+        Leaf::Feature(i) => {
+            let keep_text = w.dec.categorical.get(i).copied().unwrap_or(false);
+            let value = scalar(d, keep_text, false)?;
+            w.set(i, value, Kind::Features, || show(&node.path));
+        }
+        Leaf::Score(i) | Leaf::Label(i) => {
+            let value = scalar(d, matches!(leaf, Leaf::Label(_)), matches!(leaf, Leaf::Score(_)))?;
+            w.st.found_prediction = true;
+            let value = match value {
+                Scalar::Wrong(what) if matches!(leaf, Leaf::Label(_)) => {
+                    w.st.fail(DecodeError::BadPrediction {
+                        at: show(&node.path),
+                        message: format!("{what} where a label was expected"),
+                    });
+                    return Ok(());
+                }
+                other => other,
+            };
+            w.set(i, value, Kind::Prediction, || show(&node.path));
+        }
+    }
+    Ok(())
+}
 
 /// What a key or array index leads to.
 enum Hit {
@@ -168,7 +255,7 @@ impl<'de> Visitor<'de> for NodeVisitor<'_, '_> {
         let (w, node) = (self.w, self.node);
         let plan = w.plan;
         let here = &plan.nodes[node];
-        let dec: &Decoder = w.dec;
+        let dec: &Compiled = w.dec;
         let lookup = here.container.map(|_| &dec.lookup);
         loop {
             let key = KeySeed { node: here, lookup, guess: w.st.guess };

@@ -1,29 +1,18 @@
-//! The one-pass JSON walk behind [`super::Decoder`]: serde seeds that follow the trie of
-//! configured pointers ([`super::plan::Plan`]) and fill a [`State`]. This file: the state,
-//! the entry point, node dispatch and scalar values; `visit.rs`: objects, arrays and keys.
-//!
-//! Inputs: the message text (UTF-8 already checked), a plan, the decoder (feature lookup,
-//! categorical flags). Output: the `State` (values, event time, what was found, the first
-//! field error), or `invalid_json` when serde_json rejects the text.
-//!
-//! How: at each object, a key seed resolves the key (borrowed or unescaped, never
-//! allocated) to a child node, a feature index (in a features / probabilities object), both,
-//! or nothing; values off the pointers are skipped with [`IgnoredAny`], which validates
-//! without allocating. A node consumed twice (say the event time and a feature share a
-//! pointer) is captured as a [`RawValue`] once and walked once per consumer. Field errors are
-//! recorded, not raised, so the parse continues and a later syntax error still wins (see the
-//! precedence in `decode.rs`). The only error raised on purpose is the stop of the
-//! event-time scan, which aborts the parse once the time is known.
+//! What the JSON walk (`visit.rs`) records as it goes: the [`State`] of one message (feature
+//! values, event time, what was found, the first field error — recorded, not raised, so the
+//! parse goes on and a later syntax error still wins) and how a scalar's raw JSON text becomes
+//! a feature value or an event time. No allocation for what is not kept: strings without
+//! escapes are borrowed, numbers parsed from their raw text.
 
 use std::borrow::Cow;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer};
+use serde::de::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use super::decode::{parse_time_text, Decoder};
-use super::plan::{show, Leaf, Node, Plan};
+use super::compiled::Compiled;
+use super::plan::{show, Plan};
 use super::spec::{DecodeError, TimeFormat};
-use super::visit::NodeVisitor;
+use super::time::parse_time_text;
 use crate::record::Value;
 
 /// What a walk found.
@@ -35,11 +24,11 @@ pub(super) struct State {
     pub(super) found_container: bool,
     pub(super) found_prediction: bool,
     pub(super) unknown: u32,
-    error: Option<DecodeError>,
+    pub(super) error: Option<DecodeError>,
     /// Feature index expected next in a features object (see `Lookup::find`).
     pub(super) guess: usize,
-    stop_at_time: bool,
-    stopped: bool,
+    pub(super) stop_at_time: bool,
+    pub(super) stopped: bool,
 }
 
 impl State {
@@ -95,25 +84,8 @@ impl Seen {
     }
 }
 
-/// Walks `text` with `plan`. Err only for invalid JSON or a recorded field error.
-pub(super) fn run(dec: &Decoder, plan: &Plan, st: &mut State, text: &str) -> Result<(), DecodeError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = {
-        let mut walk = Walk { dec, plan, st: &mut *st };
-        NodeSeed { w: &mut walk, node: 0 }.deserialize(&mut de).and_then(|()| de.end())
-    };
-    if let Err(e) = parsed {
-        if !st.stopped {
-            return Err(DecodeError::InvalidJson(e.to_string()));
-        }
-    }
-    st.error.take().map_or(Ok(()), Err)
-}
-
-const STOP: &str = "event time found";
-
 pub(super) struct Walk<'a> {
-    pub(super) dec: &'a Decoder,
+    pub(super) dec: &'a Compiled,
     pub(super) plan: &'a Plan,
     pub(super) st: &'a mut State,
 }
@@ -154,7 +126,7 @@ impl Walk<'_> {
         }
     }
 
-    fn event_time(&mut self, path: &str, format: TimeFormat, raw: &str) {
+    pub(super) fn event_time(&mut self, path: &str, format: TimeFormat, raw: &str) {
         let bad = |message: String| DecodeError::BadEventTime { at: show(path), message };
         if std::mem::replace(&mut self.st.time_seen, true) {
             self.st.fail(bad("the key appears twice".into()));
@@ -229,71 +201,4 @@ pub(super) fn scalar<'de, D: Deserializer<'de>>(d: D, keep_text: bool, numeric: 
         // serde_json has checked the JSON number grammar, a subset of Rust's.
         _ => Scalar::Val(Value::Number(raw.parse::<f64>().unwrap_or(f64::NAN))),
     })
-}
-
-/// The value at a plan node.
-pub(super) struct NodeSeed<'w, 'a> {
-    pub(super) w: &'w mut Walk<'a>,
-    pub(super) node: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        let plan = self.w.plan;
-        let node = &plan.nodes[self.node];
-        let structural = self.node == 0 || node.container.is_some() || !node.keys.is_empty();
-        match (node.leaves.as_slice(), structural) {
-            ([leaf], false) => return leaf_value(self.w, node, *leaf, d),
-            ([], true) => return d.deserialize_any(NodeVisitor { w: self.w, node: self.node }),
-            _ => {}
-        }
-        // Several consumers: capture once, walk once per consumer.
-        let raw = <&RawValue>::deserialize(d)?;
-        for leaf in &node.leaves {
-            leaf_value(self.w, node, *leaf, &mut serde_json::Deserializer::from_str(raw.get()))
-                .map_err(de::Error::custom)?;
-        }
-        if structural {
-            serde_json::Deserializer::from_str(raw.get())
-                .deserialize_any(NodeVisitor { w: self.w, node: self.node })
-                .map_err(de::Error::custom)?;
-        }
-        Ok(())
-    }
-}
-
-fn leaf_value<'de, D: Deserializer<'de>>(w: &mut Walk, node: &Node, leaf: Leaf, d: D) -> Result<(), D::Error> {
-    match leaf {
-        Leaf::EventTime(format) => {
-            let raw = <&RawValue>::deserialize(d)?;
-            w.event_time(&node.path, format, raw.get());
-            if w.st.stop_at_time {
-                w.st.stopped = true;
-                return Err(de::Error::custom(STOP));
-            }
-        }
-        Leaf::Feature(i) => {
-            let keep_text = w.dec.categorical.get(i).copied().unwrap_or(false);
-            let value = scalar(d, keep_text, false)?;
-            w.set(i, value, Kind::Features, || show(&node.path));
-        }
-        Leaf::Score(i) | Leaf::Label(i) => {
-            let value = scalar(d, matches!(leaf, Leaf::Label(_)), matches!(leaf, Leaf::Score(_)))?;
-            w.st.found_prediction = true;
-            let value = match value {
-                Scalar::Wrong(what) if matches!(leaf, Leaf::Label(_)) => {
-                    w.st.fail(DecodeError::BadPrediction {
-                        at: show(&node.path),
-                        message: format!("{what} where a label was expected"),
-                    });
-                    return Ok(());
-                }
-                other => other,
-            };
-            w.set(i, value, Kind::Prediction, || show(&node.path));
-        }
-    }
-    Ok(())
 }
