@@ -248,7 +248,7 @@ fn run_silence(command: &driftd::cli::SilenceCommand) -> anyhow::Result<ExitCode
 
 /// `driftd test-rules FILE`: the report on stdout; problems of the files on stderr (exit 2).
 fn run_test_rules(path: &std::path::Path) -> ExitCode {
-    match driftd::rules::testing::run_file(path) {
+    match driftd::rules::test_runner::run_file(path) {
         Ok(report) => {
             print!("{}", report.render());
             if report.passed() {

@@ -12,14 +12,12 @@ mod model;
 pub mod schema;
 mod state;
 mod template;
-pub mod testing;
+pub mod test_runner;
 pub mod threshold;
 mod validate;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_engine;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -72,7 +72,7 @@ pub(super) struct Fast {
 /// Anything else — an escape in a string, a duplicate key, a wrong type, a missing member, a
 /// syntax error, deep nesting, an unsupported spec — returns `None` and the caller runs the
 /// walk, which owns every error and its precedence. So the fast path may be stricter than
-/// JSON (it is: no escapes), never looser. `fast_tests` checks the agreement on random and
+/// JSON (it is: no escapes), never looser. `tests/fast.rs` checks the agreement on random and
 /// mutated input.
 ///
 /// `bytes` need not be checked UTF-8: the scanner accepts only ASCII outside strings and

@@ -30,10 +30,4 @@ pub use spec::{
 };
 
 #[cfg(test)]
-mod decode_fuzz;
-#[cfg(test)]
-mod decode_tests;
-#[cfg(test)]
-mod fast_tests;
-#[cfg(test)]
-mod file_tests;
+mod tests;

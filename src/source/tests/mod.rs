@@ -1,5 +1,5 @@
 //! Tests of the decoder: every reason, event-time formats, feature and prediction specs,
-//! hostile messages. Property tests and the timing test are in `decode_fuzz.rs`.
+//! hostile messages. Property tests and the timing tests are in `fuzz.rs`.
 
 use super::*;
 use crate::record::{Position, Stream, Value};
@@ -392,3 +392,7 @@ fn hostile_messages() {
     let d = decode(&dec, r#"{"event_time":"2024-05-01T12:00:00Z","features":{"a":"\ud83d\ude00 \u00e9"}}"#).unwrap();
     assert_eq!(d.record.values, vec![Value::Text("\u{1f600} \u{e9}".into())]);
 }
+
+mod fast;
+mod file;
+mod fuzz;

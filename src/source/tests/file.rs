@@ -8,9 +8,9 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
-use super::*;
 use crate::dataset::Format;
 use crate::record::{Position, Stream, Value};
+use crate::source::*;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -323,7 +323,7 @@ fn sorted_parquet_streams_across_batches() {
 /// lines (not JSON, no time, invalid UTF-8, too long), blank lines and CRLF.
 #[test]
 fn parallel_order_scan_agrees_with_one_pass() {
-    use super::file::scan_order;
+    use crate::source::file::scan_order;
     let dir = tempfile::tempdir().unwrap();
     let spec = DecodeSpec { max_message_bytes: 80, ..flat_spec(TimeFormat::EpochMillis) };
     let decoder = Decoder::new(spec, names(&["ts", "a"])).unwrap();

@@ -4,10 +4,10 @@
 
 use proptest::prelude::*;
 
-use super::decode_tests::{ctx, default_decoder, field, names, spec};
-use super::fast;
-use super::*;
+use super::{ctx, default_decoder, field, names, spec};
 use crate::record::Value;
+use crate::source::fast;
+use crate::source::*;
 
 /// Decoders with a fast shape: default pointers, categorical flags, epoch times (numbers
 /// allowed), another key order, the Kafka timestamp.

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use super::tests::load_str;
-use super::*;
+use super::load_str;
 use crate::monitor::Stat;
 use crate::record::Stream;
+use crate::rules::*;
 
 const HOUR: i64 = 3_600_000;
 

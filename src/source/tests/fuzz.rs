@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 
-use super::decode_tests::{ctx, default_decoder, field, names, spec};
-use super::*;
+use super::{ctx, default_decoder, field, names, spec};
 use crate::record::Value;
+use crate::source::*;
 
 fn all_decoders() -> Vec<Decoder> {
     let t = || field("/event_time", TimeFormat::Rfc3339);
@@ -80,7 +80,7 @@ fn valid_message_decodes_with_every_decoder() {
     }
 }
 
-/// Decode rate: `cargo test --release --lib source::decode_fuzz::decode_rate -- --ignored --nocapture`.
+/// Decode rate: `cargo test --release --lib source::tests::fuzz::decode_rate -- --ignored --nocapture`.
 /// Compares the walk with parsing a full `serde_json::Value` tree and reading the same keys.
 #[test]
 #[ignore]
@@ -130,7 +130,10 @@ fn decode_rate() {
     }
     run("serde_json::Value + pointer lookups", &|line| {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let t = v.pointer("/event_time").and_then(|t| t.as_str()).map(|t| super::time::parse_rfc3339(t).unwrap_or(0));
+        let t = v
+            .pointer("/event_time")
+            .and_then(|t| t.as_str())
+            .map(|t| crate::source::time::parse_rfc3339(t).unwrap_or(0));
         let obj = v.pointer("/features").and_then(|f| f.as_object()).unwrap();
         let values: Vec<Value> = features
             .iter()
@@ -181,7 +184,7 @@ fn cpu_ns() -> Option<u64> {
 }
 
 /// File-source rate (ordering scan + decode) over a sorted JSON Lines file of 200 000
-/// 20-feature events: `cargo test --release --lib source::decode_fuzz::file_source_rate -- --ignored --nocapture`.
+/// 20-feature events: `cargo test --release --lib source::tests::fuzz::file_source_rate -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn file_source_rate() {

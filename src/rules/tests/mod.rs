@@ -366,3 +366,5 @@ fn rule_hash_ignores_texts_and_receivers_but_not_conditions() {
     assert_ne!(h, hash(&format!("{base}    for: 2 windows\n")));
     assert_ne!(h, hash(&format!("{base}    labels: {{ team: x }}\n")));
 }
+
+mod engine;
