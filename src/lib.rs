@@ -72,4 +72,5 @@ pub mod rules;
 pub mod silence;
 pub mod source;
 pub mod stats;
+pub mod typing;
 pub mod window;

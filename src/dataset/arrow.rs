@@ -22,8 +22,9 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, Float64Array, PrimitiveArray};
 use arrow_schema::DataType;
 
-use super::builder::{classify, push_value, Cell, ColumnBuilder};
+use super::builder::{push_value, ColumnBuilder};
 use super::ColumnData;
+use crate::typing::{classify, Cell};
 
 /// Whether a column of this type can be read.
 pub(crate) fn check_type(data_type: &DataType) -> bool {

@@ -21,31 +21,7 @@ use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::{CategoricalValues, ColumnData, NumericValues};
-
-/// What a text cell is under the typing rule.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Cell {
-    /// Empty, or a NaN token (`NaN`, `nan`, `-nan`, … with ASCII blanks around).
-    Missing,
-    /// A number (finite or ±inf) written with optional ASCII blanks around it.
-    Number(f64),
-    /// Anything else: a categorical label.
-    Text,
-}
-
-/// Classifies a text cell: empty → missing; ASCII-trimmed text that Rust's `f64` parser
-/// accepts → number (NaN → missing); otherwise text.
-#[inline]
-pub(crate) fn classify(text: &str) -> Cell {
-    if text.is_empty() {
-        return Cell::Missing;
-    }
-    match text.trim_ascii().parse::<f64>() {
-        Ok(v) if v.is_nan() => Cell::Missing,
-        Ok(v) => Cell::Number(v),
-        Err(_) => Cell::Text,
-    }
-}
+use crate::typing::{classify, Cell};
 
 /// FxHash (the rustc hasher): category labels are short and come from local files, so a
 /// fast non-cryptographic hash beats SipHash several times over on the per-cell lookups.

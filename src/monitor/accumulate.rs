@@ -27,6 +27,7 @@ use crate::record::Value;
 use crate::reference::{FeatureKind, FeatureProfile, FeatureType};
 use crate::stats::binning::{count_right_closed_sorted, right_closed_bin};
 use crate::stats::kll::{KllSketch, DEFAULT_K};
+use crate::typing::{classify, Cell};
 
 /// The one bin that new categories share once a window has `max_new_categories` of them. It
 /// starts with a control character, which no sane label does.
@@ -98,9 +99,9 @@ impl FeaturePlan {
                 match value {
                     Value::Number(v) => number(*v),
                     Value::Text(text) => match classify(text) {
-                        TextCell::Missing => Typed::Missing,
-                        TextCell::Number(v) => number(v),
-                        TextCell::Text => Typed::Mismatch,
+                        Cell::Missing => Typed::Missing,
+                        Cell::Number(v) => number(v),
+                        Cell::Text => Typed::Mismatch,
                     },
                     Value::Bool(_) => Typed::Mismatch,
                     Value::Missing => Typed::Missing,
@@ -112,7 +113,7 @@ impl FeaturePlan {
                     None => Typed::New(label),
                 };
                 match value {
-                    Value::Text(text) if classify(text) == TextCell::Missing => Typed::Missing,
+                    Value::Text(text) if classify(text) == Cell::Missing => Typed::Missing,
                     Value::Text(text) => label(Cow::Borrowed(text)),
                     Value::Bool(b) => label(Cow::Borrowed(if *b { "true" } else { "false" })),
                     Value::Number(v) if v.is_nan() => Typed::Missing,
@@ -132,35 +133,13 @@ impl FeaturePlan {
 pub fn infer_feature_type<'a>(values: impl IntoIterator<Item = &'a Value>) -> FeatureType {
     let categorical = values.into_iter().any(|value| match value {
         Value::Bool(_) => true,
-        Value::Text(text) => classify(text) == TextCell::Text,
+        Value::Text(text) => classify(text) == Cell::Text,
         Value::Number(_) | Value::Missing => false,
     });
     if categorical {
         FeatureType::Categorical
     } else {
         FeatureType::Numeric
-    }
-}
-
-/// A text cell under the typing rule.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum TextCell {
-    Missing,
-    Number(f64),
-    Text,
-}
-
-/// The text rule of `dataset::builder::classify` (private there): empty → missing; text that
-/// Rust's `f64` parser accepts after trimming ASCII blanks → number, NaN → missing; else text.
-/// The end-to-end test checks both agree on the bundled data through `driftd compare`.
-fn classify(text: &str) -> TextCell {
-    if text.is_empty() {
-        return TextCell::Missing;
-    }
-    match text.trim_ascii().parse::<f64>() {
-        Ok(v) if v.is_nan() => TextCell::Missing,
-        Ok(v) => TextCell::Number(v),
-        Err(_) => TextCell::Text,
     }
 }
 

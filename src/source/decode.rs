@@ -10,6 +10,7 @@ use super::spec::*;
 use super::time::{self, parse_time_text};
 use super::{visit, walk};
 use crate::record::{Record, Value};
+use crate::typing::{classify, Cell};
 
 /// A compiled [`DecodeSpec`] for one feature list; cheap to share (`&self` decoding).
 ///
@@ -226,13 +227,9 @@ impl Decoder {
 /// token → missing, a number → `Number`, anything else → `Text`; a categorical feature keeps
 /// a number's text (`02139` stays `Text("02139")`).
 pub(super) fn cell_value(text: &str, categorical: bool) -> Value {
-    if text.is_empty() {
-        return Value::Missing;
-    }
-    match text.trim_ascii().parse::<f64>() {
-        Ok(v) if v.is_nan() => Value::Missing,
-        Ok(_) if categorical => Value::Text(text.to_string()),
-        Ok(v) => Value::Number(v),
-        Err(_) => Value::Text(text.to_string()),
+    match classify(text) {
+        Cell::Missing => Value::Missing,
+        Cell::Number(v) if !categorical => Value::Number(v),
+        Cell::Number(_) | Cell::Text => Value::Text(text.to_string()),
     }
 }

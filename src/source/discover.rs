@@ -38,8 +38,8 @@ use serde_json::Value as Json;
 use super::decode::Decoder;
 use super::row::{column_of, SourceError};
 use super::spec::{DecodeSpec, EventTimeSpec, FeatureSpec, PredictionKind, SpecError, CLASS_PREFIX};
-use crate::dataset::builder::{classify, Cell};
 use crate::dataset::Format;
+use crate::typing::{classify, Cell};
 
 /// Most features discovered for one stream (each becomes metric series, window state and
 /// history): a message stream with a fresh key per message stops here.
