@@ -142,8 +142,9 @@ pub enum Placement {
 /// The open windows of one stream.
 ///
 /// Inputs: records as (event time, [`Position`]) via [`Windows::insert`] with a closure that
-/// updates a window's state; processing-time advances via [`Windows::advance_to`]; the end of
-/// a finite source via [`Windows::flush`]. Outputs: [`Placement`] per record, and closed
+/// updates a window's state; idle partitions via [`Windows::set_partition_idle`] and
+/// processing-time advances via [`Windows::advance_idle`]; the end of a finite source via
+/// [`Windows::flush`]. Outputs: [`Placement`] per record, and closed
 /// [`Window`]s (bounds + state) in order from [`Windows::take_closed`].
 ///
 /// Semantics ([`WindowSpec`]):
