@@ -1,37 +1,11 @@
 //! The pure core of a monitor: records in, [`Observation`]s out, one model at a time.
 //!
-//! Role: a [`MonitorCore`] owns the windows of a monitor's streams ([`crate::window`]), types
-//! every record's values against the monitor's [`ReferenceProfile`], accumulates them per
-//! window and feature, and turns each closed window into observations with the statistics
-//! engine ([`crate::stats`]). No runtime, no I/O, no clock: the async loop (next session) feeds
-//! it records, calls [`MonitorCore::on_watermark`] after a batch and
-//! [`MonitorCore::advance_idle`] once a stream's partitions are all idle, and checkpoints
-//! [`MonitorCore::checkpoint`]. The same records in the same order always give the same
-//! observations, whatever the batching, and a checkpoint restored with
-//! [`MonitorCore::restore`] continues exactly where it stopped.
-//!
-//! Inputs: [`Record`]s whose `values` follow the stream's feature order in the profile.
-//! Outputs: a [`RecordOutcome`] per record (accepted, late, or invalid: all counted in
-//! [`StreamCounters`]), and per closed window one [`Observation`] per (stream, feature,
-//! selected statistic), feature order then [`Stat`] order.
-//!
-//! Typing rules and accumulator bounds: `monitor/accumulate.rs`. How the statistics are
-//! computed and why PSI equals `driftd compare`'s bit for bit: `monitor/evaluate.rs`.
-//!
-//! Reference: fixed (the profile given to [`MonitorCore::new`]), or trailing
-//! ([`MonitorSettings::trailing_windows`] = N): the profile only names the features and their
-//! kinds ([`ReferenceProfile::skeleton`]) and each closed window is compared with its
-//! stream's previous N closed windows, pooled and fit as a file column would be; the first
-//! window of a stream only warms up (no observation). Semantics, the sample cap and the pool's
-//! memory (`N ×` a window's retained values per feature, kept in [`MonitorState`]):
-//! `monitor/trailing.rs`.
-//!
-//! Memory per open window and feature: numeric `8·(bins + min(n, ks_sample_cap))` bytes plus a
-//! few counters while `n ≤ ks_sample_cap`, and past the cap `8·bins` plus a KLL sketch of at
-//! most `3k + 8·log2(n/k)` items (`k` = 200: 588 items at n = 10^5, 616 at 10^6, 643 at 10^7),
-//! so memory stays flat however large the window grows; categorical `8·(reference categories)` plus at most `max_new_categories`
-//! labels. Open windows per stream: see [`crate::window`]. A trailing reference adds its pool
-//! (see above); its open windows keep no bins (values only, as under `evidently`).
+//! A [`MonitorCore`] owns the windows of a monitor's streams ([`crate::window`]), types each
+//! record's values against the [`ReferenceProfile`] (`monitor/accumulate.rs`), accumulates
+//! them per window and feature in bounded memory, and turns each closed window into
+//! observations (`monitor/evaluate.rs`; a trailing reference: `monitor/trailing.rs`). No
+//! runtime, no I/O, no clock: the same records in the same order give the same observations,
+//! whatever the batching, and a restored checkpoint continues exactly. More: [`MonitorCore`].
 
 mod accumulate;
 mod evaluate;
@@ -182,7 +156,36 @@ pub struct MonitorState {
     pub unknown_stream: u64,
 }
 
-/// The pure core of one monitor. See the module docs.
+/// The pure core of one monitor: records in, [`Observation`]s out.
+///
+/// Driven by the daemon's monitor task (`app/monitor_task.rs`) and by `driftd replay`: they
+/// feed it records, call [`MonitorCore::on_watermark`] after a batch and
+/// [`MonitorCore::advance_idle`] once a stream's partitions are all idle, and checkpoint
+/// [`MonitorCore::checkpoint`]; a checkpoint restored with [`MonitorCore::restore`] continues
+/// exactly where it stopped.
+///
+/// Inputs: [`Record`]s whose `values` follow the stream's feature order in the profile.
+/// Outputs: a [`RecordOutcome`] per record (accepted, late, or invalid: all counted in
+/// [`StreamCounters`]), and per closed window one [`Observation`] per (stream, feature,
+/// selected statistic), feature order then [`Stat`] order. Typing rules and accumulator
+/// bounds: `monitor/accumulate.rs`. How the statistics are computed and why PSI equals
+/// `driftd compare`'s bit for bit: `monitor/evaluate.rs`.
+///
+/// Reference: fixed (the profile given to [`MonitorCore::new`]), or trailing
+/// ([`MonitorSettings::trailing_windows`] = N): the profile only names the features and their
+/// kinds ([`ReferenceProfile::skeleton`]) and each closed window is compared with its
+/// stream's previous N closed windows, pooled and fit as a file column would be; the first
+/// window of a stream only warms up (no observation). Semantics, the sample cap and the pool's
+/// memory (`N ×` a window's retained values per feature, kept in [`MonitorState`]):
+/// `monitor/trailing.rs`.
+///
+/// Memory per open window and feature: numeric `8·(bins + min(n, ks_sample_cap))` bytes plus a
+/// few counters while `n ≤ ks_sample_cap`, and past the cap `8·bins` plus a KLL sketch of at
+/// most `3k + 8·log2(n/k)` items (`k` = 200: 588 items at n = 10^5, 616 at 10^6, 643 at 10^7),
+/// so memory stays flat however large the window grows; categorical `8·(reference categories)`
+/// plus at most `max_new_categories` labels. Open windows per stream: see [`Windows`]. A
+/// trailing reference adds its pool (see above); its open windows keep no bins (values only,
+/// as under `evidently`).
 #[derive(Debug)]
 pub struct MonitorCore {
     name: String,

@@ -1,46 +1,11 @@
 //! Reference profiles: what a monitor compares its windows with.
 //!
-//! A profile is fit once from a dataset (a model's training or validation data) and stored as a
-//! versioned snapshot: per stream (inputs, predictions) and feature, the frozen statistics
-//! inputs of [`crate::stats::profile`] (sorted sample, std and frozen bin edges for numeric
-//! features; category counts for categorical ones), plus metadata tying it to a model version
-//! and to the exact input file.
-//!
-//! - Fitting ([`fit`], `fit.rs`): dataset file + [`FitOptions`] → [`ReferenceProfile`]. The
-//!   file is hashed (SHA-256, streamed) on a second thread while it is loaded.
-//! - Storage ([`save`], [`load`], `file.rs`; serde types in `wire.rs`, checks in
-//!   `validate.rs`): the on-disk format `driftd.reference` version
-//!   [`PROFILE_FORMAT_VERSION`], pretty JSON, documented in `file.rs`. Saving is atomic
-//!   (temporary file, fsync, rename, fsync of the directory), so a crash never leaves a
-//!   truncated profile behind; loading rejects other versions and any file that breaks the
-//!   invariants below, with one line naming the file.
-//! - Display ([`show::render`], `show.rs`): `driftd reference show`.
-//!
-//! A reference captured from a stream rather than fit from a file is built the same way:
-//! [`fit_column`] per feature, `rows` = records captured, `source_path` naming the stream and
-//! `source_sha256` empty (the only case where it may be).
-//!
-//! A monitor with a trailing reference (the previous N windows, fit as it runs; see
-//! `monitor/trailing.rs`) is given a *skeleton* ([`ReferenceProfile::skeleton`]): the streams'
-//! feature names and kinds ([`FeatureType`]) with no data, `rows` 0. It satisfies the
-//! invariants below.
-//!
-//! Invariants of a profile (checked by [`validate`], on save and on load), per feature:
-//! `n + missing + nonfinite == meta.rows`. Numeric: `sorted` finite and ascending, empty iff
-//! `n == 0`, `sorted.len() <= n` (less when subsampled); `edges` present iff `n > 0` and the
-//! binning is frozen (not `evidently`), with as many edges as the binning implies;
-//! `bin_counts` present iff `edges` is, `edges.len() + 1` counts summing to `n`.
-//! Categorical: labels strictly ascending by bytes, counts > 0 summing to `n`, `nonfinite == 0`.
-//! Feature names are unique within a stream and a present stream has at least one feature.
-//!
-//! Subsampling: a numeric column with more than `max_sample` finite values keeps an evenly
-//! spaced subsample of its sorted values (the sample quantiles at i / (m − 1), so the minimum
-//! and the maximum are kept). The std, the frozen edges and `bin_counts` are computed on the
-//! full sample *before* subsampling, so PSI, Jensen–Shannon and Hellinger computed from
-//! `bin_counts` are exact. KS and Wasserstein against a subsample are approximations: the
-//! subsample's empirical CDF is within about 1 / (m − 1) of the full one, so the KS statistic
-//! moves by at most about that much, and the KS p-value is computed for a reference of m values
-//! instead of n (with the default m = 100 000 this only matters for windows of comparable size).
+//! A [`ReferenceProfile`] holds, per stream and feature, the frozen inputs of
+//! [`crate::stats::profile`] (sorted sample, std, frozen edges and their bin counts; or category
+//! counts) and metadata tying it to a model version and an input file. Fit ([`fit`], `fit.rs`),
+//! captured from a stream (`capture.rs`), saved and loaded as the versioned JSON format
+//! `driftd.reference` ([`save`], [`load`], `file.rs`, `wire.rs`), always satisfying the
+//! invariants of [`validate`]. Format, subsampling and invariants: docs/reference-profiles.md.
 
 use std::collections::BTreeMap;
 
@@ -50,7 +15,10 @@ use crate::stats::profile::{CategoricalReference, NumericReference};
 /// Format version of the saved profile; bumped on any incompatible change.
 pub const PROFILE_FORMAT_VERSION: u32 = 1;
 
-/// A fitted reference for one model.
+/// A fitted reference for one model: fit from a file ([`fit`]), captured from a stream
+/// ([`capture::Capture`], built with [`fit_column`] per feature as a file's columns would be),
+/// or a [`ReferenceProfile::skeleton`] that only names the features of a trailing reference.
+/// Every profile saved or loaded satisfies [`validate`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferenceProfile {
     pub meta: ProfileMeta,
@@ -157,7 +125,7 @@ pub enum ReferenceError {
     /// Invalid JSON (truncated or corrupted file).
     #[error("{path}: corrupted or truncated reference profile: {message}")]
     Corrupted { path: String, message: String },
-    /// Valid JSON that breaks an invariant of the module header.
+    /// Valid JSON that breaks an invariant of [`validate`].
     #[error("{path}: invalid reference profile: {message}")]
     Invalid { path: String, message: String },
 }

@@ -1,28 +1,11 @@
-//! `driftd replay`: run a configuration's monitors over their file sources, synchronously.
+//! `driftd replay`: run a configuration's monitors over their file sources, synchronously,
+//! without a runtime, for demos, tests and backfills; `driftd run` ([`crate::app`]) runs the
+//! same parts asynchronously, both prepared by [`crate::build::prepare_monitor`].
 //!
-//! Role: the first end-to-end wiring of the daemon's pure parts — configuration
-//! ([`crate::config`]) → reference ([`crate::reference::load`] / [`crate::reference::fit`]) →
-//! [`MonitorCore`] → [`FileSource`] records → [`Observation`]s — without a runtime, for demos,
-//! tests and backfills. `driftd run` ([`crate::app`]) runs the same parts asynchronously,
-//! both prepared by the one build step, [`crate::build::prepare_monitor`].
-//!
-//! Inputs: a validated [`Config`] whose streams all have file sources (checked for every
-//! monitor before anything is read). Outputs, per monitor: one text line per closed window
-//! (the features whose PSI crossed [`Thresholds::default`]), a summary of the counts, and
-//! optionally every observation as a JSON line (`replay/output.rs`); warnings about bad rows
-//! go to the log writer, at most [`LOGGED_BAD_ROWS`] per stream plus a count.
-//!
-//! Each stream gets its own [`MonitorCore`] over a profile holding only that stream: streams
-//! have independent windows, so replaying one file after the other gives the same windows as
-//! interleaving them, and each stream's last windows close when its own file ends.
-//!
-//! References from the stream: a `capture` reference takes each stream's first N items (not
-//! monitored), a `trailing` one starts its core over the features discovered from the file
-//! ([`crate::build::PendingReference`]; see docs/daemon.md, "References from the stream").
-//!
-//! Invariants: bad rows are counted per reason and never stop a replay; a configuration the
-//! replay cannot run (Kafka source, no event time), a reference that cannot be fit or loaded,
-//! or a file that cannot be read is one [`ReplayError`].
+//! Input: a validated [`Config`] whose streams all have file sources. Output per monitor: one
+//! line per closed window, a summary, optionally every observation as a JSON line
+//! (`replay/output.rs`). Each stream gets its own [`MonitorCore`], so streams replay one after
+//! the other with the windows of an interleaved run. Details and invariants: on [`run`].
 
 mod output;
 
@@ -102,6 +85,23 @@ pub struct StreamSummary {
 }
 
 /// Replays every monitor of `config`, one after the other.
+///
+/// The configuration's file sources are checked for every monitor before anything is read.
+/// Per monitor: one text line per closed window (the features whose PSI crossed
+/// [`Thresholds::default`]), a summary of the counts, and optionally every observation as a
+/// JSON line; warnings about bad rows go to the log writer, at most [`LOGGED_BAD_ROWS`] per
+/// stream plus a count.
+///
+/// Each stream gets its own [`MonitorCore`] over a profile holding only that stream: streams
+/// have independent windows, so replaying one file after the other gives the same windows as
+/// interleaving them, and each stream's last windows close when its own file ends. A `capture`
+/// reference takes each stream's first N items (not monitored); a `trailing` one starts its
+/// core over the features discovered from the file ([`crate::build::PendingReference`]; see
+/// docs/daemon.md, "References from the stream").
+///
+/// Invariants: bad rows are counted per reason and never stop a replay; a configuration the
+/// replay cannot run (Kafka source, no event time), a reference that cannot be fit or loaded,
+/// or a file that cannot be read is one [`ReplayError`].
 pub fn run(config: &Config, sinks: &mut Sinks<'_>) -> Result<Vec<(String, MonitorSummary)>, ReplayError> {
     check_supported(config, Runner::Replay)?;
     let mut all = Vec::new();

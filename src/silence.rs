@@ -1,19 +1,11 @@
 //! Silences (as in Alertmanager): label matchers and a wall-clock period during which matching
 //! alerts are still tracked by the rules engine but not notified.
 //!
-//! Inputs: silences added through `POST /api/v1/silences` (`driftd silence add`), stored in the
-//! daemon's redb database (table `silences`) so they survive restarts; expired early with
-//! `DELETE /api/v1/silences/{id}` (`driftd silence expire`). Output: [`Silences::filter`], which
-//! removes silenced alerts from a notification (and the whole notification when none is left).
-//!
-//! Matching: every matcher `label=value` must hold on the alert's labels (the built-in
-//! `rule`, `monitor`, `stream`, `feature`, `severity` and the rule's own labels); a value ending
-//! in `*` matches by prefix. A silence is active from its start to its end (wall clock, ms).
-//!
-//! Bounded (as Alertmanager's `--silences.max-silences` and `--data.retention`): at most
-//! [`MAX_SILENCES`] stored, each of at most [`MAX_MATCHERS`] matchers of [`MAX_MATCHER_BYTES`]
-//! and a comment of [`MAX_COMMENT_BYTES`], lasting at most [`MAX_DURATION_MS`]; an expired
-//! silence is kept [`RETENTION_MS`] for the record, then removed.
+//! Inputs: silences added through `POST /api/v1/silences` (`driftd silence add`), stored in
+//! the daemon's redb database (table `silences`) so they survive restarts; expired early with
+//! `DELETE /api/v1/silences/{id}` (`driftd silence expire`). Output: [`Silences::filter`].
+//! Bounded as Alertmanager's `--silences.max-silences` and `--data.retention` ([`MAX_SILENCES`],
+//! [`MAX_MATCHERS`], [`MAX_MATCHER_BYTES`], [`MAX_COMMENT_BYTES`], [`MAX_DURATION_MS`], [`RETENTION_MS`]).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -215,6 +207,11 @@ impl Silences {
 
     /// Removes the alerts silenced at `now_ms` from `notification`; returns how many were
     /// (the notification is not to be sent when no alert is left).
+    ///
+    /// Matching: every matcher `label=value` must hold on the alert's labels (the built-in
+    /// `rule`, `monitor`, `stream`, `feature`, `severity` and the rule's own labels); a value
+    /// ending in `*` matches by prefix. A silence is active from its start to its end (wall
+    /// clock, ms).
     pub fn filter(&self, notification: &mut Notification, now_ms: i64) -> usize {
         let cache = self.cache();
         let active: Vec<&Silence> = cache.iter().filter(|s| s.is_active(now_ms)).collect();

@@ -1,50 +1,11 @@
 //! Windows over one stream: which records go into which window, and when a window closes.
 //!
-//! Role: the time bookkeeping of a monitor, independent of what a window accumulates. A
-//! [`Windows<S>`] holds the open windows of one stream, each with a caller-defined state `S`
-//! (the monitor's per-feature accumulators), and decides per record which windows it updates.
-//! Pure and deterministic: no clock, no I/O; the same records in the same order give the same
-//! windows, and the whole structure is serde-serialisable so a checkpoint restores it exactly.
-//!
-//! Inputs: records as (event time, [`Position`]) via [`Windows::insert`] with a closure that
-//! updates a window's state; processing-time advances via [`Windows::advance_to`]; the end of
-//! a finite source via [`Windows::flush`]. Outputs: [`Placement`] per record, and closed
-//! [`Window`]s (bounds + state) in order from [`Windows::take_closed`].
-//!
-//! Semantics ([`WindowSpec`]):
-//! - Event-time windows are aligned to the Unix epoch and half-open: the windows of a record at
-//!   time `t` are `[s, s + size)` for every `s ≡ 0 (mod slide)` with `s ≤ t < s + size`
-//!   (tumbling: `slide = size`, exactly one window).
-//! - Watermark = the minimum over the stream's active partitions of their newest event time,
-//!   minus the allowed lateness, never decreasing (`window/partitions.rs`: a file is one
-//!   partition, so there it is the newest event time − lateness); a time window closes when
-//!   `watermark ≥ end`. Records are in order per partition and interleaved in any way across
-//!   partitions without any being late. The caller marks caught-up, silent partitions idle
-//!   ([`Windows::set_partition_idle`]) and, once every partition is idle, may advance the
-//!   watermark by processing time relative to the newest event time
-//!   ([`Windows::advance_idle`]), so a quiet stream still closes its windows.
-//! - A record whose every window is already closed (`watermark ≥ end` of its latest window) is
-//!   *late*: counted and returned as [`Placement::Late`], never added anywhere. Lateness depends
-//!   only on the watermark, not on whether the caller has taken the closed windows yet, so the
-//!   result does not depend on how often [`Windows::take_closed`] is called. With sliding
-//!   windows an out-of-order record may miss some of its windows and still land in others;
-//!   [`Placement::Accepted::missed`] counts those.
-//! - Count windows are per stream, in arrival order: record `i` (0-based) belongs to window `j`
-//!   when `j·slide ≤ i < j·slide + size`, so every `slide` records a window of the last `size`
-//!   records closes. They have no watermark and are never late; [`Windows::flush`] closes the
-//!   incomplete ones.
-//!
-//! Invariants (property-tested in `window/tests.rs`): tumbling: every non-late record is in
-//! exactly one closed window, the one containing its time; sliding with `size = k·slide`: an
-//! in-order record is in exactly k windows, an out-of-order one in `k − missed`; windows close
-//! in order of their end; no time window closes before the watermark reaches its end (except
-//! by [`Windows::flush`]); late records are exactly those behind the closed windows.
-//!
-//! Memory: open event-time windows span at most `size + allowed_lateness` of event time behind
-//! the newest record, i.e. about `(size + lateness) / slide + 1` windows; count windows keep at
-//! most `ceil(size / slide)` open. Event times and spans are limited to ±2^53 ms (the integers a
-//! JSON number holds exactly, ±285,000 years) so no window arithmetic can overflow; a record
-//! outside is [`Placement::OutOfRange`].
+//! A [`Windows<S>`] holds a stream's open windows, each with a caller-defined state `S` (the
+//! monitor's accumulators): records go in through [`Windows::insert`] (a [`Placement`] each),
+//! closed [`Window`]s come out of [`Windows::take_closed`] in order of their end. Pure and
+//! deterministic (no clock, no I/O) and serde-serialisable, so a checkpoint restores it
+//! exactly. The watermark is the minimum over the partitions' clocks (`window/partitions.rs`).
+//! Semantics, invariants and memory bounds: on [`Windows`]; docs/daemon.md.
 
 mod partitions;
 #[cfg(test)]
@@ -178,7 +139,48 @@ pub enum Placement {
     OutOfRange,
 }
 
-/// The open windows of one stream. See the module docs.
+/// The open windows of one stream.
+///
+/// Inputs: records as (event time, [`Position`]) via [`Windows::insert`] with a closure that
+/// updates a window's state; idle partitions via [`Windows::set_partition_idle`] and
+/// processing-time advances via [`Windows::advance_idle`]; the end of a finite source via
+/// [`Windows::flush`]. Outputs: [`Placement`] per record, and closed
+/// [`Window`]s (bounds + state) in order from [`Windows::take_closed`].
+///
+/// Semantics ([`WindowSpec`]):
+/// - Event-time windows are aligned to the Unix epoch and half-open: the windows of a record at
+///   time `t` are `[s, s + size)` for every `s ≡ 0 (mod slide)` with `s ≤ t < s + size`
+///   (tumbling: `slide = size`, exactly one window).
+/// - Watermark = the minimum over the stream's active partitions of their newest event time,
+///   minus the allowed lateness, never decreasing ([`PartitionClocks`]: a file is one
+///   partition, so there it is the newest event time − lateness); a time window closes when
+///   `watermark ≥ end`. Records are in order per partition and interleaved in any way across
+///   partitions without any being late. The caller marks caught-up, silent partitions idle
+///   ([`Windows::set_partition_idle`]) and, once every partition is idle, may advance the
+///   watermark by processing time relative to the newest event time
+///   ([`Windows::advance_idle`]), so a quiet stream still closes its windows.
+/// - A record whose every window is already closed (`watermark ≥ end` of its latest window) is
+///   *late*: counted and returned as [`Placement::Late`], never added anywhere. Lateness depends
+///   only on the watermark, not on whether the caller has taken the closed windows yet, so the
+///   result does not depend on how often [`Windows::take_closed`] is called. With sliding
+///   windows an out-of-order record may miss some of its windows and still land in others;
+///   [`Placement::Accepted::missed`] counts those.
+/// - Count windows are per stream, in arrival order: record `i` (0-based) belongs to window `j`
+///   when `j·slide ≤ i < j·slide + size`, so every `slide` records a window of the last `size`
+///   records closes. They have no watermark and are never late; [`Windows::flush`] closes the
+///   incomplete ones.
+///
+/// Invariants (property-tested in `window/tests/`): tumbling: every non-late record is in
+/// exactly one closed window, the one containing its time; sliding with `size = k·slide`: an
+/// in-order record is in exactly k windows, an out-of-order one in `k − missed`; windows close
+/// in order of their end; no time window closes before the watermark reaches its end (except
+/// by [`Windows::flush`]); late records are exactly those behind the closed windows.
+///
+/// Memory: open event-time windows span at most `size + allowed_lateness` of event time behind
+/// the newest record, i.e. about `(size + lateness) / slide + 1` windows; count windows keep at
+/// most `ceil(size / slide)` open. Event times and spans are limited to ±2^53 ms (the integers a
+/// JSON number holds exactly, ±285,000 years) so no window arithmetic can overflow; a record
+/// outside is [`Placement::OutOfRange`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Windows<S> {
     spec: WindowSpec,

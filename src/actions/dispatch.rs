@@ -1,12 +1,9 @@
 //! The dispatcher: delivers the outbox's entries to their targets, retries with exponential
 //! backoff, and records every outcome in the outbox and the metrics.
 //!
-//! It looks at the outbox when it starts (entries left by a crash or an outage), whenever
-//! the daemon wakes it (after committing new entries), when an in-flight delivery ends and
-//! when the earliest retry is due, and starts every due entry that is not already in flight
-//! (at most [`RetryPolicy::concurrency`] at once), so one slow receiver does not hold up the
-//! others. The outbox is the only state that matters: stopping or dropping the dispatcher at
-//! any point loses nothing, and a new one over the same database carries on.
+//! The outbox is the only state that matters: stopping or dropping the dispatcher at any point
+//! loses nothing, and a new one over the same database carries on. When it looks at the
+//! outbox: on [`Dispatcher`]; retries and their limits: [`RetryPolicy`], docs/actions.md.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, RwLock};
@@ -95,7 +92,13 @@ impl ActionsHandle {
     }
 }
 
-/// Delivers the outbox (see the module documentation).
+/// Delivers the outbox.
+///
+/// It looks at the outbox when it starts (entries left by a crash or an outage), whenever
+/// the daemon wakes it (after committing new entries), when an in-flight delivery ends and
+/// when the earliest retry is due, and starts every due entry that is not already in flight
+/// (at most [`RetryPolicy::concurrency`] at once), so one slow receiver does not hold up the
+/// others.
 pub struct Dispatcher {
     shared: Arc<Shared>,
 }

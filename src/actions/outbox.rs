@@ -1,14 +1,7 @@
-//! The durable outbox: redb tables in the daemon's own database (the checkpoints' file).
-//!
-//! Tables, all keyed by the notification's idempotency key (which names its action, so one
-//! entry is one (notification, action)):
-//! - [`OUTBOX`]: entries waiting for delivery, with their attempt count, next attempt time and
-//!   last error ([`PendingEntry`] as JSON);
-//! - [`FAILED`]: entries that failed permanently or spent their attempts ([`FailedEntry`]),
-//!   kept for reporting until removed;
-//! - [`SENT`]: keys delivered, with the delivery time, so that enqueueing a key again (a
-//!   replayed window whose checkpoint was lost) does not deliver it twice. Pruned after a
-//!   retention period by the dispatcher.
+//! The durable outbox: redb tables in the daemon's own database (the checkpoints' file), all
+//! keyed by the notification's idempotency key (which names its action, so one entry is one
+//! (notification, action)): [`OUTBOX`] (waiting), [`FAILED`] (given up, kept for reporting)
+//! and [`SENT`] (delivered, so that a replayed window does not deliver a key twice).
 //!
 //! Invariants: a key is in at most one table; an entry leaves [`OUTBOX`] only in the
 //! transaction that records its success or its failure.
@@ -23,11 +16,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::Notification;
 
-/// Pending entries: key → [`PendingEntry`] (JSON).
+/// Pending entries: key → [`PendingEntry`] (JSON), with their attempt count, next attempt
+/// time and last error.
 pub const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("actions_outbox");
-/// Permanently failed entries: key → [`FailedEntry`] (JSON).
+/// Permanently failed entries: key → [`FailedEntry`] (JSON): failed permanently or out of
+/// attempts, kept for reporting until removed.
 pub const FAILED: TableDefinition<&str, &[u8]> = TableDefinition::new("actions_failed");
-/// Delivered keys: key → delivery time (ms since the epoch).
+/// Delivered keys: key → delivery time (ms since the epoch), so that enqueueing a key again
+/// (a replayed window whose checkpoint was lost) does not deliver it twice. Pruned after a
+/// retention period by the dispatcher.
 pub const SENT: TableDefinition<&str, i64> = TableDefinition::new("actions_sent");
 
 /// What the daemon enqueues: one notification for one action, with the daemon's evidence.

@@ -1,26 +1,11 @@
-//! Self-contained HTML report for `driftd compare --format html`.
+//! Self-contained HTML report for `driftd compare --format html`: a [`CompareReport`] built with
+//! detail (PSI bins or categories, and for numeric columns both ECDFs and the KS location) in,
+//! one HTML5 document with inline CSS and hand-written inline SVG out — no script, external
+//! font, stylesheet, image or link, so the file can be mailed or archived as is.
 //!
-//! Input: a [`CompareReport`] built with detail (every column with status "ok" carries a
-//! [`ColumnDetail`](super::report::ColumnDetail): PSI bins or categories with both counts and, for numeric columns, both
-//! ECDFs and the KS location). A report without detail still renders, without the charts.
-//!
-//! Output: one HTML5 document with inline CSS and inline SVG — no script, no external font,
-//! stylesheet, image or link, so the file can be mailed or archived as is. The charts are SVG
-//! written by hand (`svg`) rather than with `plotters`: two chart types only, and writing the
-//! markup directly keeps control of escaping, of CSS classes (palette and print styles live in
-//! one stylesheet) and of the output size.
-//!
-//! Page: header (both files, settings and thresholds, the dataset verdict); a summary table of
-//! all columns, drifted first, then by decreasing PSI (the order of the text table); one section
-//! per column in the same order with (1) reference vs current shares per PSI bin or category and
-//! (2) for numeric columns the two ECDFs with the KS distance marked.
-//!
-//! Files: this one (page, header, summary table), `section` (a column's section), `svg`
-//! (the charts), `fmt` (escaping, number formats), `html/style.css` (inlined stylesheet).
-//!
-//! Invariants: all user data (paths, column names, labels) is escaped (`fmt::esc`); numbers
-//! are shown with 4 significant digits, p-values in scientific notation; the output is
-//! deterministic (no timestamps), so two runs on the same data give the same file.
+//! Files: this one (page, header, summary table), `section` (a column's section), `svg` (the
+//! charts, and why not `plotters`), `fmt` (escaping, number formats), `html/style.css`. Page
+//! layout and invariants (escaping, determinism): on [`render`].
 
 mod fmt;
 mod section;
@@ -36,6 +21,19 @@ use crate::stats::statistic::{Extra, Stat, Statistic, SPECS};
 const STYLE: &str = include_str!("html/style.css");
 
 /// Render the report as one self-contained HTML page.
+///
+/// Input: every column with status "ok" carries a
+/// [`ColumnDetail`](super::report::ColumnDetail) when the report was built with detail; a
+/// report without detail still renders, without the charts.
+///
+/// Page: header (both files, settings and thresholds, the dataset verdict); a summary table of
+/// all columns, drifted first, then by decreasing PSI (the order of the text table); one section
+/// per column in the same order with (1) reference vs current shares per PSI bin or category and
+/// (2) for numeric columns the two ECDFs with the KS distance marked.
+///
+/// Invariants: all user data (paths, column names, labels) is escaped (`fmt::esc`); numbers
+/// are shown with 4 significant digits, p-values in scientific notation; the output is
+/// deterministic (no timestamps), so two runs on the same data give the same file.
 pub fn render(report: &CompareReport) -> String {
     let mut order: Vec<&ColumnReport> = report.columns.iter().collect();
     // Stable sort: ties keep the file order.

@@ -4,7 +4,7 @@
 //! numeric in one file and text in the other is compared as categorical), computes every
 //! statistic per column on a small pool of threads (sorting the numeric columns is the main
 //! cost), applies the verdicts and returns a [`report::CompareReport`] that the renderers
-//! ([`text`], [`crate::html`], JSON) turn into output.
+//! ([`text`], [`html`], JSON) turn into output.
 
 pub mod html;
 pub mod report;

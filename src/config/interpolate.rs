@@ -2,18 +2,8 @@
 //!
 //! Input: the parsed tree and a variable lookup (the process environment in production, a map
 //! in tests). Output: the tree with every scalar *value* expanded (keys are not), and one
-//! problem per variable that cannot be expanded, placed at the `${` that names it.
-//!
-//! Rules (the docker-compose subset that configuration files use):
-//! - `${VAR}`: the variable's value; an unset variable is an error (set but empty is fine);
-//! - `${VAR:-default}`: the value when set and non-empty, else `default` (which may itself
-//!   contain `${…}`);
-//! - `$$` is a literal `$`, so `$${VAR}` stays `${VAR}`; a `$` before anything else is literal;
-//! - anything else inside `${…}` is an error: names are `[A-Za-z_][A-Za-z0-9_]*`.
-//!
-//! Every scalar style is expanded (plain, quoted, block). An expanded scalar keeps its source
-//! text as its `template`, and error messages quote the template, not the value, so secrets
-//! such as `sasl.password: ${KAFKA_PASSWORD}` never appear in a diagnostic.
+//! problem per variable that cannot be expanded, placed at the `${` that names it. The rules
+//! (the docker-compose subset) are on [`interpolate`] and in docs/config.md.
 
 use std::ffi::OsString;
 
@@ -24,6 +14,17 @@ use super::yaml::{Node, NodeKind};
 pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 
 /// Expand every scalar value of `node` in place; returns the problems found.
+///
+/// Rules (the docker-compose subset that configuration files use):
+/// - `${VAR}`: the variable's value; an unset variable is an error (set but empty is fine);
+/// - `${VAR:-default}`: the value when set and non-empty, else `default` (which may itself
+///   contain `${…}`);
+/// - `$$` is a literal `$`, so `$${VAR}` stays `${VAR}`; a `$` before anything else is literal;
+/// - anything else inside `${…}` is an error: names are `[A-Za-z_][A-Za-z0-9_]*`.
+///
+/// Every scalar style is expanded (plain, quoted, block). An expanded scalar keeps its source
+/// text as its `template`, and error messages quote the template, not the value, so secrets
+/// such as `sasl.password: ${KAFKA_PASSWORD}` never appear in a diagnostic.
 pub(crate) fn interpolate(node: &mut Node, path: &KeyPath, env: Lookup<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
     walk(node, path, env, &mut problems);

@@ -1,79 +1,11 @@
-//! The daemon's configuration: `driftd.yaml` → [`Config`], or every problem in the file.
+//! The daemon's configuration: `driftd.yaml` + the environment → a validated [`Config`], or
+//! [`ConfigErrors`]: *every* problem in the file, each one line `file:line:column: key.path:
+//! message`, in file order.
 //!
-//! Input: a YAML file and the environment. Output: a resolved, validated [`Config`], or
-//! [`ConfigErrors`]: *all* the problems found, each on one line as
-//! `file:line:column: key.path: message`, in file order.
-//!
-//! Stages, each collecting problems instead of stopping at the first:
-//! 1. `yaml.rs`: text → a tree of nodes with positions (syntax errors end here: one error);
-//!    duplicate keys; anchors, aliases and merge keys expanded.
-//! 2. `interpolate.rs`: `${VAR}` and `${VAR:-default}` in values, from the environment; an
-//!    unset variable without default is a problem at its `${`.
-//! 3. `de.rs`: the tree → the typed file format ([`schema::Document`], whose fields document
-//!    every key), reporting wrong types, unknown keys (with "did you mean"), missing keys and
-//!    unknown names all at once.
-//! 4. `validate.rs`, `validate_stream.rs`: everything types cannot say (names, units, files
-//!    that must exist, brokers, pointers …), resolving defaults and relative paths (against
-//!    the configuration file's directory) into [`Config`].
-//!
-//! Interpolation applies to values of every style; inside a flow collection (`{…}`, `[…]`)
-//! quote a value that uses it (`{ size: '${WINDOW}' }`), since `{` and `}` are YAML syntax
-//! there (the syntax error says so).
-//!
-//! Invariants: [`load`] returns `Ok` only when no stage found a problem; an `Err` is never
-//! empty; no input makes it panic; values taken from the environment are never quoted in a
-//! message (their `${…}` text is).
-//!
-//! The format, annotated (every key is documented on the matching field of [`schema`]):
-//!
-//! ```yaml
-//! http:
-//!   listen: 127.0.0.1:9464            # /metrics, /healthz, /readyz, /api/v1 (default: loopback)
-//! state:
-//!   path: ./driftd-state              # embedded store (default driftd-state beside this file)
-//! kafka:                              # defaults for every kafka source
-//!   brokers: ${KAFKA_BROKERS:-127.0.0.1:9092}
-//!   properties: { security.protocol: SASL_SSL, sasl.mechanism: PLAIN, sasl.password: ${KAFKA_PASSWORD} }
-//!   instance_id: ${HOSTNAME}          # optional: static group membership (fast restarts)
-//! rules: [rules/]                     # alert rule files or directories (format: docs/rules.md)
-//! smtp:                               # for `email` actions
-//!   host: smtp.example.com            # port: 587 (starttls) / 465 (tls) / 25 (none) by default
-//!   tls: starttls                     # starttls | tls | none
-//!   username_env: SMTP_USER           # credentials come from the environment
-//!   password_env: SMTP_PASSWORD
-//!   from: driftd@example.com
-//! monitors:
-//!   - name: credit-scoring            # unique, [a-z0-9_-]+
-//!     model_version: "2026-11-01"
-//!     reference:                      # exactly one of:
-//!       profile: refs/credit.json     #   a profile fit by `driftd reference fit`
-//!       # dataset: { path: data/train.parquet, predictions: [score], exclude: [id] }
-//!       # capture: { events: 5000 }   #   the first N events of each stream (persisted)
-//!       # trailing: { windows: 3 }    #   the previous N windows
-//!     # binning: quantile             # not with a profile (its edges are frozen in it)
-//!     statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
-//!     window:
-//!       kind: tumbling                # or sliding
-//!       size: 1h                      # a duration (ms, s, m, h, d; 1h30m) or "10000 events"
-//!       # slide: 15m                  # sliding only; same unit as size, divides it
-//!       allowed_lateness: 5m          # time windows only
-//!       idle_timeout: 1m              # time windows only; 0s = off
-//!     ks_sample_cap: 100000
-//!     streams:
-//!       inputs:
-//!         source:
-//!           kafka: { topic: credit-inputs, group_id: driftd-credit, start: committed }
-//!           # file: { path: inputs.jsonl, format: jsonl }   # jsonl | csv | parquet
-//!         event_time: { field: /ts, format: rfc3339 }     # rfc3339 | epoch_s | epoch_ms; or kafka_timestamp
-//!         features: "*"                                   # every key of /features; or
-//!         # features: { object: /payload/features }       # every key of another object; or
-//!         # features: [income, { name: age, pointer: /applicant/age }]
-//!         dead_letter_topic: credit-inputs-dlq            # optional, kafka only
-//!         max_message_bytes: 1048576
-//!       predictions:
-//!         source: { kafka: { topic: credit-predictions } }
-//!         prediction: { pointer: /score, kind: score }    # score | label | probabilities (+ classes: [...])
-//! ```
+//! Four stages, each collecting problems instead of stopping at the first: `yaml.rs` (text →
+//! located tree), `interpolate.rs` (`${VAR}`), `de.rs` (tree → [`schema::Document`], whose fields
+//! document every key), `validate*.rs` (checks, defaults, paths → [`Config`]). [`load`] is `Ok`
+//! only when no stage found a problem. The format, key by key: docs/config.md.
 
 mod de;
 mod de_access;

@@ -138,7 +138,8 @@ pub struct Monitor {
     /// reference, whose edges were frozen when it was fit (`driftd reference fit --binning`).
     pub binning: Option<String>,
     /// Statistics computed for each closed window, any of the registry's names (`psi`, `ks`,
-    /// `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`). Default: all of them.
+    /// `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`, and the opt-in
+    /// `kullback_leibler`). Default: the registry's default set (all but the opt-in ones).
     pub statistics: Option<Vec<Statistic>>,
     /// The current window.
     pub window: Window,

@@ -1,21 +1,9 @@
 //! Checks beyond types, and resolution of the file as written ([`schema::Document`]) into the
-//! configuration the daemon runs ([`Config`]).
-//!
-//! Input: the deserialized document, its located tree (for positions and to know which
-//! values came from `${VAR}`), the configuration file's directory, and the paths that already
-//! have a problem. Output: the resolved configuration and every further problem, each at the
-//! position of the node it is about (a missing key: where its mapping starts).
-//!
-//! Checked here (windows in `validate_window.rs`, streams and sources in
-//! `validate_stream.rs`): `http.listen` is `IP:PORT`; at least one monitor; monitor names
-//! `[a-z0-9_-]{1,64}` and unique; a model version is not empty; reference files exist
-//! (relative paths from the configuration's directory), their format is known,
-//! `capture.events` and `trailing.windows` ≥ 1; `binning` parses, is frozen (not `evidently`)
-//! and is not given with a `profile` reference; statistics listed at most once and at least
-//! one; `ks_sample_cap` ≥ 1.
-//!
-//! A problem under a path that already has a structural problem (wrong type, missing key) is
-//! not reported again: the value there is a placeholder.
+//! configuration the daemon runs ([`Config`]): defaults, and relative paths taken from the
+//! configuration file's directory. Each problem is placed at the node it is about (a missing
+//! key: where its mapping starts). Here: top level, monitors, references, binning, statistics;
+//! windows in `validate_window.rs`, streams and sources in `validate_stream.rs`. The full list
+//! of checks: docs/config.md, "Validation".
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -51,6 +39,18 @@ pub(super) struct Checker<'a> {
 }
 
 /// Resolve a deserialized document; problems are appended to `problems`.
+///
+/// Inputs: the deserialized document, its located tree (for positions and to know which
+/// values came from `${VAR}`), the configuration file (its directory resolves relative paths)
+/// and the problems so far (a path that already has a structural problem — wrong type,
+/// missing key — holds a placeholder, and nothing under it is reported again).
+///
+/// Checked here: `http.listen` is `IP:PORT`; at least one monitor; monitor names
+/// `[a-z0-9_-]{1,64}` and unique; a model version is not empty; reference files exist
+/// (relative paths from the configuration's directory), their format is known,
+/// `capture.events` and `trailing.windows` ≥ 1; `binning` parses, is frozen (not `evidently`)
+/// and is not given with a `profile` reference; statistics listed at most once and at least
+/// one; `ks_sample_cap` ≥ 1.
 pub(crate) fn resolve(doc: schema::Document, root: &Node, file: &Path, problems: &mut Vec<Problem>) -> Config {
     let base = file.parent().unwrap_or(Path::new(""));
     let reported = problems.iter().filter(|p| p.placeholder).map(|p| p.path.clone()).collect();

@@ -1,13 +1,6 @@
-//! Checks and resolution of a monitor's streams: sources, event time, features, prediction.
-//!
-//! Checked here: a Kafka source has brokers (its own or `kafka.brokers`), each `host:port`;
-//! topic and dead-letter topic names are valid Kafka topic names; librdkafka properties do
-//! not set what driftd manages (`bootstrap.servers`, `group.id`, `enable.auto.commit`) and
-//! take passwords and secrets from the environment; a file source's file exists and is JSON
-//! Lines, CSV or Parquet; `kafka_timestamp` only for Kafka; time windows only on streams with
-//! an event time; JSON pointers are RFC 6901 pointers; feature names are unique and not
-//! empty; `classes` exactly for `probabilities`, unique; dead-letter topics only for Kafka;
-//! `max_message_bytes` from 1 byte to 1 GiB.
+//! Checks and resolution of a monitor's streams: sources, event time, features, prediction,
+//! dead-letter topics and message sizes, with their defaults. Everything checked is listed
+//! on `Checker::inputs` and in docs/config.md, "Validation".
 
 use std::collections::BTreeMap;
 
@@ -39,6 +32,15 @@ struct Common {
 }
 
 impl Checker<'_> {
+    /// Check and resolve an `inputs` stream (and, through the shared parts, a `predictions`
+    /// one). Checked for streams: a Kafka source has brokers (its own or `kafka.brokers`), each
+    /// `host:port`; topic and dead-letter topic names are valid Kafka topic names; librdkafka
+    /// properties do not set what driftd manages (`bootstrap.servers`, `group.id`,
+    /// `enable.auto.commit`) and take passwords and secrets from the environment; a file
+    /// source's file exists and is JSON Lines, CSV or Parquet; `kafka_timestamp` only for Kafka;
+    /// time windows only on streams with an event time; JSON pointers are RFC 6901 pointers;
+    /// feature names are unique and not empty; `classes` exactly for `probabilities`, unique;
+    /// dead-letter topics only for Kafka; `max_message_bytes` from 1 byte to 1 GiB.
     pub(super) fn inputs(&mut self, path: &KeyPath, s: schema::InputsStream, cx: &StreamContext<'_>) -> StreamConfig {
         let common =
             self.common(path, Stream::Inputs, &s.source, s.event_time, s.dead_letter_topic, s.max_message_bytes, cx);

@@ -1,22 +1,11 @@
-//! YAML text → a tree of [`Node`]s that remember where they came from.
+//! YAML text → a tree of [`Node`]s that remember where they came from (1-based position and,
+//! for scalars, the text as written), so later stages report each problem at its line and
+//! column and [`Node::locate`] maps a key path back to a position. Output: the root node, or
+//! the first syntax error (nothing sound is left to check after one).
 //!
-//! Input: the configuration text. Output: the document's root node, or the first syntax
-//! error (a syntax error leaves nothing sound to check further). The tree keeps, for every
-//! node, its 1-based position and, for scalars, the text as written, so later stages can
-//! report each problem at the exact line and column, and [`Node::locate`] can map a key path
-//! back to a position.
-//!
-//! Built from the events of `granit-parser` (the parser under serde-saphyr) rather than by
-//! serde-saphyr's deserializer, because a serde deserializer stops at the first error while
-//! `driftd check` must list every problem (see `de.rs`).
-//!
-//! Invariants: mapping keys are strings and unique within a mapping (a duplicate is reported
-//! and the first occurrence kept); anchors and aliases are expanded (an alias is a copy of
-//! its anchored node), and so are merge keys (`<<: *defaults`, explicit keys winning);
-//! expansion is capped at [`MAX_NODES`] nodes and at [`expansion_budget`] bytes of scalar
-//! text, so an alias bomb — many aliases, or a few of one huge scalar — is an error, not an
-//! outage. Duplicate keys are found with a hash per mapping (linear in the keys).
-//! The document is one YAML document; nesting is at most [`MAX_DEPTH`] levels.
+//! Built from `granit-parser`'s events (the parser under serde-saphyr), not serde-saphyr's
+//! deserializer, because a serde deserializer stops at the first error (see `de.rs`).
+//! Invariants (keys, anchors, aliases, merge keys, the size limits): on [`parse`]; docs/config.md.
 
 use std::collections::HashMap;
 
@@ -155,6 +144,14 @@ fn syntax_problem(error: &ScanError) -> Problem {
 /// Parse one YAML document. Returns the root node (an empty mapping for an empty file) and
 /// the structural problems found on the way (duplicate keys, non-string keys, bad merges);
 /// a syntax error is returned alone as `Err`.
+///
+/// Invariants: mapping keys are strings and unique within a mapping (a duplicate is reported
+/// and the first occurrence kept; found with a hash per mapping, linear in the keys); anchors
+/// and aliases are expanded (an alias is a copy of its anchored node), and so are merge keys
+/// (`<<: *defaults`, explicit keys winning); expansion is capped at [`MAX_NODES`] nodes and at
+/// [`expansion_budget`] bytes of scalar text, so an alias bomb — many aliases, or a few of one
+/// huge scalar — is an error, not an outage. The document is one YAML document; nesting is at
+/// most [`MAX_DEPTH`] levels.
 pub(crate) fn parse(source: &str) -> Result<(Node, Vec<Problem>), Problem> {
     let mut builder = Builder {
         source,

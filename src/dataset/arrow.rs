@@ -1,16 +1,11 @@
 //! Arrow arrays → column builders, shared by the Parquet and Arrow IPC readers.
 //!
 //! Inputs: the record batches' arrays of one column, in file order. Output: [`ColumnData`].
-//! Type mapping (see the module header of `dataset`): floats, integers, decimals and
-//! temporal types (as their stored integer) are numeric; booleans are categorical; strings,
-//! dictionary-encoded strings and UTF-8 binary follow the text rule; `Null` is all missing.
-//! Nested and other types are rejected up front by [`check_type`].
-//!
-//! Dictionary-encoded strings are counted by key: once the column is categorical, each batch
-//! only bumps a counter per dictionary index, and labels are looked up once per distinct
-//! index when the dictionary changes or the column ends. While the column still looks
-//! numeric, each dictionary value is classified once (per dictionary) and rows are mapped
-//! through that table, keeping values in file order.
+//! Type mapping as stated on [`super::Dataset`] ([`is_numeric_type`]); `Null` is all missing;
+//! nested and other types are rejected up front by [`check_type`]. Dictionary-encoded strings
+//! are counted by key: once categorical, a batch bumps one counter per dictionary index and
+//! labels are looked up once per distinct index; while still numeric, each dictionary value is
+//! classified once (per dictionary) and rows are mapped through that table, in file order.
 
 use std::sync::Arc;
 

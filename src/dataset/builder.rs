@@ -1,20 +1,11 @@
-//! Column builder: turns a column's cells, one at a time and in file order, into
-//! [`ColumnData`], applying the typing rule of the module header.
+//! Column builder ([`ColumnBuilder`]): a column's cells, one at a time and in file order, into
+//! [`ColumnData`], applying the typing rule stated on [`super::Dataset`] and satisfying its
+//! invariants.
 //!
 //! Inputs: text cells (`push_text`, the text rule), typed numbers with or without their
-//! original text (`push_number`, `push_f64`, `push_i64`, …) and missing cells.
-//! Output: [`ColumnData`] satisfying the invariants of the module header.
-//!
-//! A builder starts *numeric* (or *categorical* when forced) and flips to categorical on the
-//! first present cell that is not a number. Cells pushed before the flip were kept only as
-//! `f64`, which loses their text (`1.50` vs `1.5`), so the builder remembers how many rows
-//! came before the flip ([`ColumnBuilder::fixup_rows`]) and the format reader re-reads just
-//! those rows of just that column into a categorical builder, merged with
-//! [`ColumnBuilder::merge_fixup`]. Keeping every number's text instead would slow down and
-//! double the memory of the common all-numeric column to serve a rare case.
-//!
-//! Categorical labels are counted byte-exactly in a hash map; NaN tokens and empty cells are
-//! recognised once per distinct label when the column is finished, not once per cell.
+//! original text (`push_number`, `push_f64`, `push_i64`, …) and missing cells. A builder
+//! starts numeric and flips to categorical on the first present cell that is not a number;
+//! how the numbers before the flip get their text back: on [`ColumnBuilder`].
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -89,7 +80,18 @@ enum State {
     Categorical { counts: LabelMap, missing: u64 },
 }
 
-/// Builds one column; see the module docs.
+/// Builds one column.
+///
+/// A builder starts *numeric* (or *categorical* when forced) and flips to categorical on the
+/// first present cell that is not a number. Cells pushed before the flip were kept only as
+/// `f64`, which loses their text (`1.50` vs `1.5`), so the builder remembers how many rows
+/// came before the flip ([`ColumnBuilder::fixup_rows`]) and the format reader re-reads just
+/// those rows of just that column into a categorical builder, merged with
+/// [`ColumnBuilder::merge_fixup`]. Keeping every number's text instead would slow down and
+/// double the memory of the common all-numeric column to serve a rare case.
+///
+/// Categorical labels are counted byte-exactly in a hash map; NaN tokens and empty cells are
+/// recognised once per distinct label when the column is finished, not once per cell.
 #[derive(Debug)]
 pub(crate) struct ColumnBuilder {
     state: State,
@@ -118,7 +120,7 @@ impl ColumnBuilder {
     }
 
     /// Rows `0..fixup_rows` held numbers when the column flipped to categorical; the reader
-    /// must re-read them (see the module docs). 0 when nothing needs re-reading.
+    /// must re-read them (see [`ColumnBuilder`]). 0 when nothing needs re-reading.
     pub(crate) fn fixup_rows(&self) -> u64 {
         self.fixup_rows
     }

@@ -1,14 +1,11 @@
 //! CSV input: RFC 4180 (quoted fields with embedded commas, quotes and newlines), UTF-8, a
-//! header row naming the columns; an optional UTF-8 byte-order mark is skipped.
+//! header row naming the columns; an optional UTF-8 byte-order mark is skipped. Output: the
+//! selected columns in file order, typed by the text rule of [`super::builder`]. Every data row
+//! must have as many fields as the header (a ragged row is an error); blank lines are skipped.
 //!
-//! Inputs: a path and [`LoadOptions`]. Output: the selected columns in file order, typed by
-//! the text rule of [`super::builder`]. Every data row must have as many fields as the header
-//! (a ragged row is an error, not padded); blank lines are skipped.
-//!
-//! One pass in the common case. A column whose numbers are followed by text flips to
-//! categorical and the numbers' original text is needed (`1.50` must stay `1.50`): rather
-//! than keeping every cell's text for the rare case, a second pass re-reads the file up to
-//! the last such row, for those columns only ([`super::builder::ColumnBuilder::fixup_rows`]).
+//! One pass in the common case; a column whose numbers are followed by text flips to
+//! categorical and needs the numbers' original text (`1.50` must stay `1.50`), so a second pass
+//! re-reads the file up to the last such row, for those columns only (`ColumnBuilder::fixup_rows`).
 
 use std::fs::File;
 use std::path::Path;

@@ -1,16 +1,11 @@
-//! JSON Lines input: one JSON object per line (`\n` or `\r\n`), blank lines skipped.
+//! JSON Lines input: one JSON object per line (`\n` or `\r\n`), blank lines skipped; one
+//! column per key, in order of first appearance (a key absent from a line: a missing cell).
 //!
-//! Inputs: a path and [`LoadOptions`]. Output: one column per key, in order of first
-//! appearance; a key absent from a line is a missing cell of that row. Values: numbers are
-//! numbers (their JSON text is kept as the label if the column turns out categorical);
-//! strings follow the text rule of [`super::builder`] (so `"1.5"` and `"NaN"` are a number
-//! and a missing cell); `true` / `false` are the labels `"true"` / `"false"`; `null` is
-//! missing; nested objects and arrays are an error naming the line and field, as are a line
-//! that is not an object and a key repeated within one object.
-//!
-//! Values are parsed as [`RawValue`]s so that a number's original text is available. A
-//! column that flips to categorical after some numbers is fixed up by a second pass over
-//! the lines before the flip, as for CSV (see [`super::builder`]).
+//! Values: numbers are numbers (their JSON text, parsed as [`RawValue`], is kept as the label if
+//! the column turns out categorical); strings follow the text rule of [`super::builder`];
+//! `true` / `false` are labels; `null` is missing. Nested values, a line that is not an object
+//! and a key repeated within one object are errors naming the line and field. A column that
+//! flips to categorical after numbers is fixed up by a second pass, as for CSV.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};

@@ -1,29 +1,11 @@
-//! Dataset input for `driftd compare` and reference fitting: CSV, Parquet, Arrow IPC and
-//! JSON Lines files, read into per-column samples ready for the statistics engine.
+//! Dataset input for `driftd compare` and reference fitting: CSV, Parquet, Arrow IPC and JSON
+//! Lines files read into per-column samples ready for the statistics engine ([`load`]: path +
+//! [`LoadOptions`] → [`Dataset`] or a one-line [`DatasetError`]).
 //!
-//! Typing rule (the same for every format): a column is *numeric* when every present value is
-//! a number (typed numeric columns, or text that parses as one: `1.5`, `-2e3`, `NaN`, `inf`,
-//! `-Infinity`, …); otherwise it is *categorical* and compared byte-exactly. Booleans are
-//! categorical (`true` / `false`). Empty cells, JSON `null`, Arrow nulls and NaN are *missing*;
-//! ±inf is *non-finite*; both are excluded from the statistics and counted separately.
-//!
-//! Invariants of a loaded [`Dataset`]: `NumericValues::values` holds only finite values (in
-//! file order); `values.len() + missing + nonfinite == rows`. `CategoricalValues::counts` is
-//! sorted by label bytes, has no zero counts, and `Σ counts + missing == rows`.
-//!
-//! Entry point: [`load`] (path + [`LoadOptions`] → [`Dataset`] or a one-line
-//! [`DatasetError`]). Layout: `csv.rs`, `jsonl.rs` (text formats, read in one pass, plus a
-//! partial second pass only for a column that turns to text after numbers), `parquet.rs`
-//! (columns decoded on [`LoadOptions::threads`] threads), `ipc.rs` (record batches of both
-//! go through `arrow.rs`), `builder.rs` (the typing rule, shared by all formats),
-//! `progress.rs`, `error.rs`.
-//!
-//! Columns come back in file order (for JSON Lines: order of first appearance), also when
-//! [`LoadOptions::columns`] lists them in another order. Typed Parquet / Arrow columns:
-//! floats, integers and decimals are numeric; dates, times, timestamps and durations are
-//! numeric too, as their stored integer (days or ms since the epoch for dates, the unit of the
-//! type otherwise); booleans are categorical; strings (also dictionary-encoded, and binary
-//! that is valid UTF-8) follow the text rule; nested types are an error naming the column.
+//! One typing rule for every format, in `builder.rs`: a column is numeric when every present
+//! value is a number, else categorical (byte-exact labels); missing and non-finite cells are
+//! counted apart. The rule and the invariants of a loaded dataset: on [`Dataset`]; the format
+//! readers: `csv.rs`, `jsonl.rs`, `parquet.rs`, `ipc.rs` (both via `arrow.rs`); docs/compare.md.
 
 mod arrow;
 pub(crate) mod builder;
@@ -51,7 +33,23 @@ pub enum Format {
     JsonLines,
 }
 
-/// A loaded dataset: its columns in file order.
+/// A loaded dataset: its columns in file order (for JSON Lines: order of first appearance),
+/// also when [`LoadOptions::columns`] lists them in another order.
+///
+/// Typing rule (the same for every format): a column is *numeric* when every present value is
+/// a number (typed numeric columns, or text that parses as one: `1.5`, `-2e3`, `NaN`, `inf`,
+/// `-Infinity`, …); otherwise it is *categorical* and compared byte-exactly. Booleans are
+/// categorical (`true` / `false`). Empty cells, JSON `null`, Arrow nulls and NaN are *missing*;
+/// ±inf is *non-finite*; both are excluded from the statistics and counted separately. Typed
+/// Parquet / Arrow columns: floats, integers and decimals are numeric; dates, times, timestamps
+/// and durations are numeric too, as their stored integer (days or ms since the epoch for
+/// dates, the unit of the type otherwise); booleans are categorical; strings (also
+/// dictionary-encoded, and binary that is valid UTF-8) follow the text rule; nested types are
+/// an error naming the column.
+///
+/// Invariants: `NumericValues::values` holds only finite values (in file order);
+/// `values.len() + missing + nonfinite == rows`. `CategoricalValues::counts` is sorted by label
+/// bytes, has no zero counts, and `Σ counts + missing == rows`.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub path: PathBuf,
@@ -165,6 +163,11 @@ pub(crate) struct Loaded {
 }
 
 /// Reads a dataset file: the format comes from `options.format` or else the extension.
+///
+/// The text formats (`csv.rs`, `jsonl.rs`) are read in one pass, plus a partial second pass
+/// only for a column that turns to text after numbers; Parquet (`parquet.rs`) decodes columns
+/// on [`LoadOptions::threads`] threads; Parquet and Arrow IPC (`ipc.rs`) record batches both go
+/// through `arrow.rs`; `builder.rs` applies the typing rule for all; `progress.rs`, `error.rs`.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError> {
     let format = match options.format {
         Some(format) => format,

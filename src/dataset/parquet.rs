@@ -1,13 +1,11 @@
-//! Parquet input through the `parquet` crate's Arrow reader; arrays go to `arrow.rs`.
+//! Parquet input through the `parquet` crate's Arrow reader; arrays go to `arrow.rs`. Output:
+//! the selected columns in file order; only they are decoded (projection).
 //!
-//! Inputs: a path and [`LoadOptions`]. Output: the selected columns in file order.
-//!
-//! Speed: the selected columns are split into groups of about equal compressed size, one
-//! group per thread (`std::thread::scope`), each thread with its own file handle (handles
-//! cloned with `try_clone` share one file offset, which the reader seeks). String columns
-//! whose chunks are dictionary-encoded in every row group are read as Arrow dictionaries,
-//! so their labels are counted per dictionary key instead of being copied and hashed per row.
-//! Only the selected columns are decoded (projection).
+//! Speed: the selected columns are split into groups of about equal compressed size, one group
+//! per thread (`std::thread::scope`), each with its own file handle (`try_clone`d handles share
+//! one file offset, which the reader seeks). String columns dictionary-encoded in every row
+//! group are read as Arrow dictionaries, so their labels are counted per dictionary key
+//! instead of being copied and hashed per row.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};

@@ -1,22 +1,11 @@
 //! Typing a record's values against the reference, and the per-window accumulators.
 //!
-//! Typing follows `driftd compare` (see [`crate::dataset`]): in a *numeric* feature a number or
-//! a text that parses as one counts (NaN → missing, ±inf → non-finite), any other text and a
-//! boolean are a `type_mismatch` (excluded, counted); in a *categorical* feature every present
-//! value is a label compared byte-exactly (booleans are `"true"` / `"false"`; empty text and NaN
-//! tokens are missing). A JSON number in a categorical feature has lost its original text, so
-//! it is rendered as an integer when it is one (`1`, as a CSV or JSON reference writes it) and
-//! in Rust's shortest round-trip form otherwise (`0.5`); a decoder that wants byte-exact labels
-//! passes them as [`Value::Text`].
-//!
-//! Accumulators are bounded per window: numeric → one counter per frozen bin plus the values up
-//! to `ks_sample_cap` (8 bytes each), and beyond the cap a KLL sketch ([`KllSketch`], `k` =
-//! [`crate::stats::kll::DEFAULT_K`]: about 650 items whatever the window's size) into which the
-//! stored values are moved when the cap is passed; categorical → one counter per reference category plus at
-//! most `max_new_categories` labels unseen in the reference (further new labels share the
-//! [`OVERFLOW_LABEL`] bin). A trailing reference's plans have no edges and no reference
-//! categories (`monitor/trailing.rs`): numeric windows keep values only, and every label of a
-//! categorical window counts against `max_new_categories`.
+//! Typing follows `driftd compare`'s rule ([`crate::dataset`]), value by value
+//! (`FeaturePlan::type_value`: numbers, labels, missing, non-finite, `type_mismatch`).
+//! Accumulators are bounded per window ([`FeatureAccumulator`]): bin counts, values up to
+//! `ks_sample_cap` and a KLL sketch beyond; labels up to `max_new_categories` new ones, then
+//! [`OVERFLOW_LABEL`]. A trailing reference's plans have no edges and no reference categories
+//! (`monitor/trailing.rs`).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -83,7 +72,14 @@ impl FeaturePlan {
         }
     }
 
-    /// Types one value (see the module docs).
+    /// Types one value, following `driftd compare` (see [`crate::dataset`]): in a *numeric*
+    /// feature a number or a text that parses as one counts (NaN → missing, ±inf →
+    /// non-finite), any other text and a boolean are a `type_mismatch` (excluded, counted); in
+    /// a *categorical* feature every present value is a label compared byte-exactly (booleans
+    /// are `"true"` / `"false"`; empty text and NaN tokens are missing). A JSON number in a
+    /// categorical feature has lost its original text, so it is rendered as an integer when it
+    /// is one (`1`, as a CSV or JSON reference writes it) and in Rust's shortest round-trip form
+    /// otherwise (`0.5`); a decoder that wants byte-exact labels passes them as [`Value::Text`].
     pub(crate) fn type_value<'a>(&self, value: &'a Value) -> Typed<'a> {
         match self {
             FeaturePlan::Numeric { edges, .. } => {
@@ -159,7 +155,15 @@ pub struct WindowState {
     pub features: Vec<FeatureAccumulator>,
 }
 
-/// One feature's accumulator.
+/// One feature's accumulator, bounded per window: numeric → one counter per frozen bin plus
+/// the values up to `ks_sample_cap` (8 bytes each), and beyond the cap a KLL sketch
+/// ([`KllSketch`], `k` = [`crate::stats::kll::DEFAULT_K`]: about 650 items whatever the
+/// window's size) into which the stored values are moved when the cap is passed; categorical
+/// → one counter per reference category plus at most `max_new_categories` labels unseen in the
+/// reference (further new labels share the [`OVERFLOW_LABEL`] bin). A trailing reference's
+/// plans have no edges and no reference categories (`monitor/trailing.rs`): numeric windows
+/// keep values only, and every label of a categorical window counts against
+/// `max_new_categories`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeatureAccumulator {

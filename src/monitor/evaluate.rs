@@ -1,23 +1,11 @@
 //! From a closed window's accumulators to [`Observation`]s, with the statistics engine.
 //!
 //! Frozen binnings: PSI, Jensen–Shannon and Hellinger come from the window's bin counts and the
-//! reference's counts in the same bins, by the same operations as `compare_numeric` (so the
-//! values are bit-identical to `driftd compare` on the same rows); KS and Wasserstein come from
-//! the stored values through `compare_numeric_selected` while the window has at most
-//! `ks_sample_cap` values. `evidently` binning: its bins depend on the current sample, so every
-//! statistic comes from the stored values, and past the cap only KS and Wasserstein are
-//! available. Categorical features go through `compare_categorical` on the window's label
-//! counts.
-//!
-//! Past the cap, KS and Wasserstein come from the window's KLL sketch
-//! ([`crate::stats::kll`]): `D = sup |F_ref − F̂_cur|` over the merged support, with `F_ref` the
-//! reference's exact ECDF and `F̂_cur` the sketch's weighted CDF; the sketch's normalised rank
-//! error ε goes into `ks_error_bound` (`|D_exact − D| ≤ ε`); the p-value is the limit
-//! distribution's `kstwobign.sf(√(n_ref·n_cur/(n_ref+n_cur))·D)` with the window's true count
-//! (`ks_method: "limit"`; approximate, as `D` is — scipy's exact `kstwo` would cost ~50 ms a
-//! feature for precision a sketched D does not have, see `stats/kolmogorov_limit.rs`);
-//! Wasserstein is `∫ |F_ref − F̂_cur|` (approximate) and its normalised form divides it by the
-//! reference's standard deviation as usual.
+//! reference's counts in the same bins, by the same operations as `compare_numeric`, so the
+//! values are bit-identical to `driftd compare` on the same rows; KS and Wasserstein from the
+//! stored values while the window has at most `ks_sample_cap`, past it from its KLL sketch
+//! (approximate, with an error bound: `from_sketch`). `evidently` binning and categorical
+//! features: see `numeric` and `categorical` below.
 
 use crate::record::Stream;
 use crate::reference::{FeatureKind, FeatureProfile};
@@ -158,6 +146,12 @@ fn edge_labels(edges: &[f64]) -> Vec<String> {
         .collect()
 }
 
+/// A numeric feature's observations. Frozen binnings: PSI, Jensen–Shannon and Hellinger from
+/// the bin counts (as `compare_numeric`), KS and Wasserstein through
+/// `compare_numeric_selected` on the stored values while the window has at most
+/// `ks_sample_cap` values, else from the sketch (`from_sketch`). `evidently` binning: its bins
+/// depend on the current sample, so every statistic comes from the stored values, and past the
+/// cap only KS and Wasserstein are available.
 fn numeric(
     reference: &NumericReference,
     reference_counts: Option<&[u64]>,
@@ -246,7 +240,16 @@ fn selected_values(selected: &Statistics, numeric: bool, values: &StatValues) ->
 }
 
 /// KS (statistic, approximate p-value), Wasserstein and the rank-error bound of a reference
-/// against a window's sketch of `n` values (see the module docs).
+/// against a window's sketch of `n` values ([`crate::stats::kll`]).
+///
+/// `D = sup |F_ref − F̂_cur|` over the merged support, with `F_ref` the reference's exact ECDF
+/// and `F̂_cur` the sketch's weighted CDF; the sketch's normalised rank error ε goes into
+/// `ks_error_bound` (`|D_exact − D| ≤ ε`); the p-value is the limit distribution's
+/// `kstwobign.sf(√(n_ref·n_cur/(n_ref+n_cur))·D)` with the window's true count
+/// (`ks_method: "limit"`; approximate, as `D` is — scipy's exact `kstwo` would cost ~50 ms a
+/// feature for precision a sketched D does not have, see `stats/kolmogorov_limit.rs`);
+/// Wasserstein is `∫ |F_ref − F̂_cur|` (approximate) and its normalised form divides it by the
+/// reference's standard deviation as usual.
 fn from_sketch(reference: &NumericReference, sketch: &KllSketch, n: u64) -> (KsResult, f64, f64) {
     let view = sketch.sorted_view();
     let d = ks_statistic_sketch(&reference.sorted, &view);
@@ -255,6 +258,7 @@ fn from_sketch(reference: &NumericReference, sketch: &KllSketch, n: u64) -> (KsR
     (KsResult { statistic, p_value, method }, w, sketch.normalized_rank_error())
 }
 
+/// A categorical feature's observations: `compare_categorical` on the window's label counts.
 fn categorical(
     reference: &CategoricalReference,
     acc: CategoricalAccumulator,

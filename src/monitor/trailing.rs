@@ -2,47 +2,10 @@
 //! windows, pooled (`MonitorSettings::trailing_windows` = N; config
 //! `reference: {trailing: {windows: N}}`).
 //!
-//! Role: the reference of a closing window is fit, when it closes, from a [`TrailingPool`]:
-//! what the stream's last N closed windows retained, oldest first. Fitting is
-//! [`crate::reference::fit_column`] with the monitor's binning and no subsampling on a column
-//! holding the pooled values — the windows' finite values concatenated oldest window first,
-//! each in arrival order (the std is order-sensitive in its last bits), missing and non-finite
-//! cells summed; categorical: label counts summed. So, below the sample cap, a window's
-//! statistics are bit-identical to a fixed-reference monitor (and `driftd compare`) whose
-//! reference was fit on the concatenated rows of the previous windows (tested in
-//! `tests/trailing.rs`). Type mismatches are excluded from the pool as from a window.
-//!
-//! Warm-up: the first window of a stream has no reference and yields no observation (it only
-//! enters the pool); window 2 is compared with window 1, window k with windows
-//! `max(1, k − N) .. k − 1`. Every closed window enters the pool after its own evaluation,
-//! whatever its size (flushed partial windows too). Sliding windows overlap, and the pool
-//! takes each window whole: a record in several of the previous N windows is in the
-//! reference once per window ([`ReferenceWindows::rows`] counts it so).
-//!
-//! Accumulation: the edges of the reference are unknown while a window is open (the pool
-//! changes as earlier windows close), so a trailing monitor's windows accumulate as under the
-//! `evidently` binning: numeric windows keep their values (no bins), categorical windows count
-//! every label (no reference index; past `max_new_categories` labels the further new ones share
-//! [`super::OVERFLOW_LABEL`], which then is a label of the pool like any other). At close, a
-//! numeric window is binned against the pool's frozen edges.
-//!
-//! Past `ks_sample_cap` a window has only its KLL sketch:
-//! - its own statistics: KS and Wasserstein from the sketch as with a fixed reference
-//!   (`ks_source: sketch`, `ks_error_bound`); PSI, Jensen–Shannon and Hellinger from the
-//!   sketch's weighted items counted in the pool's bins (each bin's share is then within about
-//!   2ε of the exact one, ε = the sketch's rank error; `sample_capped` says so). Under the
-//!   `evidently` binning they are NaN, as with a fixed reference.
-//! - its contribution to later pools: `m = max(2, ks_sample_cap)` (at most its `n`) evenly
-//!   spaced quantile points of the sketch — the items at ranks `round(i·(n − 1)/(m − 1))`,
-//!   i = 0..m, of its weighted CDF, ascending — in place of its values, so a large window
-//!   weighs as much as `ks_sample_cap` values in the pool, not `n`
-//!   ([`ReferenceWindows::sketched_windows`] counts such windows).
-//!
-//! Memory: the pool keeps, per stream and feature, at most N windows' retained values: numeric
-//! `8·N·min(n_window, max(2, ks_sample_cap))` bytes (19 MB per feature for N = 24 and the
-//! default cap of 100,000), categorical N × at most `max_new_categories + 1` labels and counts.
-//! Closing a window briefly also holds the fitted reference (another copy of the pooled values,
-//! sorted) and a copy of the window's own values. The pool is part of [`super::MonitorState`].
+//! When a window closes, its reference is fit from the stream's [`TrailingPool`] with
+//! [`crate::reference::fit_column`], as a file column of the pooled rows would be, so below the
+//! sample cap a window's statistics are bit-identical to a fixed reference fit on those rows
+//! (`monitor/tests/trailing.rs`). Warm-up, accumulation, the sample cap, memory: on [`TrailingPool`].
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -60,6 +23,44 @@ use crate::stats::kll::KllSketch;
 use crate::window::{Window, WindowBounds};
 
 /// The last closed windows of one stream, what each retained, oldest first.
+///
+/// Fitting: [`crate::reference::fit_column`] with the monitor's binning and no subsampling on
+/// a column holding the pooled values — the windows' finite values concatenated oldest window
+/// first, each in arrival order (the std is order-sensitive in its last bits), missing and
+/// non-finite cells summed; categorical: label counts summed. Type mismatches are excluded
+/// from the pool as from a window.
+///
+/// Warm-up: the first window of a stream has no reference and yields no observation (it only
+/// enters the pool); window 2 is compared with window 1, window k with windows
+/// `max(1, k − N) .. k − 1`. Every closed window enters the pool after its own evaluation,
+/// whatever its size (flushed partial windows too). Sliding windows overlap, and the pool
+/// takes each window whole: a record in several of the previous N windows is in the
+/// reference once per window ([`ReferenceWindows::rows`] counts it so).
+///
+/// Accumulation: the edges of the reference are unknown while a window is open (the pool
+/// changes as earlier windows close), so a trailing monitor's windows accumulate as under the
+/// `evidently` binning: numeric windows keep their values (no bins), categorical windows count
+/// every label (no reference index; past `max_new_categories` labels the further new ones share
+/// [`super::OVERFLOW_LABEL`], which then is a label of the pool like any other). At close, a
+/// numeric window is binned against the pool's frozen edges.
+///
+/// Past `ks_sample_cap` a window has only its KLL sketch:
+/// - its own statistics: KS and Wasserstein from the sketch as with a fixed reference
+///   (`ks_source: sketch`, `ks_error_bound`); PSI, Jensen–Shannon and Hellinger from the
+///   sketch's weighted items counted in the pool's bins (each bin's share is then within about
+///   2ε of the exact one, ε = the sketch's rank error; `sample_capped` says so). Under the
+///   `evidently` binning they are NaN, as with a fixed reference.
+/// - its contribution to later pools: `m = max(2, ks_sample_cap)` (at most its `n`) evenly
+///   spaced quantile points of the sketch — the items at ranks `round(i·(n − 1)/(m − 1))`,
+///   i = 0..m, of its weighted CDF, ascending ([`quantile_points`]) — in place of its values,
+///   so a large window weighs as much as `ks_sample_cap` values in the pool, not `n`
+///   ([`ReferenceWindows::sketched_windows`] counts such windows).
+///
+/// Memory: the pool keeps, per stream and feature, at most N windows' retained values: numeric
+/// `8·N·min(n_window, max(2, ks_sample_cap))` bytes (19 MB per feature for N = 24 and the
+/// default cap of 100,000), categorical N × at most `max_new_categories + 1` labels and counts.
+/// Closing a window briefly also holds the fitted reference (another copy of the pooled values,
+/// sorted) and a copy of the window's own values. The pool is part of [`super::MonitorState`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrailingPool {
     /// N: how many closed windows form the reference.
@@ -82,7 +83,7 @@ pub struct PooledWindow {
 pub enum PooledFeature {
     Numeric {
         /// The window's finite values in arrival order, or (`sketched`) evenly spaced quantile
-        /// points of its sketch, ascending (see the module docs).
+        /// points of its sketch, ascending (see [`TrailingPool`]).
         values: Vec<f64>,
         sketched: bool,
         missing: u64,
@@ -278,7 +279,7 @@ pub(crate) fn close_window(
     pool.push(contribution);
 }
 
-/// What a closed window leaves to the pool (see the module docs).
+/// What a closed window leaves to the pool (see [`TrailingPool`]).
 fn contribute(accumulator: &FeatureAccumulator, retained: usize) -> PooledFeature {
     match accumulator {
         FeatureAccumulator::Numeric(acc) => {

@@ -1,19 +1,11 @@
-//! A reference captured from a stream: the first N items of the stream, fit like a file.
+//! A reference captured from a stream (`reference: {capture: {events: N}}`): the stream's
+//! first N items, in delivery order, fit like a file holding the same rows.
 //!
-//! Role: `reference: {capture: {events: N}}` makes a stream's first N items (records and bad
-//! messages alike, in delivery order) its reference. [`Capture`] collects the typed records
-//! (decoded with the discovered feature list, [`crate::source::discover`]) into one
-//! `ColumnBuilder` per feature, exactly as a dataset file's cells would be, and
-//! [`Capture::finish`] fits every column with [`fit_column`] — so a captured profile equals the
-//! profile `driftd reference fit` gives for a file holding the same rows, bit for bit.
-//!
-//! The captured items are the reference, not monitored data: windows start with the item after
-//! them. Bad messages among the N are counted and reported as usual and take no part in the
-//! profile (so a profile may hold fewer than N rows).
-//!
-//! Metadata: `source_path` names the monitor, stream and source and the event-time span;
-//! `source_sha256` fingerprints the captured rows (event times and values, in order), so two
-//! captures of the same rows have the same hash; `rows` is the number of records captured.
+//! [`Capture`] collects the typed records (decoded with the discovered features,
+//! [`crate::source::discover`]) into one `ColumnBuilder` per feature and [`Capture::finish`]
+//! fits each with [`fit_column`], so the profile equals `driftd reference fit`'s on the same
+//! rows, bit for bit. The captured items are not monitored: windows start after them. More:
+//! docs/daemon.md, "References from the stream".
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -29,6 +21,9 @@ use crate::source::discover::DiscoveredFeature;
 use crate::stats::binning::Binning;
 
 /// Collects a stream's first items into its reference (see the module docs).
+///
+/// Bad messages among the N items are counted and reported as usual and take no part in the
+/// profile (so a profile may hold fewer than N rows).
 #[derive(Debug)]
 pub struct Capture {
     features: Vec<DiscoveredFeature>,
@@ -115,6 +110,11 @@ impl Capture {
     }
 
     /// The captured profile of `stream`, numeric edges frozen with `binning`.
+    ///
+    /// Metadata: `source_path` names the monitor, stream and source and the event-time span;
+    /// `source_sha256` fingerprints the captured rows (event times and values, in order), so
+    /// two captures of the same rows have the same hash; `rows` is the number of records
+    /// captured.
     pub fn finish(
         self,
         stream: Stream,

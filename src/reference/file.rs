@@ -1,60 +1,11 @@
-//! The on-disk format of a reference profile: `driftd.reference`, version 1.
+//! The on-disk format of a reference profile: `driftd.reference`, version 1, pretty-printed
+//! UTF-8 JSON (documented key by key in docs/reference-profiles.md).
 //!
-//! Inputs: a [`ReferenceProfile`] ([`save`], [`to_json`]) or a file ([`load`], [`from_json`]).
-//! Outputs: pretty-printed UTF-8 JSON, or the profile it holds. Loading checks the format name
-//! and version first, then the structure (unknown keys are rejected), then the invariants of
-//! the module header ([`validate`]); every failure is one line naming the file.
-//!
-//! ```text
-//! {
-//!   "format": "driftd.reference",            // always this
-//!   "format_version": 1,                     // bumped on any change; other versions are refused
-//!   "model_version": "v1",                   // or null
-//!   "created_at": "2026-11-27T12:18:34Z",    // RFC 3339, UTC
-//!   "source": {
-//!     "path": "examples/data/credit_reference.csv",   // as given to `fit`
-//!     "sha256": "e1005921…",                          // of the file's bytes, hex ("" if none)
-//!     "rows": 5000                                    // data rows
-//!   },
-//!   "binning": "quantile",                   // as `--psi-binning` writes it
-//!   "streams": {                             // "inputs" and/or "predictions"
-//!     "inputs": [
-//!       {
-//!         "name": "income",
-//!         "type": "numeric",
-//!         "n": 5000,                         // finite values fit (before subsampling)
-//!         "missing": 0,                      // empty / null / NaN cells
-//!         "nonfinite": 0,                    // ±inf cells
-//!         "std": 20760.79430086148,          // population std of the n values (null if n = 0)
-//!         "edges": [22818.354000000003,…],   // frozen interior edges (null: evidently, n = 0)
-//!         "bin_counts": [500,500,…],         // counts of the n values in those bins
-//!         "sample": [7817.76,7868.99,…]      // sorted values, all n or a subsample (one line)
-//!       },
-//!       {
-//!         "name": "region",
-//!         "type": "categorical",
-//!         "n": 5000,
-//!         "missing": 0,
-//!         "counts": {"east": 1262, "north": 1290, …}  // sorted by label bytes, one per line
-//!       }
-//!     ],
-//!     "predictions": [ … ]
-//!   }
-//! }
-//! ```
-//!
-//! Floats are written in Rust's shortest round-trip form (ryu) and read back with
-//! `serde_json`'s exact parser (`float_roundtrip`), so every value loads bit for bit; the
-//! non-finite values that a std or an edge can take are written `null` (NaN), `"inf"` and
-//! `"-inf"`. Numeric arrays are written on one line each to keep a 100 000-value sample to
-//! one line rather than 100 000.
-//!
-//! Compatibility: a change of meaning or layout bumps `format_version`, and a build refuses
-//! every version but its own with an error saying which it reads (a newer file asks for an
-//! upgrade or a new fit). Keys are never silently ignored, so a typo in a hand-edited profile
-//! is an error rather than a default. No checksum covers the contents: `save` is atomic, and
-//! the invariants (counts that must sum to `n` and to the row count, sorted samples, bin counts
-//! that must match an unsubsampled sample) catch truncation and most accidental edits.
+//! [`save`] / [`to_json`] write a [`ReferenceProfile`]; [`load`] / [`from_json`] read one,
+//! checking the format name and version first, then the structure (unknown keys rejected),
+//! then [`validate`]; every failure is one line naming the file. Floats round-trip bit for
+//! bit (ryu out, `float_roundtrip` in; NaN / ±inf as `null`, `"inf"`, `"-inf"`); numeric
+//! arrays are one line each. A layout change bumps `format_version`; other versions are refused.
 
 use std::io::Write;
 use std::path::Path;
@@ -110,7 +61,11 @@ pub fn save(profile: &ReferenceProfile, path: &Path) -> Result<(), ReferenceErro
     Ok(())
 }
 
-/// Load and check a profile.
+/// Load and check a profile. A build reads only its own `format_version` and says which it
+/// reads (a newer file asks for an upgrade or a new fit). No checksum covers the contents:
+/// [`save`] is atomic, and the invariants of [`validate`] (counts summing to `n` and to the
+/// row count, sorted samples, bin counts matching an unsubsampled sample) catch truncation
+/// and most accidental edits.
 pub fn load(path: &Path) -> Result<ReferenceProfile, ReferenceError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ReferenceError::Io {

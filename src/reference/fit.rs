@@ -1,17 +1,9 @@
-//! Fitting a [`ReferenceProfile`] from a dataset file.
+//! Fitting a [`ReferenceProfile`] from a dataset file ([`fit`]), one column at a time
+//! ([`fit_column`], shared with captured references).
 //!
-//! Inputs: a dataset path (any format [`crate::dataset::load`] reads) and [`FitOptions`].
-//! Output: a profile satisfying the invariants of the module header, or a one-line
-//! [`ReferenceError`] naming the file.
-//!
-//! Columns are split into streams: those named in [`FitOptions::predictions`] form the
-//! predictions stream; the others, restricted to [`FitOptions::columns`] when given and minus
-//! [`FitOptions::exclude`], form the inputs stream. Features keep file order in each stream.
-//!
-//! The SHA-256 of the file is computed on a second thread while the file is loaded (one
-//! streaming read, constant memory); the file's size and modification time are compared
-//! before and after, so a file that is being written is refused rather than described by a
-//! hash of other bytes than were fit.
+//! Input: any file [`crate::dataset::load`] reads and [`FitOptions`]. Output: a profile that
+//! satisfies [`super::validate`], or a one-line [`ReferenceError`] naming the file. The file
+//! is hashed while it loads and refused if it changed meanwhile (see [`fit`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -72,6 +64,15 @@ impl Default for FitOptions {
 }
 
 /// Fit a reference profile from the dataset at `path`.
+///
+/// Columns are split into streams: those named in [`FitOptions::predictions`] form the
+/// predictions stream; the others, restricted to [`FitOptions::columns`] when given and minus
+/// [`FitOptions::exclude`], form the inputs stream. Features keep file order in each stream.
+///
+/// The SHA-256 of the file is computed on a second thread while the file is loaded (one
+/// streaming read, constant memory); the file's size and modification time are compared
+/// before and after, so a file that is being written is refused rather than described by a
+/// hash of other bytes than were fit.
 pub fn fit(path: &Path, options: &FitOptions) -> Result<ReferenceProfile, ReferenceError> {
     let shown = path.display().to_string();
     let options_error = |message: String| ReferenceError::Options { path: shown.clone(), message };
@@ -205,6 +206,13 @@ pub fn fit_column(column: Column, binning: &Binning, max_sample: Option<usize>) 
 /// `m` evenly spaced order statistics of a sorted sample: indices round(i · (n − 1) / (m − 1)),
 /// i = 0..m, so the first and last values are kept and the result is sorted. Returns the
 /// sample unchanged when it has at most `m` values (or `m < 2`, which cannot keep both ends).
+///
+/// [`fit_column`] computes the std, the frozen edges and the bin counts on the full sample
+/// *before* subsampling, so PSI, Jensen–Shannon and Hellinger from the bin counts are exact.
+/// KS and Wasserstein against a subsample are approximations: its empirical CDF is within
+/// about 1 / (m − 1) of the full one, so the KS statistic moves by at most about that much,
+/// and the KS p-value is computed for a reference of m values instead of n (with the default
+/// m = 100 000 this only matters for windows of comparable size).
 pub fn subsample_sorted(sorted: &[f64], m: usize) -> Vec<f64> {
     let n = sorted.len();
     if n <= m || m < 2 {

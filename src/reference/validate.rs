@@ -1,4 +1,4 @@
-//! The invariants of a reference profile (listed in the module header), checked before a
+//! The invariants of a reference profile (listed on [`validate`]), checked before a
 //! profile is saved and after one is loaded.
 //!
 //! Input: a [`ReferenceProfile`]. Output: `Ok`, or one line naming the stream and feature and
@@ -7,7 +7,16 @@
 use super::{FeatureKind, FeatureProfile, ReferenceProfile, PROFILE_FORMAT_VERSION};
 use crate::stats::binning::{count_right_closed_sorted, Binning};
 
-/// Check the invariants of the module header; the message names the stream and feature.
+/// Check the invariants of a profile; the message names the stream and feature.
+///
+/// Per feature: `n + missing + nonfinite == meta.rows`. Numeric: `sorted` finite and
+/// ascending, empty iff `n == 0`, `sorted.len() <= n` (less when subsampled); `edges` present
+/// iff `n > 0` and the binning is frozen (not `evidently`), ascending, with as many edges as
+/// the binning implies; `bin_counts` present iff `edges` is, `edges.len() + 1` counts summing
+/// to `n` (equal to the sample's when it is not subsampled). Categorical: labels strictly
+/// ascending by bytes, counts > 0 summing to `n`, `nonfinite == 0`. Feature names are unique
+/// within a stream, a present stream has at least one feature, and `source_sha256` is 64
+/// hexadecimal digits or empty (a trailing reference's skeleton).
 pub fn validate(profile: &ReferenceProfile) -> Result<(), String> {
     let meta = &profile.meta;
     if meta.format_version != PROFILE_FORMAT_VERSION {

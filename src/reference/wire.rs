@@ -1,4 +1,4 @@
-//! The serde types of the on-disk format (`file.rs` documents it): borrowed structs for
+//! The serde types of the on-disk format (docs/reference-profiles.md documents it): borrowed structs for
 //! writing, owned ones for reading, and their conversion into a [`ReferenceProfile`].
 //!
 //! Writing embeds numeric arrays as pre-rendered one-line JSON ([`RawValue`]) so the pretty

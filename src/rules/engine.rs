@@ -4,32 +4,8 @@
 //! Input: a [`WindowEvaluation`] (one monitor, one stream, one closed window), decoupled from
 //! the daemon's types. Output: an [`Evaluation`]: every state change, and one
 //! [`Notification`] per (action, group) that has something to say. Pure and synchronous:
-//! time is the windows' event time, nothing is sent here.
-//!
-//! Per alert (rule, monitor, stream, feature), each window gives a verdict:
-//! - *no verdict* (value NaN or absent, fewer than `min_samples`, threshold undefined): the
-//!   state is left exactly as it is;
-//! - *breach* (`when` holds), *clear* (`clear_when` holds, or `when` does not when there is
-//!   no `clear_when`), or *between* (neither: only with `clear_when`).
-//!
-//! The condition is latched (a Schmitt trigger): an inactive alert becomes active on a
-//! breach; an active (pending or firing) one stays active until a clear, so between the two
-//! thresholds the state holds and keeps counting towards `for`. Then, as Prometheus:
-//! active for `for` (consecutive windows, or event time since the start of the first active
-//! window) → firing; a pending alert that clears → inactive; a firing alert that clears →
-//! resolved, after `keep_firing_for` more clear windows (or event time) if set; a resolved
-//! alert → inactive or pending at its next verdict.
-//!
-//! Notifications: an alert is *due* when it starts firing, resolves, or (`repeat_every`)
-//! fires on long enough after its last notification. Each rule's alerts of the evaluation
-//! are grouped by `group_by` labels; a group with a due alert yields one notification per
-//! action of the rule, holding the group's firing and just-resolved alerts. Retraining
-//! actions are not told of resolutions. An action's `cooldown` allows one notification per
-//! monitor per period; a suppressed one is reported in [`Evaluation::suppressed`].
-//!
-//! Invariants: never firing before `for` has elapsed; one evaluation of a window ending at or
-//! before an alert's last evaluated window changes nothing for it (replays are idempotent);
-//! idempotency keys are unique per (action, rule, monitor, group, episode, seq).
+//! time is the windows' event time, nothing is sent here. The lifecycle (Prometheus' with a
+//! latched condition) and its invariants: on [`Engine::evaluate`]; docs/rules.md, "Lifecycle".
 
 use std::collections::BTreeMap;
 
@@ -260,6 +236,31 @@ impl Engine {
     }
 
     /// Apply every rule of `window.monitor` watching `window.stream` to the window.
+    ///
+    /// Per alert (rule, monitor, stream, feature), each window gives a verdict:
+    /// - *no verdict* (value NaN or absent, fewer than `min_samples`, threshold undefined): the
+    ///   state is left exactly as it is;
+    /// - *breach* (`when` holds), *clear* (`clear_when` holds, or `when` does not when there is
+    ///   no `clear_when`), or *between* (neither: only with `clear_when`).
+    ///
+    /// The condition is latched (a Schmitt trigger): an inactive alert becomes active on a
+    /// breach; an active (pending or firing) one stays active until a clear, so between the two
+    /// thresholds the state holds and keeps counting towards `for`. Then, as Prometheus:
+    /// active for `for` (consecutive windows, or event time since the start of the first active
+    /// window) → firing; a pending alert that clears → inactive; a firing alert that clears →
+    /// resolved, after `keep_firing_for` more clear windows (or event time) if set; a resolved
+    /// alert → inactive or pending at its next verdict.
+    ///
+    /// Notifications: an alert is *due* when it starts firing, resolves, or (`repeat_every`)
+    /// fires on long enough after its last notification. Each rule's alerts of the evaluation
+    /// are grouped by `group_by` labels; a group with a due alert yields one notification per
+    /// action of the rule, holding the group's firing and just-resolved alerts. Retraining
+    /// actions are not told of resolutions. An action's `cooldown` allows one notification per
+    /// monitor per period; a suppressed one is reported in [`Evaluation::suppressed`].
+    ///
+    /// Invariants: never firing before `for` has elapsed; one evaluation of a window ending at or
+    /// before an alert's last evaluated window changes nothing for it (replays are idempotent);
+    /// idempotency keys are unique per (action, rule, monitor, group, episode, seq).
     pub fn evaluate(&mut self, window: &WindowEvaluation) -> Evaluation {
         let mut out = Evaluation::default();
         for index in 0..self.rules.rules.len() {

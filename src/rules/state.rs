@@ -1,13 +1,11 @@
-//! The engine's persistent state: one [`AlertState`] per (rule, monitor, stream, feature),
-//! one [`GroupState`] per notification group, and the last send of each (action, monitor)
-//! for cooldowns.
+//! The engine's persistent state ([`EngineState`]): one [`AlertState`] per (rule, monitor,
+//! stream, feature), one [`GroupState`] per notification group, and the last send of each
+//! (action, monitor) for cooldowns.
 //!
-//! Everything here is serde-serialisable (the daemon persists it in its store with each
-//! checkpoint, so a restart neither re-sends nor resets `for` timers) and holds only event
-//! times, never wall-clock times. Maps with composite keys serialize as lists of entries, so
-//! the JSON form is valid (JSON object keys are strings). Each alert and group remembers the
-//! hash of the rule definition it was computed under: [`EngineState::retain_unchanged`] keeps
-//! exactly the states whose rule still exists with the same hash (SIGHUP reload).
+//! Serde-serialisable and persisted with each checkpoint (a restart neither re-sends nor resets
+//! `for` timers); holds event times only, never wall-clock times. Maps with composite keys
+//! serialize as lists of entries (JSON object keys are strings). SIGHUP reload keeps exactly
+//! the states whose rule is unchanged ([`EngineState::retain_unchanged`], by rule hash).
 
 use std::collections::{BTreeMap, BTreeSet};
 

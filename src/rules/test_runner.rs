@@ -1,31 +1,11 @@
 //! `driftd test-rules FILE`: unit tests of rule files, as `promtool test rules`.
 //!
-//! Input: a test file naming rule files and, per test, a series of windows (statistics per
-//! feature) and the alerts and notifications expected after given windows. Output: a
-//! [`TestReport`] with, per failing expectation, the expected and actual lists as a diff.
-//! A malformed test file or rule file is [`ConfigErrors`] (`file:line:column: …`), loaded
-//! with the configuration machinery. Each test starts from an empty engine state.
-//!
-//! ```yaml
-//! rule_files: [../../rules/credit.yaml]     # relative to this file; files or directories
-//! tests:
-//!   - name: income drifts for three hours
-//!     monitor: credit-scoring               # default monitor and stream of the windows
-//!     stream: inputs
-//!     start: 2026-11-01T12:00:00Z           # start of the first window
-//!     interval: 1h                          # each window's length; windows follow each other
-//!     windows:
-//!       - events: 300
-//!         times: 2                          # this window twice (default 1)
-//!         # end: 2026-11-01T14:00:00Z       # or place it explicitly (the next ones follow it)
-//!         features:
-//!           income: { n: 300, psi: 0.31, n_ref: 5000, n_bins: 10, drifted: true }
-//!     expect:
-//!       - after: 2                          # 1-based window number
-//!         alerts:                           # every alert not inactive (exactly)
-//!           - { rule: income_psi, feature: income, state: pending }
-//!         notifications: []                 # produced by that window (exactly)
-//! ```
+//! Input: a test file ([`TestFile`]: rule files and, per test, a series of windows with
+//! statistics per feature and the alerts and notifications expected after given windows).
+//! Output: a [`TestReport`] with, per failing expectation, the expected and actual lists as a
+//! diff. A malformed test or rule file is [`ConfigErrors`] (`file:line:column: …`), loaded with
+//! the configuration machinery. Each test starts from an empty engine state. The test file
+//! format, annotated: docs/rules.md, "Testing rules".
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -1,33 +1,11 @@
 //! Feature discovery: the feature list of a stream whose reference is not given in advance
-//! (`capture` and `trailing` references), read off the stream's first messages.
+//! (`capture` and `trailing` references), read off the stream's first messages ([`Discovery`])
+//! or a file's header and first rows ([`discover_file`]).
 //!
-//! Names, by [`FeatureSpec`]:
-//! - `Pointers`: the listed names, in order.
-//! - `Prediction` score or label: one feature named after the pointer's last token
-//!   (`/score` → `score`, `/output/label` → `label`; the root pointer `""` → `prediction`).
-//! - `Prediction` probabilities with `classes`: `class:<class>` in the listed order; without
-//!   them, `class:<key>` of each key of the object (or `class:<i>` of each array position),
-//!   sorted by name.
-//! - `Object`: every key of the object at the pointer in any of the messages seen, sorted by
-//!   name (keys that appear only later are unknown fields, counted as usual).
-//!
-//! Kinds follow the typing rule of `driftd compare` ([`crate::dataset`]): a feature is numeric
-//! unless one of its present values is a boolean or a text that is not a number; labels are
-//! categorical, scores and probabilities numeric. The typed decoder is then built with these
-//! names and categorical flags ([`Discovery::decoder`]), so values are typed exactly as for a
-//! profile fit from a file.
-//!
-//! Messages that are not JSON objects, or lack the container, contribute nothing here; the
-//! typed decoder reports them with their reason like any bad message. The walk uses
-//! `serde_json::Value`: it runs on a bounded number of messages, once per stream.
-//!
-//! Flat files (CSV) are discovered from their header and first rows ([`discover_file`]): with
-//! an object spec every column but the event-time column is a feature, as `table.rs` maps them.
-//!
-//! Bounded: at most [`MAX_DISCOVERED_FEATURES`] open names per stream (the first ones met);
-//! the names beyond are counted ([`Discovery::dropped`], logged as `too_many_features` by the
-//! caller) and their values later count as unknown fields — hostile or buggy traffic with a new
-//! key per message cannot create unbounded series.
+//! Kinds follow `driftd compare`'s typing rule ([`crate::dataset`]) and the typed decoder is
+//! then built with the discovered names and kinds ([`Discovery::decoder`]), so values are typed
+//! exactly as for a profile fit from a file. Bounded: at most [`MAX_DISCOVERED_FEATURES`] names
+//! per stream. Naming rules and bounds: on [`Discovery`].
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -52,7 +30,29 @@ pub struct DiscoveredFeature {
     pub categorical: bool,
 }
 
-/// Collects the feature list of a stream over its first messages (see the module docs).
+/// Collects the feature list of a stream over its first messages.
+///
+/// Names, by [`FeatureSpec`]:
+/// - `Pointers`: the listed names, in order.
+/// - `Prediction` score or label: one feature named after the pointer's last token
+///   (`/score` → `score`, `/output/label` → `label`; the root pointer `""` → `prediction`).
+/// - `Prediction` probabilities with `classes`: `class:<class>` in the listed order; without
+///   them, `class:<key>` of each key of the object (or `class:<i>` of each array position),
+///   sorted by name.
+/// - `Object`: every key of the object at the pointer in any of the messages seen, sorted by
+///   name (keys that appear only later are unknown fields, counted as usual).
+///
+/// Kinds: a feature is numeric unless one of its present values is a boolean or a text that
+/// is not a number; labels are categorical, scores and probabilities numeric.
+///
+/// Messages that are not JSON objects, or lack the container, contribute nothing here; the
+/// typed decoder reports them with their reason like any bad message. The walk uses
+/// `serde_json::Value`: it runs on a bounded number of messages, once per stream.
+///
+/// Bounded: at most [`MAX_DISCOVERED_FEATURES`] open names per stream (the first ones met);
+/// the names beyond are counted ([`Discovery::dropped`], logged as `too_many_features` by the
+/// caller) and their values later count as unknown fields — hostile or buggy traffic with a new
+/// key per message cannot create unbounded series.
 #[derive(Debug, Clone)]
 pub struct Discovery {
     spec: DecodeSpec,
@@ -238,6 +238,9 @@ pub fn prediction_name(pointer: &str) -> String {
 
 /// Discovers the features of a file source from its first `limit` messages (JSON Lines) or
 /// rows (CSV). Parquet and Arrow IPC sources are not supported yet: one clear error.
+///
+/// CSV: with an object spec every column but the event-time column is a feature, as
+/// `table.rs` maps them.
 pub fn discover_file(
     path: &Path,
     format: Format,

@@ -1,26 +1,11 @@
 //! The Kafka source: one rdkafka [`StreamConsumer`] per (monitor, stream), in a consumer
 //! group, auto commit off, positioned by driftd's own checkpoints.
 //!
-//! Inputs: a [`KafkaSourceConfig`] (brokers, topic, group id, start position, librdkafka
-//! properties passed through as they are: `security.protocol`, `sasl.*`, `ssl.*` …) and, per
-//! partition, the next offset recorded in the stream's last checkpoint ([`KafkaContext::resume_from`]).
-//! Outputs: messages, through [`StreamConsumer::recv`]; offset commits, made by the daemon
-//! only after the checkpoint that covers them ([`commit_offsets`]).
-//!
-//! Where a partition starts when it is assigned (the rebalance callback,
-//! `KafkaContext::starting_offsets`): the larger of the checkpoint's next offset and the
-//! group's committed offset — the checkpoint wins after a crash between checkpoint and
-//! commit, the committed offset wins for a partition another group member consumed further
-//! meanwhile — and, when neither exists, `start` (`earliest`, `latest`, or `committed`:
-//! librdkafka's `auto.offset.reset`, latest unless set in the properties).
-//!
-//! Revocation: before the partitions are given up, the revoke hook installed by the daemon
-//! runs and returns only once every message delivered so far is checkpointed and its offset
-//! committed (synchronously), so the next owner starts exactly after them.
-//!
-//! Consumer lag per partition comes from librdkafka's statistics (every
-//! [`STATISTICS_INTERVAL_MS`] unless `statistics.interval.ms` is set) and goes to the [`ConsumerObserver`], with every assignment.
-//! librdkafka's log lines go to `tracing` (target `librdkafka`).
+//! Inputs: a [`KafkaSourceConfig`] (librdkafka properties passed through as they are) and, per
+//! partition, the next offset of the stream's last checkpoint ([`KafkaContext::resume_from`]).
+//! Outputs: messages ([`StreamConsumer::recv`]) and offset commits, made by the daemon only
+//! after the checkpoint that covers them ([`commit_offsets`]). Where an assigned partition
+//! starts, revocation, lag and logs: on [`KafkaContext`]; docs/daemon.md, "Kafka".
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -66,6 +51,23 @@ pub struct KafkaSourceError {
 }
 
 /// The consumer's callbacks: rebalance positioning, revoke hook, statistics, logs.
+///
+/// Where a partition starts when it is assigned (the rebalance callback, `starting_offsets`):
+/// the larger of the checkpoint's next offset and the group's committed offset — the
+/// checkpoint wins after a crash between checkpoint and commit, the committed offset wins for
+/// a partition another group member consumed further meanwhile — and, when neither exists,
+/// `start` (`earliest`, `latest`, or `committed`: librdkafka's `auto.offset.reset`, latest
+/// unless set in the properties).
+///
+/// Revocation: before the partitions are given up, the revoke hook installed by the daemon
+/// ([`KafkaContext::on_revoke`]) runs and returns only once every message delivered so far is
+/// checkpointed and its offset committed (synchronously), so the next owner starts exactly
+/// after them.
+///
+/// Consumer lag per partition comes from librdkafka's statistics (every
+/// [`STATISTICS_INTERVAL_MS`] unless `statistics.interval.ms` is set) and goes to the
+/// [`ConsumerObserver`], with every assignment. librdkafka's log lines go to `tracing`
+/// (target `librdkafka`).
 pub struct KafkaContext {
     label: String,
     topic: String,
@@ -119,7 +121,7 @@ impl KafkaContext {
         self.observer.assigned(assigned);
     }
 
-    /// Where each assigned partition starts (see the module docs).
+    /// Where each assigned partition starts (see [`KafkaContext`]).
     fn starting_offsets(&self, assigned: &[i32], committed: &BTreeMap<i32, i64>) -> TopicPartitionList {
         let resume = self.resume.lock().unwrap_or_else(|e| e.into_inner());
         let mut tpl = TopicPartitionList::new();

@@ -1,20 +1,11 @@
-//! Event-time parsing: RFC 3339 text and Unix epoch numbers (seconds or milliseconds) to
-//! milliseconds since the epoch, UTC.
+//! Event time: RFC 3339 text and Unix epoch numbers (seconds or milliseconds) parsed to
+//! milliseconds since the epoch, UTC ([`parse_rfc3339`], [`parse_epoch`]), and the one time
+//! formatter ([`format_time_ms`]).
 //!
-//! Inputs: the text of a JSON string or number, a CSV cell, or an Arrow value rendered as
-//! text. Output: `i64` milliseconds, or a short reason for the `bad_event_time` log line.
-//!
-//! Invariants: every accepted time lies in years 0000–9999 ([`MIN_MS`] ..= [`MAX_MS`], the
-//! range RFC 3339 can write), so an epoch in the wrong unit (microseconds given as
-//! milliseconds) is rejected rather than silently placed in the year 55 000. Sub-millisecond
-//! digits are truncated toward negative infinity (the floor), as chrono's `timestamp_millis`
-//! does. Epoch numbers are parsed as exact decimals (no `f64` rounding: `1700000000.123` s is
-//! exactly `1700000000123` ms). Nothing here panics or overflows on any input.
-//!
-//! RFC 3339 is hand-parsed (about 80 lines) rather than pulling in chrono or jiff: the grammar
-//! is small and fixed, `YYYY-MM-DD('T'|'t'|' ')hh:mm:ss[.frac]('Z'|'z'|±hh:mm)`. The UTC
-//! offset is required (a local time without one is ambiguous); second 60 (a leap second) is
-//! accepted and lands on the next second, like a POSIX clock.
+//! Inputs: the text of a JSON string or number, a CSV cell, or an Arrow value rendered as text.
+//! Output: `i64` ms, or a short reason for the `bad_event_time` log line. Every accepted time
+//! lies in years 0000–9999 ([`MIN_MS`] ..= [`MAX_MS`]), so an epoch in the wrong unit is
+//! rejected rather than placed in the year 55 000; nothing here panics or overflows.
 
 use super::spec::TimeFormat;
 
@@ -40,6 +31,12 @@ pub fn check_range(ms: i64) -> Result<i64, &'static str> {
 }
 
 /// Parses an RFC 3339 date-time with a UTC offset into ms since the epoch.
+///
+/// Hand-parsed (about 80 lines) rather than pulling in chrono or jiff: the grammar is small and
+/// fixed, `YYYY-MM-DD('T'|'t'|' ')hh:mm:ss[.frac]('Z'|'z'|±hh:mm)`. The UTC offset is required
+/// (a local time without one is ambiguous); second 60 (a leap second) is accepted and lands on
+/// the next second, like a POSIX clock. Sub-millisecond digits are truncated toward negative
+/// infinity (the floor), as chrono's `timestamp_millis` does.
 pub fn parse_rfc3339(text: &str) -> Result<i64, &'static str> {
     let b = text.as_bytes();
     if b.len() < 20 {
@@ -158,7 +155,7 @@ pub fn format_time_ms(ms: i64) -> String {
 }
 
 /// The proleptic Gregorian date (year, month, day) of a day count since 1970-01-01, the
-/// inverse of [`days_from_civil`] (Howard Hinnant's `civil_from_days`).
+/// inverse of `days_from_civil` (Howard Hinnant's `civil_from_days`).
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -198,7 +195,8 @@ fn take_sign(b: &[u8], i: &mut usize) -> bool {
 }
 
 /// Parses an epoch number written in decimal (JSON number grammar, plus an optional leading
-/// `+` and surrounding ASCII blanks for text cells), exactly, into ms (floor).
+/// `+` and surrounding ASCII blanks for text cells), exactly, into ms (floor): no `f64`
+/// rounding, so `1700000000.123` s is exactly `1700000000123` ms.
 pub fn parse_epoch(text: &str, unit: EpochUnit) -> Result<i64, &'static str> {
     const BAD: &str = "not a number";
     let b = text.trim_ascii().as_bytes();

@@ -1,18 +1,10 @@
 //! Binning: how numeric values become the bins that PSI, Jensen–Shannon and Hellinger compare.
 //!
-//! Two families:
-//! - *Frozen* binnings (`quantile`, `equal-width:N`, `edges:…`) cut the line at interior edges
-//!   `e_1 ≤ … ≤ e_k` computed from the reference alone, so a live window only needs bin
-//!   counts. Bins are right-closed with open outer bins:
-//!   `(−inf, e_1], (e_1, e_2], …, (e_k, +inf)`; a value's bin is the number of edges strictly
-//!   below it (`np.searchsorted(edges, v, side="left")`). Tied edges are kept (their bins are
-//!   always empty on both sides and contribute nothing).
-//! - `evidently` reproduces Evidently 0.7's `get_binned_data`: Sturges equal-width bins over
-//!   reference ∪ current (numpy's `histogram_bin_edges(..., bins="sturges")`, left-closed bins,
-//!   the last one closed) when the reference has more than 20 distinct values, otherwise one bin
-//!   per distinct value of the union. It depends on the current sample, so it is not frozen.
-//!
-//! All functions take samples sorted ascending and free of NaN/inf.
+//! Two families ([`Binning`]): *frozen* binnings (`quantile`, `equal-width:N`, `edges:…`) cut
+//! the line at interior edges computed from the reference alone, so a live window only needs
+//! bin counts; `evidently` depends on the current sample too. All functions take samples
+//! sorted ascending and free of NaN/inf. Rules with their numpy calls: on [`Binning`];
+//! docs/statistics.md, "Binnings".
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +15,18 @@ use super::numeric::{linspace, quantile_linear_sorted, sturges_bin_count, sturge
 pub const EVIDENTLY_MAX_DISCRETE_VALUES: usize = 20;
 
 /// A numeric binning rule, as given on the command line (`--psi-binning`) or in a config.
+///
+/// - *Frozen* binnings (`quantile`, `equal-width:N`, `edges:…`) cut the line at interior edges
+///   `e_1 ≤ … ≤ e_k` computed from the reference alone, so a live window only needs bin
+///   counts. Bins are right-closed with open outer bins:
+///   `(−inf, e_1], (e_1, e_2], …, (e_k, +inf)`; a value's bin is the number of edges strictly
+///   below it (`np.searchsorted(edges, v, side="left")`). Tied edges are kept (their bins are
+///   always empty on both sides and contribute nothing).
+/// - `evidently` reproduces Evidently 0.7's `get_binned_data`: Sturges equal-width bins over
+///   reference ∪ current (numpy's `histogram_bin_edges(..., bins="sturges")`, left-closed bins,
+///   the last one closed) when the reference has more than
+///   [`EVIDENTLY_MAX_DISCRETE_VALUES`] distinct values, otherwise one bin per distinct value of
+///   the union. It depends on the current sample, so it is not frozen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Binning {
     /// `quantile[:N]`: edges at the reference quantiles i/N, i = 1..N−1 (default N = 10).
@@ -31,7 +35,7 @@ pub enum Binning {
     EqualWidth { bins: usize },
     /// `edges:a,b,c`: explicit interior edges (sorted ascending).
     Edges(Vec<f64>),
-    /// `evidently`: Evidently 0.7's rule (see the module docs).
+    /// `evidently`: Evidently 0.7's rule (see above).
     Evidently,
 }
 

@@ -1,14 +1,6 @@
 //! Pearson's chi-square goodness-of-fit test of current category counts against the
-//! reference category proportions.
-//!
-//! Over the k categories of the union (reference ∪ current):
-//! `observed_i` = current count; reference proportions `r_i = ref_count_i / n_ref`, with
-//! categories unseen in the reference given `epsilon` (default 1e-4) and then all proportions
-//! renormalised to sum 1; `expected_i = n_cur · r_i`;
-//! `χ² = Σ (observed_i − expected_i)² / expected_i` (numpy pairwise sum, as
-//! `scipy.stats.chisquare(observed, expected)`), p = `chi2.sf(χ², k − 1)` via statrs.
-//! One category gives χ² = 0 with a NaN p-value (0 degrees of freedom), as scipy; None
-//! (undefined) when there is no category or either sample is empty.
+//! reference category proportions, as `scipy.stats.chisquare(observed, expected)`; the
+//! computation, step by step, is on [`chisquare_counts`].
 
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
@@ -24,6 +16,14 @@ pub struct ChiSquareResult {
 }
 
 /// Chi-square test from aligned category counts (same category order in both slices).
+///
+/// Over the k categories of the union (reference ∪ current): `observed_i` = current count;
+/// reference proportions `r_i = ref_count_i / n_ref`, with categories unseen in the reference
+/// given `epsilon` (default 1e-4) and then all proportions renormalised to sum 1;
+/// `expected_i = n_cur · r_i`; `χ² = Σ (observed_i − expected_i)² / expected_i` (numpy
+/// pairwise sum, as `scipy.stats.chisquare(observed, expected)`), p = `chi2.sf(χ², k − 1)` via
+/// statrs. One category gives χ² = 0 with a NaN p-value (0 degrees of freedom), as scipy;
+/// `None` (undefined) when there is no category or either sample is empty.
 pub fn chisquare_counts(reference: &[u64], current: &[u64], epsilon: f64) -> Option<ChiSquareResult> {
     let k = reference.len();
     let n_ref: u64 = reference.iter().sum();

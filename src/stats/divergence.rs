@@ -1,14 +1,9 @@
 //! Distances between two binned distributions: Jensen–Shannon and Hellinger.
 //!
 //! Both take the *raw* proportions of the same bins (no epsilon: both are finite with empty
-//! bins), e.g. the PSI bins of a numeric column or the categories of a categorical one.
-//!
-//! - Jensen–Shannon distance, as `scipy.spatial.distance.jensenshannon(p, q)` (natural log):
-//!   p and q are renormalised to sum 1, `m = (p + q) / 2`,
-//!   `JS = sqrt((Σ rel_entr(p, m) + Σ rel_entr(q, m)) / 2)`, in [0, sqrt(ln 2)].
-//! - Hellinger distance: `sqrt(Σ (√p − √q)²) / √2`, in [0, 1].
-//!
-//! Sums are numpy pairwise sums. Both return NaN when either vector sums to 0.
+//! bins), e.g. the PSI bins of a numeric column or the categories of a categorical one. Sums
+//! are numpy pairwise sums; both return NaN when either vector sums to 0. The reproducing
+//! calls are on [`jensen_shannon_distance`] and [`hellinger_distance`].
 
 use super::numeric::{pairwise_sum, pairwise_sum_iter};
 
@@ -33,7 +28,9 @@ pub(super) fn rel_entr(x: f64, y: f64) -> f64 {
     }
 }
 
-/// `scipy.spatial.distance.jensenshannon(p, q)`.
+/// `scipy.spatial.distance.jensenshannon(p, q)` (natural log): p and q are renormalised to
+/// sum 1, `m = (p + q) / 2`, `JS = sqrt((Σ rel_entr(p, m) + Σ rel_entr(q, m)) / 2)`, in
+/// [0, sqrt(ln 2)]. NaN when either vector sums to 0.
 pub fn jensen_shannon_distance(p: &[f64], q: &[f64]) -> f64 {
     let (sp, sq) = (pairwise_sum(p), pairwise_sum(q));
     if sp == 0.0 || sq == 0.0 {
@@ -47,7 +44,8 @@ pub fn jensen_shannon_distance(p: &[f64], q: &[f64]) -> f64 {
     ((left + right) / 2.0).sqrt()
 }
 
-/// Hellinger distance `sqrt(Σ (√p − √q)²) / √2`.
+/// Hellinger distance `sqrt(Σ (√p − √q)²) / √2` (numpy pairwise sum), in [0, 1]. NaN when
+/// either vector sums to 0.
 pub fn hellinger_distance(p: &[f64], q: &[f64]) -> f64 {
     if pairwise_sum(p) == 0.0 || pairwise_sum(q) == 0.0 {
         return f64::NAN;

@@ -1,28 +1,11 @@
-//! A compact, deterministic KLL quantile sketch of finite `f64` values, and the KS statistic and
-//! Wasserstein distance of a sorted reference sample against it.
+//! A compact, deterministic KLL quantile sketch of finite `f64` values ([`KllSketch`]), and the KS
+//! statistic and Wasserstein distance of a sorted reference sample against it — what the
+//! daemon's windows keep beyond `ks_sample_cap`.
 //!
-//! KLL (Karnin, Lang, Liberty 2016) keeps a stack of *levels*; an item at level `h` stands for
-//! `2^h` input values. New values go to level 0; when the sketch holds more items than its
-//! capacity, the lowest level at or over its own capacity is *compacted*: sorted, and every
-//! other item (odd or even positions, by a coin flip) promoted to the next level, the rest
-//! dropped (an odd item out stays behind). Level capacities follow Apache DataSketches:
-//! `max(8, ⌈k·(2/3)^depth⌉)` with `depth` counted from the top level, so the sketch holds about
-//! `3k + 8·log2(n/k)` items whatever `n` is, and the total weight of its items is exactly `n`.
-//!
-//! Why our own and not the `datasketches` crate (0.6, feature `kll`): its compaction coin comes
-//! from a thread-local generator seeded from the process's random hash keys and cannot be
-//! seeded, so two replays of the same records (or a checkpoint restored mid-window) would give
-//! different sketches and different statistics; and it has byte serialisation only, no serde.
-//! Here the coin is a SplitMix64 stream whose state is part of the sketch (and of its serde
-//! form): the same values in the same order always give the same sketch, and a restored sketch
-//! continues exactly as the original would have.
-//!
-//! Accuracy: [`KllSketch::normalized_rank_error`] is DataSketches' empirical double-sided bound
-//! for `k`, `2.446 / k^0.9433` (0.0165 at `k = 200`): with about 99 % confidence, for every `x`
-//! at once, `|F̂(x) − F(x)| ≤ ε`, where `F` is the empirical CDF of the values fed and `F̂` the
-//! sketch's weighted CDF. Hence for any fixed reference CDF `G`,
-//! `|sup|G − F| − sup|G − F̂|| ≤ ε`: the KS statistic from the sketch is within `ε` of the exact
-//! one. Pure: no I/O, no clock, no global state.
+//! Our own rather than the `datasketches` crate, because its compaction coin cannot be seeded:
+//! here the coin is part of the sketch's (serde) state, so the same values in the same order
+//! always give the same sketch and a restored checkpoint continues exactly. The algorithm, why
+//! not `datasketches`, and the accuracy bound: on [`KllSketch`]. Pure: no I/O, clock or global state.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +18,30 @@ const MIN_LEVEL_CAPACITY: usize = 8;
 /// Seed of the compaction coin of a new sketch (any fixed value does).
 const SEED: u64 = 0x6472_6966_7464_6b6c;
 
-/// A KLL sketch of finite `f64` values. See the module docs.
+/// A KLL sketch of finite `f64` values.
+///
+/// KLL (Karnin, Lang, Liberty 2016) keeps a stack of *levels*; an item at level `h` stands for
+/// `2^h` input values. New values go to level 0; when the sketch holds more items than its
+/// capacity, the lowest level at or over its own capacity is *compacted*: sorted, and every
+/// other item (odd or even positions, by a coin flip) promoted to the next level, the rest
+/// dropped (an odd item out stays behind). Level capacities follow Apache DataSketches:
+/// `max(8, ⌈k·(2/3)^depth⌉)` with `depth` counted from the top level, so the sketch holds about
+/// `3k + 8·log2(n/k)` items whatever `n` is, and the total weight of its items is exactly `n`.
+///
+/// Why our own and not the `datasketches` crate (0.6, feature `kll`): its compaction coin comes
+/// from a thread-local generator seeded from the process's random hash keys and cannot be
+/// seeded, so two replays of the same records (or a checkpoint restored mid-window) would give
+/// different sketches and different statistics; and it has byte serialisation only, no serde.
+/// Here the coin is a SplitMix64 stream whose state is part of the sketch (and of its serde
+/// form): the same values in the same order always give the same sketch, and a restored sketch
+/// continues exactly as the original would have.
+///
+/// Accuracy: [`KllSketch::normalized_rank_error`] is DataSketches' empirical double-sided bound
+/// for `k`, `2.446 / k^0.9433` (0.0165 at `k = 200`): with about 99 % confidence, for every `x`
+/// at once, `|F̂(x) − F(x)| ≤ ε`, where `F` is the empirical CDF of the values fed and `F̂` the
+/// sketch's weighted CDF. Hence for any fixed reference CDF `G`,
+/// `|sup|G − F| − sup|G − F̂|| ≤ ε`: the KS statistic from the sketch is within `ε` of the exact
+/// one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KllSketch {
     k: u16,
@@ -107,7 +113,7 @@ impl KllSketch {
         (0..levels).map(|h| level_capacity(self.k, levels, h)).sum()
     }
 
-    /// The normalised rank error ε for this sketch's `k` (see the module docs); 0 while no
+    /// The normalised rank error ε for this sketch's `k` (see [`KllSketch`]); 0 while no
     /// compaction has happened (every value is held at weight 1: the CDF is exact).
     pub fn normalized_rank_error(&self) -> f64 {
         if self.levels.len() == 1 {

@@ -1,40 +1,11 @@
 //! The Kolmogorov distribution of the two-sided one-sample statistic D_n (scipy's `kstwo`).
 //!
-//! Role: [`kstwo_sf`] is `scipy.stats.distributions.kstwo.sf(x, n)` (scipy 1.17), the p-value
-//! that `ks_2samp(method="auto")` uses in asymptotic mode as `kstwo.sf(D, round(n·m/(n+m)))`.
-//!
-//! Inputs: a statistic `x` and a sample size `1 ≤ n < 2^53`. Output: `Pr(D_n ≥ x)` in `[0, 1]`
-//! (NaN for NaN `x` or `n = 0`).
-//!
-//! It is a port of `scipy.stats._ksstats._kolmogn(n, x, cdf=False)` with the same algorithm
-//! selection (Simard & L'Ecuyer 2011) and the same floating-point operations in the same order:
-//! - `x ≤ 1/(2n)`: 1; `x ≥ 1`: 0 (the support check of `rv_continuous.sf`);
-//! - `n·x ≤ 1` and `n·x ≥ n − 1`: Ruben–Gambino closed forms;
-//! - `x ≥ 0.5`, or `n ≤ 140` with `n·x² > 4`, or `n > 140` with `2.2 ≤ n·x² < 370`:
-//!   `2·smirnov(n, x)`, the one-sided Smirnov survival function. scipy computes it in C
-//!   (`xsf/cephes/kolmogorov.h`, `_smirnov`) with double-double arithmetic; this is a port of
-//!   that code, including its double-double helpers (`Dd`), so no `lgamma` is involved;
-//! - `n ≤ 140`, `n·x² ≤ 0.754693`: Durbin's matrix (Marsaglia–Tsang–Wang), `n·x² ≤ 4`:
-//!   Pomeranz's recursion;
-//! - `n > 140`, `n·x² ≥ 370`: 0; otherwise Durbin's matrix when `n ≤ 100000` and
-//!   `n·x^1.5 ≤ 1.4`, else the Pelz–Good asymptotic series.
-//!
-//! Known differences with scipy (measured over ~2500 points: 98% bit-identical, worst 1.1e-12
-//! relative in the Pomeranz branch, ≤ 2e-14 elsewhere):
-//! - numpy's `matmul` (BLAS) and `convolve` (BLAS dot) sum in a vectorised order; here sums run
-//!   in index order;
-//! - after their first rescaling, scipy's Durbin and Pomeranz scalar loops silently run in x87
-//!   `long double` (their scaling constants are `np.longdouble`); here that part runs in
-//!   double-double, which is closer to `long double` than plain f64 would be;
-//! - numpy may evaluate `exp`/`log`/`power` with its own SIMD kernels, here they come from the
-//!   platform libm.
-//!
-//! Invariants: pure functions; allocation only for the Durbin matrices (at most 117×117 for
-//! the sizes where scipy uses them) and the O(√n) Pomeranz rows; no panics.
-//!
-//! Cost: the Smirnov sum has up to n terms of double-double work; at n = 500 000 (two samples
-//! of 1M) and 2.2 ≤ n·x² < 370 it takes ~0.2–0.3 s in release mode (scipy: ~0.55–0.65 s),
-//! every other branch is below a millisecond.
+//! [`kstwo_sf`] is `scipy.stats.distributions.kstwo.sf(x, n)` (scipy 1.17), the p-value that
+//! `ks_2samp(method="auto")` uses in asymptotic mode as `kstwo.sf(D, round(n·m/(n+m)))`: a port
+//! of `scipy.stats._ksstats._kolmogn(n, x, cdf=False)` with the same algorithm selection (Simard
+//! & L'Ecuyer 2011) and the same floating-point operations in the same order; the double-double
+//! arithmetic of its Smirnov branch is in `double_double.rs`. Branches, known differences with
+//! scipy (98% bit-identical, worst 1.1e-12 relative) and cost: on [`kstwo_sf`].
 
 use std::f64::consts::{LN_2, PI};
 
@@ -63,6 +34,36 @@ const SM_MAX_EXPONENT: i64 = 960;
 
 /// `scipy.stats.distributions.kstwo.sf(x, n)`: `Pr(D_n ≥ x)` for the two-sided one-sample
 /// Kolmogorov–Smirnov statistic with `n` observations.
+///
+/// Inputs: a statistic `x` and a sample size `1 ≤ n < 2^53`. Output: `Pr(D_n ≥ x)` in `[0, 1]`
+/// (NaN for NaN `x` or `n = 0`). The branches, as scipy's `_kolmogn` selects them:
+/// - `x ≤ 1/(2n)`: 1; `x ≥ 1`: 0 (the support check of `rv_continuous.sf`);
+/// - `n·x ≤ 1` and `n·x ≥ n − 1`: Ruben–Gambino closed forms;
+/// - `x ≥ 0.5`, or `n ≤ 140` with `n·x² > 4`, or `n > 140` with `2.2 ≤ n·x² < 370`:
+///   `2·smirnov(n, x)`, the one-sided Smirnov survival function. scipy computes it in C
+///   (`xsf/cephes/kolmogorov.h`, `_smirnov`) with double-double arithmetic; this is a port of
+///   that code, including its double-double helpers (`Dd`), so no `lgamma` is involved;
+/// - `n ≤ 140`, `n·x² ≤ 0.754693`: Durbin's matrix (Marsaglia–Tsang–Wang), `n·x² ≤ 4`:
+///   Pomeranz's recursion;
+/// - `n > 140`, `n·x² ≥ 370`: 0; otherwise Durbin's matrix when `n ≤ 100000` and
+///   `n·x^1.5 ≤ 1.4`, else the Pelz–Good asymptotic series.
+///
+/// Known differences with scipy (measured over ~2500 points: 98% bit-identical, worst 1.1e-12
+/// relative in the Pomeranz branch, ≤ 2e-14 elsewhere):
+/// - numpy's `matmul` (BLAS) and `convolve` (BLAS dot) sum in a vectorised order; here sums run
+///   in index order;
+/// - after their first rescaling, scipy's Durbin and Pomeranz scalar loops silently run in x87
+///   `long double` (their scaling constants are `np.longdouble`); here that part runs in
+///   double-double, which is closer to `long double` than plain f64 would be;
+/// - numpy may evaluate `exp`/`log`/`power` with its own SIMD kernels, here they come from the
+///   platform libm.
+///
+/// Invariants: pure; allocation only for the Durbin matrices (at most 117×117 for the sizes
+/// where scipy uses them) and the O(√n) Pomeranz rows; no panics.
+///
+/// Cost: the Smirnov sum has up to n terms of double-double work; at n = 500 000 (two samples
+/// of 1M) and 2.2 ≤ n·x² < 370 it takes ~0.2–0.3 s in release mode (scipy: ~0.55–0.65 s),
+/// every other branch is below a millisecond.
 pub fn kstwo_sf(x: f64, n: u64) -> f64 {
     if n == 0 || x.is_nan() {
         return f64::NAN;

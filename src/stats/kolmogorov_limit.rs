@@ -1,21 +1,11 @@
 //! The Kolmogorov limit distribution, for KS p-values of a sketched statistic.
 //!
-//! Role: [`kolmogorov_limit_sf`] is `scipy.special.kolmogorov(x)` = `scipy.stats.kstwobign.sf(x)`,
-//! `Pr(K > x)` for `K = sup |B(t)|` (a Brownian bridge), the limit of `√n·D_n`.
-//! [`ks_p_value_limit`] is the two-sample p-value `kstwobign.sf(√(n·m/(n+m))·D)`.
-//!
-//! Why: past `ks_sample_cap` a window's D comes from its KLL sketch and is only known to within
-//! the sketch's rank error ε (0.0165 at k = 200), so `√(n·m/(n+m))·D` is uncertain by
-//! `√(n·m/(n+m))·ε` — several units at the sizes where sketches are used. scipy's exact
-//! `kstwo.sf(D, round(n·m/(n+m)))` ([`super::kolmogorov::kstwo_sf`]) at those sizes is a
-//! ~70,000-term double-double sum (~50 ms a feature), precision the sketched D cannot carry;
-//! the limit distribution differs from it by O(1/√n) (a few tenths of a percent at n ≈ 70,000)
-//! and costs a few exponentials. Exact samples keep scipy's computation, bit for bit.
-//!
-//! How: for `x < 0.82`, `1 − (√(2π)/x)·Σ_{k≥1} exp(−(2k−1)²π²/(8x²))` (the cdf's fast series);
-//! otherwise `2·Σ_{k≥1} (−1)^{k−1} exp(−2k²x²)`; each sum stops once its terms no longer change
-//! it. Accuracy against scipy: within 1e-14 relative (tests below; literals printed by
-//! `tests/reference/kolmogorov_limit.py`).
+//! [`kolmogorov_limit_sf`] is `scipy.special.kolmogorov(x)` = `scipy.stats.kstwobign.sf(x)`,
+//! `Pr(K > x)` for `K = sup |B(t)|` (a Brownian bridge), the limit of `√n·D_n`;
+//! [`ks_p_value_limit`] is the two-sample p-value `kstwobign.sf(√(n·m/(n+m))·D)`. Used only past
+//! `ks_sample_cap`, where D comes from a KLL sketch (why not scipy's exact `kstwo`: on
+//! [`ks_p_value_limit`]); exact samples keep scipy's computation, bit for bit. Within 1e-14
+//! relative of scipy (literals printed by `tests/reference/kolmogorov_limit.py`).
 
 use std::f64::consts::PI;
 
@@ -25,6 +15,11 @@ use super::ks::KsMethod;
 const SERIES_CUTOVER: f64 = 0.82;
 
 /// `Pr(K > x)` for the Kolmogorov limit distribution (NaN for NaN).
+///
+/// For `x < 0.82`, `1 − (√(2π)/x)·Σ_{k≥1} exp(−(2k−1)²π²/(8x²))` (the cdf's fast series);
+/// otherwise `2·Σ_{k≥1} (−1)^{k−1} exp(−2k²x²)`; each sum stops once its terms no longer change
+/// it. Accuracy against `scipy.special.kolmogorov`: within 1e-14 relative (tests below;
+/// literals printed by `tests/reference/kolmogorov_limit.py`).
 pub fn kolmogorov_limit_sf(x: f64) -> f64 {
     if x.is_nan() {
         return f64::NAN;
@@ -62,6 +57,14 @@ pub fn kolmogorov_limit_sf(x: f64) -> f64 {
 
 /// The two-sample KS p-value from the limit distribution: `(D, kstwobign.sf(√(n1·n2/(n1+n2))·D),
 /// KsMethod::Limit)` (NaN p-value for an empty sample or a NaN statistic).
+///
+/// Why not scipy's exact `kstwo.sf(D, round(n·m/(n+m)))` ([`super::kolmogorov::kstwo_sf`]):
+/// past `ks_sample_cap` a window's D comes from its KLL sketch and is only known to within the
+/// sketch's rank error ε (0.0165 at k = 200), so `√(n·m/(n+m))·D` is uncertain by
+/// `√(n·m/(n+m))·ε` — several units at the sizes where sketches are used. The exact
+/// distribution at those sizes is a ~70,000-term double-double sum (~50 ms a feature),
+/// precision the sketched D cannot carry; the limit differs from it by O(1/√n) (a few tenths
+/// of a percent at n ≈ 70,000) and costs a few exponentials.
 pub fn ks_p_value_limit(n1: u64, n2: u64, d: f64) -> (f64, f64, KsMethod) {
     if n1 == 0 || n2 == 0 || d.is_nan() {
         return (d, f64::NAN, KsMethod::Limit);

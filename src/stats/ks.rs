@@ -1,30 +1,11 @@
 //! Two-sample Kolmogorov–Smirnov test, as `scipy.stats.ks_2samp(a, b, method="auto")`
-//! (two-sided, scipy 1.17).
+//! (two-sided, scipy 1.17), bit for bit.
 //!
 //! Inputs: two non-empty samples sorted ascending, all values finite (missing and non-finite
-//! values are removed by the caller). Outputs: the statistic `D = sup |F_ref − F_cur|`, the
-//! two-sided p-value and which method produced it.
-//!
-//! - The statistic is scipy's: at every data point `cdf1 = count(ref ≤ v)/n1`,
-//!   `cdf2 = count(cur ≤ v)/n2` (`searchsorted(..., side="right")`), `D` the larger of
-//!   `max(cdf1 − cdf2)` and `clip(−min(cdf1 − cdf2), 0, 1)`, each difference one f64
-//!   subtraction. It is found by one merge of the sorted inputs, O(n1 + n2), no allocation.
-//!   Since `fl(a − b) = −fl(b − a)`, `D(a, b) = D(b, a)` bit for bit.
-//! - The p-value ([`ks_p_value`]) follows `ks_2samp`'s `auto` mode: when `max(n1, n2) ≤ 10000`
-//!   scipy's exact distribution (`_attempt_exact_2kssamp`: `_compute_prob_outside_square` for
-//!   n1 = n2, the pythran `_compute_outer_prob_inside_method` otherwise), in which case `D` is
-//!   replaced by `h/lcm(n1, n2)` with `h = round_half_even(D·lcm)`, as scipy returns it. When
-//!   that probability is not in [0, 1] (it happens: for n1 = n2 and small D rounding can give
-//!   2P = 1 + 2e-16, e.g. n1 = n2 = 10000, D = 4e-4), and when the sizes are larger, the
-//!   p-value is `kstwo.sf(D, round_half_even(n·m/(n+m)))` with the larger size first
-//!   ([`super::kolmogorov::kstwo_sf`]) and the method "asymp", as in scipy. The exact
-//!   computations are plain f64 code in scipy and are reproduced operation for operation:
-//!   results are bit-identical (checked on ~79 000 (n1, n2, D) triples).
-//!
-//! Cost: n1 = n2 is O(n1 + h), well under a millisecond. n1 ≠ n2 is O(max · window) with a
-//! window of about `2·D·min(n1, n2)` rows, up to 10⁸ steps at (10000, 9999); evaluated along a
-//! wavefront (see `outer_prob_inside`) that is 5 ms at D = 0.02, 26 ms at D = 0.1 and 136 ms
-//! at D = 1 in release mode (scipy: 24 ms, 135 ms, 0.68 s). Timings: the ignored `timing` test.
+//! values are removed by the caller). Outputs: the statistic `D = sup |F_ref − F_cur|`
+//! ([`ks_statistic_sorted`]: one merge, no allocation), the two-sided p-value ([`ks_p_value`]:
+//! scipy's exact distribution up to [`MAX_AUTO_N`], else `kstwo.sf`) and which method produced
+//! it. The scipy code each step reproduces, and the cost, are on those two functions.
 
 use super::kolmogorov::kstwo_sf;
 use super::merge::for_each_merged_step;
@@ -64,8 +45,13 @@ pub fn ks_2samp_sorted(reference: &[f64], current: &[f64]) -> KsResult {
     KsResult { statistic, p_value, method }
 }
 
-/// D = max |F1 − F2| exactly as scipy computes it (see the module header), by one linear
-/// merge of the two sorted samples. NaN when either sample is empty.
+/// D = max |F1 − F2| exactly as scipy computes it, by one linear merge of the two sorted
+/// samples. NaN when either sample is empty.
+///
+/// scipy's statistic: at every data point `cdf1 = count(ref ≤ v)/n1`, `cdf2 = count(cur ≤ v)/n2`
+/// (`searchsorted(..., side="right")`), `D` the larger of `max(cdf1 − cdf2)` and
+/// `clip(−min(cdf1 − cdf2), 0, 1)`, each difference one f64 subtraction. O(n1 + n2), no
+/// allocation. Since `fl(a − b) = −fl(b − a)`, `D(a, b) = D(b, a)` bit for bit.
 pub fn ks_statistic_sorted(reference: &[f64], current: &[f64]) -> f64 {
     let (n1, n2) = (reference.len(), current.len());
     if n1 == 0 || n2 == 0 {
@@ -117,6 +103,22 @@ impl CdfDifferenceExtremes {
 /// p-value for statistic `d` and sizes `n1`, `n2` as scipy's two-sided `ks_2samp`
 /// `method="auto"`. Returns `(statistic, p, method)`: in exact mode the statistic is scipy's
 /// `h/lcm(n1, n2)`, otherwise `d` unchanged.
+///
+/// As `ks_2samp`'s `auto` mode: when `max(n1, n2) ≤ 10000` scipy's exact distribution
+/// (`_attempt_exact_2kssamp`: `_compute_prob_outside_square` for n1 = n2, the pythran
+/// `_compute_outer_prob_inside_method` otherwise), in which case `D` is replaced by
+/// `h/lcm(n1, n2)` with `h = round_half_even(D·lcm)`, as scipy returns it. When that
+/// probability is not in [0, 1] (it happens: for n1 = n2 and small D rounding can give
+/// 2P = 1 + 2e-16, e.g. n1 = n2 = 10000, D = 4e-4), and when the sizes are larger, the p-value
+/// is `kstwo.sf(D, round_half_even(n·m/(n+m)))` with the larger size first
+/// ([`super::kolmogorov::kstwo_sf`]) and the method "asymp", as in scipy. The exact
+/// computations are plain f64 code in scipy and are reproduced operation for operation:
+/// results are bit-identical (checked on ~79 000 (n1, n2, D) triples).
+///
+/// Cost: n1 = n2 is O(n1 + h), well under a millisecond. n1 ≠ n2 is O(max · window) with a
+/// window of about `2·D·min(n1, n2)` rows, up to 10⁸ steps at (10000, 9999); evaluated along a
+/// wavefront (see `outer_prob_inside`) that is 5 ms at D = 0.02, 26 ms at D = 0.1 and 136 ms
+/// at D = 1 in release mode (scipy: 24 ms, 135 ms, 0.68 s). Timings: the ignored `timing` test.
 ///
 /// Out-of-contract input: a zero size or NaN `d` gives a NaN p-value; `d` outside [0, 1] is
 /// treated as the nearest bound in exact mode.

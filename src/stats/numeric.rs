@@ -1,23 +1,17 @@
-//! numpy-compatible numeric building blocks.
+//! numpy-compatible numeric building blocks: `np.sum` ([`pairwise_sum`], [`pairwise_sum_iter`]),
+//! `np.quantile` ([`quantile_linear_sorted`]), `np.linspace` ([`linspace`]), Sturges bins
+//! ([`sturges_bin_count`]) and `np.std` ([`std_population`]).
 //!
 //! driftd promises the same numbers as numpy/scipy/Evidently, and floating-point addition is not
-//! associative, so the order in which numpy adds things is part of the definition. This module
-//! reproduces the handful of numpy routines the statistics rely on, operation for operation:
-//!
-//! - [`pairwise_sum`] / [`pairwise_sum_iter`]: `np.sum` on a contiguous float64 array
-//!   (numpy's `pairwise_sum_DOUBLE`: blocks of up to 128 summed with 8 accumulators, larger
-//!   ranges split in halves rounded down to a multiple of 8).
-//! - [`quantile_linear_sorted`]: `np.quantile(a, p)` with the default `linear` method,
-//!   including numpy's `_lerp` (which interpolates from the upper end when the fraction ≥ 0.5).
-//! - [`linspace`]: `np.linspace(start, stop, num)` (endpoint included, last point = stop).
-//! - [`sturges_bin_count`]: the number of equal-width bins of
-//!   `np.histogram_bin_edges(a, bins="sturges")`.
-//! - [`std_population`]: `np.std(a)` (ddof = 0), two-pass as numpy.
+//! associative, so the order in which numpy adds things is part of the definition: each routine
+//! reproduces numpy's operation for operation (the numpy source it follows is on each function).
 
 /// numpy's unrolled pairwise summation block size (`PW_BLOCKSIZE`).
 const PW_BLOCKSIZE: usize = 128;
 
-/// `np.sum(values)` for a contiguous float64 array, bit for bit.
+/// `np.sum(values)` for a contiguous float64 array, bit for bit: numpy's
+/// `pairwise_sum_DOUBLE`, blocks of up to 128 summed with 8 accumulators, larger ranges split
+/// in halves rounded down to a multiple of 8.
 pub fn pairwise_sum(values: &[f64]) -> f64 {
     let n = values.len();
     if n < 8 {
@@ -66,8 +60,9 @@ pub fn pairwise_sum_iter(n: usize, next: &mut impl Iterator<Item = f64>) -> f64 
     }
 }
 
-/// `np.quantile(sorted, p)` with the default `linear` method. `sorted` must be non-empty,
-/// ascending and free of NaN; `p` in [0, 1].
+/// `np.quantile(sorted, p)` with the default `linear` method, including numpy's `_lerp`
+/// (which interpolates from the upper end when the fraction ≥ 0.5). `sorted` must be
+/// non-empty, ascending and free of NaN; `p` in [0, 1].
 pub fn quantile_linear_sorted(sorted: &[f64], p: f64) -> f64 {
     let n = sorted.len();
     debug_assert!(n > 0, "quantile of an empty sample");
@@ -91,7 +86,7 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
     }
 }
 
-/// `np.linspace(start, stop, num)` with `endpoint=True`.
+/// `np.linspace(start, stop, num)` with `endpoint=True` (the last point is `stop`).
 pub fn linspace(start: f64, stop: f64, num: usize) -> Vec<f64> {
     match num {
         0 => Vec::new(),

@@ -1,13 +1,11 @@
 //! Reference profiles and the comparison of a current sample against them.
 //!
 //! A reference is fit once ([`NumericReference::fit`], [`CategoricalReference::from_counts`])
-//! and then compared with any number of current samples — the offline `compare` command does it
-//! once, the daemon once per window. Fitting freezes what does not depend on the current data:
-//! the sorted sample (KS, Wasserstein), the population std (normalised Wasserstein, computed in
-//! file order as numpy does), and the interior bin edges of frozen binnings.
-//!
-//! Comparisons return every statistic with its inputs (bin counts), so callers can show
-//! per-bin evidence; verdicts are applied separately ([`super::verdict`]).
+//! and compared with any number of current samples. Fitting freezes what does not depend on the current data: the sorted sample (KS,
+//! Wasserstein), the population std (normalised Wasserstein, in file order as numpy computes
+//! it) and the interior edges of frozen binnings. Comparisons ([`compare_numeric`],
+//! [`compare_categorical`]) return every statistic with its inputs (bin counts), so callers
+//! can show per-bin evidence; verdicts are applied separately ([`super::verdict`]).
 
 use super::binning::{count_right_closed_sorted, evidently_bins, Binning};
 use super::ks::{ks_2samp_sorted, ks_p_value, CdfDifferenceExtremes, KsResult};

@@ -1,22 +1,23 @@
-//! Population Stability Index.
+//! Population Stability Index: `PSI = Σ_i (r_i − c_i) · ln(r_i / c_i)` over bins, `r_i`, `c_i`
+//! the reference and current proportions (counts / sample size).
 //!
-//! `PSI = Σ_i (r_i − c_i) · ln(r_i / c_i)` over bins, where `r_i` and `c_i` are the reference
-//! and current proportions (counts / sample size). Empty bins would make the logarithm
-//! infinite, so zero proportions are replaced before the sum, without renormalising:
-//! - [`ZeroFill::Epsilon`] (driftd's default, epsilon = 1e-4): every zero becomes epsilon.
-//! - [`ZeroFill::Evidently`]: Evidently 0.7's rule, applied to each vector separately: zeros
-//!   become `min_nonzero / 1e6` when `min_nonzero ≤ 1e-4`, else `1e-4`.
-//!
-//! The sum is numpy's pairwise sum of `(r - c) * np.log(r / c)`, in that operand order, so
-//! the value is bit-compatible with the numpy expression and with Evidently's `psi` stattest.
-//! PSI ≥ 0 always (each term has the sign of (r − c) twice) and is 0 for identical inputs.
+//! Zero proportions would make the logarithm infinite, so they are replaced first, without
+//! renormalising ([`ZeroFill`]). The sum is numpy's pairwise sum of `(r - c) * np.log(r / c)`,
+//! in that operand order ([`psi_from_proportions`]), so the value is bit-compatible with the
+//! numpy expression and with Evidently's `psi` stattest. PSI ≥ 0 always (each term has the sign
+//! of (r − c) twice) and is 0 for identical inputs. Definitions: docs/statistics.md.
 
 use super::numeric::pairwise_sum_iter;
 
 /// Default epsilon for empty bins.
 pub const DEFAULT_EPSILON: f64 = 1e-4;
 
-/// How zero proportions are replaced before the logarithm.
+/// How zero proportions are replaced before the logarithm (no renormalisation).
+///
+/// - [`ZeroFill::Epsilon`] (driftd's default, epsilon = [`DEFAULT_EPSILON`] = 1e-4): every
+///   zero becomes epsilon.
+/// - [`ZeroFill::Evidently`]: Evidently 0.7's rule, applied to each vector separately: zeros
+///   become `min_nonzero / 1e6` when `min_nonzero ≤ 1e-4`, else `1e-4`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ZeroFill {
     Epsilon(f64),

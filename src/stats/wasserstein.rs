@@ -1,13 +1,7 @@
-//! First Wasserstein (earth mover's) distance between two 1-D samples.
-//!
-//! `W = ∫ |F_ref(x) − F_cur(x)| dx`, computed as `scipy.stats.wasserstein_distance(ref, cur)`
-//! does: over the merged sorted values `a_0 ≤ … ≤ a_{N−1}`,
-//! `W = Σ_k |F_ref(a_k) − F_cur(a_k)| · (a_{k+1} − a_k)` with `F(a) = #(x ≤ a) / n`, summed
-//! with numpy's pairwise summation, streamed block by block (no temporary array of N terms).
-//!
-//! The normalised form divides by the reference's population standard deviation, floored at
-//! 0.001 — Evidently's `wasserstein` stattest (`W / max(np.std(ref), 0.001)`) — so the
-//! threshold (default 0.1) reads as "a tenth of a standard deviation".
+//! First Wasserstein (earth mover's) distance between two 1-D samples,
+//! `W = ∫ |F_ref(x) − F_cur(x)| dx`, as `scipy.stats.wasserstein_distance(ref, cur)`
+//! ([`wasserstein_sorted`]), and its normalised form, Evidently's `wasserstein` stattest
+//! ([`normalised`]).
 
 use super::merge::MergedSteps;
 use super::numeric::pairwise_sum_iter;
@@ -15,7 +9,11 @@ use super::numeric::pairwise_sum_iter;
 /// Evidently's floor for the reference standard deviation in the normalised distance.
 pub const MIN_NORMALISING_STD: f64 = 0.001;
 
-/// W1 between two non-empty samples sorted ascending.
+/// W1 between two non-empty samples sorted ascending, computed as
+/// `scipy.stats.wasserstein_distance(ref, cur)` does: over the merged sorted values
+/// `a_0 ≤ … ≤ a_{N−1}`, `W = Σ_k |F_ref(a_k) − F_cur(a_k)| · (a_{k+1} − a_k)` with
+/// `F(a) = #(x ≤ a) / n`, summed with numpy's pairwise summation, streamed block by block (no
+/// temporary array of N terms).
 pub fn wasserstein_sorted(reference: &[f64], current: &[f64]) -> f64 {
     let (nu, nv) = (reference.len(), current.len());
     let total = nu + nv;
@@ -39,7 +37,10 @@ pub fn term(i: usize, j: usize, fu: f64, fv: f64, value: f64, next: f64) -> f64 
     (i as f64 / fu - j as f64 / fv).abs() * (next - value)
 }
 
-/// `W / max(std_ref, 0.001)`.
+/// `W / max(std_ref, 0.001)`: divided by the reference's population standard deviation,
+/// floored at [`MIN_NORMALISING_STD`] — Evidently's `wasserstein` stattest
+/// (`W / max(np.std(ref), 0.001)`) — so the threshold (default 0.1) reads as "a tenth of a
+/// standard deviation".
 pub fn normalised(distance: f64, reference_std: f64) -> f64 {
     distance / reference_std.max(MIN_NORMALISING_STD)
 }

@@ -1,19 +1,11 @@
 //! Per-partition event-time clocks: the stream's watermark is the minimum over its partitions.
 //!
-//! Role: a stream read from a Kafka topic with several partitions receives each partition in
-//! order but the partitions interleaved in any way (batches, skewed consumers, backlogs). A
-//! watermark taken from the newest event time of the whole stream makes the partitions that
-//! happen to be behind late. As in Flink's Kafka source and Kafka Streams' stream time, each
-//! partition keeps its own clock (its newest event time) and the stream's watermark is the
-//! minimum over the *active* partitions minus the allowed lateness. A file is one partition.
-//!
-//! Idleness (Flink's `withIdleness`): the caller marks a partition idle when it is caught up
-//! and has been silent for the idle timeout ([`PartitionClocks::set_idle`]); an idle partition
-//! is left out of the minimum and comes back in with its next record. A partition that is
-//! known (assigned) but has sent nothing yet holds the watermark back until it sends or goes
-//! idle, so a new or lagging partition is never overtaken.
-//!
-//! Pure: no clock, no I/O. Serialised inside the windows' checkpoint.
+//! A Kafka stream receives each partition in order but the partitions interleaved in any way,
+//! so a watermark taken from the stream's newest event time would make the partitions that
+//! are behind late. As in Flink's Kafka source and Kafka Streams' stream time, each partition
+//! keeps its own clock ([`PartitionClocks`]) and the watermark is the minimum over the *active*
+//! partitions minus the allowed lateness; idleness as Flink's `withIdleness`. A file is one
+//! partition. Pure (no clock, no I/O); serialised inside the windows' checkpoint.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +23,12 @@ pub struct PartitionClock {
 }
 
 /// The clocks of a stream's partitions (Kafka partition number; 0 for a file source).
+///
+/// Idleness (Flink's `withIdleness`): the caller marks a partition idle when it is caught up
+/// and has been silent for the idle timeout ([`PartitionClocks::set_idle`]); an idle partition
+/// is left out of the minimum and comes back in with its next record. A partition that is
+/// known (assigned) but has sent nothing yet holds the watermark back until it sends or goes
+/// idle, so a new or lagging partition is never overtaken.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PartitionClocks {

@@ -1,17 +1,11 @@
-//! The two charts of a column section, as inline SVG written by hand.
+//! The two charts of a column section, as inline SVG written by hand: [`bars`] (reference vs
+//! current share per bin or category) and [`ecdf`] (both empirical CDFs, the KS distance marked).
 //!
-//! - [`bars`]: grouped bars, reference vs current share per bin or category, with a legend,
-//!   percentage y axis and bin labels on the x axis (rotated 45° and thinned when they do not
-//!   fit horizontally). Each bin group carries a `<title>` tooltip with the full label and counts.
-//! - [`ecdf`]: both empirical CDFs as step lines, the KS distance drawn as a vertical segment at
-//!   the point of largest gap and labelled "D = …". When a few extreme values would squash the
-//!   picture, the x axis is limited to the 0.5–99.5 % quantiles of both samples (the caller says
-//!   so under the chart).
-//!
-//! Inputs are plain numbers and labels already made one-line; every label is escaped here with
-//! [`esc`]. Colours come from the page's CSS classes (`ref`, `cur`, …), so the charts follow
-//! the page's palette and print styles. The charts scale with the page: fixed `viewBox`, CSS
-//! width 100 %. Non-finite inputs never reach a coordinate (they are filtered or clamped).
+//! Why by hand rather than with `plotters`: two chart types only, and writing the markup
+//! directly keeps control of escaping, of CSS classes (palette and print styles live in the
+//! page's one stylesheet: `ref`, `cur`, …) and of the output size. Inputs are plain numbers and
+//! one-line labels, escaped here with [`esc`]; charts scale with the page (fixed `viewBox`, CSS
+//! width 100 %); non-finite inputs never reach a coordinate (they are filtered or clamped).
 
 use std::fmt::Write;
 
@@ -35,7 +29,10 @@ pub struct Bar {
     pub current: f64,
 }
 
-/// Grouped bar chart `width` user units wide.
+/// Grouped bar chart `width` user units wide: reference vs current share per bin or category,
+/// with a legend, percentage y axis and bin labels on the x axis (rotated 45° and thinned when
+/// they do not fit horizontally). Each bin group carries a `<title>` tooltip with the full
+/// label and counts.
 pub fn bars(bars: &[Bar], width: f64, aria_label: &str) -> String {
     let n = bars.len().max(1) as f64;
     let (top, plot_h, right) = (34.0, 210.0, 12.0);
@@ -145,6 +142,10 @@ pub struct EcdfInput<'a> {
 
 /// The ECDF chart and, when the x axis was limited to the central quantiles, the full range
 /// (min, max) of the data so the caller can say so.
+///
+/// Both empirical CDFs as step lines, the KS distance drawn as a vertical segment at the point
+/// of largest gap and labelled "D = …". When a few extreme values would squash the picture,
+/// the x axis is limited to the 0.5–99.5 % quantiles of both samples.
 /// `id` must be unique within the page (it names the clip path).
 pub fn ecdf(input: &EcdfInput<'_>, id: &str, width: f64, aria_label: &str) -> (String, Option<(f64, f64)>) {
     let finite = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {

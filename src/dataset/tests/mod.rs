@@ -45,7 +45,7 @@ fn load_err(path: &Path, options: &LoadOptions) -> String {
     }
 }
 
-/// The invariants stated in the `dataset` module header.
+/// The invariants stated on `dataset::Dataset`.
 fn check_invariants(dataset: &Dataset) {
     for column in &dataset.columns {
         match &column.data {

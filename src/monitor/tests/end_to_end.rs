@@ -1,12 +1,11 @@
 //! End to end: the bundled credit data through a monitor gives, window by window, exactly the
 //! numbers `driftd compare` gives on the same rows.
 //!
-//! The reference profile is fit from `examples/data/credit_reference.csv` (numeric features with
-//! `NumericReference::fit`, categorical ones with `CategoricalReference::from_counts`, `score` as
-//! the predictions stream); the rows of `credit_current.csv` become records, every cell as text
-//! (so the monitor's typing rule is exercised on the same cells `compare` types), one row every
-//! 1.8 s from 2026-01-01T00:00Z. One-hour tumbling windows hold rows 0–1999, 2000–3999 and
-//! 4000–4999; each window's rows are written to a CSV and compared with `compare::run`.
+//! The reference is fit from `examples/data/credit_reference.csv` (`NumericReference::fit`,
+//! `CategoricalReference::from_counts`, `score` as the predictions stream); the rows of
+//! `credit_current.csv` become records, every cell as text (so the monitor types the cells
+//! `compare` types), one every 1.8 s from 2026-01-01T00:00Z. One-hour tumbling windows hold rows
+//! 0–1999, 2000–3999 and 4000–4999; each window's rows go to a CSV compared with `compare::run`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
