@@ -70,6 +70,7 @@
 //!         # features: [income, { name: age, pointer: /applicant/age }]
 //!         dead_letter_topic: credit-inputs-dlq            # optional, kafka only
 //!         max_message_bytes: 1048576
+//!         max_features: 1000                              # cap on discovered features ("*", object)
 //!       predictions:
 //!         source: { kafka: { topic: credit-predictions } }
 //!         prediction: { pointer: /score, kind: score }    # score | label | probabilities (+ classes: [...])

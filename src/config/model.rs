@@ -154,6 +154,8 @@ pub struct StreamConfig {
     pub dead_letter_topic: Option<String>,
     /// Largest message or line accepted, in bytes (≥ 1).
     pub max_message_bytes: usize,
+    /// Most features discovered for an open feature set (`max_features`, inputs only).
+    pub max_features: usize,
 }
 
 /// Where a stream's messages come from.

@@ -257,6 +257,10 @@ pub struct InputsStream {
     /// Largest message (Kafka) or line (file) accepted, in bytes; larger ones are counted as
     /// invalid and skipped. Default 1048576 (1 MiB).
     pub max_message_bytes: Option<u64>,
+    /// Most features discovered when the feature set is open (`"*"`, `{object: …}`) and the
+    /// reference is captured or trailing: the first names met are kept, the others logged as
+    /// `too_many_features` and counted as unknown fields. 1 to 100000; default 1000.
+    pub max_features: Option<u64>,
 }
 
 /// `streams: {predictions: …}`

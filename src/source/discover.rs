@@ -24,7 +24,8 @@
 //! Flat files (CSV) are discovered from their header and first rows ([`discover_file`]): with
 //! an object spec every column but the event-time column is a feature, as `table.rs` maps them.
 //!
-//! Bounded: at most [`MAX_DISCOVERED_FEATURES`] open names per stream (the first ones met);
+//! Bounded: at most [`DecodeSpec::max_features`] open names per stream (the first ones met,
+//! `max_features` in the stream's configuration, default [`MAX_DISCOVERED_FEATURES`]);
 //! the names beyond are counted ([`Discovery::dropped`], logged as `too_many_features` by the
 //! caller) and their values later count as unknown fields — hostile or buggy traffic with a new
 //! key per message cannot create unbounded series.
@@ -41,9 +42,8 @@ use super::spec::{DecodeSpec, EventTimeSpec, FeatureSpec, PredictionKind, SpecEr
 use crate::dataset::builder::{classify, Cell};
 use crate::dataset::Format;
 
-/// Most features discovered for one stream (each becomes metric series, window state and
-/// history): a message stream with a fresh key per message stops here.
-pub const MAX_DISCOVERED_FEATURES: usize = 1000;
+/// The default cap on features discovered for one stream (`max_features`).
+pub use super::spec::DEFAULT_MAX_FEATURES as MAX_DISCOVERED_FEATURES;
 
 /// A discovered feature.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -61,7 +61,7 @@ pub struct Discovery {
     /// Whether the names are fixed by the spec (no new name is ever added).
     fixed: bool,
     messages: u64,
-    /// Distinct open names met past [`MAX_DISCOVERED_FEATURES`] (each counted once).
+    /// Distinct open names met past the cap (each counted once).
     dropped: std::collections::HashSet<String>,
 }
 
@@ -101,7 +101,7 @@ impl Discovery {
         self.messages
     }
 
-    /// Distinct names left out for being past [`MAX_DISCOVERED_FEATURES`].
+    /// Distinct names left out for being past the cap.
     pub fn dropped(&self) -> usize {
         self.dropped.len()
     }
@@ -213,12 +213,12 @@ impl Discovery {
             }
             // Past the cap: counted, in a set that itself stops growing at the cap.
             None if !self.fixed
-                && self.features.len() >= MAX_DISCOVERED_FEATURES
-                && self.dropped.len() < MAX_DISCOVERED_FEATURES =>
+                && self.features.len() >= self.spec.max_features
+                && self.dropped.len() < self.spec.max_features.max(MAX_DISCOVERED_FEATURES) =>
             {
                 self.dropped.insert(name.to_string());
             }
-            None if !self.fixed && self.features.len() >= MAX_DISCOVERED_FEATURES => {}
+            None if !self.fixed && self.features.len() >= self.spec.max_features => {}
             None if !self.fixed || self.messages == 0 => {
                 self.index.insert(name.to_string(), self.features.len());
                 self.features.push(DiscoveredFeature { name: name.to_string(), categorical });
@@ -324,7 +324,7 @@ pub fn discover_file(
         tracing::warn!(
             file = %path.display(),
             reason = "too_many_features",
-            kept = MAX_DISCOVERED_FEATURES,
+            kept = spec.max_features,
             left_out = discovery.dropped(),
             "More distinct feature names than the cap: the first ones are kept, the others are unknown fields."
         );
@@ -361,17 +361,37 @@ mod tests {
             event_time: EventTimeSpec::Field { pointer: "/ts".into(), format: crate::source::TimeFormat::EpochMillis },
             features: FeatureSpec::Object { pointer: "/features".into() },
             max_message_bytes: 1 << 20,
+            max_features: MAX_DISCOVERED_FEATURES,
         };
-        let mut d = Discovery::new(&spec);
-        for line in 0..400 {
-            let fields: Vec<String> = (0..25).map(|k| format!("\"f{line}_{k}\": {k}")).collect();
-            d.observe(format!("{{\"ts\": 1, \"features\": {{{}}}}}", fields.join(", ")).as_bytes());
-        }
+        let d = hostile_discovery(&spec);
         assert_eq!(d.features().len(), MAX_DISCOVERED_FEATURES);
         assert_eq!(d.dropped(), MAX_DISCOVERED_FEATURES, "counted up to the cap (10,000 − 1,000 left out)");
         // The kept ones are the first met, in order of the messages.
         assert!(d.features().iter().any(|f| f.name == "f0_0") && !d.features().iter().any(|f| f.name == "f399_0"));
         assert_eq!(d.finish().len(), MAX_DISCOVERED_FEATURES);
+
+        // The stream's `max_features` moves the cap either way.
+        for cap in [1, 25, 5000] {
+            let d = hostile_discovery(&DecodeSpec { max_features: cap, ..spec.clone() });
+            assert_eq!(d.features().len(), cap, "cap {cap}");
+            assert!(d.dropped() > 0 && d.dropped() <= cap.max(MAX_DISCOVERED_FEATURES), "cap {cap}: {}", d.dropped());
+            let names = d.finish();
+            assert_eq!(names.len(), cap);
+            assert!(names.iter().any(|f| f.name == "f0_0"), "the first met are kept");
+        }
+        // A cap above the 10,000 names keeps them all.
+        let d = hostile_discovery(&DecodeSpec { max_features: 20_000, ..spec });
+        assert_eq!((d.features().len(), d.dropped()), (10_000, 0));
+    }
+
+    /// The audit's file: 25 new keys in each of the first 400 messages (10,000 names).
+    fn hostile_discovery(spec: &DecodeSpec) -> Discovery {
+        let mut d = Discovery::new(spec);
+        for line in 0..400 {
+            let fields: Vec<String> = (0..25).map(|k| format!("\"f{line}_{k}\": {k}")).collect();
+            d.observe(format!("{{\"ts\": 1, \"features\": {{{}}}}}", fields.join(", ")).as_bytes());
+        }
+        d
     }
 
     #[test]

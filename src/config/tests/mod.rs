@@ -131,6 +131,7 @@ fn a_full_configuration_resolves_with_defaults_and_relative_paths() {
     );
     assert_eq!(inputs.dead_letter_topic.as_deref(), Some("credit-dlq"));
     assert_eq!(inputs.max_message_bytes, 1 << 20);
+    assert_eq!(inputs.max_features, 1000, "the default cap on discovered features");
     let predictions = credit.predictions.as_ref().unwrap();
     let SourceConfig::Kafka(kafka) = &predictions.source else { panic!("{predictions:?}") };
     assert_eq!((kafka.brokers.as_str(), kafka.group_id.as_str(), kafka.start), ("k:1", "g", StartPosition::Earliest));
