@@ -113,6 +113,7 @@ impl From<BuildError> for AppError {
 /// docs); SIGTERM and Ctrl-C cancel `shutdown` too.
 pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToken) -> Result<(), AppError> {
     check_supported(&config, Runner::Run)?;
+    signals::ignore_file_size_signal();
     let rules = crate::rules::load_for_config(&config).map_err(AppError::Rules)?;
     let stop = shutdown;
     let policy =
@@ -284,15 +285,24 @@ async fn run_monitors(
                     topic,
                     partitions: PartitionWatch::default(),
                     last_record: Instant::now(),
+                    unsaved: None,
                 },
             );
         }
         drop(tx);
         let (shared, durable, errors, closers) = (shared.clone(), durable.clone(), errors.clone(), closers.clone());
         let idle = if reads_kafka { monitor.window.idle_timeout } else { None };
+        let stop = sources_stop.clone();
         tracker.spawn(async move {
-            let context =
-                MonitorContext { shared: &shared, durable: &durable, errors: &errors, index, idle, reads_kafka };
+            let context = MonitorContext {
+                shared: &shared,
+                durable: &durable,
+                errors: &errors,
+                index,
+                idle,
+                reads_kafka,
+                stop: &stop,
+            };
             run_monitor(context, cores, rx, &closers).await
         });
     }

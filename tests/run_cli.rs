@@ -234,3 +234,151 @@ fn growing_responses_are_capped() {
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
 }
+
+/// Sets `pid`'s soft file-size limit (`RLIMIT_FSIZE`), keeping its hard limit.
+fn set_file_size_limit(pid: u32, soft: libc::rlim_t) {
+    let pid = libc::pid_t::try_from(pid).unwrap();
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: prlimit reads `new` and writes `old`, both valid for the call.
+    let read = unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, std::ptr::null(), &mut old) };
+    assert_eq!(read, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let new = libc::rlimit { rlim_cur: soft.min(old.rlim_max), rlim_max: old.rlim_max };
+    // SAFETY: as above.
+    let set = unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, &new, std::ptr::null_mut()) };
+    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+}
+
+/// The idempotency keys of the `Notification produced.` lines of a JSON log.
+fn produced_keys(lines: &[String]) -> Vec<String> {
+    let mut keys: Vec<String> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "Notification produced.")
+        .map(|l| l["fields"]["key"].as_str().unwrap().to_string())
+        .collect();
+    keys.sort();
+    keys
+}
+
+fn sorted_lines(path: &std::path::Path) -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_to_string(path).unwrap().lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// A full disk mid-run (the audit: "Checkpoint failed" logged while windows that were never
+/// checkpointed kept being published). With the file-size limit lowered under the running
+/// daemon (writes fail with EFBIG; SIGXFSZ is ignored), its checkpoints fail: `/readyz` says
+/// so, the history and metrics stop, nothing is queued, and redb — which refuses everything
+/// after an I/O error — is reopened on retry. Once the limit is raised every window is
+/// published and every notification queued exactly once, as in a run without the limit, and
+/// the run ends with 0.
+#[test]
+fn a_failing_checkpoint_holds_publication_until_space_returns_then_nothing_is_lost() {
+    disk_full_mid_run(false);
+}
+
+/// The same with an observations file, whose append fails first: the windows are held the
+/// same way, and the file ends with every observation once.
+#[test]
+fn a_failing_observations_file_holds_publication_and_loses_nothing() {
+    disk_full_mid_run(true);
+}
+
+fn disk_full_mid_run(with_observations: bool) {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    // The reference: the same run without a limit.
+    let baseline_dir = tempfile::tempdir().unwrap();
+    let baseline_config = quickstart_config(baseline_dir.path(), "127.0.0.1:0");
+    let baseline_observations = baseline_dir.path().join("observations.jsonl");
+    let mut baseline = Daemon::start(&baseline_config, &["--observations", baseline_observations.to_str().unwrap()]);
+    assert_eq!(baseline.wait_exit(TEST_DEADLINE), Some(0), "{}", baseline.rest().join("\n"));
+    let baseline_keys = produced_keys(&baseline.rest());
+    assert!(!baseline_keys.is_empty(), "the quickstart produces notifications");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    let observations = dir.path().join("observations.jsonl");
+    // Read slowly enough (a window per ~0.5 s) for the limit to land early in the day, before
+    // the drift from noon produces notifications.
+    let mut args = vec!["--serve-after-exhausted", "--max-rate", "600"];
+    if with_observations {
+        args.extend(["--observations", observations.to_str().unwrap()]);
+    }
+    let mut daemon = Daemon::start(&config, &args);
+    let addr = daemon.wait_for_log("Listening.", deadline)["addr"].as_str().unwrap().to_string();
+    let windows = |addr: &str| {
+        get_json(addr, "/api/v1/monitors/credit-scoring/history?limit=1000")["windows"].as_array().unwrap().len()
+    };
+    let observation_lines =
+        || std::fs::read_to_string(&observations).map(|text| text.lines().count()).unwrap_or_default();
+    wait_until(deadline, "a first window published", || (windows(&addr) >= 1).then_some(()));
+    // Any write past the first 4 KiB of a file now fails: the database's pages, the
+    // observations file.
+    set_file_size_limit(daemon.pid(), 4096);
+
+    let reason = wait_until(deadline, "/readyz not ready", || {
+        let (code, body) = get(&addr, "/readyz");
+        (code == 503).then_some(body)
+    });
+    assert!(reason.contains("checkpoint failing for credit-scoring/") && reason.contains("File too large"), "{reason}");
+    let held = windows(&addr);
+    let held_lines = observation_lines();
+    // Retries happen and fail, and nothing moves meanwhile.
+    daemon.wait_for_log("Checkpoint failed again.", deadline);
+    daemon.wait_for_log("Checkpoint failed again.", deadline);
+    assert_eq!(windows(&addr), held, "no window published without its checkpoint");
+    assert!(held < 24, "the limit landed before the end: {held}");
+    let (_, metrics) = get(&addr, "/metrics");
+    let closed: f64 = ["inputs", "predictions"]
+        .iter()
+        .map(|s| {
+            let series = format!(r#"driftd_windows_closed_total{{monitor="credit-scoring",stream="{s}"}}"#);
+            sample(&metrics, &series).unwrap()
+        })
+        .sum();
+    assert_eq!(closed as usize, held, "{metrics}");
+    assert_eq!(observation_lines(), held_lines);
+    assert_eq!(get(&addr, "/readyz").0, 503);
+
+    // Space returns.
+    set_file_size_limit(daemon.pid(), libc::RLIM_INFINITY);
+    if !with_observations {
+        daemon.wait_for_log("State database reopened after the failure.", deadline);
+    }
+    daemon.wait_for_log("Checkpoint saved; publishing resumes.", deadline);
+    wait_until(deadline, "every window closed", || {
+        let status = get_json(&addr, "/api/v1/monitors");
+        let streams = status["monitors"][0]["streams"].as_array().unwrap().clone();
+        streams.iter().all(|s| s["exhausted"] == true && s["windows_closed"] == 24).then_some(())
+    });
+    assert_eq!(get(&addr, "/readyz"), (200, "ready".to_string()));
+    let history = get_json(&addr, "/api/v1/monitors/credit-scoring/history?limit=1000");
+    let mut seen: Vec<(String, String)> = history["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["stream"].as_str().unwrap().to_string(), w["start"].as_str().unwrap().to_string()))
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 48, "each window of each stream once");
+    wait_until(deadline, "the outbox delivered", || {
+        let outbox = get_json(&addr, "/api/v1/notifications");
+        (outbox["pending_total"] == 0 && outbox["failed_total"] == 0).then_some(())
+    });
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+    let lines = daemon.rest();
+    let published = lines.iter().filter(|l| l.contains(r#""message":"Window closed.""#)).count();
+    assert_eq!(published, 48, "one log line per window");
+    assert_eq!(produced_keys(&lines), baseline_keys, "every notification queued once, as without the limit");
+    if with_observations {
+        assert_eq!(sorted_lines(&observations), sorted_lines(&baseline_observations), "every observation once");
+    }
+    // The database the daemon reopened is sound: a restart finds every stream finished.
+    let mut restart = Daemon::start(&config, &args[1..]);
+    assert_eq!(restart.wait_exit(TEST_DEADLINE), Some(0), "{}", restart.rest().join("\n"));
+    let lines = restart.rest();
+    assert!(!lines.iter().any(|l| l.contains(r#""message":"Window closed.""#)), "nothing closed twice: {lines:?}");
+}
