@@ -146,7 +146,8 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
     info!(addr = %addr, "Listening.");
     let http_stop = CancellationToken::new();
     let router = crate::api::router(shared.clone(), Arc::new(policy));
-    let server = tokio::spawn(crate::api::serve::serve(listener, router, http_stop.clone()));
+    let serve_options = crate::api::serve::ServeOptions { request_timeout: config.http.request_timeout };
+    let server = tokio::spawn(crate::api::serve::serve(listener, router, http_stop.clone(), serve_options));
 
     let result = run_monitors(&config, &options, &shared, store, &stop).await;
     delivery.finish(&shared).await;

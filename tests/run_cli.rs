@@ -382,3 +382,38 @@ fn disk_full_mid_run(with_observations: bool) {
     let lines = restart.rest();
     assert!(!lines.iter().any(|l| l.contains(r#""message":"Window closed.""#)), "nothing closed twice: {lines:?}");
 }
+
+/// A request whose body trickles in (the audit: only the headers were bounded) is answered 408
+/// at `http.request_timeout` and its connection closed by the server; nothing is applied and
+/// the API goes on answering.
+#[test]
+fn a_slow_request_body_is_cut_off_at_the_request_timeout() {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n  request_timeout: 1s\n"))
+        .unwrap();
+    let mut daemon = Daemon::start(&config, &["--serve-after-exhausted"]);
+    let addr = daemon.wait_for_log("Listening.", deadline)["addr"].as_str().unwrap().to_string();
+
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    let head = format!(
+        "POST /api/v1/silences HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    );
+    slow.write_all(head.as_bytes()).unwrap();
+    slow.write_all(br#"{"matchers": {"rule": "#).unwrap();
+    // Far beyond the server's 1 s: the end of stream must come from the server.
+    slow.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut response = String::new();
+    slow.read_to_string(&mut response).expect("closed by the server, not by our read timeout");
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    assert!(response.to_ascii_lowercase().contains("connection: close"), "{response}");
+
+    assert_eq!(get(&addr, "/healthz"), (200, "ok".to_string()));
+    let silences = get_json(&addr, "/api/v1/silences");
+    assert_eq!(silences["silences"].as_array().map(Vec::len), Some(0), "{silences}");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+}

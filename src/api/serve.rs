@@ -1,13 +1,18 @@
 //! The API's accept loop, in place of `axum::serve`, for what a server reachable by others
 //! needs: a header-read timeout (a client that sends half a request is dropped after
-//! [`HEADER_READ_TIMEOUT`]), a cap of [`MAX_CONNECTIONS`] open connections (more are closed
-//! at once, so held connections cannot exhaust file descriptors), and a shutdown that lets
-//! requests in flight finish for [`SHUTDOWN_GRACE`] but never waits on idle or half-open
-//! connections.
+//! [`HEADER_READ_TIMEOUT`]), a whole-request timeout (a slow body is answered 408 and its
+//! connection closed, [`ServeOptions::request_timeout`]), a cap of [`MAX_CONNECTIONS`] open
+//! connections (more are closed at once, so held connections cannot exhaust file
+//! descriptors), and a shutdown that lets requests in flight finish for [`SHUTDOWN_GRACE`] but
+//! never waits on idle or half-open connections.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -23,9 +28,37 @@ pub const MAX_CONNECTIONS: usize = 256;
 /// How long requests in flight may run on after the shutdown begins.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
+/// What the loop enforces beyond its constants (from `http:` in the configuration).
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// A request's whole handling, its body included (`http.request_timeout`).
+    pub request_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions { request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT }
+    }
+}
+
+/// Answers 408 (and closes the connection) when the request is not handled within `limit`:
+/// the handler reads the body, so a client trickling it cannot hold the connection longer.
+async fn within(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            [(header::CONNECTION, "close")],
+            format!("the request took longer than {} s", limit.as_secs_f64()),
+        )
+            .into_response(),
+    }
+}
+
 /// Serves `router` on `listener` until `stop` is cancelled, then shuts down within
 /// [`SHUTDOWN_GRACE`] (plus scheduling).
-pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToken) {
+pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToken, options: ServeOptions) {
+    let router = router.layer(axum::middleware::from_fn_with_state(options.request_timeout, within));
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let connections = TaskTracker::new();
     let closing = CancellationToken::new();

@@ -29,6 +29,7 @@
 //! ```yaml
 //! http:
 //!   listen: 127.0.0.1:9464            # /metrics, /healthz, /readyz, /api/v1 (default: loopback)
+//!   request_timeout: 30s              # a request, body included; slower: 408, connection closed
 //! state:
 //!   path: ./driftd-state              # embedded store (default driftd-state beside this file)
 //! kafka:                              # defaults for every kafka source
@@ -97,7 +98,8 @@ pub use duration::{format_duration, format_window_size, parse_duration, parse_wi
 pub use error::{ConfigError, ConfigErrors, KeyPath, Mark, Segment};
 pub use model::*;
 pub use validate::{
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_KS_SAMPLE_CAP, DEFAULT_LISTEN, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_STATE_PATH,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_KS_SAMPLE_CAP, DEFAULT_LISTEN, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_STATE_PATH,
 };
 
 pub(crate) use error::{suggest, Problem};

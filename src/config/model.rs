@@ -52,6 +52,8 @@ pub struct HttpConfig {
     pub protect_all: bool,
     /// `http.allowed_hosts`.
     pub allowed_hosts: Vec<String>,
+    /// `http.request_timeout`: a request's whole handling, body included.
+    pub request_timeout: std::time::Duration,
 }
 
 /// `state:`

@@ -72,6 +72,10 @@ pub struct Http {
     /// loopback listener always answers `localhost` and the loopback addresses only (DNS
     /// rebinding); another listener answers any host unless this is set.
     pub allowed_hosts: Option<Vec<String>>,
+    /// Longest a request may take from its headers to its response, its body included (a
+    /// duration, at most 1h); a slower one is answered 408 and its connection closed.
+    /// Default 30s.
+    pub request_timeout: Option<String>,
 }
 
 /// `http.auth`

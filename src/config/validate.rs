@@ -38,6 +38,8 @@ pub const DEFAULT_STATE_PATH: &str = "driftd-state";
 pub const DEFAULT_KS_SAMPLE_CAP: u64 = 100_000;
 /// Default `max_message_bytes`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 1 << 20;
+/// Default `http.request_timeout`: a slow body cannot hold a connection longer.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `idle_timeout`.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -137,8 +139,14 @@ impl Checker<'_> {
     fn document(&mut self, doc: schema::Document, file: &Path) -> Config {
         let root = KeyPath::root();
         let listen_path = root.key("http").key("listen");
-        let http_doc =
-            doc.http.unwrap_or(schema::Http { listen: None, token_env: None, auth: None, allowed_hosts: None });
+        let http_doc = doc.http.unwrap_or(schema::Http {
+            listen: None,
+            token_env: None,
+            auth: None,
+            allowed_hosts: None,
+            request_timeout: None,
+        });
+        let request_timeout = self.http_timeout(&root.key("http").key("request_timeout"), &http_doc.request_timeout);
         if let Some(var) = &http_doc.token_env {
             let valid = !var.is_empty() && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !valid {
@@ -223,6 +231,7 @@ impl Checker<'_> {
                 token_env: http_doc.token_env,
                 protect_all: http_doc.auth == Some(schema::AuthScope::All),
                 allowed_hosts: http_doc.allowed_hosts.unwrap_or_default(),
+                request_timeout,
             },
             state: StateConfig { path: state_path },
             monitors,
@@ -301,6 +310,22 @@ impl Checker<'_> {
             from: smtp.from,
             timeout,
             ca_file,
+        }
+    }
+
+    /// `http.request_timeout`: positive, at most an hour (default [`DEFAULT_REQUEST_TIMEOUT`]).
+    fn http_timeout(&mut self, path: &KeyPath, text: &Option<String>) -> Duration {
+        let Some(text) = text else { return DEFAULT_REQUEST_TIMEOUT };
+        match super::duration::parse_duration(text) {
+            Ok(d) if !d.is_zero() && d <= Duration::from_secs(3600) => d,
+            Ok(_) => {
+                self.error(path, "must be positive and at most 1h");
+                DEFAULT_REQUEST_TIMEOUT
+            }
+            Err(message) => {
+                self.error(path, message);
+                DEFAULT_REQUEST_TIMEOUT
+            }
         }
     }
 
