@@ -143,10 +143,18 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
         .await
         .map_err(|source| AppError::Bind { addr: config.http.listen, source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Bind { addr: config.http.listen, source })?;
-    info!(addr = %addr, "Listening.");
+    info!(addr = %addr, tls = config.http.tls.is_some(), "Listening.");
     let http_stop = CancellationToken::new();
     let router = crate::api::router(shared.clone(), Arc::new(policy));
-    let serve_options = crate::api::serve::ServeOptions { request_timeout: config.http.request_timeout };
+    // Loaded again (check loaded them too): the files may have changed since.
+    let tls = match &config.http.tls {
+        Some(tls) => Some(
+            crate::api::tls::server_config(&tls.cert_file, &tls.key_file)
+                .map_err(|e| AppError::Source(format!("http.tls: {e}")))?,
+        ),
+        None => None,
+    };
+    let serve_options = crate::api::serve::ServeOptions { request_timeout: config.http.request_timeout, tls };
     let server = tokio::spawn(crate::api::serve::serve(listener, router, http_stop.clone(), serve_options));
 
     let result = run_monitors(&config, &options, &shared, store, &stop).await;

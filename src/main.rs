@@ -184,7 +184,8 @@ fn run_check(path: &std::path::Path) -> ExitCode {
 
 /// `driftd history MONITOR`: the running daemon's drift history of a monitor.
 fn run_history(args: &driftd::cli::HistoryArgs) -> anyhow::Result<ExitCode> {
-    let history = driftd::history::fetch(&args.addr, &args.monitor, args.stream.as_deref(), args.limit)?;
+    let daemon = driftd::http_client::Endpoint::new(&args.addr, args.ca_file.as_deref());
+    let history = driftd::history::fetch(&daemon, &args.monitor, args.stream.as_deref(), args.limit)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&history)?);
     } else {
@@ -196,16 +197,16 @@ fn run_history(args: &driftd::cli::HistoryArgs) -> anyhow::Result<ExitCode> {
 /// `driftd silence add|list|expire` against a running daemon.
 fn run_silence(command: &driftd::cli::SilenceCommand) -> anyhow::Result<ExitCode> {
     use driftd::cli::SilenceCommand;
-    use driftd::http_client::request_json;
+    use driftd::http_client::request_json_to as request_json;
     match command {
         SilenceCommand::Add(args) => {
             let matchers = driftd::silence::parse_matchers(&args.matchers)?;
             let body = serde_json::json!({ "matchers": matchers, "duration": args.duration, "comment": args.comment });
-            let answer = request_json(&args.addr.addr, "POST", "/api/v1/silences", Some(&body))?;
+            let answer = request_json(&args.addr.endpoint(), "POST", "/api/v1/silences", Some(&body))?;
             println!("{} (until {})", answer["id"].as_str().unwrap_or("?"), answer["ends"].as_str().unwrap_or("?"));
         }
         SilenceCommand::List(addr) => {
-            let answer = request_json(&addr.addr, "GET", "/api/v1/silences", None)?;
+            let answer = request_json(&addr.endpoint(), "GET", "/api/v1/silences", None)?;
             for s in answer["silences"].as_array().map(Vec::as_slice).unwrap_or_default() {
                 let matchers: Vec<String> = s["matchers"]
                     .as_object()
@@ -224,7 +225,7 @@ fn run_silence(command: &driftd::cli::SilenceCommand) -> anyhow::Result<ExitCode
         }
         SilenceCommand::Expire(args) => {
             let path = format!("/api/v1/silences/{}", args.id);
-            let answer = request_json(&args.addr.addr, "DELETE", &path, None)?;
+            let answer = request_json(&args.addr.endpoint(), "DELETE", &path, None)?;
             println!("{} expired at {}", answer["id"].as_str().unwrap_or("?"), answer["ends"].as_str().unwrap_or("?"));
         }
     }

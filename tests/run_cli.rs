@@ -417,3 +417,106 @@ fn a_slow_request_body_is_cut_off_at_the_request_timeout() {
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
 }
+
+/// The test certificates of tests/tls/certificates.py written into `dir` (a Python with
+/// python3-cryptography: `DRIFTD_TEST_PYTHON`, else the system's, as tests/actions.rs).
+fn tls_files(dir: &std::path::Path) {
+    let script = common::repo().join("tests/tls/certificates.py");
+    let candidates =
+        [std::env::var("DRIFTD_TEST_PYTHON").ok(), Some("/usr/bin/python3".into()), Some("python3".into())];
+    let made = candidates
+        .into_iter()
+        .flatten()
+        .any(|python| std::process::Command::new(python).arg(&script).arg(dir).status().is_ok_and(|s| s.success()));
+    assert!(made, "no python3 with cryptography: apt-get install -y python3-cryptography");
+}
+
+/// `driftd <args>` with extra environment variables: (exit code, stdout, stderr).
+fn driftd_cli(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_driftd"))
+        .args(args)
+        .env_remove("DRIFTD_API_CA_FILE")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.code(), text(output.stdout), text(output.stderr))
+}
+
+/// `http.tls`: `check` names the field of a bad certificate or key; the listener speaks TLS
+/// only (a plain request gets no HTTP answer); a client trusting the daemon's CA gets its
+/// answers, one trusting another CA is refused; `driftd silence` and `driftd history` talk
+/// HTTPS with `--ca-file` or `DRIFTD_API_CA_FILE`, and say what is missing without either.
+#[test]
+fn the_api_serves_https_and_the_command_line_trusts_a_ca_file() {
+    use driftd::http_client::{request_to, Endpoint};
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    tls_files(dir.path());
+    let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let with_tls = |cert: &str, key: &str| {
+        let http = format!(
+            "  listen: 127.0.0.1:0\n  token_env: DRIFTD_TEST_TOKEN\n  tls: {{ cert_file: {cert}, key_file: {key} }}\n"
+        );
+        std::fs::write(&config, text.replace("  listen: 127.0.0.1:0\n", &http)).unwrap();
+    };
+
+    // check: each field with its own problem.
+    let check = || driftd_cli(&["check", "--config", config.to_str().unwrap()], &[("DRIFTD_TEST_TOKEN", "t")]);
+    with_tls("server.pem", "other.key");
+    let (code, _, stderr) = check();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("http.tls.key_file") && stderr.contains("does not go with the certificate"), "{stderr}");
+    with_tls("server.key", "server.key");
+    let (code, _, stderr) = check();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("http.tls.cert_file") && stderr.contains("no CERTIFICATE"), "{stderr}");
+    with_tls("server.pem", "missing.key");
+    let (code, _, stderr) = check();
+    assert!(code == Some(2) && stderr.contains("http.tls.key_file") && stderr.contains("does not exist"), "{stderr}");
+    with_tls("server.pem", "server.key");
+    let (code, _, stderr) = check();
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let mut daemon = Daemon::start_with_env(&config, &["--serve-after-exhausted"], &[("DRIFTD_TEST_TOKEN", "t0ken")]);
+    let listening = daemon.wait_for_log("Listening.", deadline);
+    assert_eq!(listening["tls"], true, "{listening}");
+    let addr = listening["addr"].as_str().unwrap().to_string();
+    let https = format!("https://{addr}");
+    let trusted = Endpoint::new(&https, Some(&dir.path().join("ca.pem")));
+    let healthz = |endpoint: &Endpoint| request_to(endpoint, "GET", "/healthz", None);
+
+    assert_eq!(healthz(&trusted).unwrap(), (200, "ok".to_string()));
+    wait_until(deadline, "/readyz over TLS", || {
+        (request_to(&trusted, "GET", "/readyz", None).unwrap().0 == 200).then_some(())
+    });
+    let plain = driftd::http_client::request(&addr, "GET", "/healthz", None);
+    assert!(plain.as_ref().map_or(true, |(status, _)| *status != 200), "plain HTTP answered: {plain:?}");
+    let untrusted = healthz(&Endpoint::new(&https, Some(&dir.path().join("other-ca.pem"))));
+    let refused = untrusted.as_ref().expect_err("a certificate from an untrusted CA is refused").to_string();
+    assert!(refused.to_ascii_lowercase().contains("certificate"), "{refused}");
+
+    // The command line: --ca-file, or the variable (which also makes a bare HOST:PORT HTTPS).
+    let token = ("DRIFTD_API_TOKEN", "t0ken");
+    let ca = file("ca.pem");
+    let (code, stdout, stderr) = driftd_cli(
+        &["silence", "add", "--addr", &https, "--ca-file", &ca, "--matcher", "rule=x", "--duration", "1h"],
+        &[token],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("s1 (until "), "{stdout}");
+    let (code, stdout, stderr) = driftd_cli(&["silence", "list", "--addr", &addr], &[("DRIFTD_API_CA_FILE", &ca)]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("s1\tactive"), "{stdout}");
+    let (code, stdout, stderr) =
+        driftd_cli(&["history", "credit-scoring", "--addr", &https, "--ca-file", &ca, "--limit", "1"], &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.ends_with("1 window(s)\n"), "{stdout}");
+    let (code, _, stderr) = driftd_cli(&["history", "credit-scoring", "--addr", &https], &[]);
+    assert!(code == Some(2) && stderr.contains("--ca-file or DRIFTD_API_CA_FILE"), "{code:?} {stderr}");
+
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+}

@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod serve;
+pub mod tls;
 
 use std::sync::Arc;
 

@@ -4,7 +4,8 @@
 //! connection closed, [`ServeOptions::request_timeout`]), a cap of [`MAX_CONNECTIONS`] open
 //! connections (more are closed at once, so held connections cannot exhaust file
 //! descriptors), and a shutdown that lets requests in flight finish for [`SHUTDOWN_GRACE`] but
-//! never waits on idle or half-open connections.
+//! never waits on idle or half-open connections. With `http.tls` every connection is a TLS
+//! handshake first, bounded by the header-read timeout too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,11 +34,13 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 pub struct ServeOptions {
     /// A request's whole handling, its body included (`http.request_timeout`).
     pub request_timeout: Duration,
+    /// TLS on the listener (`http.tls`, see [`super::tls::server_config`]).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        ServeOptions { request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT }
+        ServeOptions { request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT, tls: None }
     }
 }
 
@@ -59,6 +62,7 @@ async fn within(State(limit): State<Duration>, request: Request, next: Next) -> 
 /// [`SHUTDOWN_GRACE`] (plus scheduling).
 pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToken, options: ServeOptions) {
     let router = router.layer(axum::middleware::from_fn_with_state(options.request_timeout, within));
+    let tls = options.tls.map(tokio_rustls::TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let connections = TaskTracker::new();
     let closing = CancellationToken::new();
@@ -82,24 +86,50 @@ pub async fn serve(listener: TcpListener, router: Router, stop: CancellationToke
         };
         let service = TowerToHyperService::new(router.clone());
         let closing = closing.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
             let _slot = slot;
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                () = closing.cancelled() => {
-                    // Idle connections close at once; a request in flight gets the grace.
-                    connection.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
-                }
-            }
+            let Some(acceptor) = tls else {
+                return serve_connection(stream, service, closing).await;
+            };
+            // The handshake in the connection's own task (the accept loop never waits on a
+            // client), within the header-read timeout, and given up at shutdown.
+            let handshake = tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream));
+            let stream = tokio::select! {
+                done = handshake => match done {
+                    Ok(Ok(stream)) => stream,
+                    Ok(Err(err)) => {
+                        tracing::debug!(error = %err, "TLS handshake failed.");
+                        return;
+                    }
+                    Err(_) => return,
+                },
+                () = closing.cancelled() => return,
+            };
+            serve_connection(stream, service, closing).await;
         });
     }
     drop(listener);
     closing.cancel();
     connections.close();
     let _ = tokio::time::timeout(SHUTDOWN_GRACE + Duration::from_millis(200), connections.wait()).await;
+}
+
+/// One connection, plain or TLS: HTTP/1.1 with the header-read timeout, until it ends or the
+/// server closes (idle connections at once, a request in flight after [`SHUTDOWN_GRACE`]).
+async fn serve_connection<S>(io: S, service: TowerToHyperService<Router>, closing: CancellationToken)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => {}
+        () = closing.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(SHUTDOWN_GRACE, connection).await;
+        }
+    }
 }

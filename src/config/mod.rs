@@ -30,6 +30,7 @@
 //! http:
 //!   listen: 127.0.0.1:9464            # /metrics, /healthz, /readyz, /api/v1 (default: loopback)
 //!   request_timeout: 30s              # a request, body included; slower: 408, connection closed
+//!   tls: { cert_file: server.pem, key_file: server.key }   # optional: HTTPS only (PEM files)
 //! state:
 //!   path: ./driftd-state              # embedded store (default driftd-state beside this file)
 //! kafka:                              # defaults for every kafka source

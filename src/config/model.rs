@@ -54,6 +54,15 @@ pub struct HttpConfig {
     pub allowed_hosts: Vec<String>,
     /// `http.request_timeout`: a request's whole handling, body included.
     pub request_timeout: std::time::Duration,
+    /// `http.tls`: the listener's certificate and key (PEM files, checked to load together).
+    pub tls: Option<HttpTlsConfig>,
+}
+
+/// `http.tls`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpTlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 /// `state:`

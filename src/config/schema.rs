@@ -76,6 +76,20 @@ pub struct Http {
     /// duration, at most 1h); a slower one is answered 408 and its connection closed.
     /// Default 30s.
     pub request_timeout: Option<String>,
+    /// HTTPS: the listener speaks TLS only (rustls, TLS 1.2 and 1.3), with this certificate.
+    pub tls: Option<HttpTls>,
+}
+
+/// `http.tls`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTls {
+    /// PEM file of the server's certificate, followed by its intermediates. A relative path
+    /// is taken from the configuration file's directory.
+    pub cert_file: String,
+    /// PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1). Keep it readable
+    /// by driftd's user only.
+    pub key_file: String,
 }
 
 /// `http.auth`

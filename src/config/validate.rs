@@ -145,7 +145,9 @@ impl Checker<'_> {
             auth: None,
             allowed_hosts: None,
             request_timeout: None,
+            tls: None,
         });
+        let tls = http_doc.tls.map(|tls| self.http_tls(&root.key("http").key("tls"), tls));
         let request_timeout = self.http_timeout(&root.key("http").key("request_timeout"), &http_doc.request_timeout);
         if let Some(var) = &http_doc.token_env {
             let valid = !var.is_empty() && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
@@ -232,6 +234,7 @@ impl Checker<'_> {
                 protect_all: http_doc.auth == Some(schema::AuthScope::All),
                 allowed_hosts: http_doc.allowed_hosts.unwrap_or_default(),
                 request_timeout,
+                tls,
             },
             state: StateConfig { path: state_path },
             monitors,
@@ -311,6 +314,22 @@ impl Checker<'_> {
             timeout,
             ca_file,
         }
+    }
+
+    /// `http.tls`: both files exist and load as a certificate chain and its key (the error
+    /// names the field at fault).
+    fn http_tls(&mut self, path: &KeyPath, tls: schema::HttpTls) -> HttpTlsConfig {
+        let (cert_path, key_path) = (path.key("cert_file"), path.key("key_file"));
+        let cert_file = self.existing_file(&cert_path, &tls.cert_file);
+        let key_file = self.existing_file(&key_path, &tls.key_file);
+        if !self.has_problem(&cert_path) && !self.has_problem(&key_path) {
+            match crate::api::tls::server_config(&cert_file, &key_file) {
+                Ok(_) => {}
+                Err(crate::api::tls::TlsError::Cert(message)) => self.error(&cert_path, message),
+                Err(crate::api::tls::TlsError::Key(message)) => self.error(&key_path, message),
+            }
+        }
+        HttpTlsConfig { cert_file, key_file }
     }
 
     /// `http.request_timeout`: positive, at most an hour (default [`DEFAULT_REQUEST_TIMEOUT`]).
