@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{get, get_json, quickstart_config, sample, wait_until, Daemon, TEST_DEADLINE};
+use common::{get, get_json, quickstart_config, sample, set_file_size_limit, wait_until, Daemon, TEST_DEADLINE};
 use serde_json::Value;
 
 #[test]
@@ -233,19 +233,6 @@ fn growing_responses_are_capped() {
     assert!(outbox["pending"].as_array().unwrap().len() <= 1 && outbox["pending_total"].is_u64(), "{outbox}");
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0));
-}
-
-/// Sets `pid`'s soft file-size limit (`RLIMIT_FSIZE`), keeping its hard limit.
-fn set_file_size_limit(pid: u32, soft: libc::rlim_t) {
-    let pid = libc::pid_t::try_from(pid).unwrap();
-    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: prlimit reads `new` and writes `old`, both valid for the call.
-    let read = unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, std::ptr::null(), &mut old) };
-    assert_eq!(read, 0, "prlimit: {}", std::io::Error::last_os_error());
-    let new = libc::rlimit { rlim_cur: soft.min(old.rlim_max), rlim_max: old.rlim_max };
-    // SAFETY: as above.
-    let set = unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, &new, std::ptr::null_mut()) };
-    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
 }
 
 /// The idempotency keys of the `Notification produced.` lines of a JSON log.

@@ -211,6 +211,19 @@ pub fn get_json(addr: &str, path: &str) -> Value {
     serde_json::from_str(&body).unwrap()
 }
 
+/// Sets `pid`'s soft file-size limit (`RLIMIT_FSIZE`), keeping its hard limit.
+pub fn set_file_size_limit(pid: u32, soft: libc::rlim_t) {
+    let pid = libc::pid_t::try_from(pid).unwrap();
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: prlimit reads `new` and writes `old`, both valid for the call.
+    let read = unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, std::ptr::null(), &mut old) };
+    assert_eq!(read, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let new = libc::rlimit { rlim_cur: soft.min(old.rlim_max), rlim_max: old.rlim_max };
+    // SAFETY: as above.
+    let set = unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, &new, std::ptr::null_mut()) };
+    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+}
+
 /// The value of the sample named exactly `series` (name and labels) in a metrics text.
 pub fn sample(metrics: &str, series: &str) -> Option<f64> {
     metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
