@@ -325,6 +325,13 @@ fn disk_full_mid_run(with_observations: bool) {
         })
         .sum();
     assert_eq!(closed as usize, held, "{metrics}");
+    let failures: f64 = ["inputs", "predictions"]
+        .iter()
+        .filter_map(|s| {
+            sample(&metrics, &format!(r#"driftd_checkpoint_failures_total{{monitor="credit-scoring",stream="{s}"}}"#))
+        })
+        .sum();
+    assert!(failures >= 3.0, "the first failure and two retries counted: {metrics}");
     assert_eq!(observation_lines(), held_lines);
     assert_eq!(get(&addr, "/readyz").0, 503);
 

@@ -162,9 +162,10 @@ impl Outbox {
         Ok(outbox)
     }
 
-    /// The current database (take it per transaction: it may be reopened).
-    pub fn database(&self) -> Arc<Database> {
-        self.db.get().expect("the state database is open")
+    /// The current database (take it per transaction: it may be reopened); `PreviousIo`
+    /// while a failed database awaits its reopening.
+    pub fn database(&self) -> Result<Arc<Database>, redb::Error> {
+        self.db.get()
     }
 
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T, OutboxError>) -> Result<T, OutboxError> {

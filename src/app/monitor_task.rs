@@ -514,18 +514,22 @@ fn save(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner) {
         let wait = RETRY_FIRST.saturating_mul(1 << unsaved.failures.min(8)).min(RETRY_MAX);
         unsaved.retry_at = Instant::now() + wait;
         let (windows, attempt) = (unsaved.observations.chunk_by(|a, b| a.window == b.window).count(), unsaved.failures);
+        // Visible before the log line says so.
+        ctx.shared.checkpoint_failing(&entry.name, stream, Some(err.to_string()));
+        if let Some(metrics) = entry.metrics(stream) {
+            metrics.checkpoint_failures.inc();
+        }
         if attempt == 1 {
             error!(monitor = %entry.name, stream = %stream, error = %err, windows, "Checkpoint failed: nothing is published and no offset committed until it is saved; retrying.");
         } else {
             warn!(monitor = %entry.name, stream = %stream, error = %err, windows, attempt, retry_in_ms = wait.as_millis() as u64, "Checkpoint failed again.");
         }
-        ctx.shared.checkpoint_failing(&entry.name, stream, Some(err.to_string()));
         return;
     }
     let Some(unsaved) = runner.unsaved.take() else { return };
     if unsaved.failures > 0 {
-        info!(monitor = %entry.name, stream = %stream, attempts = unsaved.failures + 1, "Checkpoint saved; publishing resumes.");
         ctx.shared.checkpoint_failing(&entry.name, stream, None);
+        info!(monitor = %entry.name, stream = %stream, attempts = unsaved.failures + 1, "Checkpoint saved; publishing resumes.");
     }
     publish(ctx.shared, entry, stream, &unsaved.observations);
     if !unsaved.observations.is_empty() && alerting.has_rules() {

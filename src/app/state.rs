@@ -92,6 +92,7 @@ struct Families {
     partition_idle: Family<PartitionLabels, Gauge>,
     partition_late: Family<PartitionLabels, Counter>,
     dead_letters: Family<StreamLabels, Counter>,
+    checkpoint_failures: Family<StreamLabels, Counter>,
     alerts: Family<AlertLabels, Gauge>,
 }
 
@@ -104,6 +105,8 @@ pub struct StreamMetrics {
     pub window_events: Gauge,
     /// Messages forwarded to the dead-letter topic.
     pub dead_letters: Counter,
+    /// Failed checkpoint attempts (each retry counts).
+    pub checkpoint_failures: Counter,
     /// Per reason: the decoder's ([`DecodeReason::ALL`]) then [`CORE_REASONS`].
     pub invalid: BTreeMap<&'static str, Counter>,
 }
@@ -266,6 +269,7 @@ impl Shared {
             partition_idle: Family::default(),
             partition_late: Family::default(),
             dead_letters: Family::default(),
+            checkpoint_failures: Family::default(),
             alerts: Family::default(),
         };
         registry.register(
@@ -313,6 +317,11 @@ impl Shared {
             "Messages that did not decode, forwarded to the dead-letter topic",
             families.dead_letters.clone(),
         );
+        registry.register(
+            "driftd_checkpoint_failures",
+            "Failed checkpoint attempts (a full disk …): the stream publishes nothing until one succeeds",
+            families.checkpoint_failures.clone(),
+        );
         let delivery = crate::actions::DeliveryMetrics::register(&mut registry);
         let silenced = Counter::default();
         registry.register("driftd_alerts_silenced", "Alerts left out of notifications by a silence", silenced.clone());
@@ -338,6 +347,7 @@ impl Shared {
                     windows_closed: families.windows_closed.get_or_create(&labels).clone(),
                     window_events: families.window_events.get_or_create(&labels).clone(),
                     dead_letters: families.dead_letters.get_or_create(&labels).clone(),
+                    checkpoint_failures: families.checkpoint_failures.get_or_create(&labels).clone(),
                     invalid,
                 };
                 let source = match &stream_config.source {
