@@ -43,7 +43,8 @@ fn main() -> ExitCode {
         Err(err) => {
             // One line: the chain of causes, most general first.
             let message = err.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
-            eprintln!("driftd: error: {message}");
+            // Not eprintln!, which panics when stderr cannot be written (a full disk).
+            let _ = writeln!(std::io::stderr(), "driftd: error: {message}");
             ExitCode::from(2)
         }
     }
@@ -308,11 +309,29 @@ fn run_daemon(args: &driftd::cli::RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The tracing subscriber of `driftd run`: stderr, `RUST_LOG` (default `info`).
+/// Stderr that drops what it cannot write. A log file on a full disk fails its writes, and
+/// tracing-subscriber reports a failed write with `eprintln!`, which panics when stderr fails
+/// too — killing whichever task logged (the monitor task retrying its checkpoint, say).
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
+/// The tracing subscriber of `driftd run`: stderr, `RUST_LOG` (default `info`); a line that
+/// cannot be written is lost, never fatal ([`LossyStderr`]).
 fn init_tracing(format: driftd::cli::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| LossyStderr);
     match format {
         driftd::cli::LogFormat::Pretty => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         driftd::cli::LogFormat::Json => builder.json().init(),

@@ -514,3 +514,66 @@ fn the_api_serves_https_and_the_command_line_trusts_a_ca_file() {
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
 }
+
+/// The same with the daemon's log on the limited file too (stderr to a file): lines are lost
+/// while writes fail, never the daemon. (Before, tracing-subscriber's report of the failed
+/// write — an `eprintln!` — panicked in the monitor task, which the run took for the end of its
+/// sources.)
+#[test]
+fn a_log_file_that_cannot_be_written_loses_lines_not_the_daemon() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_config(dir.path(), "127.0.0.1:0");
+    let log = dir.path().join("driftd.log");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_driftd"))
+        .args(["run", "--config", config.to_str().unwrap(), "--log-format", "json"])
+        .args(["--serve-after-exhausted", "--max-rate", "600"])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut daemon = Killed(child);
+    let pid = daemon.0.id();
+    let addr = wait_until(deadline, "the Listening. line", || {
+        let text = std::fs::read_to_string(&log).ok()?;
+        let line = text.lines().find(|l| l.contains(r#""message":"Listening.""#))?;
+        let parsed: Value = serde_json::from_str(line).ok()?;
+        Some(parsed["fields"]["addr"].as_str()?.to_string())
+    });
+    // Past 4 KiB of log, every further line fails to be written once the limit is set.
+    wait_until(deadline, "4 KiB of log", || (std::fs::metadata(&log).ok()?.len() > 4096).then_some(()));
+    set_file_size_limit(pid, 4096);
+    wait_until(deadline, "/readyz not ready", || (get(&addr, "/readyz").0 == 503).then_some(()));
+    wait_until(deadline, "three failed attempts", || {
+        let (_, metrics) = get(&addr, "/metrics");
+        let failures: f64 = ["inputs", "predictions"]
+            .iter()
+            .filter_map(|s| {
+                let series = format!(r#"driftd_checkpoint_failures_total{{monitor="credit-scoring",stream="{s}"}}"#);
+                sample(&metrics, &series)
+            })
+            .sum();
+        (failures >= 3.0).then_some(())
+    });
+    assert!(daemon.0.try_wait().unwrap().is_none(), "the daemon is alive");
+
+    set_file_size_limit(pid, libc::RLIM_INFINITY);
+    wait_until(deadline, "every window closed", || {
+        let status = get_json(&addr, "/api/v1/monitors");
+        let streams = status["monitors"][0]["streams"].as_array().unwrap().clone();
+        streams.iter().all(|s| s["exhausted"] == true && s["windows_closed"] == 24).then_some(())
+    });
+    assert_eq!(get(&addr, "/readyz").0, 200);
+    let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    let code = wait_until(deadline, "the exit", || daemon.0.try_wait().unwrap().map(|s| s.code()));
+    assert_eq!(code, Some(0), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+}
