@@ -113,6 +113,7 @@ impl From<BuildError> for AppError {
 /// docs); SIGTERM and Ctrl-C cancel `shutdown` too.
 pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToken) -> Result<(), AppError> {
     check_supported(&config, Runner::Run)?;
+    signals::ignore_file_size_signal();
     let rules = crate::rules::load_for_config(&config).map_err(AppError::Rules)?;
     let stop = shutdown;
     let policy =
@@ -142,10 +143,19 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
         .await
         .map_err(|source| AppError::Bind { addr: config.http.listen, source })?;
     let addr = listener.local_addr().map_err(|source| AppError::Bind { addr: config.http.listen, source })?;
-    info!(addr = %addr, "Listening.");
+    info!(addr = %addr, tls = config.http.tls.is_some(), "Listening.");
     let http_stop = CancellationToken::new();
     let router = crate::api::router(shared.clone(), Arc::new(policy));
-    let server = tokio::spawn(crate::api::serve::serve(listener, router, http_stop.clone()));
+    // Loaded again (check loaded them too): the files may have changed since.
+    let tls = match &config.http.tls {
+        Some(tls) => Some(
+            crate::api::tls::server_config(&tls.cert_file, &tls.key_file)
+                .map_err(|e| AppError::Source(format!("http.tls: {e}")))?,
+        ),
+        None => None,
+    };
+    let serve_options = crate::api::serve::ServeOptions { request_timeout: config.http.request_timeout, tls };
+    let server = tokio::spawn(crate::api::serve::serve(listener, router, http_stop.clone(), serve_options));
 
     let result = run_monitors(&config, &options, &shared, store, &stop).await;
     delivery.finish(&shared).await;
@@ -284,15 +294,24 @@ async fn run_monitors(
                     topic,
                     partitions: PartitionWatch::default(),
                     last_record: Instant::now(),
+                    unsaved: None,
                 },
             );
         }
         drop(tx);
         let (shared, durable, errors, closers) = (shared.clone(), durable.clone(), errors.clone(), closers.clone());
         let idle = if reads_kafka { monitor.window.idle_timeout } else { None };
+        let stop = sources_stop.clone();
         tracker.spawn(async move {
-            let context =
-                MonitorContext { shared: &shared, durable: &durable, errors: &errors, index, idle, reads_kafka };
+            let context = MonitorContext {
+                shared: &shared,
+                durable: &durable,
+                errors: &errors,
+                index,
+                idle,
+                reads_kafka,
+                stop: &stop,
+            };
             run_monitor(context, cores, rx, &closers).await
         });
     }

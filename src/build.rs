@@ -149,7 +149,7 @@ pub fn decode_spec(stream: &StreamConfig) -> DecodeSpec {
             },
         },
     };
-    DecodeSpec { event_time, features, max_message_bytes: stream.max_message_bytes }
+    DecodeSpec { event_time, features, max_message_bytes: stream.max_message_bytes, max_features: stream.max_features }
 }
 
 /// One stream of a monitor, ready to run: its own [`MonitorCore`] (over a profile holding

@@ -270,9 +270,13 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 pub struct HistoryArgs {
     /// The monitor's name.
     pub monitor: String,
-    /// The daemon's HTTP address (`http.listen`).
+    /// The daemon's HTTP address (`http.listen`); `https://HOST:PORT` with `http.tls`.
     #[arg(long, default_value = "127.0.0.1:9464", value_name = "HOST:PORT")]
     pub addr: String,
+    /// PEM file of the CA that signed the daemon's certificate (`http.tls`): the request is
+    /// made over HTTPS, trusting this CA only. Default: `$DRIFTD_API_CA_FILE`.
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
     /// Only this stream.
     #[arg(long, value_name = "inputs|predictions")]
     pub stream: Option<String>,
@@ -296,9 +300,19 @@ pub enum SilenceCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct SilenceAddr {
-    /// The daemon's HTTP address (`http.listen`).
+    /// The daemon's HTTP address (`http.listen`); `https://HOST:PORT` with `http.tls`.
     #[arg(long, default_value = "127.0.0.1:9464", value_name = "HOST:PORT")]
     pub addr: String,
+    /// PEM file of the CA that signed the daemon's certificate (`http.tls`): the request is
+    /// made over HTTPS, trusting this CA only. Default: `$DRIFTD_API_CA_FILE`.
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl SilenceAddr {
+    pub fn endpoint(&self) -> crate::http_client::Endpoint {
+        crate::http_client::Endpoint::new(&self.addr, self.ca_file.as_deref())
+    }
 }
 
 #[derive(Debug, clap::Args)]

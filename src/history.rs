@@ -9,10 +9,10 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::http_client::{request_json, HttpError};
+use crate::http_client::{request_json_to, Endpoint, HttpError};
 
 /// The history of `monitor` (optionally one stream, the last `limit` windows) as the API's JSON.
-pub fn fetch(addr: &str, monitor: &str, stream: Option<&str>, limit: Option<usize>) -> Result<Value, HttpError> {
+pub fn fetch(daemon: &Endpoint, monitor: &str, stream: Option<&str>, limit: Option<usize>) -> Result<Value, HttpError> {
     let mut path = format!("/api/v1/monitors/{}/history", percent_encode(monitor));
     let mut query = Vec::new();
     if let Some(stream) = stream {
@@ -24,7 +24,7 @@ pub fn fetch(addr: &str, monitor: &str, stream: Option<&str>, limit: Option<usiz
     if !query.is_empty() {
         path = format!("{path}?{}", query.join("&"));
     }
-    request_json(addr, "GET", &path, None)
+    request_json_to(daemon, "GET", &path, None)
 }
 
 /// One line per window: `start  end  stream  events  drifted (feature psi, …)`.

@@ -44,7 +44,8 @@ fn main() -> ExitCode {
         Err(err) => {
             // One line: the chain of causes, most general first.
             let message = err.chain().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
-            eprintln!("driftd: error: {message}");
+            // Not eprintln!, which panics when stderr cannot be written (a full disk).
+            let _ = writeln!(std::io::stderr(), "driftd: error: {message}");
             ExitCode::from(2)
         }
     }
@@ -199,7 +200,8 @@ fn run_check(path: &std::path::Path) -> ExitCode {
 
 /// `driftd history MONITOR`: the running daemon's drift history of a monitor.
 fn run_history(args: &driftd::cli::HistoryArgs) -> anyhow::Result<ExitCode> {
-    let history = driftd::history::fetch(&args.addr, &args.monitor, args.stream.as_deref(), args.limit)?;
+    let daemon = driftd::http_client::Endpoint::new(&args.addr, args.ca_file.as_deref());
+    let history = driftd::history::fetch(&daemon, &args.monitor, args.stream.as_deref(), args.limit)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&history)?);
     } else {
@@ -211,16 +213,16 @@ fn run_history(args: &driftd::cli::HistoryArgs) -> anyhow::Result<ExitCode> {
 /// `driftd silence add|list|expire` against a running daemon.
 fn run_silence(command: &driftd::cli::SilenceCommand) -> anyhow::Result<ExitCode> {
     use driftd::cli::SilenceCommand;
-    use driftd::http_client::request_json;
+    use driftd::http_client::request_json_to as request_json;
     match command {
         SilenceCommand::Add(args) => {
             let matchers = driftd::silence::parse_matchers(&args.matchers)?;
             let body = serde_json::json!({ "matchers": matchers, "duration": args.duration, "comment": args.comment });
-            let answer = request_json(&args.addr.addr, "POST", "/api/v1/silences", Some(&body))?;
+            let answer = request_json(&args.addr.endpoint(), "POST", "/api/v1/silences", Some(&body))?;
             println!("{} (until {})", answer["id"].as_str().unwrap_or("?"), answer["ends"].as_str().unwrap_or("?"));
         }
         SilenceCommand::List(addr) => {
-            let answer = request_json(&addr.addr, "GET", "/api/v1/silences", None)?;
+            let answer = request_json(&addr.endpoint(), "GET", "/api/v1/silences", None)?;
             for s in answer["silences"].as_array().map(Vec::as_slice).unwrap_or_default() {
                 let matchers: Vec<String> = s["matchers"]
                     .as_object()
@@ -239,7 +241,7 @@ fn run_silence(command: &driftd::cli::SilenceCommand) -> anyhow::Result<ExitCode
         }
         SilenceCommand::Expire(args) => {
             let path = format!("/api/v1/silences/{}", args.id);
-            let answer = request_json(&args.addr.addr, "DELETE", &path, None)?;
+            let answer = request_json(&args.addr.endpoint(), "DELETE", &path, None)?;
             println!("{} expired at {}", answer["id"].as_str().unwrap_or("?"), answer["ends"].as_str().unwrap_or("?"));
         }
     }
@@ -322,11 +324,29 @@ fn run_daemon(args: &driftd::cli::RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The tracing subscriber of `driftd run`: stderr, `RUST_LOG` (default `info`).
+/// Stderr that drops what it cannot write. A log file on a full disk fails its writes, and
+/// tracing-subscriber reports a failed write with `eprintln!`, which panics when stderr fails
+/// too — killing whichever task logged (the monitor task retrying its checkpoint, say).
+struct LossyStderr;
+
+impl std::io::Write for LossyStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
+/// The tracing subscriber of `driftd run`: stderr, `RUST_LOG` (default `info`); a line that
+/// cannot be written is lost, never fatal ([`LossyStderr`]).
 fn init_tracing(format: driftd::cli::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| LossyStderr);
     match format {
         driftd::cli::LogFormat::Pretty => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         driftd::cli::LogFormat::Json => builder.json().init(),

@@ -8,11 +8,12 @@
 //! [`MAX_MATCHERS`], [`MAX_MATCHER_BYTES`], [`MAX_COMMENT_BYTES`], [`MAX_DURATION_MS`], [`RETENTION_MS`]).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
+use crate::app::store::DbHandle;
 use crate::rules::Notification;
 
 /// Silences by id.
@@ -80,18 +81,20 @@ pub enum SilenceError {
 
 /// The silences of a running daemon: an in-memory copy of the stored table.
 pub struct Silences {
-    db: Arc<Database>,
+    db: DbHandle,
     cache: Mutex<Vec<Silence>>,
 }
 
 impl Silences {
     /// Loads the stored silences (creating the table).
-    pub fn open(db: Arc<Database>) -> Result<Silences, SilenceError> {
+    pub fn open(db: impl Into<DbHandle>) -> Result<Silences, SilenceError> {
         let store = |e: redb::Error| SilenceError::Store(e.to_string());
-        let txn = db.begin_write().map_err(|e| store(e.into()))?;
+        let db = db.into();
+        let current = db.get().map_err(store)?;
+        let txn = current.begin_write().map_err(|e| store(e.into()))?;
         txn.open_table(SILENCES).map_err(|e| store(e.into()))?;
         txn.commit().map_err(|e| store(e.into()))?;
-        let read = db.begin_read().map_err(|e| store(e.into()))?;
+        let read = current.begin_read().map_err(|e| store(e.into()))?;
         let table = read.open_table(SILENCES).map_err(|e| store(e.into()))?;
         let mut silences = Vec::new();
         for row in table.iter().map_err(|e| store(e.into()))? {
@@ -110,7 +113,7 @@ impl Silences {
     fn put(&self, silence: &Silence) -> Result<(), SilenceError> {
         let store = |e: redb::Error| SilenceError::Store(e.to_string());
         let bytes = serde_json::to_vec(silence).map_err(|e| SilenceError::Store(e.to_string()))?;
-        let txn = self.db.begin_write().map_err(|e| store(e.into()))?;
+        let txn = self.db.get().map_err(store)?.begin_write().map_err(|e| store(e.into()))?;
         {
             let mut table = txn.open_table(SILENCES).map_err(|e| store(e.into()))?;
             table.insert(silence.id.as_str(), bytes.as_slice()).map_err(|e| store(e.into()))?;
@@ -193,7 +196,7 @@ impl Silences {
             return Ok(0);
         }
         let store = |e: redb::Error| SilenceError::Store(e.to_string());
-        let txn = self.db.begin_write().map_err(|e| store(e.into()))?;
+        let txn = self.db.get().map_err(store)?.begin_write().map_err(|e| store(e.into()))?;
         {
             let mut table = txn.open_table(SILENCES).map_err(|e| store(e.into()))?;
             for id in &old {
@@ -239,6 +242,8 @@ pub fn parse_matchers(texts: &[String]) -> Result<BTreeMap<String, String>, Sile
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redb::Database;
+    use std::sync::Arc;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

@@ -477,3 +477,63 @@ fn an_idle_topic_still_closes_its_windows_by_processing_time() {
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
 }
+
+/// A failing checkpoint on a Kafka stream (the file-size limit lowered under the daemon, as in
+/// run_cli.rs): while it fails no offset beyond what was checkpointed is committed and no
+/// window is published; once the limit is raised every window is published once and, at the
+/// end, every message is committed.
+#[test]
+fn a_failing_checkpoint_commits_no_offset_until_it_is_saved() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let (dir, broker, topics) = setup("diskfull", 1);
+    let config = kafka_config(dir.path(), &broker, &topics, "driftd-diskfull", "state");
+    let (inputs, predictions) = (traffic("inputs", 0.0, 6.0), traffic("predictions", 0.0, 6.0));
+    // Hours 0 to 2.5 first (windows 0 and 1 close), the rest once the limit is in place.
+    let (inputs_before, predictions_before) =
+        (traffic("inputs", 0.0, 2.5).len(), traffic("predictions", 0.0, 2.5).len());
+    broker.produce(&topics.inputs, &as_messages(&inputs[..inputs_before]));
+    broker.produce(&topics.predictions, &as_messages(&predictions[..predictions_before]));
+    let mut daemon = Daemon::start(&config, &[]);
+    let addr = ready(&mut daemon, deadline);
+    wait_windows(&addr, 2, deadline);
+
+    common::set_file_size_limit(daemon.pid(), 4096);
+    broker.produce(&topics.inputs, &as_messages(&inputs[inputs_before..]));
+    broker.produce(&topics.predictions, &as_messages(&predictions[predictions_before..]));
+    let reason = wait_until(deadline, "/readyz not ready", || {
+        let (code, body) = get(&addr, "/readyz");
+        (code == 503).then_some(body)
+    });
+    assert!(reason.contains("checkpoint failing"), "{reason}");
+    daemon.wait_for_log("Checkpoint failed again.", deadline);
+    daemon.wait_for_log("Checkpoint failed again.", deadline);
+    // Nothing read after the limit is committed: the commits stay within the first part.
+    let inputs_committed = broker.committed("driftd-diskfull", &topics.inputs, 1);
+    let predictions_committed = broker.committed("driftd-diskfull", &topics.predictions, 1);
+    assert!(inputs_committed.get(&0).is_none_or(|&o| o <= inputs_before as i64), "{inputs_committed:?}");
+    assert!(predictions_committed.get(&0).is_none_or(|&o| o <= predictions_before as i64), "{predictions_committed:?}");
+    for stream in ["inputs", "predictions"] {
+        assert!(stream_status(&addr, stream)["windows_closed"].as_u64().unwrap() <= 2, "{stream}");
+    }
+
+    common::set_file_size_limit(daemon.pid(), libc::RLIM_INFINITY);
+    daemon.wait_for_log("State database reopened after the failure.", deadline);
+    // Hours 0 to 4 close (hour 5 stays open), each window once.
+    wait_windows(&addr, 5, deadline);
+    assert_eq!(get(&addr, "/readyz").0, 200);
+    let history = get_json(&addr, &format!("/api/v1/monitors/{MONITOR}/history?limit=1000"));
+    let windows: BTreeSet<(String, String)> = history["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["stream"].as_str().unwrap().to_string(), w["start"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!((windows.len(), history["windows"].as_array().unwrap().len()), (10, 10), "{windows:?}");
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(10)), Some(0), "{}", daemon.rest().join("\n"));
+    assert_eq!(broker.committed("driftd-diskfull", &topics.inputs, 1), BTreeMap::from([(0, inputs.len() as i64)]));
+    assert_eq!(
+        broker.committed("driftd-diskfull", &topics.predictions, 1),
+        BTreeMap::from([(0, predictions.len() as i64)])
+    );
+}

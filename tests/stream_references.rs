@@ -305,3 +305,45 @@ fn a_trailing_reference_resumed_after_kill_9_gives_the_observations_of_an_uninte
     assert_eq!(stderr.matches("Trailing reference's features loaded from the store.").count(), 2, "{stderr}");
     assert_eq!(sorted(lines(&observations)), expected, "the resumed run differs from the uninterrupted one");
 }
+
+/// The audit's traffic: 25 new keys in each of the first 400 messages (10,000 names beside the
+/// quickstart's 8). With `max_features: 40` the captured reference, and so every series and
+/// observation, has 40 features; the rest are logged once as `too_many_features`.
+#[test]
+fn discovered_features_stop_at_the_streams_max_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = quickstart_with(dir.path(), "capture: { events: 600 }");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let capped = text.replacen("features: \"*\"", "features: \"*\"\n        max_features: 40", 1);
+    assert_ne!(capped, text);
+    std::fs::write(&config, capped).unwrap();
+    let inputs = dir.path().join("inputs.jsonl");
+    let hostile: Vec<String> = std::fs::read_to_string(&inputs)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            if i < 400 {
+                for k in 0..25 {
+                    v["features"][format!("f{i}_{k}")] = serde_json::json!(k);
+                }
+            }
+            v.to_string()
+        })
+        .collect();
+    std::fs::write(&inputs, hostile.join("\n") + "\n").unwrap();
+
+    let observations = dir.path().join("observations.jsonl");
+    let output = succeed(&run_args(&config, &observations));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("too_many_features").count(), 1, "{stderr}");
+    let features: std::collections::BTreeSet<String> = lines(&observations)
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["stream"] == "inputs")
+        .map(|v| v["feature"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(features.len(), 40, "{features:?}");
+    assert_eq!(windows(&lines(&observations)).len(), 2 * 22, "the windows after the 2-hour capture");
+}

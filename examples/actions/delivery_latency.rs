@@ -103,7 +103,7 @@ async fn main() -> Result<()> {
     for seq in 0..n {
         let entry = OutboxEntry::new(notification(seq), evidence.clone(), 0);
         let start = Instant::now();
-        let db = outbox.database().clone();
+        let db = outbox.database()?;
         let committed = tokio::task::spawn_blocking(move || -> Result<Instant> {
             let txn = db.begin_write()?;
             driftd::actions::enqueue_in(&txn, &[entry])?;

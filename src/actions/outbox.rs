@@ -14,6 +14,7 @@ use std::sync::Arc;
 use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
+use crate::app::store::DbHandle;
 use crate::rules::Notification;
 
 /// Pending entries: key → [`PendingEntry`] (JSON), with their attempt count, next attempt
@@ -146,23 +147,26 @@ fn decode<T: for<'a> Deserialize<'a>>(key: &str, bytes: &[u8]) -> Result<T, Outb
 /// The outbox over a shared database.
 #[derive(Clone)]
 pub struct Outbox {
-    db: Arc<Database>,
+    db: DbHandle,
 }
 
 impl Outbox {
-    /// The outbox in `db` (its tables are created if needed).
-    pub fn new(db: Arc<Database>) -> Result<Outbox, OutboxError> {
-        let outbox = Outbox { db };
+    /// The outbox in `db` (its tables are created if needed): an `Arc<Database>`, or the
+    /// daemon's [`DbHandle`], reopened in place after an I/O error.
+    pub fn new(db: impl Into<DbHandle>) -> Result<Outbox, OutboxError> {
+        let outbox = Outbox { db: db.into() };
         outbox.write(|txn| Ok(create_tables(txn)?))?;
         Ok(outbox)
     }
 
-    pub fn database(&self) -> &Arc<Database> {
-        &self.db
+    /// The current database (take it per transaction: it may be reopened); `PreviousIo`
+    /// while a failed database awaits its reopening.
+    pub fn database(&self) -> Result<Arc<Database>, redb::Error> {
+        self.db.get()
     }
 
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T, OutboxError>) -> Result<T, OutboxError> {
-        let txn = self.db.begin_write()?;
+        let txn = self.db.get()?.begin_write()?;
         let value = f(&txn)?;
         txn.commit()?;
         Ok(value)
@@ -177,7 +181,7 @@ impl Outbox {
     /// incompatible version) is logged and skipped, so it cannot hold up the others; it stays
     /// in the table for a version that can read it.
     pub fn pending(&self) -> Result<Vec<PendingEntry>, OutboxError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db.get()?.begin_read()?;
         let table = txn.open_table(OUTBOX)?;
         let mut out = Vec::new();
         for row in table.iter()? {
@@ -192,7 +196,7 @@ impl Outbox {
 
     /// The pending entry of `key`.
     pub fn get(&self, key: &str) -> Result<Option<PendingEntry>, OutboxError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db.get()?.begin_read()?;
         let table = txn.open_table(OUTBOX)?;
         let value = table.get(key)?;
         value.map(|v| decode(key, v.value())).transpose()
@@ -261,7 +265,7 @@ impl Outbox {
 
     /// Every failed entry, by key.
     pub fn failed(&self) -> Result<Vec<FailedEntry>, OutboxError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db.get()?.begin_read()?;
         let table = txn.open_table(FAILED)?;
         let mut out = Vec::new();
         for row in table.iter()? {
@@ -298,7 +302,7 @@ impl Outbox {
 
     /// Whether `key` was delivered (and not yet pruned).
     pub fn was_sent(&self, key: &str) -> Result<bool, OutboxError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db.get()?.begin_read()?;
         let table = txn.open_table(SENT)?;
         Ok(table.get(key)?.is_some())
     }

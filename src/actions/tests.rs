@@ -158,11 +158,11 @@ fn enqueue_is_idempotent_and_outcomes_move_entries() {
 #[test]
 fn enqueue_commits_with_the_callers_transaction() {
     let (_dir, outbox) = database();
-    let txn = outbox.database().begin_write().unwrap();
+    let txn = outbox.database().unwrap().begin_write().unwrap();
     enqueue_in(&txn, &[entry("hook", 0)]).unwrap();
     txn.abort().unwrap();
     assert!(outbox.pending().unwrap().is_empty());
-    let txn = outbox.database().begin_write().unwrap();
+    let txn = outbox.database().unwrap().begin_write().unwrap();
     enqueue_in(&txn, &[entry("hook", 0)]).unwrap();
     txn.commit().unwrap();
     assert_eq!(outbox.pending().unwrap().len(), 1);
@@ -292,7 +292,7 @@ fn documented_recipes_load_and_render_valid_json() {
 fn an_unreadable_entry_does_not_hold_up_the_others() {
     let (_dir, outbox) = database();
     outbox.enqueue(&[entry("hook", 0)]).unwrap();
-    let txn = outbox.database().begin_write().unwrap();
+    let txn = outbox.database().unwrap().begin_write().unwrap();
     txn.open_table(OUTBOX).unwrap().insert("hook/bad", b"{not json".as_slice()).unwrap();
     txn.commit().unwrap();
     let pending = outbox.pending().unwrap();

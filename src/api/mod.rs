@@ -2,7 +2,7 @@
 //!
 //! Routes: `GET /metrics` (Prometheus / OpenMetrics text), `GET /healthz` (200 `ok` while
 //! the process serves), `GET /readyz` (200 once references are loaded and sources opened,
-//! else 503), `GET /api/v1/monitors` (status per monitor) and
+//! else 503 with the reason — starting, Kafka not reached, a checkpoint failing), `GET /api/v1/monitors` (status per monitor) and
 //! `GET /api/v1/monitors/{name}/history[?stream=inputs|predictions&limit=N]` (closed windows
 //! with their observations, oldest first; 404 for an unknown monitor), `GET /api/v1/alerts`
 //! (pending and firing alerts), `GET|POST /api/v1/silences` and `DELETE /api/v1/silences/{id}`
@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod serve;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -53,11 +54,10 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-async fn readyz(State(shared): State<Arc<Shared>>) -> (StatusCode, &'static str) {
-    if shared.is_ready() {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+async fn readyz(State(shared): State<Arc<Shared>>) -> (StatusCode, String) {
+    match shared.not_ready_reason() {
+        None => (StatusCode::OK, "ready".into()),
+        Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {reason}")),
     }
 }
 

@@ -167,7 +167,7 @@ impl KafkaReader {
                     monitor = %self.monitor,
                     stream = %self.stream,
                     reason = "too_many_features",
-                    kept = crate::source::discover::MAX_DISCOVERED_FEATURES,
+                    kept = spec.max_features,
                     left_out = found.dropped(),
                     "More distinct feature names than the cap: the first ones are kept, the others are unknown fields."
                 );

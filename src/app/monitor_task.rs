@@ -1,7 +1,9 @@
 //! The monitor task: records in, windows out. Each closed window goes through honestly named
-//! steps: rules ([`publish`]: evaluate, silence, outbox entries), then [`commit`] (one redb
-//! transaction: checkpoint, rules state, outbox; then the Kafka offsets), then the metrics
-//! and history.
+//! steps: rules ([`evaluate`]: evaluate, silence, outbox entries), then [`commit`] (one redb
+//! transaction: checkpoint, rules state, outbox; then the Kafka offsets), then ([`publish`])
+//! the metrics and history. A failed checkpoint (a full disk) keeps the windows and their
+//! notifications [`Unsaved`]: nothing is published or committed, the task takes no new item,
+//! `/readyz` says why, and the save is retried with backoff until it succeeds or the run stops.
 
 use super::*;
 
@@ -11,6 +13,24 @@ pub(super) const PARTITION_CHECK: Duration = Duration::from_secs(1);
 pub(super) const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
 /// Items between two updates of a capture's progress in the status API.
 pub(super) const CAPTURE_STATUS_EVERY: u64 = 256;
+/// First wait before retrying a failed checkpoint; doubled each time up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// Closed windows whose checkpoint has not been saved yet, with what goes with them: held
+/// back — not published, no offset committed — until one transaction saves them all (the
+/// checkpoint then taken covers every one of them).
+pub(super) struct Unsaved {
+    observations: Vec<Observation>,
+    /// Their notifications: rules are evaluated once per window, when it closes.
+    entries: Vec<crate::actions::OutboxEntry>,
+    /// A reference captured, stored with the checkpoint.
+    reference: Option<String>,
+    mode: CommitMode,
+    /// Failed attempts so far, and when the next one is due.
+    failures: u32,
+    retry_at: Instant,
+}
 
 /// One stream's core inside a monitor task.
 pub(super) struct StreamRunner {
@@ -39,6 +59,8 @@ pub(super) struct StreamRunner {
     pub(super) partitions: PartitionWatch,
     /// When the last record arrived (processing time: idle windows).
     pub(super) last_record: Instant,
+    /// Windows closed but not yet checkpointed (a save failed): see [`Unsaved`].
+    pub(super) unsaved: Option<Unsaved>,
 }
 
 /// What every monitor task shares.
@@ -51,6 +73,8 @@ pub(super) struct MonitorContext<'a> {
     pub(super) idle: Option<Duration>,
     /// Some stream reads Kafka: its partitions are watched every [`PARTITION_CHECK`].
     pub(super) reads_kafka: bool,
+    /// The run is stopping: a failing checkpoint is given up on (and the run fails).
+    pub(super) stop: &'a CancellationToken,
 }
 
 impl MonitorContext<'_> {
@@ -89,6 +113,21 @@ pub(super) async fn run_monitor(
     let mut partition_check = tokio::time::interval(PARTITION_CHECK);
     partition_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // A failed checkpoint: no new item until it is saved (the readers wait on the channel,
+        // so nothing is lost), retried with backoff; given up when the run stops.
+        if let Some(due) = cores.values().filter_map(|r| r.unsaved.as_ref()).map(|u| u.retry_at).min() {
+            tokio::select! {
+                () = tokio::time::sleep_until(due.into()) => {
+                    for (&stream, runner) in cores.iter_mut() {
+                        if runner.unsaved.as_ref().is_some_and(|u| u.retry_at <= Instant::now()) {
+                            save(&ctx, stream, runner);
+                        }
+                    }
+                }
+                () = ctx.stop.cancelled() => break,
+            }
+            continue;
+        }
         let item = tokio::select! {
             item = rx.recv() => match item { Some(item) => item, None => break },
             _ = partition_check.tick(), if ctx.reads_kafka => {
@@ -209,8 +248,14 @@ pub(super) async fn run_monitor(
         }
     }
     for (&stream, runner) in &mut cores {
-        if !ended.contains(&stream) {
+        if !ended.contains(&stream) || runner.unsaved.is_some() {
             commit(&ctx, stream, runner, &[], CommitMode::Sync, None);
+        }
+        if runner.unsaved.take().is_some() {
+            // The last attempt failed too: what it held is lost from this run (the next run
+            // resumes from the last saved checkpoint and closes those windows again).
+            error!(monitor = %entry.name, stream = %stream, "Stopped with windows never checkpointed; the next run takes them again.");
+            ctx.fail(stream, "the checkpoint kept failing until the run stopped".into());
         }
         if let Some(consumer) = runner.kafka.take() {
             // Leaves the group (revoking its partitions) outside the runtime: librdkafka's
@@ -380,32 +425,147 @@ pub(super) fn flush(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut Strea
     info!(monitor = %entry.name, stream = %stream, "Stream ended; windows flushed.");
 }
 
-/// Publishes `observations` (whole windows: observations file, metrics, history, log lines),
-/// then commits the stream's checkpoint with the observations file's new length, under the
-/// sink's lock (see [`store`]), and then — never before — the Kafka offsets it covers
-/// (`mode`: `Sync` when partitions are being given up or the daemon stops). `reference`: a
-/// reference just captured (its profile JSON), stored in the same transaction. A failure is
-/// logged and makes the run fail at its end; a failed offset commit is only logged (the
-/// checkpoint has the offsets; the next commit carries them). A stream still capturing its
-/// reference has nothing to checkpoint: its items are taken again after a restart.
-#[allow(clippy::result_large_err)] // redb's error type, once per window
+/// Checkpoints `observations` (whole windows) with their notifications: the rules are
+/// evaluated now, once per window; then [`save`] writes the observations file and commits the
+/// stream's checkpoint with the file's new length and the outbox entries, and — never before
+/// — publishes the windows (metrics, history, log lines) and commits the Kafka offsets the
+/// checkpoint covers (`mode`: `Sync` when partitions are being given up or the daemon stops).
+/// `reference`: a reference just captured (its profile JSON), stored in the same
+/// transaction. Windows still waiting for a failed checkpoint are saved with these. A stream
+/// still capturing its reference has nothing to checkpoint: its items are taken again after
+/// a restart.
 pub(super) fn commit(
     ctx: &MonitorContext<'_>,
     stream: Stream,
-    runner: &StreamRunner,
+    runner: &mut StreamRunner,
     observations: &[Observation],
     mode: CommitMode,
     reference: Option<&str>,
 ) {
     let Some(core) = runner.core.as_ref() else { return };
+    let entries = evaluate(ctx, observations, core.profile());
+    let unsaved = runner.unsaved.get_or_insert_with(|| Unsaved {
+        observations: Vec::new(),
+        entries: Vec::new(),
+        reference: None,
+        mode,
+        failures: 0,
+        retry_at: Instant::now(),
+    });
+    unsaved.observations.extend_from_slice(observations);
+    unsaved.entries.extend(entries);
+    if let Some(json) = reference {
+        unsaved.reference = Some(json.to_string());
+    }
+    if matches!(mode, CommitMode::Sync) {
+        unsaved.mode = CommitMode::Sync;
+    }
+    save(ctx, stream, runner);
+}
+
+/// Saves what the stream holds [`Unsaved`] in one transaction (the observations file is
+/// appended under the sink's lock, see [`store`], and cut back if the transaction fails); on
+/// success publishes it and commits the Kafka offsets. A failure is logged, makes `/readyz`
+/// not ready, reopens the database if redb now refuses it, and schedules a retry; a failed
+/// offset commit is only logged (the checkpoint has the offsets; the next commit carries them).
+#[allow(clippy::result_large_err)] // redb's error type, once per window
+fn save(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner) {
+    let (Some(core), Some(unsaved)) = (runner.core.as_ref(), runner.unsaved.as_mut()) else { return };
     let entry = ctx.entry();
+    let alerting = &ctx.durable.alerting;
+    if unsaved.failures > 0 {
+        // After an I/O error redb refuses everything until the file is opened again.
+        match ctx.durable.store.recover() {
+            Ok(true) => info!(path = %ctx.durable.store.path().display(), "State database reopened after the failure."),
+            Ok(false) => {}
+            Err(err) => warn!(error = %err, "The state database cannot be reopened yet."),
+        }
+    }
     let mut sink = ctx.durable.sink.lock().unwrap_or_else(|e| e.into_inner());
+    let before = sink.as_ref().map(ObservationSink::mark);
     let mut result = match sink.as_mut() {
-        Some(sink) if !observations.is_empty() => sink.append(observations),
+        Some(sink) if !unsaved.observations.is_empty() => sink.append(&unsaved.observations),
         _ => Ok(()),
     };
+    if result.is_ok() {
+        let checkpoint =
+            Checkpoint { state: core.checkpoint(), source: runner.position.position(), finished: runner.done };
+        let mark = sink.as_ref().map(ObservationSink::mark);
+        let rules_state = alerting.has_rules().then(|| alerting.state_json());
+        let (entries, reference) = (&unsaved.entries, unsaved.reference.as_deref());
+        let also = |txn: &redb::WriteTransaction| {
+            crate::actions::enqueue_in(txn, entries)?;
+            match reference {
+                Some(json) => Store::put_reference(txn, &entry.name, stream, json),
+                None => Ok(()),
+            }
+        };
+        result = ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref(), rules_state.as_deref(), &also);
+    }
+    if let (Err(_), Some(sink), Some(before)) = (&result, sink.as_mut(), before) {
+        // What this attempt appended (whole or in part) goes: the retry appends it again.
+        if let Err(err) = sink.truncate(before.len) {
+            warn!(path = %before.path.display(), error = %err, "Cannot cut the observations file back after a failed checkpoint.");
+        }
+    }
+    drop(sink);
+    if let Err(err) = result {
+        unsaved.failures += 1;
+        let wait = RETRY_FIRST.saturating_mul(1 << unsaved.failures.min(8)).min(RETRY_MAX);
+        unsaved.retry_at = Instant::now() + wait;
+        let (windows, attempt) = (unsaved.observations.chunk_by(|a, b| a.window == b.window).count(), unsaved.failures);
+        // Visible before the log line says so.
+        ctx.shared.checkpoint_failing(&entry.name, stream, Some(err.to_string()));
+        if let Some(metrics) = entry.metrics(stream) {
+            metrics.checkpoint_failures.inc();
+        }
+        if attempt == 1 {
+            error!(monitor = %entry.name, stream = %stream, error = %err, windows, "Checkpoint failed: nothing is published and no offset committed until it is saved; retrying.");
+        } else {
+            warn!(monitor = %entry.name, stream = %stream, error = %err, windows, attempt, retry_in_ms = wait.as_millis() as u64, "Checkpoint failed again.");
+        }
+        return;
+    }
+    let Some(unsaved) = runner.unsaved.take() else { return };
+    if unsaved.failures > 0 {
+        ctx.shared.checkpoint_failing(&entry.name, stream, None);
+        info!(monitor = %entry.name, stream = %stream, attempts = unsaved.failures + 1, "Checkpoint saved; publishing resumes.");
+    }
+    publish(ctx.shared, entry, stream, &unsaved.observations);
+    if !unsaved.observations.is_empty() && alerting.has_rules() {
+        // Pending alerts change the gauges too, with or without a notification.
+        ctx.shared.update_alerts(alerting);
+    }
+    for n in unsaved.entries.iter().map(|e| &e.notification) {
+        info!(action = %n.action, rule = %n.rule, monitor = %n.monitor, status = n.status.name(), key = %n.idempotency_key, "Notification produced.");
+    }
+    if !unsaved.entries.is_empty() {
+        ctx.durable.wake.notify_one();
+    }
+    if let (Some(consumer), Tracked::Kafka { topic, next }) = (&runner.kafka, &runner.position) {
+        consumer.context().resume_from(next);
+        if let Err(err) = kafka::commit_offsets(consumer, topic, next, unsaved.mode) {
+            warn!(monitor = %entry.name, stream = %stream, error = %err, "Offset commit failed; the checkpoint keeps the offsets.");
+        }
+    }
+}
+
+/// Evaluates the alert rules on a batch of observations (whole windows, in order) and drops
+/// the silenced alerts; returns the outbox entries to save with the windows' checkpoint.
+fn evaluate(
+    ctx: &MonitorContext<'_>,
+    observations: &[Observation],
+    profile: &crate::reference::ReferenceProfile,
+) -> Vec<crate::actions::OutboxEntry> {
     let alerting = &ctx.durable.alerting;
-    let mut notifications = publish(ctx.shared, entry, stream, observations, alerting, core.profile());
+    if !alerting.has_rules() {
+        return Vec::new();
+    }
+    let mut notifications = Vec::new();
+    for window in observations.chunk_by(|a, b| a.window == b.window) {
+        let drifted = drifted_features(window, &Thresholds::default());
+        notifications.extend(alerting.evaluate(profile, window, &drifted));
+    }
     if let Some(silences) = ctx.shared.silences.get() {
         let now = crate::source::time::now_ms();
         notifications.retain_mut(|pending| {
@@ -418,60 +578,12 @@ pub(super) fn commit(
         });
     }
     let now = crate::source::time::now_ms();
-    let entries: Vec<crate::actions::OutboxEntry> =
-        notifications.into_iter().map(|p| crate::actions::OutboxEntry::new(p.notification, p.evidence, now)).collect();
-    if result.is_ok() {
-        let checkpoint =
-            Checkpoint { state: core.checkpoint(), source: runner.position.position(), finished: runner.done };
-        let mark = sink.as_ref().map(ObservationSink::mark);
-        let rules_state = alerting.has_rules().then(|| alerting.state_json());
-        let also = |txn: &redb::WriteTransaction| {
-            crate::actions::enqueue_in(txn, &entries)?;
-            match reference {
-                Some(json) => Store::put_reference(txn, &entry.name, stream, json),
-                None => Ok(()),
-            }
-        };
-        result = ctx.durable.store.save(&entry.name, stream, &checkpoint, mark.as_ref(), rules_state.as_deref(), &also);
-        if result.is_ok() && !entries.is_empty() {
-            ctx.durable.wake.notify_one();
-        }
-    }
-    if !observations.is_empty() && alerting.has_rules() {
-        // Pending alerts change the gauges too, with or without a notification.
-        ctx.shared.update_alerts(alerting);
-    }
-    for n in entries.iter().map(|e| &e.notification) {
-        info!(action = %n.action, rule = %n.rule, monitor = %n.monitor, status = n.status.name(), key = %n.idempotency_key, "Notification produced.");
-    }
-    drop(sink);
-    match result {
-        Ok(()) => {
-            if let (Some(consumer), Tracked::Kafka { topic, next }) = (&runner.kafka, &runner.position) {
-                consumer.context().resume_from(next);
-                if let Err(err) = kafka::commit_offsets(consumer, topic, next, mode) {
-                    warn!(monitor = %entry.name, stream = %stream, error = %err, "Offset commit failed; the checkpoint keeps the offsets.");
-                }
-            }
-        }
-        Err(err) => {
-            error!(monitor = %entry.name, stream = %stream, error = %err, "Checkpoint failed.");
-            ctx.fail(stream, err.to_string());
-        }
-    }
+    notifications.into_iter().map(|p| crate::actions::OutboxEntry::new(p.notification, p.evidence, now)).collect()
 }
 
-/// Publishes a batch of observations (whole windows, in order), logs each window and
-/// evaluates the alert rules on it; returns the notifications produced.
-pub(super) fn publish(
-    shared: &Shared,
-    entry: &MonitorEntry,
-    stream: Stream,
-    observations: &[Observation],
-    alerting: &Alerting,
-    profile: &crate::reference::ReferenceProfile,
-) -> Vec<alerting::Pending> {
-    let mut notifications = Vec::new();
+/// Publishes a batch of checkpointed observations (whole windows, in order): a log line, the
+/// metrics and the history per window.
+pub(super) fn publish(shared: &Shared, entry: &MonitorEntry, stream: Stream, observations: &[Observation]) {
     for window in observations.chunk_by(|a, b| a.window == b.window) {
         let drifted = drifted_features(window, &Thresholds::default());
         let bounds = &window[0].window;
@@ -485,12 +597,8 @@ pub(super) fn publish(
             drifted = %names.join(","),
             "Window closed."
         );
-        if alerting.has_rules() {
-            notifications.extend(alerting.evaluate(profile, window, &drifted));
-        }
         if let Some(closed) = ClosedWindow::new(stream, window, drifted) {
             shared.window_closed(entry, window, closed);
         }
     }
-    notifications
 }

@@ -1,6 +1,18 @@
-//! Signals: SIGTERM / Ctrl-C cancel the run's shutdown token; SIGHUP reloads the rule files.
+//! Signals: SIGTERM / Ctrl-C cancel the run's shutdown token; SIGHUP reloads the rule files;
+//! SIGXFSZ is ignored.
 
 use super::*;
+
+/// Ignores SIGXFSZ, as databases do: a write past the file-size limit (`RLIMIT_FSIZE`) then
+/// fails with EFBIG — a failed checkpoint, retried — instead of killing the daemon mid-write.
+pub(super) fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code; it is done
+    // once, at start-up.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
 
 /// SIGTERM or Ctrl-C cancels `stop`; SIGHUP reloads the alert rules (the rule files named by
 /// `config`), keeping the states of unchanged rules — a file with problems is reported and the

@@ -92,6 +92,7 @@ struct Families {
     partition_idle: Family<PartitionLabels, Gauge>,
     partition_late: Family<PartitionLabels, Counter>,
     dead_letters: Family<StreamLabels, Counter>,
+    checkpoint_failures: Family<StreamLabels, Counter>,
     alerts: Family<AlertLabels, Gauge>,
 }
 
@@ -104,6 +105,8 @@ pub struct StreamMetrics {
     pub window_events: Gauge,
     /// Messages forwarded to the dead-letter topic.
     pub dead_letters: Counter,
+    /// Failed checkpoint attempts (each retry counts).
+    pub checkpoint_failures: Counter,
     /// Per reason: the decoder's ([`DecodeReason::ALL`]) then [`CORE_REASONS`].
     pub invalid: BTreeMap<&'static str, Counter>,
 }
@@ -233,6 +236,9 @@ pub struct Shared {
     pub ready: AtomicBool,
     /// Kafka sources that have not reached their broker yet.
     pub connecting: AtomicUsize,
+    /// Streams whose last checkpoint failed (`monitor/stream` → the error): they publish
+    /// nothing and commit no offset until a retry succeeds, and `/readyz` says why.
+    checkpoint_failures: Mutex<BTreeMap<String, String>>,
     /// The rules engine (set once at start-up).
     pub alerting: std::sync::OnceLock<std::sync::Arc<crate::app::alerting::Alerting>>,
     /// The silences (set once at start-up).
@@ -263,6 +269,7 @@ impl Shared {
             partition_idle: Family::default(),
             partition_late: Family::default(),
             dead_letters: Family::default(),
+            checkpoint_failures: Family::default(),
             alerts: Family::default(),
         };
         registry.register(
@@ -310,6 +317,11 @@ impl Shared {
             "Messages that did not decode, forwarded to the dead-letter topic",
             families.dead_letters.clone(),
         );
+        registry.register(
+            "driftd_checkpoint_failures",
+            "Failed checkpoint attempts (a full disk …): the stream publishes nothing until one succeeds",
+            families.checkpoint_failures.clone(),
+        );
         let delivery = crate::actions::DeliveryMetrics::register(&mut registry);
         let silenced = Counter::default();
         registry.register("driftd_alerts_silenced", "Alerts left out of notifications by a silence", silenced.clone());
@@ -335,6 +347,7 @@ impl Shared {
                     windows_closed: families.windows_closed.get_or_create(&labels).clone(),
                     window_events: families.window_events.get_or_create(&labels).clone(),
                     dead_letters: families.dead_letters.get_or_create(&labels).clone(),
+                    checkpoint_failures: families.checkpoint_failures.get_or_create(&labels).clone(),
                     invalid,
                 };
                 let source = match &stream_config.source {
@@ -350,6 +363,7 @@ impl Shared {
             families,
             ready: AtomicBool::new(false),
             connecting: AtomicUsize::new(0),
+            checkpoint_failures: Mutex::default(),
             alerting: std::sync::OnceLock::new(),
             silences: std::sync::OnceLock::new(),
             silenced,
@@ -363,9 +377,40 @@ impl Shared {
         self.monitors.iter().find(|m| m.name == name)
     }
 
-    /// References loaded, checkpoints restored, and every Kafka source has reached its broker.
+    /// References loaded, checkpoints restored, every Kafka source has reached its broker,
+    /// and no stream's checkpoint is failing.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Acquire) && self.connecting.load(Ordering::Acquire) == 0
+        self.not_ready_reason().is_none()
+    }
+
+    /// Why the daemon is not ready, if it is not.
+    pub fn not_ready_reason(&self) -> Option<String> {
+        if !self.ready.load(Ordering::Acquire) {
+            return Some("starting: references, sources and checkpoints are being loaded".into());
+        }
+        let connecting = self.connecting.load(Ordering::Acquire);
+        if connecting > 0 {
+            return Some(format!("{connecting} Kafka source(s) have not reached their brokers"));
+        }
+        let failures = self.checkpoint_failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (stream, error) = failures.iter().next()?;
+        Some(format!(
+            "checkpoint failing for {stream} (publishing and offset commits held, retrying): {error}{}",
+            match failures.len() {
+                1 => String::new(),
+                n => format!(" (and {} more stream(s))", n - 1),
+            }
+        ))
+    }
+
+    /// A stream's checkpoint failed (`Some(error)`) or succeeded again (`None`).
+    pub fn checkpoint_failing(&self, monitor: &str, stream: Stream, error: Option<String>) {
+        let mut failures = self.checkpoint_failures.lock().unwrap_or_else(|e| e.into_inner());
+        let key = format!("{monitor}/{stream}");
+        match error {
+            Some(error) => failures.insert(key, error),
+            None => failures.remove(&key),
+        };
     }
 
     /// Sets the `driftd_alerts` gauges from the engine.

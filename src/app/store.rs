@@ -13,6 +13,10 @@
 //! and then, under the same lock, its checkpoint is committed together with the file's new
 //! length. After a crash between the two, the restart truncates the file to the committed
 //! length and the restored core closes that window again: nothing lost, nothing twice.
+//!
+//! After an I/O error (a full disk) redb refuses every later operation until the file is
+//! opened again: the database is held in a [`DbHandle`] that the store, the outbox and the
+//! silences share, which [`Store::recover`] reopens in place.
 
 // redb's error type is large; it only travels once per window, never per record.
 #![allow(clippy::result_large_err)]
@@ -104,9 +108,98 @@ pub struct SinkMark {
     pub len: u64,
 }
 
+/// The state database, shared by the checkpoint store, the notification outbox and the
+/// silences, each taking the current [`Database`] per operation so that it can be replaced:
+/// after an I/O error redb answers `PreviousIo` to everything until the file is reopened.
+#[derive(Clone)]
+pub struct DbHandle(std::sync::Arc<DbCell>);
+
+struct DbCell {
+    /// `None` only between closing a failed database and a reopen that failed.
+    db: std::sync::RwLock<Option<std::sync::Arc<Database>>>,
+    /// The file, when known (a handle made from an open database cannot reopen it).
+    path: Option<PathBuf>,
+}
+
+impl From<std::sync::Arc<Database>> for DbHandle {
+    fn from(db: std::sync::Arc<Database>) -> DbHandle {
+        DbHandle(std::sync::Arc::new(DbCell { db: std::sync::RwLock::new(Some(db)), path: None }))
+    }
+}
+
+impl DbHandle {
+    fn opened(db: Database, path: &Path) -> DbHandle {
+        let cell = DbCell { db: std::sync::RwLock::new(Some(std::sync::Arc::new(db))), path: Some(path.to_path_buf()) };
+        DbHandle(std::sync::Arc::new(cell))
+    }
+
+    /// The database; `PreviousIo` while it is closed for a reopen that has not succeeded yet.
+    pub fn get(&self) -> Result<std::sync::Arc<Database>, redb::Error> {
+        let slot = self.0.db.read().unwrap_or_else(|e| e.into_inner());
+        slot.clone().ok_or(redb::Error::PreviousIo)
+    }
+
+    /// Reopens the database if an I/O error has made redb refuse it (or an earlier reopen
+    /// failed); `Ok(true)` when it was reopened, `Ok(false)` when it was usable.
+    pub fn reopen_if_failed(&self) -> Result<bool, String> {
+        let mut slot = self.0.db.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = slot.as_ref() {
+            match db.begin_write() {
+                // Dropped unused: an abort, nothing written.
+                Ok(_) => return Ok(false),
+                Err(redb::TransactionError::Storage(redb::StorageError::PreviousIo)) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        let Some(path) = &self.0.path else { return Err("the database cannot be reopened (no path)".into()) };
+        // Opening a file that needs repair rewrites it: a repair cut short by the same full
+        // disk can leave it inconsistent, so space is proven first.
+        probe_space(path)?;
+        if let Some(db) = slot.take() {
+            // The file lock is released only when the last handle is gone; a transaction in
+            // flight elsewhere holds one for a moment: the next attempt will do.
+            match std::sync::Arc::try_unwrap(db) {
+                Ok(db) => drop(db),
+                Err(db) => {
+                    *slot = Some(db);
+                    return Err("the failed database is still in use; retrying".into());
+                }
+            }
+        }
+        match std::panic::catch_unwind(|| Database::create(path)) {
+            Ok(Ok(db)) => {
+                *slot = Some(std::sync::Arc::new(db));
+                Ok(true)
+            }
+            Ok(Err(e)) => Err(format!("cannot reopen the state database: {e}")),
+            Err(_) => Err("cannot reopen the state database: the database library failed".into()),
+        }
+    }
+}
+
+/// Space for a repair of the database at `path`: as many bytes as it has (at least 1 MiB, at
+/// most 64 MiB) written and synced beside it, then removed.
+fn probe_space(path: &Path) -> Result<(), String> {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0).clamp(1 << 20, 64 << 20);
+    let probe = path.with_extension("redb.space-probe");
+    let written = (|| {
+        let mut file = File::create(&probe)?;
+        let block = vec![0u8; 1 << 16];
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(block.len() as u64) as usize;
+            file.write_all(&block[..n])?;
+            left -= n as u64;
+        }
+        file.sync_all()
+    })();
+    let _ = std::fs::remove_file(&probe);
+    written.map_err(|e| format!("no space to reopen the state database yet ({} bytes): {e}", len))
+}
+
 /// The open store.
 pub struct Store {
-    db: std::sync::Arc<Database>,
+    db: DbHandle,
     path: PathBuf,
 }
 
@@ -137,7 +230,7 @@ impl Store {
                 return Err(unusable(what));
             }
         };
-        let store = Store { db: std::sync::Arc::new(db), path: path.clone() };
+        let store = Store { db: DbHandle::opened(db, &path), path: path.clone() };
         // Every table exists from the start, so readers never meet a missing table.
         store.write(|txn| {
             txn.open_table(CHECKPOINTS)?;
@@ -179,13 +272,13 @@ impl Store {
     }
 
     fn write(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.error(e))?;
+        let txn = self.db.get().map_err(|e| self.error(e))?.begin_write().map_err(|e| self.error(e))?;
         f(&txn).map_err(|e| self.error(e))?;
         txn.commit().map_err(|e| self.error(e))
     }
 
     fn get(&self, table: TableDefinition<'_, &str, &[u8]>, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let txn = self.db.get().map_err(|e| self.error(e))?.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(table).map_err(|e| self.error(e))?;
         let value = table.get(key).map_err(|e| self.error(e))?;
         Ok(value.map(|v| v.value().to_vec()))
@@ -193,7 +286,7 @@ impl Store {
 
     /// The checkpoint of (monitor, stream), if any.
     pub fn load(&self, monitor: &str, stream: Stream) -> Result<Option<Checkpoint>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let txn = self.db.get().map_err(|e| self.error(e))?.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(CHECKPOINTS).map_err(|e| self.error(e))?;
         let Some(value) = table.get((monitor, stream.name())).map_err(|e| self.error(e))? else {
             return Ok(None);
@@ -218,7 +311,7 @@ impl Store {
 
     /// The reference (monitor, stream) captured in an earlier run, if any.
     pub fn reference(&self, monitor: &str, stream: Stream) -> Result<Option<ReferenceProfile>, StoreError> {
-        let txn = self.db.begin_read().map_err(|e| self.error(e))?;
+        let txn = self.db.get().map_err(|e| self.error(e))?.begin_read().map_err(|e| self.error(e))?;
         let table = txn.open_table(REFERENCES).map_err(|e| self.error(e))?;
         let Some(value) = table.get((monitor, stream.name())).map_err(|e| self.error(e))? else {
             return Ok(None);
@@ -270,9 +363,15 @@ impl Store {
         self.get(META, RULES_KEY)
     }
 
-    /// The database, shared with the notification outbox (same transactions).
-    pub fn database(&self) -> &std::sync::Arc<Database> {
+    /// The database, shared with the notification outbox (same transactions) and silences.
+    pub fn database(&self) -> &DbHandle {
         &self.db
+    }
+
+    /// After a failed write: reopens the database if redb now refuses it (see [`DbHandle`]).
+    /// `Ok(true)` when it was reopened.
+    pub fn recover(&self) -> Result<bool, StoreError> {
+        self.db.reopen_if_failed().map_err(|e| self.error(e))
     }
 
     /// The observations file's length at the last checkpoint.
@@ -332,6 +431,14 @@ impl ObservationSink {
 
     pub fn mark(&self) -> SinkMark {
         SinkMark { path: self.path.clone(), len: self.len }
+    }
+
+    /// Cuts the file back to `len`: what an attempt whose checkpoint failed appended, whole or
+    /// in part, goes (the retry appends it again).
+    pub fn truncate(&mut self, len: u64) -> Result<(), StoreError> {
+        self.file.set_len(len).map_err(|source| StoreError::Sink { path: self.path.clone(), source })?;
+        self.len = len;
+        Ok(())
     }
 
     /// Appends one window's (or several windows') observations and flushes.

@@ -29,7 +29,8 @@ pub use duration::{format_duration, format_window_size, parse_duration, parse_wi
 pub use error::{ConfigError, ConfigErrors, KeyPath, Mark, Segment};
 pub use model::*;
 pub use validate::{
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_KS_SAMPLE_CAP, DEFAULT_LISTEN, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_STATE_PATH,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_KS_SAMPLE_CAP, DEFAULT_LISTEN, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_STATE_PATH,
 };
 
 pub(crate) use error::{suggest, Problem};

@@ -67,6 +67,17 @@ pub struct HttpConfig {
     pub protect_all: bool,
     /// `http.allowed_hosts`.
     pub allowed_hosts: Vec<String>,
+    /// `http.request_timeout`: a request's whole handling, body included.
+    pub request_timeout: std::time::Duration,
+    /// `http.tls`: the listener's certificate and key (PEM files, checked to load together).
+    pub tls: Option<HttpTlsConfig>,
+}
+
+/// `http.tls`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpTlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
 }
 
 /// `state:`
@@ -169,6 +180,8 @@ pub struct StreamConfig {
     pub dead_letter_topic: Option<String>,
     /// Largest message or line accepted, in bytes (≥ 1).
     pub max_message_bytes: usize,
+    /// Most features discovered for an open feature set (`max_features`, inputs only).
+    pub max_features: usize,
 }
 
 /// Where a stream's messages come from.

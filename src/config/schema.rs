@@ -81,6 +81,24 @@ pub struct Http {
     /// loopback listener always answers `localhost` and the loopback addresses only (DNS
     /// rebinding); another listener answers any host unless this is set.
     pub allowed_hosts: Option<Vec<String>>,
+    /// Longest a request may take from its headers to its response, its body included (a
+    /// duration, at most 1h); a slower one is answered 408 and its connection closed.
+    /// Default 30s.
+    pub request_timeout: Option<String>,
+    /// HTTPS: the listener speaks TLS only (rustls, TLS 1.2 and 1.3), with this certificate.
+    pub tls: Option<HttpTls>,
+}
+
+/// `http.tls`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTls {
+    /// PEM file of the server's certificate, followed by its intermediates. A relative path
+    /// is taken from the configuration file's directory.
+    pub cert_file: String,
+    /// PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1). Keep it readable
+    /// by driftd's user only.
+    pub key_file: String,
 }
 
 /// `http.auth`
@@ -258,6 +276,10 @@ pub struct InputsStream {
     /// Largest message (Kafka) or line (file) accepted, in bytes; larger ones are counted as
     /// invalid and skipped. Default 1048576 (1 MiB).
     pub max_message_bytes: Option<u64>,
+    /// Most features discovered when the feature set is open (`"*"`, `{object: …}`) and the
+    /// reference is captured or trailing: the first names met are kept, the others logged as
+    /// `too_many_features` and counted as unknown fields. 1 to 100000; default 1000.
+    pub max_features: Option<u64>,
 }
 
 /// `streams: {predictions: …}`

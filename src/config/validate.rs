@@ -26,6 +26,8 @@ pub const DEFAULT_STATE_PATH: &str = "driftd-state";
 pub const DEFAULT_KS_SAMPLE_CAP: u64 = 100_000;
 /// Default `max_message_bytes`.
 pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 1 << 20;
+/// Default `http.request_timeout`: a slow body cannot hold a connection longer.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `idle_timeout`.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -137,8 +139,16 @@ impl Checker<'_> {
     fn document(&mut self, doc: schema::Document, file: &Path) -> Config {
         let root = KeyPath::root();
         let listen_path = root.key("http").key("listen");
-        let http_doc =
-            doc.http.unwrap_or(schema::Http { listen: None, token_env: None, auth: None, allowed_hosts: None });
+        let http_doc = doc.http.unwrap_or(schema::Http {
+            listen: None,
+            token_env: None,
+            auth: None,
+            allowed_hosts: None,
+            request_timeout: None,
+            tls: None,
+        });
+        let tls = http_doc.tls.map(|tls| self.http_tls(&root.key("http").key("tls"), tls));
+        let request_timeout = self.http_timeout(&root.key("http").key("request_timeout"), &http_doc.request_timeout);
         if let Some(var) = &http_doc.token_env {
             let valid = !var.is_empty() && var.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !valid {
@@ -223,6 +233,8 @@ impl Checker<'_> {
                 token_env: http_doc.token_env,
                 protect_all: http_doc.auth == Some(schema::AuthScope::All),
                 allowed_hosts: http_doc.allowed_hosts.unwrap_or_default(),
+                request_timeout,
+                tls,
             },
             state: StateConfig { path: state_path },
             monitors,
@@ -301,6 +313,38 @@ impl Checker<'_> {
             from: smtp.from,
             timeout,
             ca_file,
+        }
+    }
+
+    /// `http.tls`: both files exist and load as a certificate chain and its key (the error
+    /// names the field at fault).
+    fn http_tls(&mut self, path: &KeyPath, tls: schema::HttpTls) -> HttpTlsConfig {
+        let (cert_path, key_path) = (path.key("cert_file"), path.key("key_file"));
+        let cert_file = self.existing_file(&cert_path, &tls.cert_file);
+        let key_file = self.existing_file(&key_path, &tls.key_file);
+        if !self.has_problem(&cert_path) && !self.has_problem(&key_path) {
+            match crate::api::tls::server_config(&cert_file, &key_file) {
+                Ok(_) => {}
+                Err(crate::api::tls::TlsError::Cert(message)) => self.error(&cert_path, message),
+                Err(crate::api::tls::TlsError::Key(message)) => self.error(&key_path, message),
+            }
+        }
+        HttpTlsConfig { cert_file, key_file }
+    }
+
+    /// `http.request_timeout`: positive, at most an hour (default [`DEFAULT_REQUEST_TIMEOUT`]).
+    fn http_timeout(&mut self, path: &KeyPath, text: &Option<String>) -> Duration {
+        let Some(text) = text else { return DEFAULT_REQUEST_TIMEOUT };
+        match super::duration::parse_duration(text) {
+            Ok(d) if !d.is_zero() && d <= Duration::from_secs(3600) => d,
+            Ok(_) => {
+                self.error(path, "must be positive and at most 1h");
+                DEFAULT_REQUEST_TIMEOUT
+            }
+            Err(message) => {
+                self.error(path, message);
+                DEFAULT_REQUEST_TIMEOUT
+            }
         }
     }
 

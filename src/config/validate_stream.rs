@@ -22,6 +22,8 @@ const MANAGED_PROPERTIES: [(&str, &str); 5] = [
 
 /// Largest accepted `max_message_bytes`.
 const MAX_MESSAGE_BYTES_LIMIT: u64 = 1 << 30;
+/// Largest accepted `max_features`: past this a stream is a key-value store, not features.
+const MAX_FEATURES_LIMIT: u64 = 100_000;
 
 /// The parts shared by both stream kinds, resolved.
 struct Common {
@@ -46,7 +48,13 @@ impl Checker<'_> {
             self.common(path, Stream::Inputs, &s.source, s.event_time, s.dead_letter_topic, s.max_message_bytes, cx);
         let tabular = matches!(&common.source, SourceConfig::File(f) if f.format != Format::JsonLines);
         let features = self.features(&path.key("features"), s.features.unwrap_or(schema::Features::All), tabular);
-        self.stream(common, StreamValues::Features(features))
+        let max_features = s.max_features.unwrap_or(crate::source::discover::MAX_DISCOVERED_FEATURES as u64);
+        if !(1..=MAX_FEATURES_LIMIT).contains(&max_features) {
+            self.error(&path.key("max_features"), format!("must be from 1 to {MAX_FEATURES_LIMIT}"));
+        }
+        let mut stream = self.stream(common, StreamValues::Features(features));
+        stream.max_features = usize::try_from(max_features).unwrap_or(usize::MAX);
+        stream
     }
 
     pub(super) fn predictions(
@@ -97,6 +105,7 @@ impl Checker<'_> {
             values,
             dead_letter_topic: common.dead_letter_topic,
             max_message_bytes: common.max_message_bytes,
+            max_features: crate::source::discover::MAX_DISCOVERED_FEATURES,
         }
     }
 

@@ -4,8 +4,8 @@
 //!
 //! Kinds follow `driftd compare`'s typing rule ([`crate::dataset`]) and the typed decoder is
 //! then built with the discovered names and kinds ([`Discovery::decoder`]), so values are typed
-//! exactly as for a profile fit from a file. Bounded: at most [`MAX_DISCOVERED_FEATURES`] names
-//! per stream. Naming rules and bounds: on [`Discovery`].
+//! exactly as for a profile fit from a file. Bounded: at most [`DecodeSpec::max_features`] names
+//! per stream (`max_features`, default [`MAX_DISCOVERED_FEATURES`]), the rest counted. Naming rules and bounds: on [`Discovery`].
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -19,9 +19,8 @@ use super::spec::{DecodeSpec, EventTimeSpec, FeatureSpec, PredictionKind, SpecEr
 use crate::dataset::Format;
 use crate::typing::{classify, Cell};
 
-/// Most features discovered for one stream (each becomes metric series, window state and
-/// history): a message stream with a fresh key per message stops here.
-pub const MAX_DISCOVERED_FEATURES: usize = 1000;
+/// The default cap on features discovered for one stream (`max_features`).
+pub use super::spec::DEFAULT_MAX_FEATURES as MAX_DISCOVERED_FEATURES;
 
 /// A discovered feature.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -61,7 +60,7 @@ pub struct Discovery {
     /// Whether the names are fixed by the spec (no new name is ever added).
     fixed: bool,
     messages: u64,
-    /// Distinct open names met past [`MAX_DISCOVERED_FEATURES`] (each counted once).
+    /// Distinct open names met past the cap (each counted once).
     dropped: std::collections::HashSet<String>,
 }
 
@@ -101,7 +100,7 @@ impl Discovery {
         self.messages
     }
 
-    /// Distinct names left out for being past [`MAX_DISCOVERED_FEATURES`].
+    /// Distinct names left out for being past the cap.
     pub fn dropped(&self) -> usize {
         self.dropped.len()
     }
@@ -213,12 +212,12 @@ impl Discovery {
             }
             // Past the cap: counted, in a set that itself stops growing at the cap.
             None if !self.fixed
-                && self.features.len() >= MAX_DISCOVERED_FEATURES
-                && self.dropped.len() < MAX_DISCOVERED_FEATURES =>
+                && self.features.len() >= self.spec.max_features
+                && self.dropped.len() < self.spec.max_features.max(MAX_DISCOVERED_FEATURES) =>
             {
                 self.dropped.insert(name.to_string());
             }
-            None if !self.fixed && self.features.len() >= MAX_DISCOVERED_FEATURES => {}
+            None if !self.fixed && self.features.len() >= self.spec.max_features => {}
             None if !self.fixed || self.messages == 0 => {
                 self.index.insert(name.to_string(), self.features.len());
                 self.features.push(DiscoveredFeature { name: name.to_string(), categorical });
@@ -327,7 +326,7 @@ pub fn discover_file(
         tracing::warn!(
             file = %path.display(),
             reason = "too_many_features",
-            kept = MAX_DISCOVERED_FEATURES,
+            kept = spec.max_features,
             left_out = discovery.dropped(),
             "More distinct feature names than the cap: the first ones are kept, the others are unknown fields."
         );
@@ -364,17 +363,37 @@ mod tests {
             event_time: EventTimeSpec::Field { pointer: "/ts".into(), format: crate::source::TimeFormat::EpochMillis },
             features: FeatureSpec::Object { pointer: "/features".into() },
             max_message_bytes: 1 << 20,
+            max_features: MAX_DISCOVERED_FEATURES,
         };
-        let mut d = Discovery::new(&spec);
-        for line in 0..400 {
-            let fields: Vec<String> = (0..25).map(|k| format!("\"f{line}_{k}\": {k}")).collect();
-            d.observe(format!("{{\"ts\": 1, \"features\": {{{}}}}}", fields.join(", ")).as_bytes());
-        }
+        let d = hostile_discovery(&spec);
         assert_eq!(d.features().len(), MAX_DISCOVERED_FEATURES);
         assert_eq!(d.dropped(), MAX_DISCOVERED_FEATURES, "counted up to the cap (10,000 − 1,000 left out)");
         // The kept ones are the first met, in order of the messages.
         assert!(d.features().iter().any(|f| f.name == "f0_0") && !d.features().iter().any(|f| f.name == "f399_0"));
         assert_eq!(d.finish().len(), MAX_DISCOVERED_FEATURES);
+
+        // The stream's `max_features` moves the cap either way.
+        for cap in [1, 25, 5000] {
+            let d = hostile_discovery(&DecodeSpec { max_features: cap, ..spec.clone() });
+            assert_eq!(d.features().len(), cap, "cap {cap}");
+            assert!(d.dropped() > 0 && d.dropped() <= cap.max(MAX_DISCOVERED_FEATURES), "cap {cap}: {}", d.dropped());
+            let names = d.finish();
+            assert_eq!(names.len(), cap);
+            assert!(names.iter().any(|f| f.name == "f0_0"), "the first met are kept");
+        }
+        // A cap above the 10,000 names keeps them all.
+        let d = hostile_discovery(&DecodeSpec { max_features: 20_000, ..spec });
+        assert_eq!((d.features().len(), d.dropped()), (10_000, 0));
+    }
+
+    /// The audit's file: 25 new keys in each of the first 400 messages (10,000 names).
+    fn hostile_discovery(spec: &DecodeSpec) -> Discovery {
+        let mut d = Discovery::new(spec);
+        for line in 0..400 {
+            let fields: Vec<String> = (0..25).map(|k| format!("\"f{line}_{k}\": {k}")).collect();
+            d.observe(format!("{{\"ts\": 1, \"features\": {{{}}}}}", fields.join(", ")).as_bytes());
+        }
+        d
     }
 
     #[test]

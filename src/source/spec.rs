@@ -8,6 +8,10 @@ use crate::record::{Position, Record, Stream};
 /// Default [`DecodeSpec::max_message_bytes`]: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
 
+/// Default [`DecodeSpec::max_features`] (the stream's `max_features`): each feature becomes
+/// metric series, window state and history, so a stream with a fresh key per message stops here.
+pub const DEFAULT_MAX_FEATURES: usize = 1000;
+
 /// Prefix of the feature names of per-class probabilities: `class:approve`.
 pub const CLASS_PREFIX: &str = "class:";
 
@@ -18,6 +22,9 @@ pub struct DecodeSpec {
     pub features: FeatureSpec,
     /// Longer messages are rejected (`too_large`) before parsing.
     pub max_message_bytes: usize,
+    /// Most features discovery keeps for an open feature set (`{object: …}`, `"*"`); the
+    /// names beyond are `too_many_features`. Default [`DEFAULT_MAX_FEATURES`].
+    pub max_features: usize,
 }
 
 impl Default for DecodeSpec {
@@ -27,6 +34,7 @@ impl Default for DecodeSpec {
             event_time: EventTimeSpec::Field { pointer: "/event_time".into(), format: TimeFormat::Rfc3339 },
             features: FeatureSpec::Object { pointer: "/features".into() },
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_features: DEFAULT_MAX_FEATURES,
         }
     }
 }

@@ -133,6 +133,7 @@ fn a_full_configuration_resolves_with_defaults_and_relative_paths() {
     );
     assert_eq!(inputs.dead_letter_topic.as_deref(), Some("credit-dlq"));
     assert_eq!(inputs.max_message_bytes, 1 << 20);
+    assert_eq!(inputs.max_features, 1000, "the default cap on discovered features");
     let predictions = credit.predictions.as_ref().unwrap();
     let SourceConfig::Kafka(kafka) = &predictions.source else { panic!("{predictions:?}") };
     assert_eq!((kafka.brokers.as_str(), kafka.group_id.as_str(), kafka.start), ("k:1", "g", StartPosition::Earliest));
@@ -290,4 +291,36 @@ fn the_bundled_examples_load() {
         assert_eq!(kafka.start, StartPosition::Earliest);
         assert_eq!(stream.event_time, EventTimeConfig::Field { pointer: "/ts".into(), format: TimeFormat::Rfc3339 });
     }
+}
+
+#[test]
+fn http_request_timeout_and_tls_files_are_checked() {
+    let dir = Dir::new();
+    let config = dir.load(FULL).unwrap();
+    assert_eq!((config.http.request_timeout, config.http.tls.as_ref()), (Duration::from_secs(30), None));
+    let text = FULL.replace(
+        "  listen: 0.0.0.0:9500\n",
+        "  listen: 0.0.0.0:9500\n  request_timeout: 2h\n  tls: { cert_file: nope.pem, key_file: refs/credit.json }\n",
+    );
+    let problems = dir.problems(&text);
+    assert!(
+        problems.iter().any(|p| p.ends_with("http.request_timeout: must be positive and at most 1h")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("http.tls.cert_file: \"nope.pem\"") && p.ends_with("does not exist")),
+        "{problems:?}"
+    );
+    // Not PEM at all: the certificate file is named (the key is not looked at before it).
+    let text = FULL.replace(
+        "  listen: 0.0.0.0:9500\n",
+        "  listen: 0.0.0.0:9500\n  tls: { cert_file: rows.csv, key_file: rows.csv }\n",
+    );
+    let problems = dir.problems(&text);
+    assert!(
+        problems.iter().any(|p| p.contains("http.tls.cert_file: ") && p.contains("no CERTIFICATE")),
+        "{problems:?}"
+    );
+    let text = FULL.replace("  listen: 0.0.0.0:9500\n", "  listen: 0.0.0.0:9500\n  request_timeout: 5s\n");
+    assert_eq!(dir.load(&text).unwrap().http.request_timeout, Duration::from_secs(5));
 }

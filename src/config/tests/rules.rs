@@ -257,6 +257,7 @@ monitors:
         features: [income, income, { name: x, pointer: features/x }]
         dead_letter_topic: dlq
         max_message_bytes: 0
+        max_features: 0
       predictions:
         source: { kafka: { topic: 'bad topic' } }
         prediction: { pointer: /p, kind: label, classes: [a] }
@@ -269,9 +270,10 @@ monitors:
             "9:56: monitors[0].streams.inputs.features[2].pointer: invalid JSON pointer \"features/x\": it starts with '/', and '~' is written ~0, '/' in a name ~1 (did you mean \"/features/x\"?)",
             "10:28: monitors[0].streams.inputs.dead_letter_topic: dead-letter topics apply to Kafka sources only",
             "11:28: monitors[0].streams.inputs.max_message_bytes: must be from 1 to 1073741824 (1 GiB)",
-            "13:26: monitors[0].streams.predictions.source.kafka: no brokers: add `brokers: host:port` here or in the top-level `kafka:` section",
-            "13:35: monitors[0].streams.predictions.source.kafka.topic: invalid topic name \"bad topic\": use 1 to 249 of A-Z, a-z, 0-9, '.', '_' and '-'",
-            "14:58: monitors[0].streams.predictions.prediction.classes: `classes` applies to `kind: probabilities` only",
+            "12:23: monitors[0].streams.inputs.max_features: must be from 1 to 100000",
+            "14:26: monitors[0].streams.predictions.source.kafka: no brokers: add `brokers: host:port` here or in the top-level `kafka:` section",
+            "14:35: monitors[0].streams.predictions.source.kafka.topic: invalid topic name \"bad topic\": use 1 to 249 of A-Z, a-z, 0-9, '.', '_' and '-'",
+            "15:58: monitors[0].streams.predictions.prediction.classes: `classes` applies to `kind: probabilities` only",
         ]
     );
     let text = monitor("").replace("{ kafka: { topic: t, brokers: 'b:1' } }", "{ file: { path: rows.csv } }");

@@ -27,6 +27,7 @@ fn flat_spec(format: TimeFormat) -> DecodeSpec {
         event_time: EventTimeSpec::Field { pointer: "/ts".into(), format },
         features: FeatureSpec::Object { pointer: String::new() },
         max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+        ..DecodeSpec::default()
     }
 }
 

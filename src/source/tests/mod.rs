@@ -28,7 +28,7 @@ fn reason(dec: &Decoder, bytes: &[u8]) -> &'static str {
 }
 
 pub(super) fn spec(event_time: EventTimeSpec, features: FeatureSpec) -> DecodeSpec {
-    DecodeSpec { event_time, features, max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES }
+    DecodeSpec { event_time, features, max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES, ..DecodeSpec::default() }
 }
 
 pub(super) fn field(pointer: &str, format: TimeFormat) -> EventTimeSpec {
