@@ -16,7 +16,9 @@
 //! partial second pass only for a column that turns to text after numbers), `parquet.rs`
 //! (columns decoded on [`LoadOptions::threads`] threads), `ipc.rs` (record batches of both
 //! go through `arrow.rs`), `builder.rs` (the typing rule, shared by all formats),
-//! `progress.rs`, `error.rs`.
+//! `progress.rs`, `error.rs`, `glob.rs` (`*` / `?` patterns in [`LoadOptions::columns`]), and
+//! [`layout`] (`layout.rs`, `ipc_scan.rs`): a Parquet / Arrow IPC file's columns and sizes from
+//! its metadata, for `compare` to plan column groups before reading any data.
 //!
 //! Columns come back in file order (for JSON Lines: order of first appearance), also when
 //! [`LoadOptions::columns`] lists them in another order. Typed Parquet / Arrow columns:
@@ -29,8 +31,11 @@ mod arrow;
 pub(crate) mod builder;
 mod csv;
 mod error;
+mod glob;
 mod ipc;
+mod ipc_scan;
 mod jsonl;
+mod layout;
 mod parquet;
 mod progress;
 #[cfg(test)]
@@ -41,6 +46,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub use error::{DatasetError, ParseFormatError};
+pub use layout::{layout, ColumnLayout, FileLayout};
 
 /// A file format we can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +104,8 @@ pub struct CategoricalValues {
 pub struct LoadOptions {
     /// Read the file as this format instead of guessing from the extension.
     pub format: Option<Format>,
-    /// Read only these columns (all when `None`). A name that is not in the file is an error.
+    /// Read only these columns (all when `None`): names, or patterns with `*` / `?` (an entry
+    /// that is exactly a column's name means that column). An entry matching nothing is an error.
     pub columns: Option<Vec<String>>,
     /// Read these columns as categorical even when every value is a number (used when the
     /// other dataset of a comparison has text in that column). Numbers keep their original
@@ -164,9 +171,10 @@ pub(crate) struct Loaded {
     columns: Vec<Column>,
 }
 
-/// Reads a dataset file: the format comes from `options.format` or else the extension.
-pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError> {
-    let format = match options.format {
+/// The format of `path`: `format` when given, else the extension's; the path must exist and
+/// not be a directory.
+pub fn format_of(path: &Path, format: Option<Format>) -> Result<Format, DatasetError> {
+    let format = match format {
         Some(format) => format,
         None => Format::from_path(path).ok_or_else(|| DatasetError::UnknownFormat {
             path: path.to_path_buf(),
@@ -180,6 +188,12 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError>
     if meta.is_dir() {
         return Err(DatasetError::Io { path: path.to_path_buf(), message: "it is a directory".to_string() });
     }
+    Ok(format)
+}
+
+/// Reads a dataset file: the format comes from `options.format` or else the extension.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError> {
+    let format = format_of(path, options.format)?;
     let loaded = match format {
         Format::Csv => csv::read(path, options)?,
         Format::JsonLines => jsonl::read(path, options)?,
@@ -190,18 +204,18 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError>
 }
 
 /// Indices (ascending, i.e. file order) of the columns to read out of `names` (the file's
-/// columns in order): all of them, or those named in `options.columns`. Also rejects
-/// duplicate column names among those read.
+/// columns in order): all of them, or those named in `options.columns` — a name, or a pattern
+/// with `*` / `?` (`glob.rs`) that must match at least one column. Also rejects duplicate column
+/// names among those read.
 pub(crate) fn select(path: &Path, names: &[String], options: &LoadOptions) -> Result<Vec<usize>, DatasetError> {
     let selected: Vec<usize> = match &options.columns {
         None => (0..names.len()).collect(),
         Some(wanted) => {
-            let missing: Vec<String> =
-                dedup(wanted).into_iter().filter(|w| !names.iter().any(|n| n == *w)).cloned().collect();
+            let (keep, missing) = glob::choose(wanted, names);
             if !missing.is_empty() {
                 return Err(DatasetError::MissingColumns { path: path.to_path_buf(), names: missing });
             }
-            (0..names.len()).filter(|&i| wanted.contains(&names[i])).collect()
+            (0..names.len()).filter(|&i| keep[i]).collect()
         }
     };
     let mut seen = BTreeSet::new();
@@ -211,12 +225,6 @@ pub(crate) fn select(path: &Path, names: &[String], options: &LoadOptions) -> Re
         }
     }
     Ok(selected)
-}
-
-/// `names` without repeats, first occurrence kept.
-fn dedup(names: &[String]) -> Vec<&String> {
-    let mut seen = BTreeSet::new();
-    names.iter().filter(|n| seen.insert(n.as_str())).collect()
 }
 
 /// Worker threads to use for `jobs` independent jobs.
