@@ -80,6 +80,7 @@ fn warn_over_limit(plan: &Plan, limit: u64) {
     let Some((name, cost)) = plan.over_limit.iter().max_by_key(|(_, cost)| *cost) else { return };
     let more = match plan.over_limit.len() {
         1 => String::new(),
+        2 => " (and 1 more column)".to_string(),
         n => format!(" (and {} more columns)", n - 1),
     };
     eprintln!(
