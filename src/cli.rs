@@ -140,9 +140,19 @@ pub struct CompareArgs {
     /// quantile[:N] | evidently | equal-width:N | edges:a,b,…
     #[arg(long, default_value = "quantile", value_parser = parse_binning)]
     pub psi_binning: Binning,
-    /// Compare only these columns (comma-separated).
+    /// Compare only these columns (comma-separated names or patterns: `*` any run of
+    /// characters, `?` one; e.g. `feature_*`).
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub columns: Option<Vec<String>>,
+    /// Memory budget for Parquet and Arrow IPC inputs, read and compared in column groups that
+    /// fit it (e.g. 2G, 500M) [default: half of the available memory]. CSV and JSON Lines are
+    /// read whole.
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    pub memory_limit: Option<u64>,
+    /// Only read both files (the same column groups, typing and reconciliation) and print what
+    /// was read: the read time alone, for benchmarks.
+    #[arg(long, hide = true)]
+    pub read_only: bool,
     /// Exit with status 1 when the dataset drifted.
     #[arg(long)]
     pub fail_on_drift: bool,
@@ -206,6 +216,10 @@ fn parse_threshold(text: &str) -> Result<(Statistic, f64), String> {
 
 fn parse_binning(text: &str) -> Result<Binning, String> {
     text.parse::<Binning>().map_err(|e| e.to_string())
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    crate::compare::memory::parse_size(text)
 }
 
 fn parse_format(text: &str) -> Result<Format, String> {

@@ -112,7 +112,16 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         with_detail: format == OutputFormat::Html,
         progress: std::io::stderr().is_terminal(),
         threads: args.threads,
+        memory_limit: args.memory_limit,
     };
+    if args.read_only {
+        let read = compare::read_only(&options)?;
+        println!(
+            "read {} columns in {} groups: {} rows of {}, {} rows of {}",
+            read.columns, read.groups, read.reference.rows, read.reference.path, read.current.rows, read.current.path
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let report = compare::run(&options)?;
     let rendered = match format {
         OutputFormat::Text => compare::text::render(&report),

@@ -248,3 +248,75 @@ fn stats_option_limits_the_statistics() {
     ]);
     assert_input_error(&bad, &["--drift-stat psi"]);
 }
+
+#[test]
+fn columns_option_takes_patterns() {
+    let (reference, current) = (example("credit_reference.csv"), example("credit_current.csv"));
+    let out = driftd(&[
+        "compare",
+        "--reference",
+        &reference,
+        "--current",
+        &current,
+        "--format",
+        "json",
+        "--columns",
+        "*_ratio,ag?",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut names: Vec<&String> = report["columns"].as_object().unwrap().keys().collect();
+    names.sort();
+    assert_eq!(names, ["age", "debt_ratio"]);
+    let out = driftd(&["compare", "--reference", &reference, "--current", &current, "--columns", "nothing_*"]);
+    assert_input_error(&out, &["credit_reference.csv", "\"nothing_*\"", "not found"]);
+}
+
+/// Two small Parquet files with a float and a text column.
+fn parquet_pair(dir: &Path) -> (String, String) {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+    let write = |name: &str, shift: f64| {
+        let x: ArrayRef = Arc::new(Float64Array::from_iter_values((0..500).map(|i| (i % 37) as f64 + shift)));
+        let c: ArrayRef =
+            Arc::new(StringArray::from_iter_values((0..500).map(|i| format!("k{}", (i + shift as usize) % 7))));
+        let batch = RecordBatch::try_from_iter([("x", x), ("c", c)]).unwrap();
+        let path = dir.join(name);
+        let mut writer =
+            parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        path.display().to_string()
+    };
+    (write("ref.parquet", 0.0), write("cur.parquet", 3.0))
+}
+
+#[test]
+fn a_memory_limit_below_one_column_still_compares_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, current) = parquet_pair(dir.path());
+    let base = ["compare", "--reference", &reference, "--current", &current, "--format", "json"];
+    let whole = driftd(&[&base[..], &["--memory-limit", "1T"]].concat());
+    assert!(whole.status.success() && whole.stderr.is_empty(), "{}", stderr(&whole));
+    let tiny = driftd(&[&base[..], &["--memory-limit", "1K"]].concat());
+    assert!(tiny.status.success(), "{}", stderr(&tiny));
+    assert_eq!(tiny.stdout, whole.stdout, "the same report, bit for bit");
+    let warning = stderr(&tiny);
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert!(
+        warning.starts_with("driftd: warning: memory limit 1.0 KiB: column \"c\" (and 1 more column)"),
+        "{warning}"
+    );
+    assert!(warning.contains("one column at a time"), "{warning}");
+}
+
+#[test]
+fn a_bad_memory_limit_is_a_usage_error() {
+    let (reference, current) = (example("credit_reference.csv"), example("credit_current.csv"));
+    for bad in ["2X", "0", "lots"] {
+        let out = driftd(&["compare", "--reference", &reference, "--current", &current, "--memory-limit", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(stderr(&out).contains("--memory-limit"), "{}", stderr(&out));
+    }
+}

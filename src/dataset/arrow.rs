@@ -62,6 +62,22 @@ pub(crate) fn is_numeric_type(data_type: &DataType) -> bool {
     )
 }
 
+/// Whether a column of this type may keep one `f64` per row (numeric, or text that may parse
+/// as numbers); booleans and all-null columns only keep counts.
+pub(crate) fn holds_values(data_type: &DataType) -> bool {
+    !matches!(data_type, DataType::Null | DataType::Boolean)
+}
+
+/// Whether a column of this type is text or bytes (its labels are kept when categorical).
+pub(crate) fn is_text_type(data_type: &DataType) -> bool {
+    use DataType::*;
+    match data_type {
+        Utf8 | LargeUtf8 | Utf8View | Binary | LargeBinary | BinaryView | FixedSizeBinary(_) => true,
+        Dictionary(_, value) => is_text_type(value),
+        _ => false,
+    }
+}
+
 fn is_string(data_type: &DataType) -> bool {
     matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }

@@ -16,7 +16,9 @@ use arrow_array::RecordBatch;
 use arrow_ipc::reader::{FileReader, StreamReader};
 use arrow_schema::{ArrowError, SchemaRef};
 
-use super::arrow::{check_type, ArrowColumn};
+use super::arrow::{check_type, holds_values, ArrowColumn};
+use super::ipc_scan;
+use super::layout::{ColumnLayout, FileLayout};
 use super::progress::ProgressReader;
 use super::{select, Column, DatasetError, LoadOptions, Loaded};
 
@@ -28,7 +30,12 @@ enum Layout {
 
 type Batches = Box<dyn Iterator<Item = Result<RecordBatch, ArrowError>>>;
 
-pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, DatasetError> {
+/// The layout, the file's column names and the selected columns (checked readable): what both
+/// [`read`] and [`layout`] start from.
+fn open_selected(
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<(Layout, SchemaRef, Vec<String>, Vec<usize>), DatasetError> {
     let layout = detect(path)?;
     let (schema, _) = open(path, layout, None, None)?;
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -43,6 +50,31 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
             });
         }
     }
+    Ok((layout, schema, names, selected))
+}
+
+/// The selected columns and the file's rows from the message headers (`ipc_scan.rs`), without
+/// decoding data. Rows are unknown (`None`) when the headers cannot be walked.
+pub(super) fn layout(path: &Path, options: &LoadOptions) -> Result<FileLayout, DatasetError> {
+    let (layout, schema, names, selected) = open_selected(path, options)?;
+    // The file format's magic (and padding) precede the same messages as a stream's.
+    let scan = ipc_scan::scan(path, if matches!(layout, Layout::File) { 8 } else { 0 });
+    if scan.is_some_and(|s| s.rows == 0) {
+        return Err(DatasetError::NoRows { path: path.to_path_buf() });
+    }
+    let columns = selected
+        .iter()
+        .map(|&i| ColumnLayout {
+            name: names[i].clone(),
+            values: holds_values(schema.field(i).data_type()),
+            text_bytes: 0,
+        })
+        .collect();
+    Ok(FileLayout { rows: scan.map(|s| s.rows), columns, read_buffer: scan.map_or(0, |s| s.max_body) })
+}
+
+pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, DatasetError> {
+    let (layout, _, names, selected) = open_selected(path, options)?;
     let force: Vec<bool> = selected.iter().map(|&i| options.force_categorical.contains(&names[i])).collect();
     let (rows, mut columns) = read_columns(path, layout, &selected, &force, None, options.progress.as_ref())?;
     if rows == 0 {

@@ -8,7 +8,7 @@
 //! flips to categorical after numbers is fixed up by a second pass, as for CSV.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::hash::BuildHasherDefault;
@@ -20,10 +20,9 @@ use serde_json::value::RawValue;
 
 use super::builder::{ColumnBuilder, FxHasher};
 use super::progress::ProgressReader;
-use super::{Column, DatasetError, LoadOptions, Loaded};
+use super::{glob, Column, DatasetError, LoadOptions, Loaded};
 
 pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, DatasetError> {
-    let wanted: Option<BTreeSet<&str>> = options.columns.as_ref().map(|c| c.iter().map(String::as_str).collect());
     let mut names: Vec<String> = Vec::new();
     let mut builders: Vec<ColumnBuilder> = Vec::new();
     let mut index: HashMap<Box<str>, usize, BuildHasherDefault<FxHasher>> = HashMap::default();
@@ -34,7 +33,7 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
         let entries = parse_line(path, line_no, line)?;
         for (key, raw) in &entries {
             let key: &str = key;
-            if wanted.as_ref().is_some_and(|w| !w.contains(key)) {
+            if options.columns.as_ref().is_some_and(|w| !glob::may_pick(w, key)) {
                 continue;
             }
             let k = match index.get(key) {
@@ -65,15 +64,15 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
         return Err(DatasetError::Empty { path: path.to_path_buf() });
     }
     if let Some(wanted) = &options.columns {
-        let missing: Vec<String> = wanted
-            .iter()
-            .filter(|w| !index.contains_key(w.as_str()))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let (keep, mut missing) = glob::choose(wanted, &names);
         if !missing.is_empty() {
+            missing.sort();
             return Err(DatasetError::MissingColumns { path: path.to_path_buf(), names: missing });
+        }
+        // Only a pattern that is also a column's exact name can have read a column it does not select.
+        if keep.contains(&false) {
+            let mut flags = keep.into_iter();
+            (names, builders) = names.into_iter().zip(builders).filter(|_| flags.next() == Some(true)).unzip();
         }
     } else if names.is_empty() {
         return Err(DatasetError::NoColumns { path: path.to_path_buf() });

@@ -2,17 +2,20 @@
 //! Lines files read into per-column samples ready for the statistics engine ([`load`]: path +
 //! [`LoadOptions`] → [`Dataset`] or a one-line [`DatasetError`]).
 //!
-//! One typing rule for every format, in `builder.rs`: a column is numeric when every present
-//! value is a number, else categorical (byte-exact labels); missing and non-finite cells are
-//! counted apart. The rule and the invariants of a loaded dataset: on [`Dataset`]; the format
-//! readers: `csv.rs`, `jsonl.rs`, `parquet.rs`, `ipc.rs` (both via `arrow.rs`); docs/compare.md.
+//! One typing rule for every format (`crate::typing`, applied per column by `builder.rs`): a
+//! column is numeric when every present value is a number, else categorical. Invariants: on
+//! [`Dataset`]; readers: `csv.rs`, `jsonl.rs`, `parquet.rs`, `ipc.rs` (via `arrow.rs`);
+//! [`layout`]: a columnar file's columns and sizes from metadata. docs/compare.md.
 
 mod arrow;
 pub(crate) mod builder;
 mod csv;
 mod error;
+mod glob;
 mod ipc;
+mod ipc_scan;
 mod jsonl;
+mod layout;
 mod parquet;
 mod progress;
 #[cfg(test)]
@@ -23,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub use error::{DatasetError, ParseFormatError};
+pub use layout::{layout, ColumnLayout, FileLayout};
 
 /// A file format we can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +100,8 @@ pub struct CategoricalValues {
 pub struct LoadOptions {
     /// Read the file as this format instead of guessing from the extension.
     pub format: Option<Format>,
-    /// Read only these columns (all when `None`). A name that is not in the file is an error.
+    /// Read only these columns (all when `None`): names, or patterns with `*` / `?` (an entry
+    /// that is exactly a column's name means that column). An entry matching nothing is an error.
     pub columns: Option<Vec<String>>,
     /// Read these columns as categorical even when every value is a number (used when the
     /// other dataset of a comparison has text in that column). Numbers keep their original
@@ -162,14 +167,10 @@ pub(crate) struct Loaded {
     columns: Vec<Column>,
 }
 
-/// Reads a dataset file: the format comes from `options.format` or else the extension.
-///
-/// The text formats (`csv.rs`, `jsonl.rs`) are read in one pass, plus a partial second pass
-/// only for a column that turns to text after numbers; Parquet (`parquet.rs`) decodes columns
-/// on [`LoadOptions::threads`] threads; Parquet and Arrow IPC (`ipc.rs`) record batches both go
-/// through `arrow.rs`; `builder.rs` applies the typing rule for all; `progress.rs`, `error.rs`.
-pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError> {
-    let format = match options.format {
+/// The format of `path`: `format` when given, else the extension's; the path must exist and
+/// not be a directory.
+pub fn format_of(path: &Path, format: Option<Format>) -> Result<Format, DatasetError> {
+    let format = match format {
         Some(format) => format,
         None => Format::from_path(path).ok_or_else(|| DatasetError::UnknownFormat {
             path: path.to_path_buf(),
@@ -183,6 +184,12 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError>
     if meta.is_dir() {
         return Err(DatasetError::Io { path: path.to_path_buf(), message: "it is a directory".to_string() });
     }
+    Ok(format)
+}
+
+/// Reads a dataset file: the format comes from `options.format` or else the extension.
+pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError> {
+    let format = format_of(path, options.format)?;
     let loaded = match format {
         Format::Csv => csv::read(path, options)?,
         Format::JsonLines => jsonl::read(path, options)?,
@@ -193,18 +200,18 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Dataset, DatasetError>
 }
 
 /// Indices (ascending, i.e. file order) of the columns to read out of `names` (the file's
-/// columns in order): all of them, or those named in `options.columns`. Also rejects
-/// duplicate column names among those read.
+/// columns in order): all of them, or those named in `options.columns` — a name, or a pattern
+/// with `*` / `?` (`glob.rs`) that must match at least one column. Also rejects duplicate column
+/// names among those read.
 pub(crate) fn select(path: &Path, names: &[String], options: &LoadOptions) -> Result<Vec<usize>, DatasetError> {
     let selected: Vec<usize> = match &options.columns {
         None => (0..names.len()).collect(),
         Some(wanted) => {
-            let missing: Vec<String> =
-                dedup(wanted).into_iter().filter(|w| !names.iter().any(|n| n == *w)).cloned().collect();
+            let (keep, missing) = glob::choose(wanted, names);
             if !missing.is_empty() {
                 return Err(DatasetError::MissingColumns { path: path.to_path_buf(), names: missing });
             }
-            (0..names.len()).filter(|&i| wanted.contains(&names[i])).collect()
+            (0..names.len()).filter(|&i| keep[i]).collect()
         }
     };
     let mut seen = BTreeSet::new();
@@ -214,12 +221,6 @@ pub(crate) fn select(path: &Path, names: &[String], options: &LoadOptions) -> Re
         }
     }
     Ok(selected)
-}
-
-/// `names` without repeats, first occurrence kept.
-fn dedup(names: &[String]) -> Vec<&String> {
-    let mut seen = BTreeSet::new();
-    names.iter().filter(|n| seen.insert(n.as_str())).collect()
 }
 
 /// Worker threads to use for `jobs` independent jobs.

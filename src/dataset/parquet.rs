@@ -17,14 +17,20 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
-use super::arrow::{check_type, is_numeric_type, ArrowColumn};
+use super::arrow::{check_type, holds_values, is_numeric_type, is_text_type, ArrowColumn};
+use super::layout::{ColumnLayout, FileLayout};
 use super::{select, thread_count, Column, DatasetError, LoadOptions, Loaded};
 
 /// Rows per decoded batch: big enough to amortise per-batch work, small enough to stay in
 /// cache-friendly sizes (64 Ki rows x 8 bytes = 512 KiB per float column).
 const BATCH_ROWS: usize = 64 * 1024;
 
-pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, DatasetError> {
+/// The footer, the file's column names, the selected root columns (checked readable) and the
+/// row count: what both [`read`] and [`layout`] start from.
+fn open(
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<(ArrowReaderMetadata, Vec<String>, Vec<usize>, u64), DatasetError> {
     check_magic(path)?;
     let file = File::open(path).map_err(|e| DatasetError::io(path, &e))?;
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
@@ -47,6 +53,36 @@ pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, Dataset
     if rows == 0 {
         return Err(DatasetError::NoRows { path: path.to_path_buf() });
     }
+    Ok((meta, names, selected, rows))
+}
+
+/// The selected columns' sizes from the footer, without reading data (sizing a streaming
+/// compare): string columns count their uncompressed bytes (labels are kept when categorical).
+pub(super) fn layout(path: &Path, options: &LoadOptions) -> Result<FileLayout, DatasetError> {
+    let (meta, names, selected, rows) = open(path, options)?;
+    let leaves = leaves_by_root(&meta);
+    let columns = selected
+        .iter()
+        .map(|&i| {
+            let data_type = meta.schema().field(i).data_type();
+            let text_bytes = if is_text_type(data_type) {
+                let chunks = meta
+                    .metadata()
+                    .row_groups()
+                    .iter()
+                    .flat_map(|rg| leaves[i].iter().filter_map(|&l| rg.columns().get(l)));
+                chunks.map(|c| u64::try_from(c.uncompressed_size()).unwrap_or(0)).sum()
+            } else {
+                0
+            };
+            ColumnLayout { name: names[i].clone(), values: holds_values(data_type), text_bytes }
+        })
+        .collect();
+    Ok(FileLayout { rows: Some(rows), columns, read_buffer: 0 })
+}
+
+pub(super) fn read(path: &Path, options: &LoadOptions) -> Result<Loaded, DatasetError> {
+    let (meta, names, selected, rows) = open(path, options)?;
     let meta = with_dictionaries(path, meta, &selected)?;
 
     // Compressed bytes per selected column: balances the threads and drives the progress bar.

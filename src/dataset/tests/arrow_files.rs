@@ -285,3 +285,31 @@ fn parquet_progress_counts_compressed_bytes() {
     assert!(length > 0);
     assert_eq!(bar.position(), length);
 }
+
+#[test]
+fn layouts_come_from_metadata_with_the_loaders_selection() {
+    let dir = TempDir::new().unwrap();
+    let batch = typed_batch();
+    let parquet = dir.path().join("t.parquet");
+    write_parquet(&parquet, &batch, small_groups(true));
+    let file = dir.path().join("t.arrow");
+    write_ipc_file(&file, &batch, IpcWriteOptions::default());
+    let stream = dir.path().join("t.arrows");
+    write_ipc_stream(&stream, &batch);
+    let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+    for path in [&parquet, &file, &stream] {
+        let layout = crate::dataset::layout(path, &LoadOptions::default()).unwrap().unwrap();
+        assert_eq!(layout.rows, Some(6), "{}", path.display());
+        let got: Vec<&String> = layout.columns.iter().map(|c| &c.name).collect();
+        assert_eq!(got, names.iter().collect::<Vec<_>>());
+        let values: Vec<bool> = layout.columns.iter().map(|c| c.values).collect();
+        assert_eq!(values, names.iter().map(|n| n != "flag").collect::<Vec<_>>(), "booleans only keep counts");
+        // The selection is `load`'s: patterns, and the same error for a name not in the file.
+        let some = crate::dataset::layout(path, &with_columns(&["f*"])).unwrap().unwrap();
+        assert!(some.columns.iter().all(|c| c.name.starts_with('f')) && !some.columns.is_empty());
+        let message = crate::dataset::layout(path, &with_columns(&["nope"])).unwrap_err().to_string();
+        assert_eq!(message, load_err(path, &with_columns(&["nope"])));
+    }
+    let csv = write(&dir, "t.csv", "a\n1\n");
+    assert!(crate::dataset::layout(&csv, &LoadOptions::default()).unwrap().is_none());
+}
