@@ -14,6 +14,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod dataset;
+pub mod glob;
 pub mod history;
 pub mod http_client;
 pub mod monitor;
