@@ -1,17 +1,6 @@
-//! The HTTP server of `driftd run` (axum): metrics, health, readiness and the drift API.
-//!
-//! Routes: `GET /metrics` (Prometheus / OpenMetrics text), `GET /healthz` (200 `ok` while
-//! the process serves), `GET /readyz` (200 once references are loaded and sources opened,
-//! else 503 with the reason — starting, Kafka not reached, a checkpoint failing), `GET /api/v1/monitors` (status per monitor) and
-//! `GET /api/v1/monitors/{name}/history[?stream=inputs|predictions&limit=N]` (closed windows
-//! with their observations, oldest first; 404 for an unknown monitor), `GET /api/v1/alerts`
-//! (pending and firing alerts), `GET|POST /api/v1/silences` and `DELETE /api/v1/silences/{id}`
-//! (list, add — `{"matchers": {"label": "value"}, "duration": "2h", "comment": "…"}` — and
-//! expire silences; 400 with a message for a bad request, 404 for an unknown id),
-//! `GET /api/v1/notifications` (the outbox: pending and failed notifications) and
-//! `POST|DELETE /api/v1/notifications/failed?key=K` (requeue or drop a failed one). Everything
-//! read comes from [`Shared`], which the monitor tasks update; who may call what is
-//! [`access::AccessPolicy`] (Host check, JSON for mutating requests, optional bearer token).
+//! The HTTP server of `driftd run` (axum): `/metrics`, `/healthz`, `/readyz` and the drift
+//! API under `/api/v1` (monitors, history, alerts, silences, notifications). Routes and their
+//! answers on [`router`]; who may call what: [`access::AccessPolicy`]; the accept loop: `serve.rs`.
 
 pub mod access;
 pub mod serve;
@@ -30,6 +19,21 @@ use crate::app::state::{ClosedWindow, Shared};
 use crate::record::Stream;
 
 /// The router over the shared state, behind the access policy.
+///
+/// The HTTP server of `driftd run` (axum): metrics, health, readiness and the drift API.
+///
+/// Routes: `GET /metrics` (Prometheus / OpenMetrics text), `GET /healthz` (200 `ok` while
+/// the process serves), `GET /readyz` (200 once references are loaded and sources opened,
+/// else 503 with the reason — starting, Kafka not reached, a checkpoint failing), `GET /api/v1/monitors` (status per monitor) and
+/// `GET /api/v1/monitors/{name}/history[?stream=inputs|predictions&limit=N]` (closed windows
+/// with their observations, oldest first; 404 for an unknown monitor), `GET /api/v1/alerts`
+/// (pending and firing alerts), `GET|POST /api/v1/silences` and `DELETE /api/v1/silences/{id}`
+/// (list, add — `{"matchers": {"label": "value"}, "duration": "2h", "comment": "…"}` — and
+/// expire silences; 400 with a message for a bad request, 404 for an unknown id),
+/// `GET /api/v1/notifications` (the outbox: pending and failed notifications) and
+/// `POST|DELETE /api/v1/notifications/failed?key=K` (requeue or drop a failed one). Everything
+/// read comes from [`Shared`], which the monitor tasks update; who may call what is
+/// [`access::AccessPolicy`] (Host check, JSON for mutating requests, optional bearer token).
 pub fn router(shared: Arc<Shared>, policy: Arc<access::AccessPolicy>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))

@@ -1,17 +1,6 @@
-//! Alerting inside `driftd run`: each closed window's observations → the rules engine
-//! ([`crate::rules::Engine`]) → alert transitions (logged at INFO, counted in
-//! `driftd_alerts`) and grouped notifications, each paired with the evidence the daemon adds
-//! (model and reference version, the window's bounds and source positions — Kafka offsets —,
-//! and the top drifted features).
-//!
-//! Inputs: the observations of whole windows of one (monitor, stream), in order, with the
-//! monitor's drift verdict per feature. Outputs: [`Pending`] notifications for the outbox, and
-//! the engine state to persist in the same store transaction as the stream's checkpoint, so
-//! a restart neither re-sends nor resets a timer (the engine ignores a window it has already
-//! evaluated for an alert).
-//!
-//! One engine serves every monitor (rules name their monitor); it sits behind a mutex taken
-//! once per closed window, never per record.
+//! Alerting inside `driftd run`: each closed window's observations → the rules engine →
+//! alert transitions and grouped notifications with the daemon's evidence, and the engine
+//! state saved in the stream's checkpoint transaction. Details on [`Alerting`].
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -34,6 +23,21 @@ pub struct Pending {
 }
 
 /// The rules engine of a run.
+///
+/// Alerting inside `driftd run`: each closed window's observations → the rules engine
+/// ([`crate::rules::Engine`]) → alert transitions (logged at INFO, counted in
+/// `driftd_alerts`) and grouped notifications, each paired with the evidence the daemon adds
+/// (model and reference version, the window's bounds and source positions — Kafka offsets —,
+/// and the top drifted features).
+///
+/// Inputs: the observations of whole windows of one (monitor, stream), in order, with the
+/// monitor's drift verdict per feature. Outputs: [`Pending`] notifications for the outbox, and
+/// the engine state to persist in the same store transaction as the stream's checkpoint, so
+/// a restart neither re-sends nor resets a timer (the engine ignores a window it has already
+/// evaluated for an alert).
+///
+/// One engine serves every monitor (rules name their monitor); it sits behind a mutex taken
+/// once per closed window, never per record.
 pub struct Alerting {
     engine: Mutex<Engine>,
 }

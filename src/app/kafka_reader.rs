@@ -1,18 +1,7 @@
-//! The reader task of a Kafka stream: messages from the stream's consumer, decoded into
-//! batches of records for the monitor task, until `driftd run` stops.
-//!
-//! Inputs: the connected [`KafkaConsumer`] (positioned by its rebalance callback), the
-//! stream's [`Decoder`] (or, for a reference captured from the stream, the spec whose features
-//! are discovered from the first messages, held back meanwhile and announced with
-//! [`Item::Discovered`] before they are decoded), an optional dead-letter topic. Outputs: [`Item`]s on the monitor's
-//! bounded channel — a batch is sent when it holds [`BATCH_RECORDS`] records or
-//! [`BATCH_LINGER`] after its first record, so a quiet topic still reaches the windows
-//! promptly; a message that does not decode is sent as [`Item::Bad`] with its partition and
-//! offset (after being forwarded to the dead-letter topic with the error in its headers).
-//!
-//! Invariants: nothing here stops on a bad message or a broker error (librdkafka reconnects
-//! by itself; errors are logged at most every [`ERROR_LOG_INTERVAL`]); the reader never
-//! commits offsets — the monitor task does, after the checkpoint that covers them.
+//! The reader task of a Kafka stream: messages from its consumer decoded into batches of
+//! records for the monitor task (bad ones as `Item::Bad`, dead-lettered), until `driftd run`
+//! stops. It never stops on a bad message or broker error and never commits offsets (the
+//! monitor task does, after the checkpoint). Inputs, outputs and invariants on [`KafkaReader`].
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -69,6 +58,22 @@ impl DeadLetter {
 }
 
 /// What the reader of one stream needs.
+///
+/// The reader task of a Kafka stream: messages from the stream's consumer, decoded into
+/// batches of records for the monitor task, until `driftd run` stops.
+///
+/// Inputs: the connected [`KafkaConsumer`] (positioned by its rebalance callback), the
+/// stream's [`Decoder`] (or, for a reference captured from the stream, the spec whose features
+/// are discovered from the first messages, held back meanwhile and announced with
+/// [`Item::Discovered`] before they are decoded), an optional dead-letter topic. Outputs: [`Item`]s on the monitor's
+/// bounded channel — a batch is sent when it holds [`BATCH_RECORDS`] records or
+/// [`BATCH_LINGER`] after its first record, so a quiet topic still reaches the windows
+/// promptly; a message that does not decode is sent as [`Item::Bad`] with its partition and
+/// offset (after being forwarded to the dead-letter topic with the error in its headers).
+///
+/// Invariants: nothing here stops on a bad message or a broker error (librdkafka reconnects
+/// by itself; errors are logged at most every [`ERROR_LOG_INTERVAL`]); the reader never
+/// commits offsets — the monitor task does, after the checkpoint that covers them.
 pub struct KafkaReader {
     pub shared: Arc<Shared>,
     pub monitor_index: usize,

@@ -1,18 +1,7 @@
-//! The partitions of a Kafka stream as its watermark sees them.
-//!
-//! Role: the bridge between a stream's consumer and the per-partition clocks of its windows
-//! (`window/partitions.rs`). It hands every assignment change to the core before a record of
-//! a new partition is taken (the consumer bumps a generation in its rebalance callback, before
-//! any message of the new assignment can be polled), decides which partitions are idle, and
-//! publishes each partition's clock for the status API and the metrics.
-//!
-//! Idleness ("safe idleness"): a partition is idle when it is caught up — everything up to the
-//! high watermark the broker last reported has been taken into the windows — *and* nothing has
-//! arrived from it for the idle timeout (counted from its last record, or from when it was
-//! first seen assigned). Idle partitions leave the watermark's minimum; when all are idle the
-//! stream advances by processing time relative to its newest event time. Nothing is idle (so
-//! nothing advances by processing time) while the stream has no partition assigned: before
-//! the group answers, during a rebalance, while a restored checkpoint waits for its partitions.
+//! The partitions of a Kafka stream as its watermark sees them: assignment changes handed to
+//! the core before a new partition's records, "safe idleness" (caught up *and* silent for the
+//! idle timeout), and each partition's clock for the status API and metrics. Rules on
+//! [`PartitionWatch`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -50,7 +39,21 @@ pub struct WatermarkStatus {
     pub partitions: Vec<PartitionStatus>,
 }
 
-/// The partition bookkeeping of one Kafka stream.
+/// The partition bookkeeping of one Kafka stream, as its watermark sees them.
+///
+/// Role: the bridge between a stream's consumer and the per-partition clocks of its windows
+/// (`window/partitions.rs`). It hands every assignment change to the core before a record of
+/// a new partition is taken (the consumer bumps a generation in its rebalance callback, before
+/// any message of the new assignment can be polled), decides which partitions are idle, and
+/// publishes each partition's clock for the status API and the metrics.
+///
+/// Idleness ("safe idleness"): a partition is idle when it is caught up — everything up to the
+/// high watermark the broker last reported has been taken into the windows — *and* nothing has
+/// arrived from it for the idle timeout (counted from its last record, or from when it was
+/// first seen assigned). Idle partitions leave the watermark's minimum; when all are idle the
+/// stream advances by processing time relative to its newest event time. Nothing is idle (so
+/// nothing advances by processing time) while the stream has no partition assigned: before
+/// the group answers, during a rebalance, while a restored checkpoint waits for its partitions.
 #[derive(Debug, Default)]
 pub struct PartitionWatch {
     /// The consumer's assignment generation last handed to the core.

@@ -1,12 +1,6 @@
 //! What `driftd run` shares between its tasks and its HTTP server: the Prometheus registry
-//! and metric handles, the readiness flag, and each monitor's status and drift history.
-//!
-//! Inputs: closed windows (observations grouped by window) and per-record counts from the
-//! monitor tasks. Outputs: the `/metrics` text and the JSON of `/api/v1`. Invariants: every
-//! label set of a configured (monitor, stream) is registered at start-up (each `invalid`
-//! reason at 0), so a series never appears late; the history holds at most
-//! [`HISTORY_WINDOWS`] windows per monitor, oldest dropped first. The registry is owned here,
-//! never global, so parallel tests are independent.
+//! and metric handles, readiness, and each monitor's status and drift history. Invariants
+//! (series registered at start, bounded history, no global registry) on [`Shared`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -229,6 +223,16 @@ impl MonitorEntry {
 }
 
 /// Everything the tasks and the HTTP server share.
+///
+/// What `driftd run` shares between its tasks and its HTTP server: the Prometheus registry
+/// and metric handles, the readiness flag, and each monitor's status and drift history.
+///
+/// Inputs: closed windows (observations grouped by window) and per-record counts from the
+/// monitor tasks. Outputs: the `/metrics` text and the JSON of `/api/v1`. Invariants: every
+/// label set of a configured (monitor, stream) is registered at start-up (each `invalid`
+/// reason at 0), so a series never appears late; the history holds at most
+/// [`HISTORY_WINDOWS`] windows per monitor, oldest dropped first. The registry is owned here,
+/// never global, so parallel tests are independent.
 pub struct Shared {
     registry: Registry,
     families: Families,

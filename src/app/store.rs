@@ -1,22 +1,7 @@
 //! The checkpoint store of `driftd run`: an embedded redb database at
-//! `<state.path>/checkpoints.redb`, and the optional observations file it keeps consistent.
-//!
-//! Tables: `checkpoints`, keyed by (monitor, stream), holds a [`Checkpoint`] as JSON — the
-//! monitor core's [`MonitorState`] and the source position (for a file: its size and SHA-256,
-//! and how many items the file source had delivered, in delivery order; for Kafka: the topic
-//! and the next offset per partition, committed to the group only after the checkpoint); `meta` holds the
-//! observations file's length at the last checkpoint ([`SinkMark`]); `references` holds the
-//! references captured from streams, written with their stream's first checkpoint. Every write is one redb
-//! write transaction (durable on commit), so a checkpoint is all there or not at all.
-//!
-//! Exactly-once observations: a window's observations are appended to the observations file
-//! and then, under the same lock, its checkpoint is committed together with the file's new
-//! length. After a crash between the two, the restart truncates the file to the committed
-//! length and the restored core closes that window again: nothing lost, nothing twice.
-//!
-//! After an I/O error (a full disk) redb refuses every later operation until the file is
-//! opened again: the database is held in a [`DbHandle`] that the store, the outbox and the
-//! silences share, which [`Store::recover`] reopens in place.
+//! `<state.path>/checkpoints.redb` (tables `checkpoints`, `meta`, `references`; one write
+//! transaction per checkpoint, so it is all there or not at all), and the optional
+//! observations file it keeps consistent with it (exactly once across crashes). Details on [`Store`].
 
 // redb's error type is large; it only travels once per window, never per record.
 #![allow(clippy::result_large_err)]
@@ -198,6 +183,26 @@ fn probe_space(path: &Path) -> Result<(), String> {
 }
 
 /// The open store.
+///
+/// The checkpoint store of `driftd run`: an embedded redb database at
+/// `<state.path>/checkpoints.redb`, and the optional observations file it keeps consistent.
+///
+/// Tables: `checkpoints`, keyed by (monitor, stream), holds a [`Checkpoint`] as JSON — the
+/// monitor core's [`MonitorState`] and the source position (for a file: its size and SHA-256,
+/// and how many items the file source had delivered, in delivery order; for Kafka: the topic
+/// and the next offset per partition, committed to the group only after the checkpoint); `meta` holds the
+/// observations file's length at the last checkpoint ([`SinkMark`]); `references` holds the
+/// references captured from streams, written with their stream's first checkpoint. Every write is one redb
+/// write transaction (durable on commit), so a checkpoint is all there or not at all.
+///
+/// Exactly-once observations: a window's observations are appended to the observations file
+/// and then, under the same lock, its checkpoint is committed together with the file's new
+/// length. After a crash between the two, the restart truncates the file to the committed
+/// length and the restored core closes that window again: nothing lost, nothing twice.
+///
+/// After an I/O error (a full disk) redb refuses every later operation until the file is
+/// opened again: the database is held in a [`DbHandle`] that the store, the outbox and the
+/// silences share, which [`Store::recover`] reopens in place.
 pub struct Store {
     db: DbHandle,
     path: PathBuf,

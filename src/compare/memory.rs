@@ -29,7 +29,7 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
-/// The default budget: half of `MemAvailable`, or [`FALLBACK_LIMIT`].
+/// The default budget: half of `MemAvailable`, or `FALLBACK_LIMIT`.
 pub fn default_limit() -> u64 {
     std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| available(&text)).map_or(FALLBACK_LIMIT, |b| b / 2)
 }

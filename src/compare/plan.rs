@@ -1,9 +1,7 @@
 //! Column groups of a streaming compare: the reference's columns, in its order, cut into
 //! contiguous groups whose estimated memory fits the budget (`--memory-limit`), so peak memory
 //! follows rows × columns-per-group instead of rows × all columns. Contiguous groups keep the
-//! report's column order by simply appending each group's results.
-//!
-//! The estimate, per column and side: 8 bytes per row for a column that may keep its values
+//! report's column order by simply appending each group's results. The estimate, per column and side: 8 bytes per row for a column that may keep its values
 //! (every type but booleans and all-null), plus one Parquet decode batch of them, plus twice a
 //! text column's uncompressed bytes (labels kept when it is categorical); fixed costs beside:
 //! the process, the sort buffers of each compute thread, an Arrow IPC reader's record batch.
