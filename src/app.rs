@@ -1,70 +1,45 @@
-//! `driftd run`: the asynchronous daemon over file and Kafka sources — its wiring and its
-//! ordered shutdown. The HTTP server is bound first; monitors are prepared by
-//! [`crate::build::prepare_monitor`] and restored from their checkpoints (`app/restore.rs`);
-//! per stream a reader task (`app/file_reader.rs`, `app/kafka_reader.rs`) feeds, through a
-//! bounded channel ([`CHANNEL_BATCHES`] × [`BATCH_RECORDS`]), one task per monitor
-//! (`app/monitor_task.rs`: windows → rules → checkpoint → offsets → metrics). `run` ends when
-//! every source is exhausted or its `shutdown` token is cancelled (SIGTERM / Ctrl-C cancel it,
-//! `app/signals.rs`): stop the readers, drain, checkpoint, stop HTTP, within [`SHUTDOWN_DEADLINE`].
+//! `driftd run`: the daemon's wiring and its ordered shutdown. The HTTP server is bound first;
+//! monitors are prepared by [`crate::build::prepare_monitor`] and restored from their
+//! checkpoints; per stream a reader task (`source::file::spawn`, `source::kafka::spawn`) feeds,
+//! through a bounded channel ([`CHANNEL_BATCHES`] batches), one task per monitor running the
+//! stages of [`crate::pipeline`]. `run` ends when every source is exhausted or its `shutdown`
+//! token is cancelled (SIGTERM / Ctrl-C cancel it, `app/signals.rs`): stop the readers, drain,
+//! checkpoint, stop HTTP, within [`SHUTDOWN_DEADLINE`].
 
-pub mod alerting;
-mod delivery;
-mod file_reader;
-mod kafka_reader;
-mod monitor_task;
-pub mod partitions;
-mod protocol;
-mod restore;
 mod signals;
-pub mod state;
-pub mod store;
 
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, error, info, trace, warn};
+use tracing::{error, info, warn};
 
-use rdkafka::consumer::{CommitMode, Consumer};
-
-use crate::build::{
-    check_supported, prepare_monitor, BuildError, PendingReference, PreparedSource, PreparedStream, Runner,
-    StreamReference,
-};
+use crate::build::{check_supported, prepare_monitor, PreparedSource, PreparedStream, Runner};
 use crate::config::Config;
-use crate::monitor::{drifted_features, InvalidRecord, MonitorCore, Observation, RecordOutcome};
-use crate::record::{Position, Record, Stream};
-use crate::reference::capture::Capture;
-use crate::replay::LOGGED_BAD_ROWS;
-use crate::source::discover::DiscoveredFeature;
-use crate::source::kafka::{self, KafkaConsumer, RevokeHook};
-use crate::source::{describe, FileSource, SourceError};
-use crate::stats::verdict::Thresholds;
-use alerting::Alerting;
-use delivery::{Delivery, Durable};
-use file_reader::{read_source, Reader};
-use kafka_reader::{DeadLetter, ErrorLog, KafkaReader};
-use monitor_task::{run_monitor, MonitorContext, StreamRunner, CLOSE_DEADLINE};
-use partitions::{PartitionWatch, WatermarkStatus};
-use protocol::{Consumed, Item, Tracked};
-pub use restore::captured_copy_path;
-use restore::{open_store, restore_stream, restored_rules_state, stored_references};
+use crate::pipeline::alerting::Alerting;
+use crate::pipeline::delivery::{Delivery, Durable};
+use crate::pipeline::monitor_task::{run_monitor, CLOSE_DEADLINE};
+use crate::pipeline::partitions::PartitionWatch;
+use crate::pipeline::restore::{open_store, restore_stream, restored_rules_state, stored_references};
+use crate::pipeline::runner::{MonitorContext, StreamRunner};
+use crate::pipeline::state::{ClosedWindow, Shared};
+use crate::pipeline::tracked::Tracked;
+pub use crate::pipeline::RunError;
+pub use crate::pipeline::SHUTDOWN_DEADLINE;
+use crate::record::Stream;
+use crate::source::error_log::ErrorLog;
+use crate::source::task::{SourceContext, SourceObserver};
+use crate::source::{file, kafka};
+use crate::store::FileFingerprint;
 use signals::listen_for_signals;
-use state::{ClosedWindow, MonitorEntry, Shared};
-use store::{Checkpoint, FileFingerprint, ObservationSink, SourcePosition, Store};
 
 /// Batches a monitor's channel holds before its readers wait.
 pub const CHANNEL_BATCHES: usize = 16;
-/// Records per batch sent by a reader.
-pub const BATCH_RECORDS: usize = 512;
-/// How long an ordered shutdown may take.
-pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// How `driftd run` behaves beyond its configuration.
 #[derive(Debug, Clone, Default)]
@@ -80,44 +55,15 @@ pub struct RunOptions {
     pub max_rate: Option<f64>,
 }
 
-/// Why `driftd run` failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Prepare(Box<BuildError>),
-    #[error("{0}")]
-    Rules(crate::config::ConfigErrors),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
-    #[error("cannot install the signal handler: {0}")]
-    Signal(std::io::Error),
-    #[error("{0}")]
-    Source(String),
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
-    #[error("{0}")]
-    Checkpoint(String),
-    #[error("the shutdown took longer than {} s", SHUTDOWN_DEADLINE.as_secs())]
-    ShutdownTimeout,
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl From<BuildError> for AppError {
-    fn from(err: BuildError) -> Self {
-        AppError::Prepare(Box::new(err))
-    }
-}
-
 /// Runs the daemon until its sources are exhausted or `shutdown` is cancelled (see the module
 /// docs); SIGTERM and Ctrl-C cancel `shutdown` too.
-pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToken) -> Result<(), AppError> {
+pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToken) -> Result<(), RunError> {
     check_supported(&config, Runner::Run)?;
     signals::ignore_file_size_signal();
-    let rules = crate::rules::load_for_config(&config).map_err(AppError::Rules)?;
+    let rules = crate::rules::load_for_config(&config).map_err(RunError::Rules)?;
     let stop = shutdown;
     let policy =
-        crate::api::access::AccessPolicy::from_config(&config.http).map_err(|e| AppError::Source(e.to_string()))?;
+        crate::api::access::AccessPolicy::from_config(&config.http).map_err(|e| RunError::Source(e.to_string()))?;
     if policy.is_open() && !config.http.listen.ip().is_loopback() {
         warn!(
             listen = %config.http.listen,
@@ -126,31 +72,31 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
         );
     }
     let shared = Arc::new(Shared::new(&config));
-    let (store, sink) = open_store(&config, &options)?;
+    let (store, sink) = open_store(&config, options.reset_state, options.observations.as_deref())?;
     let delivery = Delivery::start(&config, &shared, &store, &rules, options.reset_state)?;
     let alerting = Arc::new(Alerting::new(rules, restored_rules_state(&store)));
     if shared.alerting.set(alerting.clone()).is_err() {
-        return Err(AppError::Internal("alerting set twice".into()));
+        return Err(RunError::Internal("alerting set twice".into()));
     }
     shared.update_alerts(&alerting);
     let silences = crate::silence::Silences::open(store.database().clone())
-        .map_err(|e| AppError::Internal(format!("silences: {e}")))?;
+        .map_err(|e| RunError::Internal(format!("silences: {e}")))?;
     let _ = shared.silences.set(Arc::new(silences));
     listen_for_signals(stop.clone(), config.clone(), alerting.clone(), delivery.actions.clone())?;
     let store = Durable { store, sink: Mutex::new(sink), alerting, wake: delivery.wake.clone() };
 
     let listener = tokio::net::TcpListener::bind(config.http.listen)
         .await
-        .map_err(|source| AppError::Bind { addr: config.http.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| AppError::Bind { addr: config.http.listen, source })?;
+        .map_err(|source| RunError::Bind { addr: config.http.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| RunError::Bind { addr: config.http.listen, source })?;
     info!(addr = %addr, tls = config.http.tls.is_some(), "Listening.");
     let http_stop = CancellationToken::new();
     let router = crate::api::router(shared.clone(), Arc::new(policy));
     // Loaded again (check loaded them too): the files may have changed since.
     let tls = match &config.http.tls {
         Some(tls) => Some(
-            crate::api::tls::server_config(&tls.cert_file, &tls.key_file)
-                .map_err(|e| AppError::Source(format!("http.tls: {e}")))?,
+            crate::tls::server_config(&tls.cert_file, &tls.key_file)
+                .map_err(|e| RunError::Source(format!("http.tls: {e}")))?,
         ),
         None => None,
     };
@@ -164,7 +110,7 @@ pub async fn run(config: Config, options: RunOptions, shutdown: CancellationToke
     match tokio::time::timeout(SHUTDOWN_DEADLINE, server).await {
         Ok(Ok(())) => {}
         Ok(Err(err)) => error!(error = %err, "The HTTP server task failed."),
-        Err(_) => return Err(AppError::ShutdownTimeout),
+        Err(_) => return Err(RunError::ShutdownTimeout),
     }
     if result.is_ok() {
         info!("Stopped.");
@@ -179,7 +125,7 @@ async fn run_monitors(
     shared: &Arc<Shared>,
     store: Durable,
     stop: &CancellationToken,
-) -> Result<(), AppError> {
+) -> Result<(), RunError> {
     let monitors = config.monitors.clone();
     let stored = stored_references(&store.store, config)?;
     let prepare = tokio::task::spawn_blocking(move || {
@@ -192,7 +138,7 @@ async fn run_monitors(
                     .map(|p| {
                         let PreparedSource::File { path, .. } = &p.source else { return Ok((p, None)) };
                         let fingerprint = FileFingerprint::of(path).map_err(|e| {
-                            AppError::Source(format!(
+                            RunError::Source(format!(
                                 "monitor {}: stream {}: {}: {e}",
                                 m.name,
                                 p.stream,
@@ -201,12 +147,12 @@ async fn run_monitors(
                         })?;
                         Ok((p, Some(fingerprint)))
                     })
-                    .collect::<Result<Vec<_>, AppError>>()
+                    .collect::<Result<Vec<_>, RunError>>()
             })
-            .collect::<Result<Vec<_>, AppError>>()
+            .collect::<Result<Vec<_>, RunError>>()
     });
     let prepared = tokio::select! {
-        prepared = prepare => prepared.map_err(|e| AppError::Internal(e.to_string()))??,
+        prepared = prepare => prepared.map_err(|e| RunError::Internal(e.to_string()))??,
         _ = stop.cancelled() => {
             info!("Stopped while loading references.");
             return Ok(());
@@ -238,39 +184,41 @@ async fn run_monitors(
                 PreparedSource::Kafka { config, .. } => Some(config.topic.clone()),
                 PreparedSource::File { .. } => None,
             };
+            let observer = Arc::new(StreamObserver {
+                shared: shared.clone(),
+                index,
+                monitor: name.clone(),
+                stream,
+                topic: topic.clone().unwrap_or_default(),
+                errors: errors.clone(),
+            });
+            let ctx = SourceContext {
+                monitor: name.clone(),
+                monitor_index: index,
+                stream,
+                tx: tx.clone(),
+                stop: sources_stop.clone(),
+                tracker: tracker.clone(),
+                observer,
+            };
+            // The one registration of each source kind.
             let kafka = match source {
                 PreparedSource::File { path, source } => {
-                    let (tx, stop, errors) = (tx.clone(), sources_stop.clone(), errors.clone());
                     let skip = match &resume.position {
                         Tracked::File { consumed, .. } => *consumed,
                         Tracked::Kafka { .. } => 0,
                     };
-                    let reader = Reader { skip, max_rate: options.max_rate };
-                    tracker
-                        .spawn_blocking(move || read_source(&name, stream, path, source, reader, tx, &stop, &errors));
+                    file::spawn(ctx, path, source, file::Reader { skip, max_rate: options.max_rate });
                     None
                 }
                 PreparedSource::Kafka { config: source, decoding, dead_letter_topic } => {
                     reads_kafka = true;
-                    let consumer = Arc::new(connect_kafka(shared, &name, stream, &source, &resume.position)?);
-                    consumer.context().on_revoke(revoke_hook(tx.downgrade(), stream));
-                    let dead_letter = dead_letter_topic
-                        .map(|topic| DeadLetter::new(&source, topic))
-                        .transpose()
-                        .map_err(|e| AppError::Source(format!("monitor {name}: stream {stream}: {e}")))?;
-                    shared.connecting.fetch_add(1, Ordering::AcqRel);
-                    let reader = KafkaReader {
-                        shared: shared.clone(),
-                        monitor_index: index,
-                        monitor: name,
-                        stream,
-                        topic: source.topic.clone(),
-                        consumer: consumer.clone(),
-                        decoding: Some(decoding),
-                        decoder: None,
-                        dead_letter,
+                    let resume = match &resume.position {
+                        Tracked::Kafka { next, .. } => next.clone(),
+                        Tracked::File { .. } => BTreeMap::new(),
                     };
-                    tracker.spawn(reader.run(tx.clone(), sources_stop.clone()));
+                    let consumer = kafka::spawn(ctx, &source, decoding, dead_letter_topic, resume)
+                        .map_err(|e| RunError::Source(format!("monitor {name}: stream {stream}: {e}")))?;
                     Some(consumer)
                 }
             };
@@ -332,7 +280,7 @@ async fn run_monitors(
         () = stop.cancelled() => {
             info!("Stopping the sources, draining, flushing.");
             sources_stop.cancel();
-            tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait()).await.map_err(|_| AppError::ShutdownTimeout)
+            tokio::time::timeout(SHUTDOWN_DEADLINE, tracker.wait()).await.map_err(|_| RunError::ShutdownTimeout)
         }
     };
     closers.close();
@@ -344,7 +292,7 @@ async fn run_monitors(
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(AppError::Source(errors.join("; ")))
+        Err(RunError::Source(errors.join("; ")))
     }
 }
 
@@ -378,65 +326,44 @@ fn log_summary(shared: &Shared) {
     }
 }
 
-/// Creates a Kafka stream's consumer, positioned from the checkpoint's offsets, with its lag
-/// gauges.
-fn connect_kafka(
-    shared: &Arc<Shared>,
-    monitor: &str,
-    stream: Stream,
-    source: &crate::config::KafkaSourceConfig,
-    position: &Tracked,
-) -> Result<KafkaConsumer, AppError> {
-    let resume = match position {
-        Tracked::Kafka { next, .. } => next.clone(),
-        Tracked::File { .. } => BTreeMap::new(),
-    };
-    let observer =
-        StreamObserver { shared: shared.clone(), monitor: monitor.to_string(), stream, topic: source.topic.clone() };
-    kafka::connect(source, format!("{monitor}-{stream}"), resume, Box::new(observer))
-        .map_err(|e| AppError::Source(format!("monitor {monitor}: stream {stream}: {e}")))
-}
-
-/// Consumer lag and assignments of a Kafka stream, into the metrics and the status API.
+/// A stream's source reports into the daemon's metrics and status: `/readyz` (connecting),
+/// dead letters, consumer lag, assignments, and failures (`run` ends with them).
 struct StreamObserver {
     shared: Arc<Shared>,
+    index: usize,
     monitor: String,
     stream: Stream,
     topic: String,
+    errors: Arc<Mutex<Vec<String>>>,
 }
 
-impl kafka::ConsumerObserver for StreamObserver {
+impl SourceObserver for StreamObserver {
+    fn connecting(&self) {
+        self.shared.connecting.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn connected(&self) {
+        self.shared.connecting.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    fn dead_lettered(&self) {
+        if let Some(metrics) = self.shared.monitors[self.index].metrics(self.stream) {
+            metrics.dead_letters.inc();
+        }
+    }
+
     fn lag(&self, partition: i32, lag: i64) {
         self.shared.consumer_lag(&self.monitor, self.stream, &self.topic, partition).set(lag);
     }
 
-    fn assigned(&self, partitions: &std::collections::BTreeSet<i32>) {
+    fn assigned(&self, partitions: &BTreeSet<i32>) {
         if let Some(entry) = self.shared.monitor(&self.monitor) {
             entry.live().partitions.insert(self.stream, partitions.clone());
         }
     }
-}
 
-/// The revoke hook of a Kafka stream: hands the monitor task an [`Item::Revoked`] (after every
-/// item already sent) and waits for its acknowledgement, so the partitions are given up only
-/// once checkpointed and committed. Runs inside the consumer's poll (a runtime thread: the
-/// wait is moved off it with `block_in_place`) or its close (a blocking thread).
-fn revoke_hook(tx: mpsc::WeakSender<Item>, stream: Stream) -> RevokeHook {
-    Box::new(move |partitions| {
-        let Some(tx) = tx.upgrade() else { return };
-        let wait = || {
-            let (ack, acknowledged) = std::sync::mpsc::channel();
-            if tx.blocking_send(Item::Revoked { stream, ack }).is_ok()
-                && acknowledged.recv_timeout(SHUTDOWN_DEADLINE).is_err()
-            {
-                warn!(stream = %stream, partitions = ?partitions, "Revoked partitions were not checkpointed in time.");
-            }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(wait)
-            }
-            _ => wait(),
-        }
-    })
+    fn failed(&self, problem: String) {
+        let message = format!("monitor {}: stream {}: {problem}", self.monitor, self.stream);
+        self.errors.lock().unwrap_or_else(|e| e.into_inner()).push(message);
+    }
 }

@@ -17,6 +17,7 @@ use crate::monitor::{MonitorCore, MonitorError, MonitorSettings};
 use crate::record::Stream;
 use crate::reference::{FeatureKind, FeatureType, FitOptions, ReferenceError, ReferenceProfile, StreamProfile};
 use crate::source::discover::{discover_file, DiscoveredFeature, Discovery};
+pub use crate::source::kafka::KafkaDecoding;
 use crate::source::{
     DecodeSpec, Decoder, EventTimeSpec, FeatureSpec, FileSource, PredictionKind, SourceError, SpecError, TimeFormat,
 };
@@ -173,16 +174,6 @@ pub enum PreparedSource {
     /// A Kafka topic, not yet connected (`driftd run` connects it after restoring the
     /// checkpoint, which positions the partitions), and how its messages are decoded.
     Kafka { config: KafkaSourceConfig, decoding: KafkaDecoding, dead_letter_topic: Option<String> },
-}
-
-/// How a Kafka stream's messages are decoded.
-pub enum KafkaDecoding {
-    /// With the reference's feature list.
-    Ready(Decoder),
-    /// The feature list is discovered first ([`crate::source::discover`]): the reader holds
-    /// the first `messages` messages back (or, with `idle`, fewer once no message came for
-    /// that long), discovers their features, then builds the decoder.
-    Discover { spec: DecodeSpec, messages: u64, idle: Option<std::time::Duration> },
 }
 
 /// Messages whose features a trailing reference discovers before its first window (fewer

@@ -152,7 +152,7 @@ fn tls_stream(
     tcp: TcpStream,
 ) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>, HttpError> {
     let fail = |message: String| HttpError::Tls { addr: shown.into(), message };
-    let config = crate::api::tls::client_config(ca_file).map_err(|e| fail(e.to_string()))?;
+    let config = crate::tls::client_config(ca_file).map_err(|e| fail(e.to_string()))?;
     let host = match addr.rsplit_once(':') {
         Some((host, _)) => host.trim_start_matches('[').trim_end_matches(']'),
         None => addr,

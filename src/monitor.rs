@@ -24,7 +24,8 @@ pub use accumulate::{
     infer_feature_type, CategoricalAccumulator, FeatureAccumulator, NumericAccumulator, WindowState, OVERFLOW_LABEL,
 };
 pub use observation::{
-    drifted_features, BinShare, FeatureStatus, KsSource, Observation, ObservationDetail, ReferenceWindows, Stat,
+    drifted_features, observation_json, BinShare, FeatureStatus, KsSource, Observation, ObservationDetail,
+    ReferenceWindows, Stat,
 };
 pub use trailing::{quantile_points, PooledFeature, PooledWindow, TrailingPool};
 

@@ -20,14 +20,14 @@ use crate::config::{Config, MonitorConfig};
 use crate::monitor::{MonitorCore, MonitorError, Observation};
 use crate::record::Stream;
 use crate::reference::capture::Capture;
+use crate::source::error_log::LOGGED_BAD_ROWS;
 use crate::source::{DecodeReason, Decoded, FileSource, SourceError};
 use crate::stats::verdict::Thresholds;
 use crate::window::WindowSpec;
 
-pub use output::{observation_json, WindowSummary, WindowWriter};
+use crate::monitor::observation_json;
+pub use output::{WindowSummary, WindowWriter};
 
-/// Bad rows logged with their position per stream; the rest are only counted.
-pub const LOGGED_BAD_ROWS: u64 = 5;
 /// Records per batch handed from the reading thread to the monitor, and batches in flight.
 const READ_BATCH: usize = 1024;
 const READ_AHEAD_BATCHES: usize = 8;

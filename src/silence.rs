@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use redb::{ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use crate::app::store::DbHandle;
 use crate::rules::Notification;
+use crate::store::DbHandle;
 
 /// Silences by id.
 const SILENCES: TableDefinition<&str, &[u8]> = TableDefinition::new("silences");

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use crate::app::store::DbHandle;
 use crate::rules::Notification;
+use crate::store::DbHandle;
 
 /// Pending entries: key → [`PendingEntry`] (JSON), with their attempt count, next attempt
 /// time and last error.

@@ -4,7 +4,6 @@
 
 pub mod access;
 pub mod serve;
-pub mod tls;
 
 use std::sync::Arc;
 
@@ -15,7 +14,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::app::state::{ClosedWindow, Shared};
+use crate::pipeline::state::{ClosedWindow, Shared};
 use crate::record::Stream;
 
 /// The router over the shared state, behind the access policy.
@@ -92,11 +91,11 @@ struct StreamBody {
     kafka_partitions: Option<Vec<i32>>,
     /// Where the stream's reference stands (capturing, ready …).
     #[serde(skip_serializing_if = "Option::is_none")]
-    reference: Option<crate::app::state::ReferenceStatus>,
+    reference: Option<crate::pipeline::state::ReferenceStatus>,
     /// Kafka sources: the stream's watermark and each assigned partition's clock (own
     /// watermark, idle, lag, late records), refreshed every second.
     #[serde(skip_serializing_if = "Option::is_none")]
-    watermark: Option<crate::app::partitions::WatermarkStatus>,
+    watermark: Option<crate::pipeline::partitions::WatermarkStatus>,
     /// The last closed window (without its observations).
     last_window: Option<ClosedWindow>,
 }

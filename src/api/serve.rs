@@ -34,7 +34,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 pub struct ServeOptions {
     /// A request's whole handling, its body included (`http.request_timeout`).
     pub request_timeout: Duration,
-    /// TLS on the listener (`http.tls`, see [`super::tls::server_config`]).
+    /// TLS on the listener (`http.tls`, see [`crate::tls::server_config`]).
     pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 

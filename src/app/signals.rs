@@ -1,7 +1,14 @@
 //! Signals: SIGTERM / Ctrl-C cancel the run's shutdown token; SIGHUP reloads the rule files;
 //! SIGXFSZ is ignored.
 
-use super::*;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+use crate::config::Config;
+use crate::pipeline::alerting::Alerting;
+use crate::pipeline::RunError;
 
 /// Ignores SIGXFSZ, as databases do: a write past the file-size limit (`RLIMIT_FSIZE`) then
 /// fails with EFBIG — a failed checkpoint, retried — instead of killing the daemon mid-write.
@@ -22,13 +29,13 @@ pub(super) fn listen_for_signals(
     config: Config,
     alerting: Arc<Alerting>,
     actions: crate::actions::ActionsHandle,
-) -> Result<(), AppError> {
+) -> Result<(), RunError> {
     #[cfg(unix)]
     let mut term =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(AppError::Signal)?;
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(RunError::Signal)?;
     #[cfg(unix)]
     let mut hangup =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).map_err(AppError::Signal)?;
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).map_err(RunError::Signal)?;
     tokio::spawn(async move {
         loop {
             #[cfg(unix)]

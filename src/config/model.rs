@@ -184,6 +184,10 @@ pub struct StreamConfig {
     pub max_features: usize,
 }
 
+/// Default `max_features` of a stream: each feature becomes metric series, window state and
+/// history, so a stream with a fresh key per message stops here.
+pub const DEFAULT_MAX_FEATURES: usize = 1000;
+
 /// Where a stream's messages come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceConfig {

@@ -323,10 +323,10 @@ impl Checker<'_> {
         let cert_file = self.existing_file(&cert_path, &tls.cert_file);
         let key_file = self.existing_file(&key_path, &tls.key_file);
         if !self.has_problem(&cert_path) && !self.has_problem(&key_path) {
-            match crate::api::tls::server_config(&cert_file, &key_file) {
+            match crate::tls::server_config(&cert_file, &key_file) {
                 Ok(_) => {}
-                Err(crate::api::tls::TlsError::Cert(message)) => self.error(&cert_path, message),
-                Err(crate::api::tls::TlsError::Key(message)) => self.error(&key_path, message),
+                Err(crate::tls::TlsError::Cert(message)) => self.error(&cert_path, message),
+                Err(crate::tls::TlsError::Key(message)) => self.error(&key_path, message),
             }
         }
         HttpTlsConfig { cert_file, key_file }

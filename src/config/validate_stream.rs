@@ -48,7 +48,7 @@ impl Checker<'_> {
             self.common(path, Stream::Inputs, &s.source, s.event_time, s.dead_letter_topic, s.max_message_bytes, cx);
         let tabular = matches!(&common.source, SourceConfig::File(f) if f.format != Format::JsonLines);
         let features = self.features(&path.key("features"), s.features.unwrap_or(schema::Features::All), tabular);
-        let max_features = s.max_features.unwrap_or(crate::source::discover::MAX_DISCOVERED_FEATURES as u64);
+        let max_features = s.max_features.unwrap_or(super::model::DEFAULT_MAX_FEATURES as u64);
         if !(1..=MAX_FEATURES_LIMIT).contains(&max_features) {
             self.error(&path.key("max_features"), format!("must be from 1 to {MAX_FEATURES_LIMIT}"));
         }
@@ -105,7 +105,7 @@ impl Checker<'_> {
             values,
             dead_letter_topic: common.dead_letter_topic,
             max_message_bytes: common.max_message_bytes,
-            max_features: crate::source::discover::MAX_DISCOVERED_FEATURES,
+            max_features: super::model::DEFAULT_MAX_FEATURES,
         }
     }
 

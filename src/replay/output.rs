@@ -81,51 +81,6 @@ impl<'a> WindowWriter<'a> {
     }
 }
 
-/// One observation as a JSON object (NaN and ±inf → null), keys in a fixed order.
-pub fn observation_json(o: &Observation) -> String {
-    #[derive(serde::Serialize)]
-    struct Line<'a> {
-        monitor: &'a str,
-        stream: Stream,
-        feature: &'a str,
-        stat: Stat,
-        value: Option<f64>,
-        /// KS statistic past `ks_sample_cap`: `|D_exact − value| ≤ error_bound` (KLL sketch).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error_bound: Option<f64>,
-        n: u64,
-        window: WindowJson,
-        status: crate::monitor::FeatureStatus,
-    }
-    #[derive(serde::Serialize)]
-    struct WindowJson {
-        start: String,
-        end: String,
-        start_ms: i64,
-        end_ms: i64,
-        events: u64,
-    }
-    let line = Line {
-        monitor: &o.monitor,
-        stream: o.stream,
-        feature: &o.feature,
-        stat: o.stat,
-        value: o.value.is_finite().then_some(o.value),
-        error_bound: o.detail.ks_error_bound.filter(|_| o.stat == Stat::KsStatistic && o.value.is_finite()),
-        n: o.n,
-        window: WindowJson {
-            start: format_time_ms(o.window.start_ms),
-            end: format_time_ms(o.window.end_ms),
-            start_ms: o.window.start_ms,
-            end_ms: o.window.end_ms,
-            events: o.window.events,
-        },
-        status: o.detail.status,
-    };
-    // Plain data with string keys: serialisation cannot fail.
-    serde_json::to_string(&line).unwrap_or_default()
-}
-
 /// The summary of one monitor's replay.
 pub fn write_summary(
     out: &mut dyn Write,

@@ -2,21 +2,24 @@
 //! [`Record`](crate::record::Record)s. [`Decoder`] (`decode.rs`; types in `spec.rs`, the
 //! compiled spec in `compiled.rs` + `plan.rs`, the fast path in `fast.rs`, the serde walk in
 //! `visit.rs` + `walk.rs`, event times in `time.rs`) is shared by every source: the
-//! [`FileSource`] (`file.rs`; rows in `row.rs`, CSV in `table.rs`, Parquet / Arrow IPC in
-//! `batches.rs`) and the Kafka consumer (`kafka.rs`). No input makes a source panic; a message
-//! or row that does not decode is reported with its position and reason, never stopping it.
+//! [`FileSource`] (`file/`; rows in `row.rs`, CSV in `table.rs`, Parquet / Arrow IPC in
+//! `batches.rs`) and the Kafka consumer (`kafka/`). Each kind's reader task is its
+//! `spawn(ctx, …)` (`task.rs`: the context and the items sent). No input makes a source panic;
+//! a bad message or row is reported with its position and reason, never stopping it.
 
 mod batches;
 mod compiled;
 mod decode;
 pub mod discover;
+pub mod error_log;
 mod fast;
-mod file;
+pub mod file;
 pub mod kafka;
 mod plan;
 mod row;
 mod spec;
 mod table;
+pub mod task;
 pub mod time;
 mod visit;
 mod walk;

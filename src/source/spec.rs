@@ -8,9 +8,7 @@ use crate::record::{Position, Record, Stream};
 /// Default [`DecodeSpec::max_message_bytes`]: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
 
-/// Default [`DecodeSpec::max_features`] (the stream's `max_features`): each feature becomes
-/// metric series, window state and history, so a stream with a fresh key per message stops here.
-pub const DEFAULT_MAX_FEATURES: usize = 1000;
+pub use crate::config::DEFAULT_MAX_FEATURES;
 
 /// Prefix of the feature names of per-class probabilities: `class:approve`.
 pub const CLASS_PREFIX: &str = "class:";

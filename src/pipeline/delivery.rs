@@ -1,47 +1,57 @@
 //! The notification dispatcher of a run over the store's outbox, and the durable parts a
 //! monitor task commits to (checkpoint store, observations file, rules engine).
 
-use super::*;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::alerting::Alerting;
+use super::error::{RunError, SHUTDOWN_DEADLINE};
+use super::state::Shared;
+use crate::config::Config;
+use crate::store::{ObservationSink, Store};
 
 /// How long a run whose sources are exhausted waits for the outbox to empty before exiting
 /// (what is left is delivered at the next start).
-pub(super) const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The checkpoint store and the observations file of a run.
-pub(super) struct Durable {
-    pub(super) store: Store,
+pub struct Durable {
+    pub store: Store,
     /// Held while a window is appended and its checkpoint committed, so the file's length in
     /// the last checkpoint is exact.
-    pub(super) sink: Mutex<Option<ObservationSink>>,
+    pub sink: Mutex<Option<ObservationSink>>,
     /// The rules engine: evaluated per closed window, its state saved with each checkpoint.
-    pub(super) alerting: Arc<Alerting>,
+    pub alerting: Arc<Alerting>,
     /// Wakes the notification dispatcher after a checkpoint that enqueued notifications.
-    pub(super) wake: Arc<tokio::sync::Notify>,
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// The notification dispatcher of a run (`crate::actions`), over the store's outbox.
-pub(super) struct Delivery {
-    pub(super) wake: Arc<tokio::sync::Notify>,
-    pub(super) actions: crate::actions::ActionsHandle,
-    pub(super) stop: CancellationToken,
-    pub(super) task: tokio::task::JoinHandle<()>,
+pub struct Delivery {
+    pub wake: Arc<tokio::sync::Notify>,
+    pub actions: crate::actions::ActionsHandle,
+    pub stop: CancellationToken,
+    pub task: tokio::task::JoinHandle<()>,
 }
 
 impl Delivery {
-    pub(super) fn start(
+    pub fn start(
         config: &Config,
         shared: &Shared,
         store: &Store,
         rules: &crate::rules::RuleSet,
         reset_state: bool,
-    ) -> Result<Delivery, AppError> {
+    ) -> Result<Delivery, RunError> {
         let database = store.database().clone();
-        let outbox = |db| crate::actions::Outbox::new(db).map_err(|e| AppError::Internal(format!("outbox: {e}")));
+        let outbox = |db| crate::actions::Outbox::new(db).map_err(|e| RunError::Internal(format!("outbox: {e}")));
         let api_outbox = outbox(database.clone())?;
         if reset_state {
             // Starting over restarts the alert episodes, so their idempotency keys repeat:
             // forget which were delivered (pending and failed notifications stay).
-            let forgotten = api_outbox.prune_sent(i64::MAX).map_err(|e| AppError::Internal(format!("outbox: {e}")))?;
+            let forgotten = api_outbox.prune_sent(i64::MAX).map_err(|e| RunError::Internal(format!("outbox: {e}")))?;
             info!(forgotten, "Delivered notification keys forgotten (--reset-state).");
         }
         let _ = shared.outbox.set(api_outbox);
@@ -53,7 +63,7 @@ impl Delivery {
             shared.delivery.clone(),
             config.kafka_brokers.clone(),
         )
-        .map_err(|e| AppError::Internal(format!("dispatcher: {e}")))?
+        .map_err(|e| RunError::Internal(format!("dispatcher: {e}")))?
         .with_kafka_properties(config.kafka_properties.clone());
         let actions = dispatcher.actions_handle();
         let (wake, stop) = (Arc::new(tokio::sync::Notify::new()), CancellationToken::new());
@@ -62,7 +72,7 @@ impl Delivery {
     }
 
     /// Lets the dispatcher empty the outbox (at most [`DRAIN_DEADLINE`]), then stops it.
-    pub(super) async fn finish(self, shared: &Shared) {
+    pub async fn finish(self, shared: &Shared) {
         let deadline = Instant::now() + DRAIN_DEADLINE;
         let pending = || shared.outbox.get().and_then(|o| o.pending().ok()).map_or(0, |p| p.len());
         let mut left = pending();

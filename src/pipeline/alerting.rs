@@ -1,4 +1,4 @@
-//! Alerting inside `driftd run`: each closed window's observations → the rules engine →
+//! The alerting stage of `driftd run`: each closed window's observations → the rules engine →
 //! alert transitions and grouped notifications with the daemon's evidence, and the engine
 //! state saved in the stream's checkpoint transaction. Details on [`Alerting`].
 
@@ -8,9 +8,13 @@ use std::sync::{Mutex, MutexGuard};
 use serde_json::{json, Value};
 use tracing::info;
 
-use crate::monitor::{Observation, Stat};
+use crate::actions::OutboxEntry;
+use crate::monitor::{drifted_features, Observation, Stat};
 use crate::reference::ReferenceProfile;
 use crate::rules::{Engine, EngineState, FeatureStats, Notification, RuleSet, WindowEvaluation};
+use crate::silence::Silences;
+use crate::source::time::now_ms;
+use crate::stats::verdict::Thresholds;
 
 /// Features listed in a notification's evidence, by decreasing PSI.
 pub const TOP_FEATURES: usize = 5;
@@ -136,6 +140,40 @@ impl Alerting {
             .into_iter()
             .map(|notification| Pending { notification, evidence: evidence.clone() })
             .collect()
+    }
+
+    /// The alerting stage of a batch of closed windows (whole, in order): the rules evaluated
+    /// once per window, silenced alerts dropped, the rest as the outbox entries to save with
+    /// the windows' checkpoint; with the number of alerts silenced.
+    pub fn outbox_entries(
+        &self,
+        profile: &ReferenceProfile,
+        observations: &[Observation],
+        silences: Option<&Silences>,
+    ) -> (Vec<OutboxEntry>, u64) {
+        if !self.has_rules() {
+            return (Vec::new(), 0);
+        }
+        let mut notifications = Vec::new();
+        for window in observations.chunk_by(|a, b| a.window == b.window) {
+            let drifted = drifted_features(window, &Thresholds::default());
+            notifications.extend(self.evaluate(profile, window, &drifted));
+        }
+        let mut silenced_total = 0;
+        if let Some(silences) = silences {
+            let now = now_ms();
+            notifications.retain_mut(|pending| {
+                let silenced = silences.filter(&mut pending.notification, now);
+                if silenced > 0 {
+                    silenced_total += silenced as u64;
+                    info!(action = %pending.notification.action, rule = %pending.notification.rule, silenced, "Alerts silenced.");
+                }
+                !pending.notification.alerts.is_empty()
+            });
+        }
+        let now = now_ms();
+        let entries = notifications.into_iter().map(|p| OutboxEntry::new(p.notification, p.evidence, now)).collect();
+        (entries, silenced_total)
     }
 }
 

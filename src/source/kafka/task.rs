@@ -1,11 +1,12 @@
-//! The reader task of a Kafka stream: messages from its consumer decoded into batches of
-//! records for the monitor task (bad ones as `Item::Bad`, dead-lettered), until `driftd run`
-//! stops. It never stops on a bad message or broker error and never commits offsets (the
-//! monitor task does, after the checkpoint). Inputs, outputs and invariants on [`KafkaReader`].
+//! The reader task of a Kafka stream ([`spawn`]): messages from its consumer decoded into
+//! batches of records for the monitor task (bad ones as `Item::Bad`, dead-lettered), until
+//! `driftd run` stops. It never stops on a bad message or broker error and never commits
+//! offsets (the monitor task does, after the checkpoint). Inputs, outputs and invariants on
+//! [`KafkaReader`].
 
-use std::sync::atomic::Ordering;
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdkafka::consumer::Consumer;
 use rdkafka::message::{Header, Message, OwnedHeaders, OwnedMessage};
@@ -15,23 +16,87 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
-use super::{Consumed, Item, BATCH_RECORDS};
-use crate::app::state::Shared;
-use crate::build::KafkaDecoding;
+use super::{connect, KafkaConsumer, RevokeHook};
 use crate::config::KafkaSourceConfig;
-use crate::record::{Position, Stream};
+use crate::record::{Position, Record, Stream};
 use crate::source::discover::Discovery;
-use crate::source::kafka::KafkaConsumer;
-use crate::source::{DecodeContext, Decoder};
+use crate::source::error_log::ErrorLog;
+use crate::source::task::{Consumed, Item, SourceContext, SourceObserver, BATCH_RECORDS};
+use crate::source::{DecodeContext, DecodeSpec, Decoder};
 
 /// How long a partial batch waits for more records before it is sent.
 pub const BATCH_LINGER: Duration = Duration::from_millis(20);
-/// Broker and consumer errors are logged at most this often per stream.
-pub const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// How long the revoke hook waits for the monitor task to checkpoint and commit.
+pub const REVOKE_DEADLINE: Duration = Duration::from_secs(10);
 /// How long forwarding one message to the dead-letter topic may take.
 const DEAD_LETTER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one metadata request may take while waiting for the broker.
 const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How a Kafka stream's messages are decoded.
+pub enum KafkaDecoding {
+    /// With the reference's feature list.
+    Ready(Decoder),
+    /// The feature list is discovered first ([`crate::source::discover`]): the reader holds
+    /// the first `messages` messages back (or, with `idle`, fewer once no message came for
+    /// that long), discovers their features, then builds the decoder.
+    Discover { spec: DecodeSpec, messages: u64, idle: Option<Duration> },
+}
+
+/// Connects a Kafka stream's consumer — positioned at `resume` (the checkpoint's next offset
+/// per partition), its revocations routed through the monitor task — and spawns its reader
+/// on `ctx.tracker`. The consumer is returned for the monitor task's offset commits.
+pub fn spawn(
+    ctx: SourceContext,
+    source: &KafkaSourceConfig,
+    decoding: KafkaDecoding,
+    dead_letter_topic: Option<String>,
+    resume: BTreeMap<i32, i64>,
+) -> Result<Arc<KafkaConsumer>, String> {
+    let SourceContext { monitor, monitor_index, stream, tx, stop, tracker, observer } = ctx;
+    let label = format!("{monitor}-{stream}");
+    let consumer = Arc::new(connect(source, label, resume, observer.clone()).map_err(|e| e.to_string())?);
+    consumer.context().on_revoke(revoke_hook(tx.downgrade(), stream));
+    let dead_letter = dead_letter_topic.map(|topic| DeadLetter::new(source, topic)).transpose()?;
+    observer.connecting();
+    let reader = KafkaReader {
+        observer,
+        monitor_index,
+        monitor,
+        stream,
+        topic: source.topic.clone(),
+        consumer: consumer.clone(),
+        decoding: Some(decoding),
+        decoder: None,
+        dead_letter,
+    };
+    tracker.spawn(reader.run(tx, stop));
+    Ok(consumer)
+}
+
+/// The revoke hook of a Kafka stream: hands the monitor task an [`Item::Revoked`] (after every
+/// item already sent) and waits for its acknowledgement, so the partitions are given up only
+/// once checkpointed and committed. Runs inside the consumer's poll (a runtime thread: the
+/// wait is moved off it with `block_in_place`) or its close (a blocking thread).
+fn revoke_hook(tx: mpsc::WeakSender<Item>, stream: Stream) -> RevokeHook {
+    Box::new(move |partitions| {
+        let Some(tx) = tx.upgrade() else { return };
+        let wait = || {
+            let (ack, acknowledged) = std::sync::mpsc::channel();
+            if tx.blocking_send(Item::Revoked { stream, ack }).is_ok()
+                && acknowledged.recv_timeout(REVOKE_DEADLINE).is_err()
+            {
+                warn!(stream = %stream, partitions = ?partitions, "Revoked partitions were not checkpointed in time.");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(wait)
+            }
+            _ => wait(),
+        }
+    })
+}
 
 /// Where undecodable messages go.
 pub struct DeadLetter {
@@ -74,24 +139,24 @@ impl DeadLetter {
 /// Invariants: nothing here stops on a bad message or a broker error (librdkafka reconnects
 /// by itself; errors are logged at most every [`ERROR_LOG_INTERVAL`]); the reader never
 /// commits offsets — the monitor task does, after the checkpoint that covers them.
-pub struct KafkaReader {
-    pub shared: Arc<Shared>,
-    pub monitor_index: usize,
-    pub monitor: String,
-    pub stream: Stream,
-    pub topic: String,
-    pub consumer: Arc<KafkaConsumer>,
+struct KafkaReader {
+    observer: Arc<dyn SourceObserver>,
+    monitor_index: usize,
+    monitor: String,
+    stream: Stream,
+    topic: String,
+    consumer: Arc<KafkaConsumer>,
     /// How messages are decoded (taken into `decoder` when the reader starts).
-    pub decoding: Option<KafkaDecoding>,
+    decoding: Option<KafkaDecoding>,
     /// The decoder once the features are known.
-    pub decoder: Option<Decoder>,
-    pub dead_letter: Option<DeadLetter>,
+    decoder: Option<Decoder>,
+    dead_letter: Option<DeadLetter>,
 }
 
 /// Messages held back while a stream's features are discovered.
 struct Discovering {
     found: Discovery,
-    spec: crate::source::DecodeSpec,
+    spec: DecodeSpec,
     target: u64,
     /// End early after this long without a message (trailing references).
     idle: Option<Duration>,
@@ -100,13 +165,13 @@ struct Discovering {
 
 /// The records decoded and not yet sent, and when they must go.
 struct Batch {
-    items: Vec<crate::record::Record>,
+    items: Vec<Record>,
     deadline: Option<tokio::time::Instant>,
 }
 
 impl KafkaReader {
     /// Reads until `stop`; then sends [`Item::End`] (not exhausted: a topic never is).
-    pub async fn run(mut self, tx: mpsc::Sender<Item>, stop: CancellationToken) {
+    async fn run(mut self, tx: mpsc::Sender<Item>, stop: CancellationToken) {
         self.wait_for_broker(&stop).await;
         let mut out = Batch { items: Vec::with_capacity(BATCH_RECORDS), deadline: None };
         let mut errors = ErrorLog::default();
@@ -291,7 +356,7 @@ impl KafkaReader {
                 () = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
         }
-        self.shared.connecting.fetch_sub(1, Ordering::AcqRel);
+        self.observer.connected();
     }
 
     /// Forwards an undecodable message: same key and payload, the error in headers.
@@ -316,9 +381,7 @@ impl KafkaReader {
         }
         match dead_letter.producer.send(record, DEAD_LETTER_TIMEOUT).await {
             Ok(_) => {
-                if let Some(metrics) = self.shared.monitors[self.monitor_index].metrics(self.stream) {
-                    metrics.dead_letters.inc();
-                }
+                self.observer.dead_lettered();
             }
             Err((err, _)) => {
                 error!(monitor = %self.monitor, stream = %self.stream, topic = %dead_letter.topic, error = %err, "Cannot forward to the dead-letter topic.")
@@ -342,30 +405,10 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 }
 
 /// Sends the batch if it is not empty; false when the monitor is gone.
-async fn send_batch(tx: &mpsc::Sender<Item>, batch: &mut Vec<crate::record::Record>) -> bool {
+async fn send_batch(tx: &mpsc::Sender<Item>, batch: &mut Vec<Record>) -> bool {
     if batch.is_empty() {
         return true;
     }
     let records = std::mem::replace(batch, Vec::with_capacity(BATCH_RECORDS));
     tx.send(Item::Records { first: 0, records }).await.is_ok()
-}
-
-/// At most one log line per [`ERROR_LOG_INTERVAL`], counting the ones left out.
-#[derive(Default)]
-pub struct ErrorLog {
-    last: Option<Instant>,
-    suppressed: u64,
-}
-
-impl ErrorLog {
-    /// `Some(errors left out since the last line)` when this one may be logged.
-    pub fn allow(&mut self) -> Option<u64> {
-        let now = Instant::now();
-        if self.last.is_some_and(|at| now.duration_since(at) < ERROR_LOG_INTERVAL) {
-            self.suppressed += 1;
-            return None;
-        }
-        self.last = Some(now);
-        Some(std::mem::take(&mut self.suppressed))
-    }
 }

@@ -1,27 +1,33 @@
-//! The reader task of a file stream: records from the file, decoded, in batches for the monitor
-//! task; bad rows reported by item number; the items a checkpoint consumed skipped.
+//! The reader task of a file stream ([`spawn`]): records from the file, decoded, in batches
+//! for the monitor task; bad rows reported by item number; the items a checkpoint consumed
+//! skipped; `--max-rate` paces it like live traffic.
 
-use super::*;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tracing::{debug, error};
+
+use super::FileSource;
+use crate::source::row::{describe, SourceError};
+use crate::source::task::{Consumed, Item, SourceContext, BATCH_RECORDS};
 
 /// How a reader reads.
-pub(super) struct Reader {
+pub struct Reader {
     /// Items the checkpoint says were already consumed: read and dropped.
-    pub(super) skip: u64,
-    pub(super) max_rate: Option<f64>,
+    pub skip: u64,
+    /// Rows per second at most (`driftd run --max-rate`).
+    pub max_rate: Option<f64>,
+}
+
+/// Spawns the file's reader (a blocking task) on `ctx.tracker`.
+pub fn spawn(ctx: SourceContext, path: PathBuf, source: FileSource, reader: Reader) {
+    let tracker = ctx.tracker.clone();
+    tracker.spawn_blocking(move || read_source(ctx, path, source, reader));
 }
 
 /// A reader (blocking): the file's rows, in batches, until the end, a stop, or a fatal error.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn read_source(
-    monitor: &str,
-    stream: Stream,
-    path: PathBuf,
-    mut source: FileSource,
-    reader: Reader,
-    tx: mpsc::Sender<Item>,
-    stop: &CancellationToken,
-    errors: &Mutex<Vec<String>>,
-) {
+fn read_source(ctx: SourceContext, path: PathBuf, mut source: FileSource, reader: Reader) {
+    let SourceContext { monitor, stream, tx, stop, observer, .. } = ctx;
     let send = |item| tx.blocking_send(item).is_ok();
     let mut batch = Vec::with_capacity(BATCH_RECORDS);
     let mut first = 0u64;
@@ -72,10 +78,7 @@ pub(super) fn read_source(
             }
             Err(fatal) => {
                 error!(monitor = %monitor, stream = %stream, error = %fatal, "Source failed.");
-                errors
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(format!("monitor {monitor}: stream {stream}: {fatal}"));
+                observer.failed(fatal.to_string());
                 exhausted = false;
                 break;
             }

@@ -1,7 +1,8 @@
 //! The file source: JSON Lines, CSV, Parquet and Arrow IPC files replayed as records in
 //! event-time order — the embedded default for demos, tests and backfills. JSON Lines are
 //! read here line by line; CSV (`table.rs`) and Parquet / Arrow IPC (`batches.rs`) rows are
-//! flat messages built from their cells; the rows all readers yield are in `row.rs`.
+//! flat messages built from their cells; the rows all readers yield are in `row.rs`. The
+//! reader task of `driftd run` over a file: `task.rs`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -13,7 +14,10 @@ use super::row::{Row, Rows, SourceError};
 use super::spec::{DecodeContext, DecodeError, DecodeReason, Decoded, EventTimeSpec};
 use super::table::CsvRows;
 use crate::dataset::Format;
+
+mod task;
 use crate::record::{Position, Stream};
+pub use task::{spawn, Reader};
 
 /// Counts of what a file source yielded so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -450,7 +450,7 @@ impl ObservationSink {
     pub fn append(&mut self, observations: &[Observation]) -> Result<(), StoreError> {
         let mut text = String::new();
         for o in observations {
-            text.push_str(&crate::replay::observation_json(o));
+            text.push_str(&crate::monitor::observation_json(o));
             text.push('\n');
         }
         let fail = |source| StoreError::Sink { path: self.path.clone(), source };

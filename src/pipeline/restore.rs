@@ -1,10 +1,21 @@
 //! Opening the state store and restoring from it: checkpoints into cores (a changed file or
 //! another topic is an error), the rules' state, references captured by an earlier run.
 
-use super::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use tracing::{info, warn};
+
+use super::error::RunError;
+use super::tracked::Tracked;
+use crate::build::{PreparedSource, PreparedStream};
+use crate::config::Config;
+use crate::monitor::MonitorCore;
+use crate::record::Stream;
+use crate::store::{FileFingerprint, ObservationSink, SourcePosition, Store};
 
 /// The rules engine's state from the store (fresh when absent or unreadable).
-pub(super) fn restored_rules_state(store: &Store) -> crate::rules::EngineState {
+pub fn restored_rules_state(store: &Store) -> crate::rules::EngineState {
     let stored = store
         .rules_state()
         .map_err(|e| e.to_string())
@@ -19,8 +30,12 @@ pub(super) fn restored_rules_state(store: &Store) -> crate::rules::EngineState {
 
 /// Opens the store (cleared with `--reset-state`) and the observations file (cut back to the
 /// last checkpoint), and records which observations file this run writes.
-pub(super) fn open_store(config: &Config, options: &RunOptions) -> Result<(Store, Option<ObservationSink>), AppError> {
-    let store = if options.reset_state {
+pub fn open_store(
+    config: &Config,
+    reset_state: bool,
+    observations: Option<&Path>,
+) -> Result<(Store, Option<ObservationSink>), RunError> {
+    let store = if reset_state {
         let (store, aside) = Store::open_or_set_aside(&config.state.path)?;
         if let Some(aside) = aside {
             warn!(path = %store.path().display(), moved_to = %aside.display(), "The state database could not be opened: moved aside, starting over (--reset-state).");
@@ -29,30 +44,30 @@ pub(super) fn open_store(config: &Config, options: &RunOptions) -> Result<(Store
     } else {
         Store::open(&config.state.path)?
     };
-    if options.reset_state {
+    if reset_state {
         info!(path = %store.path().display(), "Checkpoints cleared (--reset-state).");
         store.clear()?;
     }
     let mark = store.sink_mark()?;
-    let sink = options.observations.as_deref().map(|path| ObservationSink::open(path, mark.as_ref())).transpose()?;
+    let sink = observations.map(|path| ObservationSink::open(path, mark.as_ref())).transpose()?;
     store.set_sink_mark(sink.as_ref().map(ObservationSink::mark).as_ref())?;
     Ok((store, sink))
 }
 
 /// Where a stream resumes.
-pub(super) struct Resume {
-    pub(super) finished: bool,
-    pub(super) position: Tracked,
+pub struct Resume {
+    pub finished: bool,
+    pub position: Tracked,
 }
 
 /// A stream's core restored from its checkpoint (if any), after checking that its source is
 /// the one checkpointed: the same file content, or the same Kafka topic.
-pub(super) fn restore_stream(
+pub fn restore_stream(
     store: &Store,
     monitor: &str,
     mut prepared: PreparedStream,
     file: Option<FileFingerprint>,
-) -> Result<(PreparedStream, Resume), AppError> {
+) -> Result<(PreparedStream, Resume), RunError> {
     let stream = prepared.stream;
     let fresh = match (&prepared.source, file) {
         (PreparedSource::File { .. }, Some(file)) => Tracked::File { file, consumed: 0 },
@@ -60,7 +75,7 @@ pub(super) fn restore_stream(
             Tracked::Kafka { topic: config.topic.clone(), next: BTreeMap::new() }
         }
         (PreparedSource::File { .. }, None) => {
-            return Err(AppError::Internal("a file source without fingerprint".into()))
+            return Err(RunError::Internal("a file source without fingerprint".into()))
         }
     };
     let Some(checkpoint) = store.load(monitor, stream)? else {
@@ -68,7 +83,7 @@ pub(super) fn restore_stream(
     };
     let reset = "run with --reset-state to start over";
     let Some(core) = &prepared.core else {
-        return Err(AppError::Checkpoint(format!(
+        return Err(RunError::Checkpoint(format!(
             "monitor {monitor}: stream {stream}: the store {} has a checkpoint but no captured reference for it \
              (was the reference changed to `capture`?): cannot resume; {reset}",
             store.path().display()
@@ -77,7 +92,7 @@ pub(super) fn restore_stream(
     let position = match (&checkpoint.source, fresh) {
         (SourcePosition::File { file: saved, consumed }, Tracked::File { file, .. }) => {
             if saved.size != file.size || saved.sha256 != file.sha256 {
-                return Err(AppError::Checkpoint(format!(
+                return Err(RunError::Checkpoint(format!(
                     "monitor {monitor}: stream {stream}: {} changed since the checkpoint in {} \
                      ({} bytes, sha256 {} then; {} bytes, sha256 {} now): cannot resume; {reset}",
                     file.path.display(),
@@ -92,7 +107,7 @@ pub(super) fn restore_stream(
         }
         (SourcePosition::Kafka { topic: saved, next_offsets }, Tracked::Kafka { topic, .. }) => {
             if *saved != topic {
-                return Err(AppError::Checkpoint(format!(
+                return Err(RunError::Checkpoint(format!(
                     "monitor {monitor}: stream {stream}: the checkpoint in {} is for Kafka topic {saved}, \
                      the configuration reads {topic}: cannot resume; {reset}",
                     store.path().display()
@@ -101,7 +116,7 @@ pub(super) fn restore_stream(
             Tracked::Kafka { topic, next: next_offsets.clone() }
         }
         _ => {
-            return Err(AppError::Checkpoint(format!(
+            return Err(RunError::Checkpoint(format!(
                 "monitor {monitor}: stream {stream}: the checkpoint in {} is for another kind of source: \
                  cannot resume; {reset}",
                 store.path().display()
@@ -110,7 +125,7 @@ pub(super) fn restore_stream(
     };
     let restored =
         MonitorCore::restore(monitor, core.profile().clone(), prepared.spec, core.settings().clone(), checkpoint.state)
-            .map_err(|e| AppError::Checkpoint(format!("{e} ({reset})")))?;
+            .map_err(|e| RunError::Checkpoint(format!("{e} ({reset})")))?;
     prepared.core = Some(restored);
     info!(
         monitor = %monitor,
@@ -122,21 +137,21 @@ pub(super) fn restore_stream(
     Ok((prepared, Resume { finished: checkpoint.finished, position }))
 }
 
-pub(super) fn short(hash: &str) -> &str {
+pub fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
 /// Where a copy of a captured reference is written: `<state.path>/captured/<monitor>.<stream>.json`.
-pub fn captured_copy_path(store_file: &std::path::Path, monitor: &str, stream: Stream) -> PathBuf {
-    let dir = store_file.parent().unwrap_or(std::path::Path::new("."));
+pub fn captured_copy_path(store_file: &Path, monitor: &str, stream: Stream) -> PathBuf {
+    let dir = store_file.parent().unwrap_or(Path::new("."));
     dir.join("captured").join(format!("{monitor}.{stream}.json"))
 }
 
 /// The references captured by earlier runs, for the monitors that capture theirs.
-pub(super) fn stored_references(
+pub fn stored_references(
     store: &Store,
     config: &Config,
-) -> Result<BTreeMap<(String, Stream), crate::reference::ReferenceProfile>, AppError> {
+) -> Result<BTreeMap<(String, Stream), crate::reference::ReferenceProfile>, RunError> {
     let mut stored = BTreeMap::new();
     for monitor in &config.monitors {
         if !matches!(

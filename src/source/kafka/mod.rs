@@ -5,11 +5,12 @@
 //! partition, the next offset of the stream's last checkpoint ([`KafkaContext::resume_from`]).
 //! Outputs: messages ([`StreamConsumer::recv`]) and offset commits, made by the daemon only
 //! after the checkpoint that covers them ([`commit_offsets`]). Where an assigned partition
-//! starts, revocation, lag and logs: on [`KafkaContext`]; docs/daemon.md, "Kafka".
+//! starts, revocation, lag and logs: on [`KafkaContext`]; docs/daemon.md, "Kafka". The
+//! reader task over the consumer: `task.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rdkafka::client::ClientContext;
@@ -22,6 +23,10 @@ use rdkafka::types::RDKafkaRespErr;
 use tracing::{debug, error, info, warn};
 
 use crate::config::{KafkaSourceConfig, StartPosition};
+use crate::source::task::SourceObserver;
+
+mod task;
+pub use task::{spawn, KafkaDecoding, BATCH_LINGER};
 
 /// librdkafka statistics period (consumer lag), unless the properties set another.
 pub const STATISTICS_INTERVAL_MS: u64 = 5000;
@@ -33,13 +38,6 @@ pub type KafkaConsumer = StreamConsumer<KafkaContext>;
 
 /// Called with the revoked partitions; returns once they are checkpointed and committed.
 pub type RevokeHook = Box<dyn Fn(&[i32]) + Send + Sync>;
-/// What the consumer reports to the daemon's metrics and status.
-pub trait ConsumerObserver: Send + Sync {
-    /// Messages between the partition's high watermark and the consumer's position.
-    fn lag(&self, partition: i32, lag: i64);
-    /// The partitions assigned now (after every rebalance).
-    fn assigned(&self, partitions: &BTreeSet<i32>);
-}
 
 /// Why a Kafka consumer could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +64,7 @@ pub struct KafkaSourceError {
 ///
 /// Consumer lag per partition comes from librdkafka's statistics (every
 /// [`STATISTICS_INTERVAL_MS`] unless `statistics.interval.ms` is set) and goes to the
-/// [`ConsumerObserver`], with every assignment. librdkafka's log lines go to `tracing`
+/// [`SourceObserver`], with every assignment. librdkafka's log lines go to `tracing`
 /// (target `librdkafka`).
 pub struct KafkaContext {
     label: String,
@@ -75,7 +73,7 @@ pub struct KafkaContext {
     /// Next offset per partition from driftd's checkpoint (updated after each checkpoint).
     resume: Mutex<BTreeMap<i32, i64>>,
     revoke: OnceLock<RevokeHook>,
-    observer: Box<dyn ConsumerObserver>,
+    observer: Arc<dyn SourceObserver>,
     assigned: Mutex<BTreeSet<i32>>,
     /// Bumped after every change of `assigned`, before any message of a new assignment can be
     /// returned by the consumer: a monitor that sees a record of a partition reads a
@@ -294,7 +292,7 @@ pub fn connect(
     source: &KafkaSourceConfig,
     label: String,
     resume: BTreeMap<i32, i64>,
-    observer: Box<dyn ConsumerObserver>,
+    observer: Arc<dyn SourceObserver>,
 ) -> Result<KafkaConsumer, KafkaSourceError> {
     let fail =
         |message: String| KafkaSourceError { topic: source.topic.clone(), brokers: source.brokers.clone(), message };
@@ -366,7 +364,7 @@ mod tests {
             start,
             resume: Mutex::new(resume.iter().copied().collect()),
             revoke: OnceLock::new(),
-            observer: Box::new(Silent),
+            observer: Arc::new(Silent),
             assigned: Mutex::default(),
             generation: AtomicU64::new(0),
             joined: AtomicBool::new(false),
@@ -374,7 +372,7 @@ mod tests {
     }
 
     struct Silent;
-    impl ConsumerObserver for Silent {
+    impl SourceObserver for Silent {
         fn lag(&self, _: i32, _: i64) {}
         fn assigned(&self, _: &BTreeSet<i32>) {}
     }

@@ -181,7 +181,7 @@ pub struct MonitorLive {
     /// Where each stream's reference stands (status API).
     pub references: BTreeMap<Stream, ReferenceStatus>,
     /// Kafka streams: the watermark and each partition's clock (status API).
-    pub watermarks: BTreeMap<Stream, crate::app::partitions::WatermarkStatus>,
+    pub watermarks: BTreeMap<Stream, crate::pipeline::partitions::WatermarkStatus>,
 }
 
 /// A stream's reference, as the status API shows it.
@@ -244,7 +244,7 @@ pub struct Shared {
     /// nothing and commit no offset until a retry succeeds, and `/readyz` says why.
     checkpoint_failures: Mutex<BTreeMap<String, String>>,
     /// The rules engine (set once at start-up).
-    pub alerting: std::sync::OnceLock<std::sync::Arc<crate::app::alerting::Alerting>>,
+    pub alerting: std::sync::OnceLock<std::sync::Arc<crate::pipeline::alerting::Alerting>>,
     /// The silences (set once at start-up).
     pub silences: std::sync::OnceLock<std::sync::Arc<crate::silence::Silences>>,
     /// Alerts left out of notifications by a silence.
@@ -418,7 +418,7 @@ impl Shared {
     }
 
     /// Sets the `driftd_alerts` gauges from the engine.
-    pub fn update_alerts(&self, alerting: &crate::app::alerting::Alerting) {
+    pub fn update_alerts(&self, alerting: &crate::pipeline::alerting::Alerting) {
         for ((rule, monitor, state), count) in alerting.counts() {
             let labels = AlertLabels { rule, monitor, state: state.into() };
             self.families.alerts.get_or_create(&labels).set(count);
@@ -437,7 +437,7 @@ impl Shared {
         monitor: &MonitorEntry,
         stream: Stream,
         topic: &str,
-        status: &crate::app::partitions::WatermarkStatus,
+        status: &crate::pipeline::partitions::WatermarkStatus,
     ) {
         let seconds = |ms: Option<i64>| ms.map_or(f64::NAN, |ms| ms as f64 / 1000.0);
         let labels = StreamLabels { monitor: monitor.name.clone(), stream: stream.name().into() };
