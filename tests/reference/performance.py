@@ -8,14 +8,17 @@ Usage:
                                                       # and check the unit tests' literals
     python3 tests/reference/performance.py --print    # print the unit tests' literals
 
-Each case is a directory with reference.csv, current.csv and expected.json. The expected
+Each case is a directory with reference.csv, current.csv and expected.json (some also with
+Parquet copies of the two CSV files, written by pyarrow). The expected
 values are computed from the CSV files as read back (Python's csv module; a row is used when
 its target and prediction cells are both finite numbers), never from the in-memory data.
 Every number sits next to the exact call that produced it; this script evaluates those very
 strings. Namespace: np (numpy), metrics (sklearn.metrics), calibration_curve
 (sklearn.calibration), y (targets, np.float64 array), p (predictions, np.float64 array),
 and for classification yl = (y == 1), pl = (p >= 0.5) (the predicted labels of a score) and
-the helper `ece(y, p)` below. Output is byte-identical from run to run (fixed seeds, no BLAS).
+the helper `ece(y, p)` below. Output is byte-identical from run to run (fixed seeds, no BLAS,
+data made with libm's exp); across CPUs, numpy's AVX-512 log may move a log loss by an ulp,
+which `--check` allows (MAX_ULPS) and the Rust tests' 1e-12 relative tolerance covers.
 """
 
 import argparse
@@ -28,12 +31,18 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pyarrow
+import pyarrow.csv
+import pyarrow.parquet
 import sklearn
 from sklearn import metrics
 from sklearn.calibration import calibration_curve
 
-PINNED = {"numpy": "2.4.6", "sklearn": "1.9.1"}
-FOUND = {"numpy": np.__version__, "sklearn": sklearn.__version__}
+PINNED = {"numpy": "2.4.6", "sklearn": "1.9.1", "pyarrow": "26.0.1"}
+FOUND = {"numpy": np.__version__, "sklearn": sklearn.__version__, "pyarrow": pyarrow.__version__}
+# These cases also get Parquet copies of their CSV files (typed columns: int64 with nulls,
+# float64), the same rows and so the same expected values.
+PARQUET_CASES = ("classifier_shift", "regressor_shift")
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO / "tests" / "data" / "performance"
 UNIT_TESTS = REPO / "src" / "stats" / "performance" / "tests.rs"
@@ -136,7 +145,9 @@ def classifier(rng, n, quality, decimals=None):
     """Targets with a score that separates them `quality`-well (a logistic of a noisy margin)."""
     y = rng.random(n) < 0.4
     margin = quality * (2.0 * y - 1.0) + rng.normal(0.0, 1.0, n)
-    score = 1.0 / (1.0 + np.exp(-margin))
+    # math.exp (libm), not np.exp, whose AVX-512 kernel rounds differently: the data must not
+    # depend on the CPU.
+    score = np.array([1.0 / (1.0 + math.exp(-m)) for m in margin])
     if decimals is not None:
         score = np.round(score, decimals)
     return y.astype(int), score
@@ -237,6 +248,10 @@ def generate(out: Path) -> None:
         write_csv(d / "reference.csv", ref)
         write_csv(d / "current.csv", cur)
         (d / "expected.json").write_text(json.dumps(expected_for(d, task), indent=1) + "\n")
+        if name in PARQUET_CASES:
+            for stem in ("reference", "current"):
+                table = pyarrow.csv.read_csv(d / f"{stem}.csv")
+                pyarrow.parquet.write_table(table, d / f"{stem}.parquet")
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,6 +284,25 @@ def unit_lines() -> list[str]:
     return lines
 
 
+# numpy's float64 log has its own AVX-512 kernel, which rounds some values (e.g. log(1 - eps))
+# one ulp away from libm's: the log loss of expected.json may move by an ulp between CPUs.
+MAX_ULPS = 4
+
+
+def json_ulps(a: bytes, b: bytes):
+    """The largest ulp distance between the numbers of two JSON documents of the same shape,
+    or None when they differ otherwise."""
+    def walk(x, y):
+        if isinstance(x, dict) and isinstance(y, dict) and x.keys() == y.keys():
+            return max((walk(x[k], y[k]) for k in x), default=0)
+        if isinstance(x, float) and isinstance(y, float):
+            ix, iy = (np.array([v]).view(np.int64)[0] for v in (x, y))
+            return abs(int(ix) - int(iy)) if (x >= 0) == (y >= 0) else math.inf
+        return 0 if x == y else math.inf
+    distance = walk(json.loads(a), json.loads(b))
+    return None if math.isinf(distance) else distance
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true")
@@ -289,7 +323,12 @@ def main() -> int:
         generate(Path(tmp))
         fresh = {p.relative_to(tmp): p.read_bytes() for p in Path(tmp).rglob("*") if p.is_file()}
         committed = {p.relative_to(args.out): p.read_bytes() for p in args.out.rglob("*") if p.is_file()}
-        problems += [f"differs or missing: {p}" for p in sorted(fresh) if committed.get(p) != fresh[p]]
+        for p in sorted(fresh):
+            if committed.get(p) == fresh[p]:
+                continue
+            ulps = json_ulps(committed[p], fresh[p]) if p.suffix == ".json" and p in committed else None
+            if ulps is None or ulps > MAX_ULPS:
+                problems.append(f"differs or missing: {p}" + (f" ({ulps} ulps)" if ulps is not None else ""))
         problems += [f"not generated: {p}" for p in sorted(set(committed) - set(fresh))]
     source = " ".join(UNIT_TESTS.read_text().split())
     problems += [f"{UNIT_TESTS.name}: missing literal: {line}" for line in unit_lines()
