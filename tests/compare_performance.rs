@@ -264,3 +264,31 @@ fn bad_targets_and_predictions_are_clear_errors() {
     ]);
     assert_input_error(&out, &["current.parquet", "\"nope\""]);
 }
+
+#[test]
+fn arrow_ipc_gives_the_same_numbers_as_parquet() {
+    use arrow_ipc::writer::{FileWriter, StreamWriter};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let (dir, tmp) = (case_dir("classifier_shift"), tempfile::tempdir().unwrap());
+    // Both IPC layouts: the reference as a file, the current as a stream.
+    let batches = |stem: &str| {
+        let file = std::fs::File::open(dir.join(format!("{stem}.parquet"))).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().with_batch_size(100).build().unwrap();
+        reader.map(Result::unwrap).collect::<Vec<_>>()
+    };
+    let (reference, current) = (tmp.path().join("reference.arrow"), tmp.path().join("current.arrows"));
+    let rows = batches("reference");
+    let mut writer = FileWriter::try_new(std::fs::File::create(&reference).unwrap(), &rows[0].schema()).unwrap();
+    rows.iter().for_each(|b| writer.write(b).unwrap());
+    writer.finish().unwrap();
+    let rows = batches("current");
+    let mut writer = StreamWriter::try_new(std::fs::File::create(&current).unwrap(), &rows[0].schema()).unwrap();
+    rows.iter().for_each(|b| writer.write(b).unwrap());
+    writer.finish().unwrap();
+    for prediction in ["score", "label"] {
+        let ipc = performance(&reference, &current, "target", prediction, &[]);
+        let parquet =
+            performance(&dir.join("reference.parquet"), &dir.join("current.parquet"), "target", prediction, &[]);
+        assert_eq!(ipc, parquet, "{prediction}");
+    }
+}

@@ -268,10 +268,20 @@ impl Serialize for Performance {
             map.serialize_entry(key, &Num(value))?;
         }
         if let Some(c) = &self.confusion {
-            map.serialize_entry("confusion", &serde_json::json!({"tp": c.tp, "fp": c.fp, "tn": c.tn, "fn": c.fn_}))?;
+            map.serialize_entry("confusion", &ConfusionJson { tp: c.tp, fp: c.fp, tn: c.tn, fn_: c.fn_ })?;
         }
         map.end()
     }
+}
+
+/// The confusion counts as the JSON report writes them (tp, fp, tn, fn).
+#[derive(Serialize)]
+struct ConfusionJson {
+    tp: u64,
+    fp: u64,
+    tn: u64,
+    #[serde(rename = "fn")]
+    fn_: u64,
 }
 
 /// `current − reference` per metric.
