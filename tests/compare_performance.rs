@@ -292,3 +292,38 @@ fn arrow_ipc_gives_the_same_numbers_as_parquet() {
         assert_eq!(ipc, parquet, "{prediction}");
     }
 }
+
+#[test]
+fn typed_boolean_columns_are_classes() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch};
+    use parquet::arrow::ArrowWriter;
+    // The CSV of the same rows with 0/1: booleans must give the same numbers.
+    let tmp = tempfile::tempdir().unwrap();
+    let y = [Some(true), Some(false), None, Some(true), Some(false), Some(true)];
+    let p = [0.9, 0.2, 0.5, 0.4, 0.6, 0.7];
+    let label = [Some(true), Some(false), Some(true), None, Some(true), Some(true)];
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("y", Arc::new(BooleanArray::from(y.to_vec()))),
+        ("p", Arc::new(Float64Array::from(p.to_vec()))),
+        ("label", Arc::new(BooleanArray::from(label.to_vec()))),
+    ];
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let parquet = tmp.path().join("typed.parquet");
+    let mut writer = ArrowWriter::try_new(std::fs::File::create(&parquet).unwrap(), batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let cell = |b: Option<bool>| b.map_or(String::new(), |b| u8::from(b).to_string());
+    let mut csv = String::from("y,p,label\n");
+    for i in 0..y.len() {
+        csv += &format!("{},{},{}\n", cell(y[i]), p[i], cell(label[i]));
+    }
+    let csv_path = tmp.path().join("typed.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    for prediction in ["p", "label"] {
+        let typed = performance(&parquet, &parquet, "y", prediction, &[]);
+        assert_eq!(typed["task"], "classification");
+        assert_eq!(typed, performance(&csv_path, &csv_path, "y", prediction, &[]), "{prediction}");
+    }
+}
