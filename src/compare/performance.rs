@@ -131,10 +131,13 @@ pub fn evaluate(options: &CompareOptions, wanted: &PerformanceOptions) -> Result
     let read = |path: &Path, format| -> Result<Columns, CompareError> {
         Ok(read::read(path, format, &wanted.target, &wanted.prediction)?)
     };
-    let sides = [
-        (options.reference.as_path(), read(&options.reference, options.reference_format)?),
-        (options.current.as_path(), read(&options.current, options.current_format)?),
-    ];
+    // Both files at once, the current on its own thread (as the dataset loader does).
+    let (reference, current) = std::thread::scope(|scope| {
+        let current = scope.spawn(|| read(&options.current, options.current_format));
+        let reference = read(&options.reference, options.reference_format);
+        (reference, current.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let sides = [(options.reference.as_path(), reference?), (options.current.as_path(), current?)];
     let binary = |v: &Value| matches!(v, Value::Missing | Value::Bool(_) | Value::Number(0.0 | 1.0));
     let all = |f: &dyn Fn(&Columns) -> bool| sides.iter().all(|(_, c)| f(c));
     let classification = match wanted.task {
