@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::compare::performance::{PredictionChoice, TaskChoice};
 use crate::dataset::Format;
 use crate::stats::binning::Binning;
 use crate::stats::statistic::{Statistic, Statistics};
@@ -199,6 +200,25 @@ pub struct CompareArgs {
     /// Worker threads for the statistics (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// The target column (ground truth): reports the model's performance on both datasets
+    /// and its change (needs --prediction; docs/performance.md).
+    #[arg(long, value_name = "COL", requires = "prediction")]
+    pub target: Option<String>,
+    /// The prediction column: a score (any number; a probability in [0, 1] for log loss,
+    /// Brier and calibration error), a predicted class (0/1), or a regressor's value.
+    #[arg(long, value_name = "COL", requires = "target")]
+    pub prediction: Option<String>,
+    /// auto (a target of only 0 / 1 or true / false is a binary classification, any other
+    /// numbers a regression), classification or regression.
+    #[arg(long, default_value = "auto", value_name = "TASK")]
+    pub task: TaskChoice,
+    /// A classifier's prediction: auto (only 0 / 1 or true / false in both files: predicted
+    /// labels; other numbers: scores), score or label.
+    #[arg(long, default_value = "auto", value_name = "TYPE")]
+    pub prediction_type: PredictionChoice,
+    /// A score at or above this predicts the positive class.
+    #[arg(long, default_value_t = 0.5, value_name = "SCORE")]
+    pub decision_threshold: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use driftd::cli::{Cli, Command, CompareArgs, OutputFormat};
+use driftd::compare::performance::PerformanceOptions;
 use driftd::compare::{self, CompareOptions};
 use driftd::stats::profile::CompareSettings;
 use driftd::stats::statistic::Statistic;
@@ -92,6 +93,11 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         DriftStat::Statistic(statistic) => args.stats.contains(statistic),
     };
     anyhow::ensure!(decider_selected, "--drift-stat {} needs that statistic in --stats", args.drift_stat);
+    anyhow::ensure!(
+        args.decision_threshold.is_finite(),
+        "--decision-threshold must be a finite number, got {}",
+        args.decision_threshold
+    );
     anyhow::ensure!(args.epsilon > 0.0 && args.epsilon < 1.0, "--epsilon must be in (0, 1), got {}", args.epsilon);
     let format = args.format.unwrap_or(if args.output.is_none() && std::io::stdout().is_terminal() {
         OutputFormat::Text
@@ -113,6 +119,13 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         progress: std::io::stderr().is_terminal(),
         threads: args.threads,
         memory_limit: args.memory_limit,
+        performance: args.target.map(|target| PerformanceOptions {
+            target,
+            prediction: args.prediction.unwrap_or_default(),
+            task: args.task,
+            prediction_type: args.prediction_type,
+            threshold: args.decision_threshold,
+        }),
     };
     if args.read_only {
         let read = compare::read_only(&options)?;

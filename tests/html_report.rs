@@ -249,6 +249,7 @@ fn hand_built_report() -> CompareReport {
         },
         summary: Summary { columns: 3, compared: 2, drifted: 2, share_drifted: Num(1.0), dataset_drift: true },
         columns,
+        performance: None,
     }
 }
 

@@ -3,11 +3,12 @@
 //! one HTML5 document with inline CSS and hand-written inline SVG out — no script, external
 //! font, stylesheet, image or link, so the file can be mailed or archived as is.
 //!
-//! Files: this one (page, header, summary table), `section` (a column's section), `svg` (the
-//! charts, and why not `plotters`), `fmt` (escaping, number formats), `html/style.css`. Page
-//! layout and invariants (escaping, determinism): on [`render`].
+//! Files: this one (page, header, summary table), `performance` (the `--target` table),
+//! `section` (a column's section), `svg` (the charts, and why not `plotters`), `fmt`
+//! (escaping, number formats), `html/style.css`. Layout and invariants: on [`render`].
 
 mod fmt;
+mod performance;
 mod section;
 mod svg;
 
@@ -56,6 +57,9 @@ pub fn render(report: &CompareReport) -> String {
     );
     header(&mut out, report);
     summary_table(&mut out, &order);
+    if let Some(p) = &report.performance {
+        performance::performance_section(&mut out, p);
+    }
     for (index, column) in order.iter().enumerate() {
         column_section(&mut out, index, column);
     }

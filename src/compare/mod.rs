@@ -8,6 +8,7 @@
 
 pub mod html;
 pub mod memory;
+pub mod performance;
 pub mod plan;
 pub mod report;
 mod stream;
@@ -50,6 +51,8 @@ pub struct CompareOptions {
     /// Memory budget in bytes for Parquet / Arrow IPC inputs, read and computed in column
     /// groups that fit it (`None`: [`memory::default_limit`]). CSV and JSON Lines are read whole.
     pub memory_limit: Option<u64>,
+    /// `--target` / `--prediction`: the model's performance on both datasets (`None`: not asked).
+    pub performance: Option<performance::PerformanceOptions>,
 }
 
 /// Why a comparison could not be made. Each message is one line naming the file and place.
@@ -61,10 +64,15 @@ pub enum CompareError {
     ColumnsDiffer { reference: String, current: String, details: String },
     #[error("{path}: no columns to compare")]
     NoColumns { path: String },
+    /// A target or prediction cell that does not fit the task (`message` names the place).
+    #[error("{path}: {message}")]
+    Performance { path: String, message: String },
 }
 
 /// Run a comparison.
 pub fn run(options: &CompareOptions) -> Result<CompareReport, CompareError> {
+    // First: two columns read, so a bad target is reported before the long drift computation.
+    let performance = options.performance.as_ref().map(|wanted| performance::evaluate(options, wanted)).transpose()?;
     let (reference_info, current_info, columns) = match columnar_layouts(options)? {
         Some((reference, current)) => stream::compare(options, &reference, &current)?,
         None => compare_whole(options)?,
@@ -90,6 +98,7 @@ pub fn run(options: &CompareOptions) -> Result<CompareReport, CompareError> {
             dataset_drift: options.thresholds.dataset_drift(drifted, compared),
         },
         columns,
+        performance,
     })
 }
 

@@ -8,6 +8,7 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
+use super::performance::PerformanceReport;
 use crate::stats::ks::KsMethod;
 use crate::stats::statistic::{Extra, Stat, Statistic, Statistics, SPECS};
 
@@ -43,6 +44,9 @@ pub struct CompareReport {
     #[serde(serialize_with = "serialize_columns")]
     pub columns: Vec<ColumnReport>,
     pub summary: Summary,
+    /// With `--target` / `--prediction` only (the key is absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub performance: Option<PerformanceReport>,
 }
 
 /// Which file was read, how, and how many data rows it had.

@@ -1,8 +1,10 @@
 //! The human-readable table of `driftd compare` (the default on a terminal): one line per
-//! column, drifted columns first (then by decreasing PSI), and the dataset verdict.
+//! column, drifted columns first (then by decreasing PSI), the dataset verdict, and with
+//! `--target` the model's performance on both datasets and the change.
 
 use std::fmt::Write;
 
+use super::performance::PerformanceReport;
 use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport};
 use crate::stats::statistic::{Stat, Statistic};
 
@@ -69,7 +71,43 @@ pub fn render(report: &CompareReport) -> String {
         100.0 * s.share_drifted.0.max(0.0),
         100.0 * report.settings.drift_share.0,
     );
+    if let Some(performance) = &report.performance {
+        performance_table(&mut out, performance);
+    }
     out
+}
+
+/// The metrics of both datasets and their difference, one line per metric.
+fn performance_table(out: &mut String, p: &PerformanceReport) {
+    let what = match p.prediction_type {
+        "score" => format!("classification, a score ≥ {} is positive", p.threshold),
+        "label" => "classification, predicted labels".to_string(),
+        _ => "regression".to_string(),
+    };
+    let _ = writeln!(out, "\nModel performance: target {:?}, prediction {:?} ({what})", p.target, p.prediction);
+    let _ = writeln!(out, "{:<24}  {:>12}  {:>12}  {:>12}", "metric", "reference", "current", "difference");
+    let _ = writeln!(out, "{:<24}  {:>12}  {:>12}", "rows used", p.reference.n, p.current.n);
+    let _ = writeln!(out, "{:<24}  {:>12}  {:>12}", "rows excluded", p.reference.n_excluded, p.current.n_excluded);
+    for (_, label, reference, current, difference) in p.rows() {
+        let _ = writeln!(
+            out,
+            "{label:<24}  {:>12}  {:>12}  {:>12}",
+            metric(reference),
+            metric(current),
+            metric(difference)
+        );
+    }
+}
+
+/// Four decimals, or scientific notation for very large or small magnitudes (MAPE on zeros).
+fn metric(v: f64) -> String {
+    if v.is_nan() {
+        "n/a".to_string()
+    } else if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-4) {
+        format!("{v:.4e}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 fn psi_of(c: &ColumnReport) -> f64 {

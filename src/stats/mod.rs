@@ -18,6 +18,7 @@ pub mod ks;
 pub mod kullback_leibler;
 pub mod merge;
 pub mod numeric;
+pub mod performance;
 pub mod profile;
 pub mod psi;
 pub mod sort;
