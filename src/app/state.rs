@@ -453,7 +453,7 @@ impl Shared {
             self.families.partition_watermark.get_or_create(&labels).set(seconds(p.watermark_ms));
             self.families.partition_idle.get_or_create(&labels).set(i64::from(p.idle));
             // At 0 from the first status on, so a rate over it exists before any late record.
-            self.families.partition_late.get_or_create(&labels);
+            drop(self.families.partition_late.get_or_create(&labels));
         }
         monitor.live().watermarks.insert(stream, status.clone());
     }
