@@ -4,8 +4,8 @@
 //!   retryable failure that will be retried) or `failed` (given up: permanent error or last
 //!   attempt);
 //! - `driftd_notifications_pending{action}`: entries in the outbox;
-//! - `driftd_notification_delivery_seconds{action}`: from enqueue to successful delivery.
-//! A configured action's series exist at 0 before its first attempt (`DeliveryMetrics::declare`).
+//! - `driftd_notification_delivery_seconds{action}`: from enqueue to successful delivery,
+//!   each configured action's series there at 0 before its first attempt.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
