@@ -252,6 +252,12 @@ fn rules_and_dashboard_parse_and_the_reader_rejects_unknown_names() {
     assert_eq!(case("sum by (reason) (driftd_x_total)").len(), 1);
 }
 
+/// deploy/healthcheck.sh against `127.0.0.1:port`: whether it passes.
+fn healthcheck(port: &str) -> bool {
+    let script = repo().join("deploy/healthcheck.sh");
+    Command::new(script).env("DRIFTD_HEALTH_PORT", port).status().expect("run deploy/healthcheck.sh").success()
+}
+
 /// promtool: `$PROMTOOL`, else where `.ci/run` unpacks it, else on the PATH.
 fn promtool() -> std::path::PathBuf {
     if let Some(path) = std::env::var_os("PROMTOOL") {
@@ -285,8 +291,8 @@ fn every_metric_and_label_of_the_dashboard_and_rules_is_in_a_running_daemons_met
     let uses: Vec<Use> = rule_uses().into_iter().chain(dashboard_uses()).collect();
 
     let (dir, broker, topics) = setup("deploy", 2);
-    // Hours 0–16 on two partitions: the drift injected at noon fires the quick start's rules
-    // (notifications through its `log` and `file` actions) before hour 15 closes.
+    // Hours 0–16 on two partitions, with the quick start's rules and actions: windows close
+    // (statistic series), the drift injected at noon makes alerts pending and firing.
     for (stream, topic) in [("inputs", &topics.inputs), ("predictions", &topics.predictions)] {
         let lines = traffic(stream, 0.0, 16.0);
         broker.produce(
@@ -304,14 +310,24 @@ fn every_metric_and_label_of_the_dashboard_and_rules_is_in_a_running_daemons_met
     let mut daemon = Daemon::start(&config, &[]);
     let addr = ready(&mut daemon, deadline);
 
-    // The image's HEALTHCHECK command, pointed at this daemon's port.
+    // The image's HEALTHCHECK command, pointed at this daemon's port, then at a server that
+    // answers 503.
     let port = addr.rsplit_once(':').unwrap().1;
-    let health = Command::new(repo().join("deploy/healthcheck.sh")).env("DRIFTD_HEALTH_PORT", port).status().unwrap();
-    assert!(health.success(), "deploy/healthcheck.sh on port {port}");
+    assert!(healthcheck(port), "deploy/healthcheck.sh on the daemon's port {port}");
+    let unhealthy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let unhealthy_port = unhealthy.local_addr().unwrap().port().to_string();
+    std::thread::spawn(move || {
+        let (mut stream, _) = unhealthy.accept().unwrap();
+        let mut request = [0u8; 1024];
+        let _ = std::io::Read::read(&mut stream, &mut request);
+        let _ =
+            std::io::Write::write_all(&mut stream, b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+    });
+    assert!(!healthcheck(&unhealthy_port), "deploy/healthcheck.sh accepts a 503");
 
     wait_windows(&addr, 15, deadline);
-    // Series that appear with events (a delivered notification, librdkafka's first statistics)
-    // are polled for; the deadline bounds the wait.
+    // Series that appear with events (librdkafka's first statistics, a partition's first
+    // watermark status) are polled for; the deadline bounds the wait.
     let mut last = Vec::new();
     while Instant::now() < deadline {
         let (status, metrics) = get(&addr, "/metrics");
