@@ -314,6 +314,7 @@ impl Shared {
     fn update_gauges(&self, pending: &[PendingEntry], seen: &mut HashSet<String>) {
         let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
         for name in self.actions.read().unwrap_or_else(|e| e.into_inner()).keys() {
+            self.metrics.declare(name);
             seen.insert(name.clone());
         }
         for name in seen.iter() {

@@ -4,7 +4,8 @@
 //!   retryable failure that will be retried) or `failed` (given up: permanent error or last
 //!   attempt);
 //! - `driftd_notifications_pending{action}`: entries in the outbox;
-//! - `driftd_notification_delivery_seconds{action}`: from enqueue to successful delivery.
+//! - `driftd_notification_delivery_seconds{action}`: from enqueue to successful delivery,
+//!   each configured action's series there at 0 before its first attempt.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -68,6 +69,16 @@ impl DeliveryMetrics {
             pending: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
         }
+    }
+
+    /// Creates `action`'s series at zero (each outcome, the latency histogram): an `increase`
+    /// over a counter that appears at 1 misses that first attempt, so an alert on the first
+    /// failed delivery needs the series to exist before it.
+    pub(crate) fn declare(&self, action: &str) {
+        for outcome in ["sent", "retry", "failed"] {
+            drop(self.total.get_or_create(&OutcomeLabels { action: action.to_string(), outcome }));
+        }
+        drop(self.latency.get_or_create(&ActionLabels { action: action.to_string() }));
     }
 
     fn count(&self, action: &str, outcome: &'static str) {

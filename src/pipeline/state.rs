@@ -249,6 +249,9 @@ pub struct Shared {
     pub silences: std::sync::OnceLock<std::sync::Arc<crate::silence::Silences>>,
     /// Alerts left out of notifications by a silence.
     pub silenced: Counter,
+    /// `driftd_ready`: [`Shared::is_ready`] as 1 or 0, set when `/metrics` is rendered (so
+    /// alerting rules need not probe `/readyz`).
+    ready_gauge: Gauge,
     /// Notification delivery metrics (sent / failed / retried, pending, latency).
     pub delivery: crate::actions::DeliveryMetrics,
     /// The notification outbox, for `/api/v1/notifications` (set once at start-up).
@@ -329,6 +332,8 @@ impl Shared {
         let delivery = crate::actions::DeliveryMetrics::register(&mut registry);
         let silenced = Counter::default();
         registry.register("driftd_alerts_silenced", "Alerts left out of notifications by a silence", silenced.clone());
+        let ready_gauge = Gauge::default();
+        registry.register("driftd_ready", "1 when /readyz answers 200, else 0", ready_gauge.clone());
         let mut monitors = Vec::new();
         for monitor in &config.monitors {
             let mut streams = Vec::new();
@@ -371,6 +376,7 @@ impl Shared {
             alerting: std::sync::OnceLock::new(),
             silences: std::sync::OnceLock::new(),
             silenced,
+            ready_gauge,
             delivery,
             outbox: std::sync::OnceLock::new(),
             monitors,
@@ -446,6 +452,8 @@ impl Shared {
             let labels = PartitionLabels::new(&monitor.name, stream, topic, p.partition);
             self.families.partition_watermark.get_or_create(&labels).set(seconds(p.watermark_ms));
             self.families.partition_idle.get_or_create(&labels).set(i64::from(p.idle));
+            // At 0 from the first status on, so a rate over it exists before any late record.
+            drop(self.families.partition_late.get_or_create(&labels));
         }
         monitor.live().watermarks.insert(stream, status.clone());
     }
@@ -480,6 +488,7 @@ impl Shared {
 
     /// The Prometheus (OpenMetrics) text of every metric.
     pub fn encode_metrics(&self) -> Result<String, std::fmt::Error> {
+        self.ready_gauge.set(i64::from(self.is_ready()));
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
