@@ -21,6 +21,7 @@ use crate::build::KafkaDecoding;
 use crate::config::KafkaSourceConfig;
 use crate::record::{Position, Stream};
 use crate::source::discover::Discovery;
+use crate::source::format::Translator;
 use crate::source::kafka::KafkaConsumer;
 use crate::source::{DecodeContext, Decoder};
 
@@ -112,13 +113,16 @@ impl KafkaReader {
         let mut errors = ErrorLog::default();
         // Feature discovery (captured and trailing references): the first messages are held
         // back until their features are known, then decoded like every later one.
+        let mut translator = None;
         let mut discovery = match self.decoding.take() {
-            Some(KafkaDecoding::Ready(decoder)) => {
+            Some(KafkaDecoding::Ready(decoder, format)) => {
                 self.decoder = Some(decoder);
+                translator = format;
                 None
             }
             None => None,
-            Some(KafkaDecoding::Discover { spec, messages, idle }) => {
+            Some(KafkaDecoding::Discover { spec, messages, idle, translator: format }) => {
+                translator = format;
                 info!(monitor = %self.monitor, stream = %self.stream, messages, "Discovering the stream's features.");
                 Some(Discovering { found: Discovery::new(&spec), spec, target: messages, idle, held: Vec::new() })
             }
@@ -153,14 +157,19 @@ impl KafkaReader {
             };
             let Some(discovering) = discovery.as_mut() else {
                 if let Some(message) = message {
-                    if !self.take(&message, || message.detach(), &mut out, &tx).await {
+                    if !self.take(&message, || message.detach(), translator.as_deref(), &mut out, &tx).await {
                         return self.release();
                     }
                 }
                 continue;
             };
             if let Some(message) = message {
-                discovering.found.observe(message.payload().unwrap_or_default());
+                let payload = message.payload().unwrap_or_default();
+                match &translator {
+                    // One that does not translate is dead-lettered when it is taken below.
+                    Some(t) => discovering.found.observe(&t.to_json(payload).await.unwrap_or_default()),
+                    None => discovering.found.observe(payload),
+                }
                 discovering.held.push(message.detach());
                 if (discovering.held.len() as u64) < discovering.target {
                     continue;
@@ -191,7 +200,7 @@ impl KafkaReader {
                 return self.release();
             }
             for message in &held {
-                if !self.take(message, || message.clone(), &mut out, &tx).await {
+                if !self.take(message, || message.clone(), translator.as_deref(), &mut out, &tx).await {
                     return self.release();
                 }
             }
@@ -209,6 +218,7 @@ impl KafkaReader {
         &self,
         message: &M,
         detach: impl FnOnce() -> OwnedMessage,
+        translator: Option<&Translator>,
         out: &mut Batch,
         tx: &mpsc::Sender<Item>,
     ) -> bool {
@@ -220,7 +230,15 @@ impl KafkaReader {
             position: Position::Kafka { topic: self.topic.clone(), partition, offset },
             kafka_timestamp_ms: message.timestamp().to_millis(),
         };
-        match decoder.decode(message.payload().unwrap_or_default(), context) {
+        let payload = message.payload().unwrap_or_default();
+        let decoded = match translator {
+            None => decoder.decode(payload, context),
+            Some(t) => match t.to_json(payload).await {
+                Ok(json) => decoder.decode_translated(&json, context),
+                Err(error) => Err(error),
+            },
+        };
+        match decoded {
             Ok(decoded) => {
                 out.items.push(decoded.record);
                 if out.items.len() == BATCH_RECORDS {

@@ -12,6 +12,7 @@ mod decode;
 pub mod discover;
 mod fast;
 mod file;
+pub mod format;
 pub mod kafka;
 mod plan;
 mod row;
