@@ -68,7 +68,14 @@ impl Drop for SchemaRegistry {
 
 /// Produces `events` (JSON lines) to `topic` as Avro of `schema` (a file of
 /// tests/registry/) with confluent-kafka's AvroSerializer, registering the schema.
-pub fn produce_avro(dir: &Path, broker: &Broker, registry: &SchemaRegistry, topic: &str, schema: &str, events: &[String]) {
+pub fn produce_avro(
+    dir: &Path,
+    broker: &Broker,
+    registry: &SchemaRegistry,
+    topic: &str,
+    schema: &str,
+    events: &[String],
+) {
     let file = dir.join(format!("{topic}.events.jsonl"));
     std::fs::write(&file, events.join("\n") + "\n").unwrap();
     let output = Command::new("python3")

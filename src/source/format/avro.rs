@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use apache_avro::schema::Schema;
-use apache_avro::schema_compatibility::SchemaCompatibility;
 use serde_json::Value as Json;
 
 use super::avro_json::{names_of, to_json, Names};
@@ -19,6 +18,9 @@ use crate::source::spec::DecodeError;
 struct Parsed {
     schema: Schema,
     names: Names,
+    /// The schema in full (defaults included) as JSON: `Schema`'s `==` was seen to call two
+    /// records with different fields equal (apache-avro 0.21), so sameness is this text's.
+    full: String,
     /// How errors name it: the file, or `registry id N`.
     label: String,
 }
@@ -27,7 +29,8 @@ impl Parsed {
     fn new(text: &str, label: String) -> Result<Parsed, String> {
         let schema = Schema::parse_str(text).map_err(|e| format!("{label}: not an Avro schema: {e}"))?;
         let names = names_of(&schema).map_err(|e| format!("{label}: {e}"))?;
-        Ok(Parsed { schema, names, label })
+        let full = serde_json::to_string(&schema).map_err(|e| format!("{label}: {e}"))?;
+        Ok(Parsed { schema, names, full, label })
     }
 }
 
@@ -103,13 +106,11 @@ impl AvroFormat {
             Some(local) => Some(local.clone()),
             None => self.latest(registry, id).await?,
         };
-        let reader = reader.filter(|r| r.schema != writer.schema);
-        if let Some(reader) = &reader {
-            if let Err(e) = SchemaCompatibility::can_read(&writer.schema, &reader.schema) {
-                let message = format!("does not resolve against the reader schema ({}): {e}", reader.label);
-                return self.remember(id, Err(bad(message)));
-            }
-        }
+        // No up-front compatibility check: apache-avro 0.21's `SchemaCompatibility` refuses
+        // identical decimal fields; each datum's resolution reports a real mismatch instead.
+        let reader = reader.filter(|r| r.full != writer.full);
+        let resolved = reader.as_ref().map_or("none: the writer's own", |r| r.label.as_str());
+        tracing::info!(subject = %self.subject, id, reader = resolved, "New Avro writer schema from the registry.");
         self.remember(id, Ok(Arc::new(Reading { writer, reader })))
     }
 
@@ -146,17 +147,93 @@ impl AvroFormat {
 }
 
 /// One datum of `writer`, resolved against `reader` when given; every byte must be used.
+/// A datum that does not resolve is `bad_schema` (the schemas disagree, not the bytes).
 fn read(writer: &Parsed, reader: Option<&Parsed>, datum: &[u8], time: TimeRender) -> Result<Json, DecodeError> {
     let invalid = |message: String| DecodeError::InvalidAvro { schema: writer.label.clone(), message };
     let mut rest = datum;
-    let value = apache_avro::from_avro_datum(&writer.schema, &mut rest, reader.map(|r| &r.schema))
-        .map_err(|e| invalid(e.to_string()))?;
+    let mut value =
+        apache_avro::from_avro_datum(&writer.schema, &mut rest, None).map_err(|e| invalid(e.to_string()))?;
     if !rest.is_empty() {
         return Err(invalid(format!("{} bytes left after the datum", rest.len())));
     }
     let (schema, names) = match reader {
-        Some(r) => (&r.schema, &r.names),
+        Some(r) => {
+            widen_decimals(&mut value);
+            value = value.resolve(&r.schema).map_err(|e| DecodeError::BadSchema {
+                schema: writer.label.clone(),
+                message: format!("does not resolve against the reader schema ({}): {e}", r.label),
+            })?;
+            (&r.schema, &r.names)
+        }
         None => (&writer.schema, &writer.names),
     };
     to_json(value, schema, names, time).map_err(invalid)
+}
+
+/// Sign-extends every decimal to 16 bytes. apache-avro 0.21's resolution refuses a decimal
+/// whose bytes are fewer than its precision could need (`42766.69` in 3 bytes, precision 12),
+/// though Avro writes the shortest form; 16 bytes hold every precision up to 38.
+fn widen_decimals(value: &mut apache_avro::types::Value) {
+    use apache_avro::types::Value;
+    match value {
+        Value::Decimal(decimal) => {
+            let Ok(bytes) = Vec::<u8>::try_from(&*decimal) else { return };
+            if bytes.len() < 16 {
+                let fill = if bytes.first().is_some_and(|b| b & 0x80 != 0) { 0xff } else { 0 };
+                let mut wide = vec![fill; 16 - bytes.len()];
+                wide.extend(bytes);
+                *decimal = apache_avro::Decimal::from(wide);
+            }
+        }
+        Value::Union(_, inner) => widen_decimals(inner),
+        Value::Array(items) => items.iter_mut().for_each(widen_decimals),
+        Value::Map(map) => map.values_mut().for_each(widen_decimals),
+        Value::Record(fields) => fields.iter_mut().for_each(|(_, v)| widen_decimals(v)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apache_avro::types::Value;
+
+    fn parsed(file: &str) -> Parsed {
+        let path = format!("{}/tests/registry/{file}", env!("CARGO_MANIFEST_DIR"));
+        Parsed::new(&std::fs::read_to_string(&path).unwrap(), file.into()).unwrap()
+    }
+
+    #[test]
+    fn a_writer_resolves_against_a_reader_with_an_added_default_and_a_removed_field() {
+        let (v1, v2) = (parsed("inputs_v1.avsc"), parsed("inputs_v2.avsc"));
+        assert_ne!(v1.full, v2.full);
+        let features = Value::Record(vec![
+            ("age".into(), Value::Int(41)),
+            // The shortest form, as Avro writers write it (3 bytes).
+            ("income".into(), Value::Decimal(apache_avro::Decimal::from(vec![0x41, 0x41, 0xbd]))),
+            ("debt_ratio".into(), Value::Double(0.0773)),
+            ("credit_lines".into(), Value::Int(6)),
+            ("months_employed".into(), Value::Union(0, Box::new(Value::Null))),
+            ("loan_amount".into(), Value::Long(19900)),
+            ("region".into(), Value::Enum(3, "west".into())),
+            ("loan_purpose".into(), Value::String("car".into())),
+        ]);
+        let event = Value::Record(vec![
+            ("request_id".into(), Value::String("r".into())),
+            ("ts".into(), Value::TimestampMillis(1_793_491_200_723)),
+            ("features".into(), features),
+        ]);
+        let datum = apache_avro::to_avro_datum(&v1.schema, event).unwrap();
+        let json = read(&v1, Some(&v2), &datum, TimeRender::Rfc3339).unwrap();
+        assert_eq!(
+            json["features"],
+            serde_json::json!({"age": 41, "income": 42766.69, "debt_ratio": 0.0773, "credit_lines": 6,
+                "months_employed": null, "loan_amount": 19900, "region": "west", "employment_type": "salaried"})
+        );
+        assert_eq!(json["ts"], "2026-11-01T00:00:00.723Z");
+        let mut longer = datum.clone();
+        longer.push(0);
+        let err = read(&v1, None, &longer, TimeRender::Rfc3339).unwrap_err();
+        assert_eq!(err.reason().as_str(), "invalid_avro");
+    }
 }
