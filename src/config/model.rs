@@ -206,7 +206,7 @@ pub struct KafkaSourceConfig {
     /// contains `bootstrap.servers`, `group.id` or `enable.auto.commit`.
     pub properties: BTreeMap<String, String>,
     /// The message format and where its schema comes from (JSON by default).
-    pub format: crate::source::format::FormatSpec,
+    pub format: Box<crate::source::format::FormatSpec>,
 }
 
 /// A file replayed as a stream (the file exists).

@@ -335,7 +335,7 @@ pub struct KafkaSource {
     pub message: Option<String>,
     /// A Confluent-compatible schema registry: messages are framed (magic byte 0, schema id)
     /// and their writer schemas fetched by id.
-    pub registry: Option<Registry>,
+    pub registry: Option<Box<Registry>>,
 }
 
 /// A message format.

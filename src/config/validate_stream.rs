@@ -199,7 +199,7 @@ impl Checker<'_> {
                     self.properties(&at.key("properties"), own);
                     properties.extend(own.iter().map(|(key, value)| (key.clone(), value.clone())));
                 }
-                let format = self.message_format(&at, k);
+                let format = Box::new(self.message_format(&at, k));
                 SourceConfig::Kafka(KafkaSourceConfig {
                     format,
                     brokers,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::*;
 use crate::stats::binning::Binning;
 
+mod formats;
 mod rules;
 
 /// A directory with the files the configurations below name.

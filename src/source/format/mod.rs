@@ -89,7 +89,7 @@ pub struct Translator {
 }
 
 enum Kind {
-    Avro(avro::AvroFormat),
+    Avro(Box<avro::AvroFormat>),
     Protobuf(protobuf::ProtoFormat),
 }
 
@@ -99,7 +99,7 @@ impl Translator {
     pub fn new(spec: &FormatSpec, time: TimeRender, max_bytes: usize) -> Result<Option<Translator>, String> {
         let kind = match spec.format {
             MessageFormat::Json => return Ok(None),
-            MessageFormat::Avro => Kind::Avro(avro::AvroFormat::new(spec, time)?),
+            MessageFormat::Avro => Kind::Avro(Box::new(avro::AvroFormat::new(spec, time)?)),
             MessageFormat::Protobuf => Kind::Protobuf(protobuf::ProtoFormat::new(spec, time)?),
         };
         Ok(Some(Translator { kind, max_bytes }))
