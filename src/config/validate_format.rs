@@ -31,9 +31,13 @@ impl Checker<'_> {
                 [("schema", k.schema.is_some()), ("message", k.message.is_some()), ("registry", k.registry.is_some())]
             {
                 if set {
-                    self.error(&at.key(key), "applies to `format: avro` and `format: protobuf` only");
+                    self.error(&at.key(key), "applies to `format: avro` only");
                 }
             }
+            return FormatSpec { subject, ..FormatSpec::default() };
+        }
+        if format == MessageFormat::Protobuf {
+            self.error(&at.key("format"), "`protobuf` is not supported yet: use `avro` or `json`");
             return FormatSpec { subject, ..FormatSpec::default() };
         }
         let schema_file = k.schema.as_ref().map(|text| self.existing_file(&at.key("schema"), text));

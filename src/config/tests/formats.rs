@@ -49,9 +49,11 @@ fn format_problems_name_line_column_and_key() {
     );
     assert_eq!(
         dir.problems(&with_kafka("schema: e.avsc")),
-        [format!(
-        "8:54: monitors[0].streams.inputs.source.kafka.schema: applies to `format: avro` and `format: protobuf` only"
-    )]
+        ["8:54: monitors[0].streams.inputs.source.kafka.schema: applies to `format: avro` only"]
+    );
+    assert_eq!(
+        dir.problems(&with_kafka("format: protobuf, schema: e.proto, message: m.E")),
+        ["8:54: monitors[0].streams.inputs.source.kafka.format: `protobuf` is not supported yet: use `avro` or `json`"]
     );
     let problems = dir.problems(&with_kafka("format: avro, schema: bad.avsc"));
     assert_eq!(problems.len(), 1, "{problems:?}");

@@ -1,13 +1,12 @@
 //! Kafka message formats other than JSON: Avro and Protobuf, each from a local schema or a
 //! Confluent-compatible schema registry. A [`Translator`] turns one message into the JSON the
 //! [`Decoder`](crate::source::Decoder) reads, so field paths, typing and errors stay those of
-//! JSON and nothing after the decoder knows the format. `avro.rs`, `protobuf.rs` (with their
-//! `*_json.rs` value mappings) and the registry client `registry.rs`.
+//! JSON and nothing after the decoder knows the format. `avro.rs` (its value mapping in
+//! `avro_json.rs`) and the registry client `registry.rs`; Protobuf is not implemented yet
+//! (the configuration refuses it).
 
 mod avro;
 mod avro_json;
-mod protobuf;
-mod protobuf_json;
 pub mod registry;
 
 use std::path::PathBuf;
@@ -90,7 +89,6 @@ pub struct Translator {
 
 enum Kind {
     Avro(Box<avro::AvroFormat>),
-    Protobuf(protobuf::ProtoFormat),
 }
 
 impl Translator {
@@ -100,7 +98,7 @@ impl Translator {
         let kind = match spec.format {
             MessageFormat::Json => return Ok(None),
             MessageFormat::Avro => Kind::Avro(Box::new(avro::AvroFormat::new(spec, time)?)),
-            MessageFormat::Protobuf => Kind::Protobuf(protobuf::ProtoFormat::new(spec, time)?),
+            MessageFormat::Protobuf => return Err("format: protobuf is not supported yet".into()),
         };
         Ok(Some(Translator { kind, max_bytes }))
     }
@@ -113,7 +111,6 @@ impl Translator {
         }
         let json = match &self.kind {
             Kind::Avro(avro) => avro.to_json(bytes).await?,
-            Kind::Protobuf(proto) => proto.to_json(bytes).await?,
         };
         // Serialising a `serde_json::Value` cannot fail (string keys only).
         Ok(serde_json::to_vec(&json).unwrap_or_default())
