@@ -17,6 +17,7 @@ use crate::monitor::{MonitorCore, MonitorError, MonitorSettings};
 use crate::record::Stream;
 use crate::reference::{FeatureKind, FeatureType, FitOptions, ReferenceError, ReferenceProfile, StreamProfile};
 use crate::source::discover::{discover_file, DiscoveredFeature, Discovery};
+use crate::source::format::{TimeRender, Translator};
 pub use crate::source::kafka::KafkaDecoding;
 use crate::source::{
     DecodeSpec, Decoder, EventTimeSpec, FeatureSpec, FileSource, PredictionKind, SourceError, SpecError, TimeFormat,
@@ -270,6 +271,13 @@ pub fn prepare_monitor(
     for (stream, config) in monitor.streams() {
         let spec_error = |source| BuildError::Spec { monitor: name.to_string(), stream, source };
         let source_error = |source| BuildError::Source { monitor: name.to_string(), stream, source };
+        // The Avro / Protobuf reader of a Kafka stream (`None` for JSON).
+        let translator = |stream: Stream, config: &StreamConfig, kafka: &KafkaSourceConfig| {
+            let time = TimeRender::of(&decode_spec(config).event_time);
+            Translator::new(&kafka.format, time, config.max_message_bytes)
+                .map(|t| t.map(Arc::new))
+                .map_err(|m| unsupported(format!("stream {stream}: {m}")))
+        };
         let profile = match &fitted {
             Some(profile) => {
                 let features = stream_features(profile, stream, config)
@@ -296,7 +304,7 @@ pub fn prepare_monitor(
                 },
                 SourceConfig::Kafka(kafka) => PreparedSource::Kafka {
                     config: kafka.clone(),
-                    decoding: KafkaDecoding::Ready(decoder),
+                    decoding: KafkaDecoding::Ready(decoder, translator(stream, config, kafka)?),
                     dead_letter_topic: config.dead_letter_topic.clone(),
                 },
             };
@@ -342,7 +350,12 @@ pub fn prepare_monitor(
                 pending.source = format!("monitor {name}, stream {stream}, Kafka topic {}", kafka.topic);
                 PreparedSource::Kafka {
                     config: kafka.clone(),
-                    decoding: KafkaDecoding::Discover { spec: decode_spec(config), messages: events, idle },
+                    decoding: KafkaDecoding::Discover {
+                        spec: decode_spec(config),
+                        messages: events,
+                        idle,
+                        translator: translator(stream, config, kafka)?,
+                    },
                     dead_letter_topic: config.dead_letter_topic.clone(),
                 }
             }

@@ -18,6 +18,7 @@ pub mod schema;
 #[cfg(test)]
 mod tests;
 mod validate;
+mod validate_format;
 mod validate_stream;
 mod validate_window;
 mod yaml;

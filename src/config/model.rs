@@ -209,6 +209,8 @@ pub struct KafkaSourceConfig {
     /// `kafka.properties` overridden by the source's own, for librdkafka as they are. Never
     /// contains `bootstrap.servers`, `group.id` or `enable.auto.commit`.
     pub properties: BTreeMap<String, String>,
+    /// The message format and where its schema comes from (JSON by default).
+    pub format: Box<crate::source::format::FormatSpec>,
 }
 
 /// A file replayed as a stream (the file exists).

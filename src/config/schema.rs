@@ -325,6 +325,42 @@ pub struct KafkaSource {
     pub start: Option<StartPosition>,
     /// librdkafka properties for this consumer, over `kafka.properties`.
     pub properties: Option<BTreeMap<String, String>>,
+    /// How messages are written: `json` (the default), `avro` or `protobuf`.
+    pub format: Option<MessageFormat>,
+    /// Avro: a `.avsc` file (with a registry, the reader schema writers resolve against).
+    /// Protobuf: a `.proto` file or a compiled descriptor set (`.desc`, `.pb`).
+    pub schema: Option<String>,
+    /// Protobuf: the fully qualified message type (`credit.Request`). Needed with a local
+    /// schema; with a registry the message's own indexes name it.
+    pub message: Option<String>,
+    /// A Confluent-compatible schema registry: messages are framed (magic byte 0, schema id)
+    /// and their writer schemas fetched by id.
+    pub registry: Option<Box<Registry>>,
+}
+
+/// A message format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageFormat {
+    Json,
+    Avro,
+    Protobuf,
+}
+
+/// `registry:` of a Kafka source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registry {
+    /// `http://host:port` or `https://…`.
+    pub url: String,
+    /// Basic authentication: the environment variables holding the user name and password.
+    pub username_env: Option<String>,
+    pub password_env: Option<String>,
+    /// Bearer authentication: the environment variable holding the token.
+    pub token_env: Option<String>,
+    /// How long a message whose schema is not cached waits for an unreachable registry before
+    /// it is dead-lettered (`registry_unavailable`). Default 10s.
+    pub retry_for: Option<String>,
 }
 
 /// Where a Kafka consumer starts.

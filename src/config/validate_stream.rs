@@ -199,7 +199,9 @@ impl Checker<'_> {
                     self.properties(&at.key("properties"), own);
                     properties.extend(own.iter().map(|(key, value)| (key.clone(), value.clone())));
                 }
+                let format = Box::new(self.message_format(&at, k));
                 SourceConfig::Kafka(KafkaSourceConfig {
+                    format,
                     brokers,
                     topic: k.topic.clone(),
                     group_id,

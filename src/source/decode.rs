@@ -87,6 +87,16 @@ impl Decoder {
         if bytes.len() > self.compiled.spec.max_message_bytes {
             return Err(DecodeError::TooLarge { size: bytes.len(), limit: self.compiled.spec.max_message_bytes });
         }
+        self.decode_unlimited(bytes, ctx)
+    }
+
+    /// Decodes the JSON a [`Translator`](super::format::Translator) made of an Avro or
+    /// Protobuf message, which it checked against the size limit (its JSON may be longer).
+    pub fn decode_translated(&self, json: &[u8], ctx: DecodeContext) -> Result<Decoded, DecodeError> {
+        self.decode_unlimited(json, ctx)
+    }
+
+    fn decode_unlimited(&self, bytes: &[u8], ctx: DecodeContext) -> Result<Decoded, DecodeError> {
         if let Some(found) = self.fast.as_ref().and_then(|shape| fast::decode(&self.compiled, shape, bytes)) {
             let event_time_ms = match found.event_time {
                 Some(ms) => ms,
@@ -101,7 +111,8 @@ impl Decoder {
             };
             return Ok(Decoded { record, unknown_fields: found.unknown });
         }
-        self.decode_walk(self.check_bytes(bytes)?, ctx)
+        let text = std::str::from_utf8(bytes).map_err(|e| DecodeError::InvalidUtf8 { valid_up_to: e.valid_up_to() })?;
+        self.decode_walk(text, ctx)
     }
 
     /// [`Self::decode`] without the fast path (for the tests that compare the two).

@@ -14,6 +14,7 @@ pub mod discover;
 pub mod error_log;
 mod fast;
 pub mod file;
+pub mod format;
 pub mod kafka;
 mod plan;
 mod row;

@@ -111,11 +111,23 @@ pub enum DecodeReason {
     BadPrediction,
     /// A CSV row that does not have the header's number of fields (file sources only).
     BadRow,
+    /// Avro / Protobuf over a registry: not the Confluent framing (magic byte 0, schema id).
+    BadFraming,
+    /// The registry does not know the message's schema id.
+    UnknownSchema,
+    /// The registry could not be reached (or answered 5xx) while the message waited.
+    RegistryUnavailable,
+    /// The writer schema does not parse, or does not resolve against the reader schema.
+    BadSchema,
+    /// The bytes are not a datum of the Avro writer schema.
+    InvalidAvro,
+    /// The bytes are not a message of the Protobuf type.
+    InvalidProtobuf,
 }
 
 impl DecodeReason {
     /// Every reason, for pre-registering metric label values.
-    pub const ALL: [DecodeReason; 9] = [
+    pub const ALL: [DecodeReason; 15] = [
         DecodeReason::InvalidUtf8,
         DecodeReason::InvalidJson,
         DecodeReason::NotAnObject,
@@ -125,6 +137,12 @@ impl DecodeReason {
         DecodeReason::BadFeatures,
         DecodeReason::BadPrediction,
         DecodeReason::BadRow,
+        DecodeReason::BadFraming,
+        DecodeReason::UnknownSchema,
+        DecodeReason::RegistryUnavailable,
+        DecodeReason::BadSchema,
+        DecodeReason::InvalidAvro,
+        DecodeReason::InvalidProtobuf,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -138,6 +156,12 @@ impl DecodeReason {
             DecodeReason::BadFeatures => "bad_features",
             DecodeReason::BadPrediction => "bad_prediction",
             DecodeReason::BadRow => "bad_row",
+            DecodeReason::BadFraming => "bad_framing",
+            DecodeReason::UnknownSchema => "unknown_schema",
+            DecodeReason::RegistryUnavailable => "registry_unavailable",
+            DecodeReason::BadSchema => "bad_schema",
+            DecodeReason::InvalidAvro => "invalid_avro",
+            DecodeReason::InvalidProtobuf => "invalid_protobuf",
         }
     }
 }
@@ -169,6 +193,18 @@ pub enum DecodeError {
     BadPrediction { at: String, message: String },
     #[error("{message}")]
     BadRow { message: String },
+    #[error("not the schema registry's framing: {0}")]
+    BadFraming(String),
+    #[error("schema id {id} is unknown to the registry")]
+    UnknownSchema { id: u32 },
+    #[error("schema id {id}: the registry is unavailable: {message}")]
+    RegistryUnavailable { id: u32, message: String },
+    #[error("schema {schema}: {message}")]
+    BadSchema { schema: String, message: String },
+    #[error("invalid Avro ({schema}): {message}")]
+    InvalidAvro { schema: String, message: String },
+    #[error("invalid Protobuf ({schema}): {message}")]
+    InvalidProtobuf { schema: String, message: String },
 }
 
 impl DecodeError {
@@ -183,6 +219,12 @@ impl DecodeError {
             DecodeError::BadFeatures { .. } => DecodeReason::BadFeatures,
             DecodeError::BadPrediction { .. } => DecodeReason::BadPrediction,
             DecodeError::BadRow { .. } => DecodeReason::BadRow,
+            DecodeError::BadFraming(_) => DecodeReason::BadFraming,
+            DecodeError::UnknownSchema { .. } => DecodeReason::UnknownSchema,
+            DecodeError::RegistryUnavailable { .. } => DecodeReason::RegistryUnavailable,
+            DecodeError::BadSchema { .. } => DecodeReason::BadSchema,
+            DecodeError::InvalidAvro { .. } => DecodeReason::InvalidAvro,
+            DecodeError::InvalidProtobuf { .. } => DecodeReason::InvalidProtobuf,
         }
     }
 }

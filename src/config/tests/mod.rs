@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::*;
 use crate::stats::binning::Binning;
 
+mod formats;
 mod rules;
 
 /// A directory with the files the configurations below name.
@@ -290,6 +291,13 @@ fn the_bundled_examples_load() {
         assert_eq!(kafka.group_id, "driftd-credit");
         assert_eq!(kafka.start, StartPosition::Earliest);
         assert_eq!(stream.event_time, EventTimeConfig::Field { pointer: "/ts".into(), format: TimeFormat::Rfc3339 });
+    }
+
+    let config = load_with_env(&root.join("examples/kafka-avro/driftd.yaml"), &|_| None).unwrap();
+    for (_, stream) in config.monitors[0].streams() {
+        let SourceConfig::Kafka(kafka) = &stream.source else { panic!("{stream:?}") };
+        assert_eq!(kafka.format.format, crate::source::format::MessageFormat::Avro);
+        assert_eq!(kafka.format.registry.as_ref().unwrap().url, "http://127.0.0.1:8081");
     }
 }
 

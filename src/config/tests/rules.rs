@@ -31,7 +31,7 @@ fn unknown_keys_at_every_level_are_all_reported_with_hints() {
         [
             "1:1: htp: unknown key `htp`; did you mean `http`?",
             "5:25: monitors[0].window.slid: unknown key `slid`; did you mean `slide`?",
-            "7:62: monitors[0].streams.inputs.source.kafka.group: unknown key `group` (expected one of: topic, brokers, group_id, start, properties)",
+            "7:62: monitors[0].streams.inputs.source.kafka.group: unknown key `group` (expected one of: topic, brokers, group_id, start, properties, format, schema, message, registry)",
             "8:5: monitors[0].colour: unknown key `colour` (expected one of: name, model_version, reference, binning, statistics, window, ks_sample_cap, streams)",
         ]
     );

@@ -419,6 +419,7 @@ mod tests {
             group_id: "g".into(),
             start: StartPosition::Earliest,
             group_instance_id: Some("pod-0-m-inputs".into()),
+            format: Default::default(),
             properties: [("security.protocol", "SASL_SSL"), ("statistics.interval.ms", "1000")]
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))

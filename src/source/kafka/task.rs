@@ -21,6 +21,7 @@ use crate::config::KafkaSourceConfig;
 use crate::record::{Position, Record, Stream};
 use crate::source::discover::Discovery;
 use crate::source::error_log::ErrorLog;
+use crate::source::format::Translator;
 use crate::source::task::{Consumed, Item, SourceContext, SourceObserver, BATCH_RECORDS};
 use crate::source::{DecodeContext, DecodeSpec, Decoder};
 
@@ -36,11 +37,11 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(5);
 /// How a Kafka stream's messages are decoded.
 pub enum KafkaDecoding {
     /// With the reference's feature list.
-    Ready(Decoder),
+    Ready(Decoder, Option<Arc<Translator>>),
     /// The feature list is discovered first ([`crate::source::discover`]): the reader holds
     /// the first `messages` messages back (or, with `idle`, fewer once no message came for
     /// that long), discovers their features, then builds the decoder.
-    Discover { spec: DecodeSpec, messages: u64, idle: Option<Duration> },
+    Discover { spec: DecodeSpec, messages: u64, idle: Option<Duration>, translator: Option<Arc<Translator>> },
 }
 
 /// Connects a Kafka stream's consumer — positioned at `resume` (the checkpoint's next offset
@@ -177,13 +178,16 @@ impl KafkaReader {
         let mut errors = ErrorLog::default();
         // Feature discovery (captured and trailing references): the first messages are held
         // back until their features are known, then decoded like every later one.
+        let mut translator = None;
         let mut discovery = match self.decoding.take() {
-            Some(KafkaDecoding::Ready(decoder)) => {
+            Some(KafkaDecoding::Ready(decoder, format)) => {
                 self.decoder = Some(decoder);
+                translator = format;
                 None
             }
             None => None,
-            Some(KafkaDecoding::Discover { spec, messages, idle }) => {
+            Some(KafkaDecoding::Discover { spec, messages, idle, translator: format }) => {
+                translator = format;
                 info!(monitor = %self.monitor, stream = %self.stream, messages, "Discovering the stream's features.");
                 Some(Discovering { found: Discovery::new(&spec), spec, target: messages, idle, held: Vec::new() })
             }
@@ -218,14 +222,19 @@ impl KafkaReader {
             };
             let Some(discovering) = discovery.as_mut() else {
                 if let Some(message) = message {
-                    if !self.take(&message, || message.detach(), &mut out, &tx).await {
+                    if !self.take(&message, || message.detach(), translator.as_deref(), &mut out, &tx).await {
                         return self.release();
                     }
                 }
                 continue;
             };
             if let Some(message) = message {
-                discovering.found.observe(message.payload().unwrap_or_default());
+                let payload = message.payload().unwrap_or_default();
+                match &translator {
+                    // One that does not translate is dead-lettered when it is taken below.
+                    Some(t) => discovering.found.observe(&t.to_json(payload).await.unwrap_or_default()),
+                    None => discovering.found.observe(payload),
+                }
                 discovering.held.push(message.detach());
                 if (discovering.held.len() as u64) < discovering.target {
                     continue;
@@ -256,7 +265,7 @@ impl KafkaReader {
                 return self.release();
             }
             for message in &held {
-                if !self.take(message, || message.clone(), &mut out, &tx).await {
+                if !self.take(message, || message.clone(), translator.as_deref(), &mut out, &tx).await {
                     return self.release();
                 }
             }
@@ -274,6 +283,7 @@ impl KafkaReader {
         &self,
         message: &M,
         detach: impl FnOnce() -> OwnedMessage,
+        translator: Option<&Translator>,
         out: &mut Batch,
         tx: &mpsc::Sender<Item>,
     ) -> bool {
@@ -285,7 +295,15 @@ impl KafkaReader {
             position: Position::Kafka { topic: self.topic.clone(), partition, offset },
             kafka_timestamp_ms: message.timestamp().to_millis(),
         };
-        match decoder.decode(message.payload().unwrap_or_default(), context) {
+        let payload = message.payload().unwrap_or_default();
+        let decoded = match translator {
+            None => decoder.decode(payload, context),
+            Some(t) => match t.to_json(payload).await {
+                Ok(json) => decoder.decode_translated(&json, context),
+                Err(error) => Err(error),
+            },
+        };
+        match decoded {
             Ok(decoded) => {
                 out.items.push(decoded.record);
                 if out.items.len() == BATCH_RECORDS {

@@ -205,7 +205,7 @@ fn every_reason() {
         "bad feature value at /features/a: an array where a number, string, boolean or null was expected"
     );
     let reasons: Vec<&str> = DecodeReason::ALL.iter().map(|r| r.as_str()).collect();
-    assert_eq!(reasons.len(), 9);
+    assert_eq!(reasons.len(), 15);
 }
 
 #[test]
