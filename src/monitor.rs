@@ -159,7 +159,7 @@ pub struct MonitorState {
 
 /// The pure core of one monitor: records in, [`Observation`]s out.
 ///
-/// Driven by the daemon's monitor task (`app/monitor_task.rs`) and by `driftd replay`: they
+/// Driven by the daemon's monitor task (`pipeline/monitor_task.rs`) and by `driftd replay`: they
 /// feed it records, call [`MonitorCore::on_watermark`] after a batch and
 /// [`MonitorCore::advance_idle`] once a stream's partitions are all idle, and checkpoint
 /// [`MonitorCore::checkpoint`]; a checkpoint restored with [`MonitorCore::restore`] continues

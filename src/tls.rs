@@ -72,3 +72,11 @@ pub fn client_config(ca_file: &Path) -> Result<Arc<rustls::ClientConfig>, TlsErr
         .with_no_client_auth();
     Ok(Arc::new(config))
 }
+
+/// Installs rustls' ring provider as the process default, once. reqwest and lettre are built
+/// without a provider of their own (keeping aws-lc and OpenSSL out of the build), so one must
+/// be installed before the first TLS connection; a provider already installed (by another
+/// part of the daemon, or a test) is fine.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -123,7 +123,7 @@ impl Dispatcher {
         metrics: DeliveryMetrics,
         default_kafka_brokers: Option<String>,
     ) -> Result<Dispatcher, ActionsError> {
-        super::install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             // A redirected POST may turn into a GET elsewhere: a webhook answers, or fails.
             .redirect(reqwest::redirect::Policy::none())

@@ -208,14 +208,6 @@ pub enum ActionsError {
     HttpClient(String),
 }
 
-/// Installs rustls' ring provider as the process default, once. reqwest and lettre are built
-/// without a provider of their own (keeping aws-lc and OpenSSL out of the build), so one must
-/// be installed before the first TLS connection; a provider already installed (by another
-/// part of the daemon, or a test) is fine.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// An environment variable needed at delivery. A missing one is a configuration problem that
 /// retrying will not fix, hence permanent.
 pub(crate) fn env_var(name: &str, what: &str) -> Result<String, DeliveryError> {

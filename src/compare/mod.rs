@@ -8,6 +8,7 @@
 
 pub mod html;
 pub mod memory;
+mod num;
 pub mod performance;
 pub mod plan;
 pub mod report;

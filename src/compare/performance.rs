@@ -14,7 +14,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use self::read::{Columns, Value};
-use super::report::Num;
+use super::num::Num;
 use super::{CompareError, CompareOptions};
 use crate::stats::performance::{self, Confusion, Prediction};
 

@@ -8,31 +8,13 @@
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
+pub use super::num::Num;
 use super::performance::PerformanceReport;
 use crate::stats::ks::KsMethod;
 use crate::stats::statistic::{Extra, Stat, Statistic, Statistics, SPECS};
 
 /// Schema identifier written in every JSON report.
 pub const SCHEMA: &str = "driftd.compare/v1";
-
-/// A float that serialises NaN as `null` and ±inf as `"inf"` / `"-inf"`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Num(pub f64);
-
-impl Serialize for Num {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let v = self.0;
-        if v.is_nan() {
-            serializer.serialize_none()
-        } else if v == f64::INFINITY {
-            serializer.serialize_str("inf")
-        } else if v == f64::NEG_INFINITY {
-            serializer.serialize_str("-inf")
-        } else {
-            serializer.serialize_f64(v)
-        }
-    }
-}
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]

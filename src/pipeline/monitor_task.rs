@@ -203,7 +203,7 @@ pub async fn run_monitor(
     }
 }
 
-/// The periodic look at every Kafka stream's partitions (`app/partitions.rs`): assignment
+/// The periodic look at every Kafka stream's partitions (`pipeline/partitions.rs`): assignment
 /// changes, idleness, then — every partition idle — the processing-time advance, closing due
 /// windows; and the watermark status and metrics.
 fn watch_partitions(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRunner>) {

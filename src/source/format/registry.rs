@@ -84,7 +84,7 @@ impl Registry {
             }
             RegistryAuth::Bearer { token_env } => Credentials::Bearer(var(token_env)?),
         };
-        crate::actions::install_crypto_provider();
+        crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .build()
