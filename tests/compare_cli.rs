@@ -1,6 +1,8 @@
 //! End-to-end tests of `driftd compare` as a user runs it: output formats, exit codes, the
 //! golden JSON schema, and one clear error line (exit 2, no panic) for every kind of bad input.
 
+mod common;
+use common::{assert_input_error, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -10,21 +12,6 @@ fn driftd(args: &[&str]) -> Output {
 
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data").join(name).display().to_string()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Exit 2 with exactly one line on stderr that contains every `needles`, and no panic.
-fn assert_input_error(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(!err.contains("panicked"), "panic: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line expected, got: {err}");
-    for needle in needles {
-        assert!(err.contains(needle), "{needle:?} not in {err:?}");
-    }
 }
 
 fn write(dir: &Path, name: &str, contents: &[u8]) -> String {

@@ -3,6 +3,8 @@
 //! case, each prediction column (score, label, regression value), CSV, Parquet and JSON Lines;
 //! the text and HTML tables; one clear error line for each kind of bad target or prediction.
 
+mod common;
+use common::{assert_input_error, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,10 +16,6 @@ fn driftd(args: &[&str]) -> Output {
 
 fn case_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/performance").join(name)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The `performance` object of a JSON report.
@@ -194,17 +192,6 @@ fn text_and_html_show_the_table() {
     let plain = driftd(&["compare", "--reference", &r, "--current", &c, "--format", "json"]);
     let plain: Value = serde_json::from_slice(&plain.stdout).unwrap();
     assert!(plain.get("performance").is_none());
-}
-
-/// Exit 2 with one line on stderr containing every needle, and no panic.
-fn assert_input_error(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(!err.contains("panicked"), "panic: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line expected, got: {err}");
-    for needle in needles {
-        assert!(err.contains(needle), "{needle:?} not in {err:?}");
-    }
 }
 
 #[test]
