@@ -18,6 +18,7 @@ pub mod glob;
 pub mod history;
 pub mod http_client;
 pub mod monitor;
+pub mod notification;
 pub mod parallel;
 pub mod pipeline;
 pub mod record;

@@ -14,7 +14,7 @@ use super::document::{document_bytes, summary};
 use super::outbox::OutboxEntry;
 use super::DeliveryError;
 use crate::config::KeyPath;
-use crate::rules::{ActionKind, Checker};
+use crate::notification::{ActionKind, Checker};
 use crate::source::time::format_time_ms;
 
 /// `command:`

@@ -17,9 +17,9 @@ use super::email::SmtpSettings;
 use super::kafka::Producers;
 use super::metrics::DeliveryMetrics;
 use super::outbox::{Outbox, OutboxEntry, PendingEntry};
+use super::Action;
 use super::Context;
 use super::{now_ms, ActionsError, DeliveryError};
-use crate::rules::Action;
 
 /// Retry timing and limits.
 #[derive(Debug, Clone, PartialEq)]

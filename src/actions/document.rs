@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::outbox::OutboxEntry;
-use crate::rules::{format_number, AlertStatus, Notification};
+use crate::notification::{format_number, AlertStatus, Notification};
 
 /// The `schema` field of the document.
 pub const PAYLOAD_SCHEMA: &str = "driftd.notification/v1";
@@ -54,7 +54,7 @@ pub fn summary(n: &Notification) -> String {
 /// Renders an email subject for `entry`: `{{ evidence }}` is the whole document (with the
 /// daemon's evidence), every other variable the notification's, control characters (a line
 /// break in a feature name would start a new mail header) replaced by spaces.
-pub(crate) fn render(template: &crate::rules::Template, entry: &OutboxEntry, document_json: &str) -> String {
+pub(crate) fn render(template: &crate::notification::Template, entry: &OutboxEntry, document_json: &str) -> String {
     let text = template.render(&|name| {
         if name == "evidence" {
             document_json.to_string()
@@ -70,7 +70,11 @@ pub(crate) fn render(template: &crate::rules::Template, entry: &OutboxEntry, doc
 /// `{"text": "drift on {{ features }}"}` stays valid JSON — and says what it said — whatever
 /// the feature names and labels hold; `{{ evidence }}` is the JSON document itself, inserted
 /// as it is (write it outside quotes).
-pub(crate) fn render_json(template: &crate::rules::Template, entry: &OutboxEntry, document_json: &str) -> String {
+pub(crate) fn render_json(
+    template: &crate::notification::Template,
+    entry: &OutboxEntry,
+    document_json: &str,
+) -> String {
     template.render(&|name| {
         if name == "evidence" {
             document_json.to_string()

@@ -18,7 +18,7 @@ use super::html::{email_html, email_text};
 use super::outbox::OutboxEntry;
 use super::{env_var, DeliveryError};
 use crate::config::KeyPath;
-use crate::rules::{Checker, Template};
+use crate::notification::{Checker, Template};
 
 /// `email:` (the SMTP server comes from the main configuration).
 #[derive(Debug, Clone, serde::Deserialize)]

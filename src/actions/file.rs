@@ -10,7 +10,7 @@ use super::document::document_bytes;
 use super::outbox::OutboxEntry;
 use super::DeliveryError;
 use crate::config::KeyPath;
-use crate::rules::Checker;
+use crate::notification::Checker;
 
 /// `file:`
 #[derive(Debug, Clone, serde::Deserialize)]

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::document::summary;
 use super::outbox::OutboxEntry;
-use crate::rules::format_number;
+use crate::notification::format_number;
 use crate::source::time::format_time_ms;
 
 /// Width of a bar at proportion 1, in pixels.

@@ -15,7 +15,7 @@ use super::document::document_bytes;
 use super::outbox::OutboxEntry;
 use super::DeliveryError;
 use crate::config::KeyPath;
-use crate::rules::Checker;
+use crate::notification::Checker;
 
 /// `kafka:`
 #[derive(Debug, Clone, serde::Deserialize)]

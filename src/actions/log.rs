@@ -5,7 +5,7 @@
 use super::document::summary;
 use super::outbox::OutboxEntry;
 use crate::config::KeyPath;
-use crate::rules::Checker;
+use crate::notification::Checker;
 
 /// `log: {}`
 #[derive(Debug, Clone, serde::Deserialize)]

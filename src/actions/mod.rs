@@ -34,13 +34,24 @@ pub use outbox::{
 };
 pub use webhook::{sign, Webhook, WebhookDoc, SIGNATURE_HEADER};
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use kafka::Producers;
 
-use crate::config::KeyPath;
-use crate::rules::schema::ActionKindDoc;
-use crate::rules::Checker;
+use crate::config::{parse_duration, KeyPath};
+use crate::notification::{ActionKind, Checker};
+
+/// One action, validated: what the rules name and the dispatcher delivers through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Action {
+    pub name: String,
+    pub kind: ActionKind,
+    pub cooldown: Option<Duration>,
+    /// Where it delivers: the kind and its settings.
+    pub target: Target,
+}
 
 /// One entry of `actions:`: a name, exactly one kind of delivery, and options.
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +71,14 @@ pub struct ActionDoc {
     pub command: Option<CommandDoc>,
     pub log: Option<LogDoc>,
     pub file: Option<FileDoc>,
+}
+
+/// `kind:` of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKindDoc {
+    Alert,
+    Retrain,
 }
 
 /// Where an action delivers: its kind, with that kind's validated settings.
@@ -98,9 +117,28 @@ impl TargetDoc {
 }
 
 impl ActionDoc {
+    /// The validated action, its problems reported at `path` (the action) or below it; `None`
+    /// when it has any.
+    pub(crate) fn resolve(mut self, checker: &mut Checker<'_>, path: &KeyPath) -> Option<Action> {
+        let before = checker.problems.len();
+        let kind = match self.kind {
+            None | Some(ActionKindDoc::Alert) => ActionKind::Alert,
+            Some(ActionKindDoc::Retrain) => ActionKind::Retrain,
+        };
+        let cooldown = self.cooldown.as_deref().and_then(|text| match parse_duration(text) {
+            Ok(d) => (!d.is_zero()).then_some(d),
+            Err(message) => {
+                checker.error(&path.key("cooldown"), message);
+                None
+            }
+        });
+        let target = self.target(checker, path)?;
+        (checker.problems.len() == before).then_some(Action { name: self.name, kind, cooldown, target })
+    }
+
     /// The target of the one kind key given (taken from the document), validated by its kind;
     /// problems are reported at `path` (the action) or below it. `None` without exactly one.
-    pub(crate) fn target(&mut self, checker: &mut Checker<'_>, path: &KeyPath) -> Option<Target> {
+    fn target(&mut self, checker: &mut Checker<'_>, path: &KeyPath) -> Option<Target> {
         let mut given: Vec<TargetDoc> = [
             self.email.take().map(TargetDoc::Email),
             self.webhook.take().map(TargetDoc::Webhook),

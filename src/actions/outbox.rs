@@ -14,7 +14,7 @@ use std::sync::Arc;
 use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use crate::rules::Notification;
+use crate::notification::Notification;
 use crate::store::DbHandle;
 
 /// Pending entries: key → [`PendingEntry`] (JSON), with their attempt count, next attempt

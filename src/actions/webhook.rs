@@ -16,7 +16,7 @@ use super::document::{document_bytes, render_json};
 use super::outbox::OutboxEntry;
 use super::{env_var, DeliveryError};
 use crate::config::KeyPath;
-use crate::rules::{Checker, Template};
+use crate::notification::{Checker, Template};
 
 /// `webhook:`
 #[derive(Debug, Clone, serde::Deserialize)]

@@ -5,11 +5,10 @@
 //! with many, every column still goes through the same loader, reconciliation and statistics,
 //! so the report is the same, bit for bit (tests/compare_streaming.rs checks it).
 
+use super::column::{compare_columns, pair_columns};
 use super::memory::{default_limit, human};
 use super::plan::{plan, Plan};
-use super::{
-    compare_columns, dataset_info, load_both, pair_columns, reconcile, CompareError, CompareOptions, ReadSummary,
-};
+use super::{dataset_info, load_both, reconcile, CompareError, CompareOptions, ReadSummary};
 use crate::compare::report::{ColumnReport, DatasetInfo};
 use crate::dataset::{Dataset, FileLayout};
 

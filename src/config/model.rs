@@ -184,9 +184,7 @@ pub struct StreamConfig {
     pub max_features: usize,
 }
 
-/// Default `max_features` of a stream: each feature becomes metric series, window state and
-/// history, so a stream with a fresh key per message stops here.
-pub const DEFAULT_MAX_FEATURES: usize = 1000;
+pub use crate::source::DEFAULT_MAX_FEATURES;
 
 /// Where a stream's messages come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,23 +193,7 @@ pub enum SourceConfig {
     File(FileSourceConfig),
 }
 
-/// A Kafka topic, with everything needed to consume it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KafkaSourceConfig {
-    /// Bootstrap brokers (the source's, else `kafka.brokers`), `host:port[,host:port…]`.
-    pub brokers: String,
-    pub topic: String,
-    /// The source's group id, or `driftd-<monitor>-<stream>`.
-    pub group_id: String,
-    pub start: StartPosition,
-    /// Static membership: `<kafka.instance_id>-<monitor>-<stream>`, when `instance_id` is set.
-    pub group_instance_id: Option<String>,
-    /// `kafka.properties` overridden by the source's own, for librdkafka as they are. Never
-    /// contains `bootstrap.servers`, `group.id` or `enable.auto.commit`.
-    pub properties: BTreeMap<String, String>,
-    /// The message format and where its schema comes from (JSON by default).
-    pub format: Box<crate::source::format::FormatSpec>,
-}
+pub use crate::source::kafka::KafkaSourceConfig;
 
 /// A file replayed as a stream (the file exists).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -363,14 +363,8 @@ pub struct Registry {
     pub retry_for: Option<String>,
 }
 
-/// Where a Kafka consumer starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StartPosition {
-    Committed,
-    Earliest,
-    Latest,
-}
+/// Where a Kafka consumer starts (owned by the Kafka source).
+pub use crate::source::kafka::StartPosition;
 
 /// `source: {file: …}`
 #[derive(Debug, Clone, Deserialize)]

@@ -2,16 +2,18 @@
 //! windows into alert transitions and grouped notifications (delivered by `actions`, whose
 //! kinds check their own settings through `Checker`). [`load`] reports *every* problem of
 //! every file as `file:line:column: key.path: message`, as `config::load` does. Files:
-//! `schema.rs` (the format), `validate.rs` + `checker.rs` (resolution), `model.rs`,
-//! `template.rs`, `threshold.rs`, `state.rs`, `engine.rs`, `testing.rs` (`driftd test-rules`).
+//! `schema.rs` (the format), `validate.rs` (resolution), `model.rs`, `threshold.rs`,
+//! `state.rs`, `engine.rs` (with `observe.rs`: a window's verdicts, `lifecycle.rs`: one
+//! alert's states), `test_runner.rs` (`driftd test-rules`). The notification it emits
+//! and the templates: `crate::notification`; the actions it names: `crate::actions`.
 
-mod checker;
 mod engine;
 mod known;
+mod lifecycle;
 mod model;
+mod observe;
 pub mod schema;
 mod state;
-mod template;
 pub mod test_runner;
 pub mod threshold;
 mod validate;
@@ -22,15 +24,16 @@ mod tests;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-pub(crate) use checker::Checker;
-pub use engine::{
-    alert_labels, format_number, AlertSummary, Engine, Evaluation, FeatureStats, Notification, NotificationStatus,
-    Suppressed, Transition, WindowEvaluation,
+pub use crate::actions::Action;
+pub use crate::notification::{
+    format_number, ActionKind, AlertKey, AlertStatus, AlertSummary, Notification, NotificationStatus, Piece, Severity,
+    Template, ALERT_VARIABLES, BUILTIN_LABELS, NOTIFICATION_VARIABLES,
 };
+pub use engine::{alert_labels, Engine, Evaluation, Suppressed, Transition};
 pub use known::{Known, KnownStreams};
 pub use model::*;
-pub use state::{AlertKey, AlertState, AlertStatus, EngineState, GroupKey, GroupState, DATASET_FEATURE};
-pub use template::{Piece, Template, ALERT_VARIABLES, BUILTIN_LABELS, NOTIFICATION_VARIABLES};
+pub use observe::{FeatureStats, WindowEvaluation};
+pub use state::{AlertState, EngineState, GroupKey, GroupState, DATASET_FEATURE};
 pub use validate::parse_span;
 
 use crate::config::{ConfigError, ConfigErrors, KeyPath, Mark, Problem};

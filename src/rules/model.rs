@@ -12,8 +12,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::template::Template;
+use crate::actions::Action;
 use crate::monitor::Stat;
+use crate::notification::{Severity, Template};
 use crate::record::Stream;
 
 /// Every rule and action of the files loaded together.
@@ -186,24 +187,6 @@ mod millis {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
 /// Glob patterns (`*` any run of characters, `?` one character) selecting features.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeatureSelector {
@@ -297,25 +280,6 @@ impl Rule {
         let json = serde_json::to_vec(&identity).unwrap_or_default();
         Sha256::digest(&json).iter().take(16).map(|b| format!("{b:02x}")).collect()
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    /// Notified when alerts fire, repeat and resolve.
-    Alert,
-    /// A retraining trigger: notified when alerts fire (and repeat), not when they resolve.
-    Retrain,
-}
-
-/// One action, validated. Delivery is not done here.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Action {
-    pub name: String,
-    pub kind: ActionKind,
-    pub cooldown: Option<Duration>,
-    /// Where it delivers: the kind and its settings.
-    pub target: crate::actions::Target,
 }
 
 /// Default `alpha` of corrections and sample-size-aware thresholds.

@@ -211,12 +211,4 @@ pub enum SeverityDoc {
 
 /// One entry of `actions:`: its shared keys (`name`, `kind`, `cooldown`) and one key per action
 /// kind, each documented with its kind (`actions/<kind>.rs`).
-pub use crate::actions::ActionDoc;
-
-/// `kind:` of an action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKindDoc {
-    Alert,
-    Retrain,
-}
+pub use crate::actions::{ActionDoc, ActionKindDoc};

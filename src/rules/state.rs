@@ -12,49 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::model::RuleSet;
-use crate::record::Stream;
+use crate::notification::{AlertKey, AlertStatus};
 
 /// Feature name of the alerts of dataset-level statistics.
 pub const DATASET_FEATURE: &str = "*";
-
-/// Identifies one alert.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct AlertKey {
-    pub rule: String,
-    pub monitor: String,
-    pub stream: Stream,
-    /// The feature, or `"*"` for dataset-level statistics.
-    pub feature: String,
-}
-
-/// The lifecycle (Prometheus semantics, plus `resolved` for one window after firing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertStatus {
-    Inactive,
-    /// The condition holds, `for` has not elapsed yet.
-    Pending,
-    Firing,
-    /// Was firing, the condition cleared (and `keep_firing_for` elapsed) in the last window
-    /// with a verdict.
-    Resolved,
-}
-
-impl AlertStatus {
-    pub fn name(self) -> &'static str {
-        match self {
-            AlertStatus::Inactive => "inactive",
-            AlertStatus::Pending => "pending",
-            AlertStatus::Firing => "firing",
-            AlertStatus::Resolved => "resolved",
-        }
-    }
-
-    /// Pending or firing: the condition is latched, `clear_when` decides when it ends.
-    pub fn is_active(self) -> bool {
-        matches!(self, AlertStatus::Pending | AlertStatus::Firing)
-    }
-}
 
 /// One alert's state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,13 +7,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::checker::{valid_identifier, Checker};
 use super::known::Known;
 use super::model::*;
-use super::schema::{self, ActionDoc, ConditionDoc, RuleDoc, ThresholdDoc};
-use super::template::{Template, ALERT_VARIABLES, BUILTIN_LABELS};
+use super::schema::{self, ConditionDoc, RuleDoc, ThresholdDoc};
 use crate::config::{parse_duration, suggest, KeyPath, Node, Problem};
 use crate::monitor::Stat;
+use crate::notification::{valid_identifier, Checker, Severity};
+use crate::notification::{Template, ALERT_VARIABLES, BUILTIN_LABELS};
 use crate::record::Stream;
 
 /// One parsed rule file.
@@ -79,7 +79,7 @@ pub(super) fn resolve(files: &mut [FileInput], known: &Known) -> RuleSet {
             let path = KeyPath::root().key("actions").index(i);
             let name_path = path.key("name");
             unique(&mut checker, &mut action_seen, &action.name, &name_path, &file.path, "action");
-            if let Some(action) = resolve_action(&mut checker, action, &path) {
+            if let Some(action) = action.resolve(&mut checker, &path) {
                 set.actions.entry(action.name.clone()).or_insert(action);
             }
         }
@@ -474,22 +474,4 @@ fn resolve_trigger(checker: &mut Checker<'_>, doc: &RuleDoc, path: &KeyPath) -> 
         }
     }
     Some((Trigger::Threshold { when, clear_when }, when.stat))
-}
-
-fn resolve_action(checker: &mut Checker<'_>, mut doc: ActionDoc, path: &KeyPath) -> Option<Action> {
-    let before = checker.problems.len();
-    let kind = match doc.kind {
-        None | Some(schema::ActionKindDoc::Alert) => ActionKind::Alert,
-        Some(schema::ActionKindDoc::Retrain) => ActionKind::Retrain,
-    };
-    let cooldown = doc.cooldown.as_deref().and_then(|text| match parse_duration(text) {
-        Ok(d) => (!d.is_zero()).then_some(d),
-        Err(message) => {
-            checker.error(&path.key("cooldown"), message);
-            None
-        }
-    });
-    // The kind's own settings are checked by the kind (`actions/<kind>.rs`).
-    let target = doc.target(checker, path)?;
-    (checker.problems.len() == before).then_some(Action { name: doc.name, kind, cooldown, target })
 }

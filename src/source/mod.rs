@@ -30,7 +30,7 @@ pub use file::{FileSource, FileStats};
 pub use row::{describe, SourceError};
 pub use spec::{
     DecodeContext, DecodeError, DecodeReason, DecodeSpec, Decoded, EventTimeSpec, FeatureSpec, PredictionKind,
-    SpecError, TimeFormat, CLASS_PREFIX, DEFAULT_MAX_MESSAGE_BYTES,
+    SpecError, TimeFormat, CLASS_PREFIX, DEFAULT_MAX_FEATURES, DEFAULT_MAX_MESSAGE_BYTES,
 };
 
 #[cfg(test)]

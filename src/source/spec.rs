@@ -8,7 +8,9 @@ use crate::record::{Position, Record, Stream};
 /// Default [`DecodeSpec::max_message_bytes`]: 1 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1 << 20;
 
-pub use crate::config::DEFAULT_MAX_FEATURES;
+/// Default `max_features` of a stream: each feature becomes metric series, window state and
+/// history, so a stream with a fresh key per message stops here.
+pub const DEFAULT_MAX_FEATURES: usize = 1000;
 
 /// Prefix of the feature names of per-class probabilities: `class:approve`.
 pub const CLASS_PREFIX: &str = "class:";

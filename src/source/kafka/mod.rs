@@ -22,10 +22,11 @@ use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::types::RDKafkaRespErr;
 use tracing::{debug, error, info, warn};
 
-use crate::config::{KafkaSourceConfig, StartPosition};
 use crate::source::task::SourceObserver;
 
+mod settings;
 mod task;
+pub use settings::{KafkaSourceConfig, StartPosition};
 pub use task::{spawn, KafkaDecoding, BATCH_LINGER};
 
 /// librdkafka statistics period (consumer lag), unless the properties set another.

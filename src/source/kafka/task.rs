@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
+use super::KafkaSourceConfig;
 use super::{connect, KafkaConsumer, RevokeHook};
-use crate::config::KafkaSourceConfig;
 use crate::record::{Position, Record, Stream};
 use crate::source::discover::Discovery;
 use crate::source::error_log::ErrorLog;

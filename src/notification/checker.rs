@@ -11,11 +11,11 @@ use crate::config::{parse_duration, KeyPath, Node, Problem};
 
 /// Problems of one file, with the paths holding placeholders.
 pub(crate) struct Checker<'a> {
-    pub(super) root: &'a Node,
-    pub(super) reported: Vec<KeyPath>,
-    pub(super) problems: &'a mut Vec<Problem>,
+    pub(crate) root: &'a Node,
+    pub(crate) reported: Vec<KeyPath>,
+    pub(crate) problems: &'a mut Vec<Problem>,
     /// The file's directory: relative paths in it are resolved against it.
-    pub(super) base: PathBuf,
+    pub(crate) base: PathBuf,
 }
 
 impl Checker<'_> {
@@ -78,7 +78,7 @@ impl Checker<'_> {
     }
 }
 
-pub(super) fn valid_identifier(name: &str) -> bool {
+pub(crate) fn valid_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
