@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use super::{categorical, numeric, profile, record, reference_values};
 use crate::monitor::*;
 use crate::record::Value;
+use crate::stats::binning::Binning;
 
 proptest! {
     #[test]

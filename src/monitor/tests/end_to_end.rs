@@ -16,8 +16,10 @@ use crate::compare::{self, CompareOptions};
 use crate::dataset::{self, ColumnData, LoadOptions};
 use crate::monitor::*;
 use crate::record::{Position, Value};
+use crate::reference::FeatureKind;
 use crate::reference::FeatureProfile;
 use crate::stats::binning::count_right_closed_sorted;
+use crate::stats::binning::Binning;
 use crate::stats::profile::{CategoricalReference, NumericReference};
 
 const HOUR_MS: i64 = 3_600_000;

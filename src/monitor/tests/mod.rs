@@ -11,8 +11,9 @@ use proptest::prelude::*;
 use super::accumulate::{FeaturePlan, Typed};
 use super::*;
 use crate::record::{Position, Value};
-use crate::reference::{FeatureProfile, ProfileMeta, StreamProfile, PROFILE_FORMAT_VERSION};
+use crate::reference::{FeatureKind, FeatureProfile, ProfileMeta, StreamProfile, PROFILE_FORMAT_VERSION};
 use crate::stats::binning::count_right_closed_sorted;
+use crate::stats::binning::Binning;
 use crate::stats::profile::{
     compare_categorical, compare_numeric, sort_floats, CategoricalReference, NumericReference,
 };

@@ -14,10 +14,12 @@ use crate::dataset::{CategoricalValues, Column, ColumnData, NumericValues};
 use crate::monitor::accumulate::{FeaturePlan, Typed};
 use crate::monitor::*;
 use crate::record::{Position, Value};
+use crate::reference::FeatureKind;
 use crate::reference::{
     fit_column, subsample_sorted, FeatureProfile, FeatureType, ProfileMeta, StreamProfile, PROFILE_FORMAT_VERSION,
 };
 use crate::stats::binning::count_right_closed_sorted;
+use crate::stats::binning::Binning;
 use crate::stats::kll::{ks_statistic_sketch, wasserstein_sketch, KllSketch, DEFAULT_K};
 use crate::stats::kolmogorov_limit::ks_p_value_limit;
 use crate::stats::profile::{compare_categorical, CategoricalReference};
