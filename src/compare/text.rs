@@ -24,7 +24,7 @@ pub fn render(report: &CompareReport) -> String {
         report.settings.drift_stat,
     );
     let mut rows: Vec<&ColumnReport> = report.columns.iter().collect();
-    rows.sort_by(|a, b| b.drift.cmp(&a.drift).then_with(|| psi_of(b).total_cmp(&psi_of(a))));
+    rows.sort_by(|a, b| b.drift.cmp(&a.drift).then_with(|| b.psi_rank().total_cmp(&a.psi_rank())));
     let name_width = rows.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).clamp(6, 40);
     let _ = writeln!(
         out,
@@ -107,15 +107,6 @@ fn metric(v: f64) -> String {
         format!("{v:.4e}")
     } else {
         format!("{v:.4}")
-    }
-}
-
-fn psi_of(c: &ColumnReport) -> f64 {
-    let psi = c.stat(Statistic::Psi).map_or(f64::NAN, |p| p.value(Stat::Psi));
-    if psi.is_nan() {
-        f64::NEG_INFINITY
-    } else {
-        psi
     }
 }
 

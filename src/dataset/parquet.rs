@@ -17,7 +17,7 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
-use super::arrow::{check_type, holds_values, is_numeric_type, is_text_type, ArrowColumn};
+use super::arrow::{check_type, holds_values, is_numeric_type, is_text_type, push_batch, ArrowColumn};
 use super::layout::{ColumnLayout, FileLayout};
 use super::{select, thread_count, Column, DatasetError, LoadOptions, Loaded};
 
@@ -288,18 +288,7 @@ fn read_columns(
             .map_err(|e| DatasetError::decode(path, place.as_str(), e))?;
         for batch in reader {
             let batch = batch.map_err(|e| DatasetError::decode(path, place.as_str(), e))?;
-            for (k, (column, array)) in columns.iter_mut().zip(batch.columns()).enumerate() {
-                let array = match limit {
-                    Some(l) if row >= l[k] => continue,
-                    Some(l) if row + array.len() as u64 > l[k] => array.slice(0, (l[k] - row) as usize),
-                    _ => Arc::clone(array),
-                };
-                column.push(array.as_ref()).map_err(|message| DatasetError::BadColumn {
-                    path: path.to_path_buf(),
-                    column: batch.schema().field(k).name().clone(),
-                    message: format!("{place}{message}"),
-                })?;
-            }
+            push_batch(&mut columns, &batch, row, limit, path, &place)?;
             row += batch.num_rows() as u64;
             if row >= last {
                 break;
