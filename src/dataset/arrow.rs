@@ -391,3 +391,25 @@ pub(crate) fn push_batch(
     }
     Ok(())
 }
+
+/// The file's column names and the indices of the selected ones (`--columns`), each of a type
+/// driftd reads (else the error names the column and its Arrow type).
+pub(crate) fn select_typed(
+    path: &std::path::Path,
+    schema: &arrow_schema::Schema,
+    options: &super::LoadOptions,
+) -> Result<(Vec<String>, Vec<usize>), DatasetError> {
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let selected = super::select(path, &names, options)?;
+    for &i in &selected {
+        let field = schema.field(i);
+        if !check_type(field.data_type()) {
+            return Err(DatasetError::UnsupportedType {
+                path: path.to_path_buf(),
+                column: field.name().clone(),
+                data_type: field.data_type().to_string(),
+            });
+        }
+    }
+    Ok((names, selected))
+}

@@ -15,11 +15,11 @@ use arrow_array::RecordBatch;
 use arrow_ipc::reader::{FileReader, StreamReader};
 use arrow_schema::{ArrowError, SchemaRef};
 
-use super::arrow::{check_type, holds_values, push_batch, ArrowColumn};
+use super::arrow::{holds_values, push_batch, select_typed, ArrowColumn};
 use super::ipc_scan;
 use super::layout::{ColumnLayout, FileLayout};
 use super::progress::ProgressReader;
-use super::{select, Column, DatasetError, LoadOptions, Loaded};
+use super::{Column, DatasetError, LoadOptions, Loaded};
 
 #[derive(Clone, Copy)]
 enum Layout {
@@ -37,18 +37,7 @@ fn open_selected(
 ) -> Result<(Layout, SchemaRef, Vec<String>, Vec<usize>), DatasetError> {
     let layout = detect(path)?;
     let (schema, _) = open(path, layout, None, None)?;
-    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let selected = select(path, &names, options)?;
-    for &i in &selected {
-        let field = schema.field(i);
-        if !check_type(field.data_type()) {
-            return Err(DatasetError::UnsupportedType {
-                path: path.to_path_buf(),
-                column: field.name().clone(),
-                data_type: field.data_type().to_string(),
-            });
-        }
-    }
+    let (names, selected) = select_typed(path, &schema, options)?;
     Ok((layout, schema, names, selected))
 }
 
