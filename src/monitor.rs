@@ -360,8 +360,8 @@ impl MonitorCore {
             &record.position,
             || WindowState { features: plans.iter().map(FeatureAccumulator::new).collect() },
             |window| {
-                for (accumulator, value) in window.features.iter_mut().zip(&typed) {
-                    accumulator.add(value, cap, max_new);
+                for ((accumulator, value), plan) in window.features.iter_mut().zip(&typed).zip(plans) {
+                    accumulator.add(plan, value, cap, max_new);
                 }
             },
         );

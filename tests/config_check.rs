@@ -147,7 +147,7 @@ monitors:
                 "{}: monitors[0].binning: a profile reference brings its own frozen bin edges: remove `binning` (or fit the profile with `driftd reference fit --binning`)",
                 at("evidently")
             ),
-            format!("{}: monitors[0].statistics[1]: unknown value \"kolmogorov\", expected one of `psi`, `ks`, `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`, `kullback_leibler`", at("kolmogorov")),
+            format!("{}: monitors[0].statistics[1]: unknown value \"kolmogorov\", expected one of `psi`, `ks`, `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`, `kullback_leibler`, `missing_share`, `type_mismatch_share`, `out_of_range_share`, `unseen_category_share`", at("kolmogorov")),
             format!("{}: monitors[0].window.slide: the slide (7m) must divide the window size (1h)", at("7m")),
             format!("{}: monitors[0].window.lateness: unknown key `lateness` (expected one of: kind, size, slide, allowed_lateness, idle_timeout)", at("lateness")),
             format!("{}: monitors[0].streams.inputs.source.kafka: no brokers: add `brokers: host:port` here or in the top-level `kafka:` section", at("{ topic")),

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::performance::PerformanceReport;
 use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport};
-use crate::stats::statistic::{Stat, Statistic};
+use crate::stats::statistic::{Compute, Spec, Stat, Statistic, SPECS};
 
 /// Render the report as a plain-text table.
 pub fn render(report: &CompareReport) -> String {
@@ -31,7 +31,7 @@ pub fn render(report: &CompareReport) -> String {
         "{:<name_width$}  {:<11}  {:>9}  {:>9}  {:>8}  {:>8}  {:>10}  {:>8}  {:>8}  drift",
         "column", "type", "n_ref", "n_cur", "PSI", "KS D", "p-value", "JS", "W/std"
     );
-    for c in rows {
+    for &c in &rows {
         let name: String = c.name.chars().take(name_width).collect();
         let kind = match c.kind {
             ColumnKind::Numeric => "numeric",
@@ -61,6 +61,7 @@ pub fn render(report: &CompareReport) -> String {
             verdict
         );
     }
+    quality_table(&mut out, &rows, name_width);
     let s = &report.summary;
     let _ = writeln!(
         out,
@@ -75,6 +76,34 @@ pub fn render(report: &CompareReport) -> String {
         performance_table(&mut out, performance);
     }
     out
+}
+
+/// The selected data-quality shares, one line per column in the table's order, with the ones
+/// past their threshold named; nothing when none is selected.
+fn quality_table(out: &mut String, rows: &[&ColumnReport], name_width: usize) {
+    let shown: Vec<&Spec> = SPECS
+        .iter()
+        .filter(|spec| matches!(spec.compute, Compute::Quality(_)))
+        .filter(|spec| rows.iter().any(|c| c.statistics.0.iter().any(|(s, _)| *s == spec.statistic)))
+        .collect();
+    if shown.is_empty() {
+        return;
+    }
+    let _ = write!(out, "\nData quality (current file)\n{:<name_width$}", "column");
+    for spec in &shown {
+        let _ = write!(out, "  {:>21}", spec.label);
+    }
+    let _ = writeln!(out, "  over threshold");
+    for c in rows {
+        let name: String = c.name.chars().take(name_width).collect();
+        let _ = write!(out, "{name:<name_width$}");
+        for spec in &shown {
+            let _ = write!(out, "  {:>21}", fixed(c.stat(spec.statistic).map(|s| s.value(spec.decided_by))));
+        }
+        let over: Vec<&str> =
+            shown.iter().filter(|spec| c.stat(spec.statistic).is_some_and(|s| s.drift)).map(|spec| spec.name).collect();
+        let _ = writeln!(out, "  {}", if over.is_empty() { "-".to_string() } else { over.join(", ") });
+    }
 }
 
 /// The metrics of both datasets and their difference, one line per metric.

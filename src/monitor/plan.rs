@@ -34,7 +34,9 @@ pub(super) fn plan(
                     .features
                     .iter()
                     .map(|f| match f.kind {
-                        FeatureKind::Numeric(_) => FeaturePlan::Numeric { edges: None, reference_counts: None },
+                        FeatureKind::Numeric(_) => {
+                            FeaturePlan::Numeric { edges: None, reference_counts: None, range: None }
+                        }
                         FeatureKind::Categorical(_) => FeaturePlan::Categorical { index: HashMap::new() },
                     })
                     .collect();

@@ -13,6 +13,7 @@ use super::chisquare::chisquare_counts;
 use super::divergence::{hellinger_distance, jensen_shannon_distance};
 use super::kullback_leibler::kullback_leibler_divergence;
 use super::psi::{fill_zeros, psi_from_proportions, ZeroFill};
+use super::quality::{missing_share, out_of_range_share, type_mismatch_share, unseen_category_share, QualityCounts};
 
 /// A drift statistic, as named in configs, rules and on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -25,6 +26,10 @@ pub enum Statistic {
     Wasserstein,
     Hellinger,
     KullbackLeibler,
+    MissingShare,
+    TypeMismatchShare,
+    OutOfRangeShare,
+    UnseenCategoryShare,
 }
 
 /// A value a statistic yields on a window or a column (a statistic may yield two: KS its `D`
@@ -42,6 +47,10 @@ pub enum Stat {
     WassersteinNormalized,
     Hellinger,
     KullbackLeibler,
+    MissingShare,
+    TypeMismatchShare,
+    OutOfRangeShare,
+    UnseenCategoryShare,
 }
 
 /// Everything known about one statistic.
@@ -137,6 +146,9 @@ pub enum Compute {
     /// From both sorted samples, by the one merged walk that KS and Wasserstein share
     /// (`profile.rs`; past the daemon's sample cap, from the window's sketch instead).
     MergedWalk,
+    /// A data-quality share, from the counts of one side of the column (`quality.rs`); computed
+    /// whatever the column's status (a column missing from every row is its most useful case).
+    Quality(fn(&QualityCounts) -> f64),
 }
 
 /// What a [`Compute::Bins`] statistic reads: aligned counts, their proportions, and how PSI
@@ -300,10 +312,68 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         report: &[],
         default_selected: false,
     },
+    // Data quality (opt-in): a share of the current side's cells or values; "drift" reads
+    // "past the quality threshold". Thresholds: docs/statistics.md, "Data quality".
+    Spec {
+        statistic: Statistic::MissingShare,
+        name: "missing_share",
+        aliases: &[],
+        label: "Missing share",
+        columns: Columns::Both,
+        values: &[("value", Stat::MissingShare)],
+        decided_by: Stat::MissingShare,
+        direction: Direction::AtLeast,
+        default_threshold: 0.1,
+        compute: Compute::Quality(missing_share),
+        report: &[],
+        default_selected: false,
+    },
+    Spec {
+        statistic: Statistic::TypeMismatchShare,
+        name: "type_mismatch_share",
+        aliases: &[],
+        label: "Type-mismatch share",
+        columns: Columns::Numeric,
+        values: &[("value", Stat::TypeMismatchShare)],
+        decided_by: Stat::TypeMismatchShare,
+        direction: Direction::AtLeast,
+        default_threshold: 0.01,
+        compute: Compute::Quality(type_mismatch_share),
+        report: &[],
+        default_selected: false,
+    },
+    Spec {
+        statistic: Statistic::OutOfRangeShare,
+        name: "out_of_range_share",
+        aliases: &[],
+        label: "Out-of-range share",
+        columns: Columns::Numeric,
+        values: &[("value", Stat::OutOfRangeShare)],
+        decided_by: Stat::OutOfRangeShare,
+        direction: Direction::AtLeast,
+        default_threshold: 0.05,
+        compute: Compute::Quality(out_of_range_share),
+        report: &[],
+        default_selected: false,
+    },
+    Spec {
+        statistic: Statistic::UnseenCategoryShare,
+        name: "unseen_category_share",
+        aliases: &[],
+        label: "Unseen-category share",
+        columns: Columns::Categorical,
+        values: &[("value", Stat::UnseenCategoryShare)],
+        decided_by: Stat::UnseenCategoryShare,
+        direction: Direction::AtLeast,
+        default_threshold: 0.05,
+        compute: Compute::Quality(unseen_category_share),
+        report: &[],
+        default_selected: false,
+    },
 ];
 
 impl Statistic {
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 11;
     pub const ALL: [Statistic; Statistic::COUNT] = [
         Statistic::Psi,
         Statistic::Ks,
@@ -312,6 +382,10 @@ impl Statistic {
         Statistic::Wasserstein,
         Statistic::Hellinger,
         Statistic::KullbackLeibler,
+        Statistic::MissingShare,
+        Statistic::TypeMismatchShare,
+        Statistic::OutOfRangeShare,
+        Statistic::UnseenCategoryShare,
     ];
 
     pub fn spec(self) -> &'static Spec {
@@ -353,7 +427,7 @@ pub fn names() -> Vec<&'static str> {
 }
 
 impl Stat {
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 14;
     pub const ALL: [Stat; Stat::COUNT] = [
         Stat::Psi,
         Stat::KsStatistic,
@@ -365,6 +439,10 @@ impl Stat {
         Stat::WassersteinNormalized,
         Stat::Hellinger,
         Stat::KullbackLeibler,
+        Stat::MissingShare,
+        Stat::TypeMismatchShare,
+        Stat::OutOfRangeShare,
+        Stat::UnseenCategoryShare,
     ];
 
     pub fn name(self) -> &'static str {
@@ -379,6 +457,10 @@ impl Stat {
             Stat::WassersteinNormalized => "wasserstein_normalized",
             Stat::Hellinger => "hellinger",
             Stat::KullbackLeibler => "kullback_leibler",
+            Stat::MissingShare => "missing_share",
+            Stat::TypeMismatchShare => "type_mismatch_share",
+            Stat::OutOfRangeShare => "out_of_range_share",
+            Stat::UnseenCategoryShare => "unseen_category_share",
         }
     }
 
@@ -412,6 +494,15 @@ impl StatValues {
     pub fn set(&mut self, stat: Stat, value: f64) {
         self.0[stat as usize] = value;
     }
+    /// Stores every selected [`Compute::Quality`] statistic that applies to the column type.
+    pub fn set_quality(&mut self, selected: &Statistics, numeric: bool, counts: &QualityCounts) {
+        for spec in selected.for_columns(numeric) {
+            if let Compute::Quality(compute) = spec.compute {
+                self.set(spec.decided_by, compute(counts));
+            }
+        }
+    }
+
     /// Stores a [`Compute::Bins`] outcome under its statistic's value names.
     pub fn set_outcome(&mut self, statistic: Statistic, outcome: &Outcome) {
         for (&(_, stat), &value) in statistic.spec().values.iter().zip(&outcome.values) {

@@ -431,5 +431,6 @@ fn binned_statistics_use_the_full_sample_counts_of_a_subsampled_reference() {
 
 mod checkpoint;
 mod end_to_end;
+mod quality;
 mod sketch;
 mod trailing;

@@ -132,7 +132,7 @@ fn fit_rows(features: &[FeatureProfile], rows: &[&Record], binning: &Binning) ->
         .map(|(i, feature)| {
             let data = match feature.kind {
                 FeatureKind::Numeric(_) => {
-                    let plan = FeaturePlan::Numeric { edges: None, reference_counts: None };
+                    let plan = FeaturePlan::Numeric { edges: None, reference_counts: None, range: None };
                     let mut data = NumericValues::default();
                     for r in rows {
                         match plan.type_value(&r.values[i]) {
