@@ -50,7 +50,10 @@ fn the_bundled_rules_load_against_the_quickstart_monitor() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
     let set = load_with_env(&[dir], &credit_known(), &no_env).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = set.rules.iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, ["credit_psi_high", "credit_retrain", "credit_ks_shift", "credit_score_psi", "credit_inputs_missing"]);
+    assert_eq!(
+        names,
+        ["credit_psi_high", "credit_retrain", "credit_ks_shift", "credit_score_psi", "credit_inputs_missing"]
+    );
     let psi = set.rule("credit_psi_high").unwrap();
     assert_eq!(psi.streams, [Stream::Inputs]);
     assert!(psi.features.matches("income") && !psi.features.matches("months_employed"));
