@@ -180,3 +180,49 @@ fn the_config_option_is_required() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--config <PATH>"));
 }
+
+#[test]
+fn a_rule_on_a_statistic_its_monitor_does_not_compute_is_refused_where_it_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let quickstart = repo().join("examples/quickstart");
+    let config = dir.path().join("driftd.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "rules: [rules.yaml]
+monitors:
+  - name: credit-scoring
+    reference: {{ dataset: {{ path: {reference:?} }} }}
+    statistics: [psi, missing_share]
+    window: {{ size: 1h }}
+    streams:
+      inputs:
+        source: {{ file: {{ path: {inputs:?} }} }}
+        event_time: {{ field: /ts }}
+        features: \"*\"
+",
+            reference = repo().join("examples/data/credit_reference.csv").display().to_string(),
+            inputs = quickstart.join("inputs.jsonl").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let rules = "\
+rules:
+  - { name: missing, monitor: credit-scoring, when: { stat: missing_share, op: '>', value: 0.2 }, actions: [log] }
+  - { name: shifted, monitor: credit-scoring, when: { stat: ks_p_value, op: '<', value: 0.01 }, actions: [log] }
+actions:
+  - { name: log, log: {} }
+";
+    std::fs::write(dir.path().join("rules.yaml"), rules).unwrap();
+    let output = check(&config, &[]);
+    let (line, column) = position(rules, "ks_p_value");
+    assert_eq!(
+        stderr_lines(&output),
+        [format!(
+            "{}:{line}:{column}: rules[1].when.stat: monitor \"credit-scoring\" does not compute ks_p_value, so this \
+             rule could never fire: add `ks` to its `statistics:` (it computes psi, missing_share)",
+            dir.path().join("rules.yaml").display()
+        )]
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
