@@ -193,7 +193,7 @@ fn numeric(
     if status == FeatureStatus::Ok {
         let mut sample = acc.values;
         sort_floats(&mut sample);
-        if !range_counted && !capped {
+        if !range_counted && !capped && selected.contains(Statistic::OutOfRangeShare) {
             quality.out_of_range = count_out_of_range(&reference.sorted, &sample);
         }
         // The statistics of the merged walk (KS, Wasserstein): from the stored sample up to the

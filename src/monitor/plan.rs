@@ -9,6 +9,7 @@ use super::{MonitorError, MonitorSettings};
 use crate::record::Stream;
 use crate::reference::{FeatureKind, ReferenceProfile};
 use crate::stats::binning::Binning;
+use crate::stats::statistic::Statistic;
 
 /// Checks the settings and the profile, and prepares each feature's plan.
 pub(super) fn plan(
@@ -82,7 +83,16 @@ pub(super) fn plan(
                 _ => {}
             }
         }
-        plans.insert(stream, stream_profile.features.iter().map(FeaturePlan::new).collect());
+        let mut stream_plans: Vec<FeaturePlan> = stream_profile.features.iter().map(FeaturePlan::new).collect();
+        if !settings.statistics.contains(Statistic::OutOfRangeShare) {
+            // Nothing to count: keep the per-value range check off the hot path.
+            for plan in &mut stream_plans {
+                if let FeaturePlan::Numeric { range, .. } = plan {
+                    *range = None;
+                }
+            }
+        }
+        plans.insert(stream, stream_plans);
     }
     Ok(plans)
 }
