@@ -21,6 +21,7 @@ pub mod monitor;
 pub mod notification;
 pub mod parallel;
 pub mod pipeline;
+pub mod profile;
 pub mod record;
 pub mod reference;
 pub mod replay;
