@@ -55,7 +55,7 @@ fn compare_pair(pair: ColumnPair, options: &CompareOptions) -> ColumnReport {
     }
 }
 
-fn status_of(n_ref: u64, n_cur: u64) -> ColumnStatus {
+pub(super) fn status_of(n_ref: u64, n_cur: u64) -> ColumnStatus {
     if n_ref == 0 {
         ColumnStatus::EmptyReference
     } else if n_cur == 0 {
@@ -96,7 +96,7 @@ fn numeric_report(
     sort_floats(&mut current_sorted);
     let selected = &options.statistics;
     let cmp = compare_numeric_selected(&profile, &current_sorted, &options.settings, selected);
-    let facts = Facts { bins: &cmp.bins, ks_method: cmp.walk_ks.map(|ks| ks.method), dof: None };
+    let facts = Facts { bins: &cmp.bins, ks_method: cmp.walk_ks.map(|ks| ks.method), dof: None, ks_error_bound: None };
     report.statistics = statistic_reports(&cmp.values, &facts, true, options);
     report.drift = column_drift(&report, options.drift_stat);
     if options.with_detail {
@@ -105,7 +105,7 @@ fn numeric_report(
     report
 }
 
-fn categorical_report(
+pub(super) fn categorical_report(
     name: String,
     reference: CategoricalValues,
     current: CategoricalValues,
@@ -134,7 +134,7 @@ fn categorical_report(
     }
     let profile = CategoricalReference::from_counts(reference.counts);
     let cmp = compare_categorical(&profile, &current.counts, &options.settings, &options.statistics);
-    let facts = Facts { bins: &cmp.bins, ks_method: None, dof: cmp.chisquare_dof };
+    let facts = Facts { bins: &cmp.bins, ks_method: None, dof: cmp.chisquare_dof, ks_error_bound: None };
     report.statistics = statistic_reports(&cmp.values, &facts, false, options);
     report.drift = column_drift(&report, options.drift_stat);
     if options.with_detail {
@@ -150,14 +150,16 @@ fn categorical_report(
 }
 
 /// What a column's comparison knows beside the values, for the registry's [`Extra`]s.
-struct Facts<'a> {
-    bins: &'a Bins,
-    ks_method: Option<crate::stats::ks::KsMethod>,
-    dof: Option<u64>,
+pub(super) struct Facts<'a> {
+    pub bins: &'a Bins,
+    pub ks_method: Option<crate::stats::ks::KsMethod>,
+    pub dof: Option<u64>,
+    /// `|D − D_exact|` at most this when KS came from a sketch (profiles); `None` when exact.
+    pub ks_error_bound: Option<f64>,
 }
 
 /// One entry per registry statistic: a report for the selected ones that apply to the column.
-fn statistic_reports(
+pub(super) fn statistic_reports(
     values: &StatValues,
     facts: &Facts<'_>,
     numeric: bool,
@@ -177,6 +179,7 @@ fn statistic_reports(
                             Extra::BinCount => ExtraValue::Count(facts.bins.n_bins as u64),
                             Extra::KsMethod => ExtraValue::Method(facts.ks_method?),
                             Extra::DegreesOfFreedom => ExtraValue::Count(facts.dof?),
+                            Extra::ErrorBound => ExtraValue::Bound(facts.ks_error_bound?),
                         };
                         Some((extra, value))
                     })
@@ -196,7 +199,7 @@ fn statistic_reports(
 }
 
 /// Whether the statistic that decides this column's type says drift.
-fn column_drift(report: &ColumnReport, stat: DriftStat) -> bool {
+pub(super) fn column_drift(report: &ColumnReport, stat: DriftStat) -> bool {
     let decider: Statistic = stat.decider(report.kind == ColumnKind::Numeric);
     report.statistics.get(decider).is_some_and(|s| s.drift)
 }

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use super::performance::PerformanceReport;
-use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport};
-use crate::stats::statistic::{Stat, Statistic};
+use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport, ExtraValue};
+use crate::stats::statistic::{Extra, Stat, Statistic};
 
 /// Render the report as a plain-text table.
 pub fn render(report: &CompareReport) -> String {
@@ -31,7 +31,7 @@ pub fn render(report: &CompareReport) -> String {
         "{:<name_width$}  {:<11}  {:>9}  {:>9}  {:>8}  {:>8}  {:>10}  {:>8}  {:>8}  drift",
         "column", "type", "n_ref", "n_cur", "PSI", "KS D", "p-value", "JS", "W/std"
     );
-    for c in rows {
+    for &c in &rows {
         let name: String = c.name.chars().take(name_width).collect();
         let kind = match c.kind {
             ColumnKind::Numeric => "numeric",
@@ -61,6 +61,7 @@ pub fn render(report: &CompareReport) -> String {
             verdict
         );
     }
+    sketch_note(&mut out, &rows);
     let s = &report.summary;
     let _ = writeln!(
         out,
@@ -75,6 +76,20 @@ pub fn render(report: &CompareReport) -> String {
         performance_table(&mut out, performance);
     }
     out
+}
+
+/// KS from a profile's sketch is `D ± ε`: the bounds, in the table's order, under it.
+fn sketch_note(out: &mut String, rows: &[&ColumnReport]) {
+    let bounds: Vec<String> = rows
+        .iter()
+        .filter_map(|c| match c.stat(Statistic::Ks)?.extra(Extra::ErrorBound)? {
+            ExtraValue::Bound(bound) => Some(format!("{} ±{bound:.4}", c.name)),
+            _ => None,
+        })
+        .collect();
+    if !bounds.is_empty() {
+        let _ = writeln!(out, "\nKS D from sketches (D ± ε; p-value by the limit distribution): {}", bounds.join(", "));
+    }
 }
 
 /// The metrics of both datasets and their difference, one line per metric.

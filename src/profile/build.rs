@@ -84,7 +84,11 @@ pub(crate) fn load_inputs(
     };
     let text: BTreeSet<String> = datasets.iter().flat_map(text_somewhere).collect();
     if let Some((profile_path, profile)) = edges_from {
-        let numeric_there = profile.columns.iter().filter(|c| matches!(c.summary, ColumnSummary::Numeric(_)));
+        // A numeric column without values can still become categorical (nothing to re-read).
+        let numeric_there = profile
+            .columns
+            .iter()
+            .filter(|c| matches!(&c.summary, ColumnSummary::Numeric(s) if s.as_empty_categorical().is_none()));
         if let Some(column) = numeric_there.map(|c| &c.name).find(|name| text.contains(*name)) {
             let path = datasets.iter().find(|d| text_somewhere(d).contains(column)).map(|d| d.path.display());
             return Err(ProfileError::Incompatible {

@@ -65,10 +65,19 @@ pub struct NumericSummary {
 }
 
 /// A categorical column: label counts sorted by label bytes, counts > 0.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CategoricalSummary {
     pub missing: u64,
     pub counts: Vec<(String, u64)>,
+}
+
+impl NumericSummary {
+    /// A column with no present value is numeric only because nothing contradicts it: it
+    /// becomes categorical without losing anything (as `compare` re-reads such a column as
+    /// text when the other side has text). `None` when it holds values.
+    pub fn as_empty_categorical(&self) -> Option<CategoricalSummary> {
+        (self.n == 0 && self.nonfinite == 0).then(|| CategoricalSummary { missing: self.missing, counts: Vec::new() })
+    }
 }
 
 impl CategoricalSummary {
@@ -183,7 +192,8 @@ impl Profile {
         for (mine, theirs) in self.columns.iter().zip(&other.columns) {
             match (&mine.summary, &theirs.summary) {
                 (ColumnSummary::Numeric(a), ColumnSummary::Numeric(b)) if !same_edges(&a.edges, &b.edges) => {
-                    return Err(differ(edges_detail(&mine.name, &b.edges, &a.edges)));
+                    let hint = "; profile every part with --edges-from the same profile";
+                    return Err(differ(edges_detail(&mine.name, &b.edges, &a.edges) + hint));
                 }
                 (ColumnSummary::Numeric(_), ColumnSummary::Numeric(_))
                 | (ColumnSummary::Categorical(_), ColumnSummary::Categorical(_)) => {}
