@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod api;
 pub mod app;
+pub mod atomic_file;
 pub mod build;
 pub mod cli;
 pub mod compare;

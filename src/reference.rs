@@ -92,7 +92,6 @@ mod tests;
 mod validate;
 mod wire;
 
-pub(crate) use file::write_atomic;
 pub use file::{from_json, load, save, to_json, FORMAT_NAME};
 pub use fit::{fit, fit_column, now_rfc3339, sha256_file, subsample_sorted, FitOptions, DEFAULT_MAX_SAMPLE};
 pub use validate::validate;

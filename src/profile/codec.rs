@@ -33,7 +33,7 @@ pub fn load(path: &Path) -> Result<Profile, ProfileError> {
 
 /// Writes atomically (a temporary file beside it, renamed), so a reader never sees half a file.
 pub fn save(profile: &Profile, path: &Path) -> Result<(), ProfileError> {
-    crate::reference::write_atomic(path, &encode(profile)).map_err(|(what, err)| ProfileError::Io {
+    crate::atomic_file::write_atomic(path, &encode(profile)).map_err(|(what, err)| ProfileError::Io {
         path: path.display().to_string(),
         message: format!("cannot {what}: {err}"),
     })
