@@ -65,29 +65,45 @@ pub(super) fn status_of(n_ref: u64, n_cur: u64) -> ColumnStatus {
     }
 }
 
+/// A numeric column's (reference, current) counts: values used, missing and non-finite cells.
+pub(super) struct NumericCounts {
+    pub n: (u64, u64),
+    pub missing: (u64, u64),
+    pub nonfinite: (u64, u64),
+}
+
+/// A numeric column's report before its statistics: counts and status, nothing computed.
+pub(super) fn numeric_shell(name: String, counts: &NumericCounts, options: &CompareOptions) -> ColumnReport {
+    ColumnReport {
+        name,
+        kind: ColumnKind::Numeric,
+        status: status_of(counts.n.0, counts.n.1),
+        n_ref: counts.n.0,
+        n_cur: counts.n.1,
+        n_ref_missing: counts.missing.0,
+        n_cur_missing: counts.missing.1,
+        n_ref_nonfinite: counts.nonfinite.0,
+        n_cur_nonfinite: counts.nonfinite.1,
+        drift: false,
+        drift_by: options.drift_stat.decider(true).name(),
+        statistics: StatisticReports::empty(&options.statistics),
+        detail: None,
+    }
+}
+
 fn numeric_report(
     name: String,
     reference: NumericValues,
     current: NumericValues,
     options: &CompareOptions,
 ) -> ColumnReport {
-    let (n_ref, n_cur) = (reference.values.len() as u64, current.values.len() as u64);
-    let status = status_of(n_ref, n_cur);
-    let mut report = ColumnReport {
-        name,
-        kind: ColumnKind::Numeric,
-        status,
-        n_ref,
-        n_cur,
-        n_ref_missing: reference.missing,
-        n_cur_missing: current.missing,
-        n_ref_nonfinite: reference.nonfinite,
-        n_cur_nonfinite: current.nonfinite,
-        drift: false,
-        drift_by: options.drift_stat.decider(true).name(),
-        statistics: StatisticReports::empty(&options.statistics),
-        detail: None,
+    let counts = NumericCounts {
+        n: (reference.values.len() as u64, current.values.len() as u64),
+        missing: (reference.missing, current.missing),
+        nonfinite: (reference.nonfinite, current.nonfinite),
     };
+    let mut report = numeric_shell(name, &counts, options);
+    let status = report.status;
     if status != ColumnStatus::Ok {
         return report;
     }

@@ -18,7 +18,7 @@ use crate::stats::psi::ZeroFill;
 use crate::stats::sketch_walk::ks_and_wasserstein_sketched;
 use crate::stats::statistic::{StatValues, Statistic};
 
-use super::column::{categorical_report, column_drift, statistic_reports, status_of, Facts};
+use super::column::{categorical_report, column_drift, numeric_shell, statistic_reports, Facts, NumericCounts};
 use super::report::*;
 use super::{CompareError, CompareOptions};
 
@@ -163,22 +163,10 @@ fn numeric_report(
     (r_sample, c_sample): (Option<&RawSample>, Option<&RawSample>),
     options: &CompareOptions,
 ) -> ColumnReport {
-    let status = status_of(r.n, c.n);
-    let mut report = ColumnReport {
-        name,
-        kind: ColumnKind::Numeric,
-        status,
-        n_ref: r.n,
-        n_cur: c.n,
-        n_ref_missing: r.missing,
-        n_cur_missing: c.missing,
-        n_ref_nonfinite: r.nonfinite,
-        n_cur_nonfinite: c.nonfinite,
-        drift: false,
-        drift_by: options.drift_stat.decider(true).name(),
-        statistics: StatisticReports::empty(&options.statistics),
-        detail: None,
-    };
+    let counts =
+        NumericCounts { n: (r.n, c.n), missing: (r.missing, c.missing), nonfinite: (r.nonfinite, c.nonfinite) };
+    let mut report = numeric_shell(name, &counts, options);
+    let status = report.status;
     if status != ColumnStatus::Ok {
         return report;
     }
