@@ -10,11 +10,12 @@
 mod accumulate;
 mod evaluate;
 mod observation;
+mod plan;
 #[cfg(test)]
 mod tests;
 mod trailing;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
@@ -30,12 +31,12 @@ pub use observation::{
 pub use trailing::{quantile_points, PooledFeature, PooledWindow, TrailingPool};
 
 use crate::record::{Record, Stream};
-use crate::reference::{FeatureKind, ReferenceProfile};
-use crate::stats::binning::Binning;
+use crate::reference::ReferenceProfile;
 use crate::stats::profile::CompareSettings;
 use crate::stats::statistic::Statistics;
 use crate::window::{Placement, WindowSpec, WindowSpecError, Windows};
 use accumulate::{FeaturePlan, Typed};
+use plan::plan;
 
 /// Default `ks_sample_cap`: 100,000 values, 800 kB per numeric feature and window.
 pub const DEFAULT_KS_SAMPLE_CAP: usize = 100_000;
@@ -359,8 +360,8 @@ impl MonitorCore {
             &record.position,
             || WindowState { features: plans.iter().map(FeatureAccumulator::new).collect() },
             |window| {
-                for (accumulator, value) in window.features.iter_mut().zip(&typed) {
-                    accumulator.add(value, cap, max_new);
+                for ((accumulator, value), plan) in window.features.iter_mut().zip(&typed).zip(plans) {
+                    accumulator.add(plan, value, cap, max_new);
                 }
             },
         );
@@ -444,79 +445,4 @@ impl MonitorCore {
         }
         out
     }
-}
-
-/// Checks the settings and the profile, and prepares each feature's plan.
-fn plan(
-    name: &str,
-    profile: &ReferenceProfile,
-    settings: &MonitorSettings,
-) -> Result<BTreeMap<Stream, Vec<FeaturePlan>>, MonitorError> {
-    let epsilon = settings.compare.epsilon;
-    if !(epsilon.is_finite() && epsilon > 0.0) {
-        return Err(MonitorError::Epsilon { monitor: name.to_string(), epsilon });
-    }
-    if profile.streams.values().all(|s| s.features.is_empty()) {
-        return Err(MonitorError::EmptyProfile { monitor: name.to_string() });
-    }
-    if settings.trailing_windows.is_some() {
-        // Only the kinds count: no reference index or edges while a window is open (the pool
-        // they would come from changes as earlier windows close; see `monitor/trailing.rs`).
-        return Ok(profile
-            .streams
-            .iter()
-            .map(|(&stream, p)| {
-                let plans = p
-                    .features
-                    .iter()
-                    .map(|f| match f.kind {
-                        FeatureKind::Numeric(_) => FeaturePlan::Numeric { edges: None, reference_counts: None },
-                        FeatureKind::Categorical(_) => FeaturePlan::Categorical { index: HashMap::new() },
-                    })
-                    .collect();
-                (stream, plans)
-            })
-            .collect());
-    }
-    let frozen = settings.compare.binning != Binning::Evidently;
-    let mut plans = BTreeMap::new();
-    for (&stream, stream_profile) in &profile.streams {
-        for feature in &stream_profile.features {
-            let error = |problem| MonitorError::Binning {
-                monitor: name.to_string(),
-                stream,
-                feature: feature.name.clone(),
-                binning: settings.compare.binning.to_string(),
-                problem,
-            };
-            match &feature.kind {
-                FeatureKind::Numeric(r) if !r.sorted.is_empty() && frozen && r.edges.is_none() => {
-                    return Err(error("needs frozen edges, and the reference has none (was it fit with `evidently`?)"))
-                }
-                FeatureKind::Numeric(r) if !frozen && r.edges.is_some() => {
-                    return Err(error("takes its bins from each window, but the reference carries frozen edges"))
-                }
-                FeatureKind::Numeric(r)
-                    if feature
-                        .bin_counts
-                        .as_ref()
-                        .is_some_and(|c| Some(c.len()) != r.edges.as_ref().map(|e| e.len() + 1)) =>
-                {
-                    return Err(error(
-                        "needs one reference bin count per bin, and the profile's bin counts do not fit its edges",
-                    ))
-                }
-                FeatureKind::Categorical(r) if r.counts.windows(2).any(|w| w[0].0.as_bytes() >= w[1].0.as_bytes()) => {
-                    return Err(MonitorError::Categories {
-                        monitor: name.to_string(),
-                        stream,
-                        feature: feature.name.clone(),
-                    })
-                }
-                _ => {}
-            }
-        }
-        plans.insert(stream, stream_profile.features.iter().map(FeaturePlan::new).collect());
-    }
-    Ok(plans)
 }

@@ -147,7 +147,7 @@ monitors:
                 "{}: monitors[0].binning: a profile reference brings its own frozen bin edges: remove `binning` (or fit the profile with `driftd reference fit --binning`)",
                 at("evidently")
             ),
-            format!("{}: monitors[0].statistics[1]: unknown value \"kolmogorov\", expected one of `psi`, `ks`, `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`, `kullback_leibler`", at("kolmogorov")),
+            format!("{}: monitors[0].statistics[1]: unknown value \"kolmogorov\", expected one of `psi`, `ks`, `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`, `kullback_leibler`, `missing_share`, `type_mismatch_share`, `out_of_range_share`, `unseen_category_share`", at("kolmogorov")),
             format!("{}: monitors[0].window.slide: the slide (7m) must divide the window size (1h)", at("7m")),
             format!("{}: monitors[0].window.lateness: unknown key `lateness` (expected one of: kind, size, slide, allowed_lateness, idle_timeout)", at("lateness")),
             format!("{}: monitors[0].streams.inputs.source.kafka: no brokers: add `brokers: host:port` here or in the top-level `kafka:` section", at("{ topic")),
@@ -179,4 +179,50 @@ fn the_config_option_is_required() {
     let output = Command::new(env!("CARGO_BIN_EXE_driftd")).arg("check").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--config <PATH>"));
+}
+
+#[test]
+fn a_rule_on_a_statistic_its_monitor_does_not_compute_is_refused_where_it_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let quickstart = repo().join("examples/quickstart");
+    let config = dir.path().join("driftd.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "rules: [rules.yaml]
+monitors:
+  - name: credit-scoring
+    reference: {{ dataset: {{ path: {reference:?} }} }}
+    statistics: [psi, missing_share]
+    window: {{ size: 1h }}
+    streams:
+      inputs:
+        source: {{ file: {{ path: {inputs:?} }} }}
+        event_time: {{ field: /ts }}
+        features: \"*\"
+",
+            reference = repo().join("examples/data/credit_reference.csv").display().to_string(),
+            inputs = quickstart.join("inputs.jsonl").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let rules = "\
+rules:
+  - { name: missing, monitor: credit-scoring, when: { stat: missing_share, op: '>', value: 0.2 }, actions: [log] }
+  - { name: shifted, monitor: credit-scoring, when: { stat: ks_p_value, op: '<', value: 0.01 }, actions: [log] }
+actions:
+  - { name: log, log: {} }
+";
+    std::fs::write(dir.path().join("rules.yaml"), rules).unwrap();
+    let output = check(&config, &[]);
+    let (line, column) = position(rules, "ks_p_value");
+    assert_eq!(
+        stderr_lines(&output),
+        [format!(
+            "{}:{line}:{column}: rules[1].when.stat: monitor \"credit-scoring\" does not compute ks_p_value, so this \
+             rule could never fire: add `ks` to its `statistics:` (it computes psi, missing_share)",
+            dir.path().join("rules.yaml").display()
+        )]
+    );
+    assert_eq!(output.status.code(), Some(2));
 }

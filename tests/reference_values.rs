@@ -42,6 +42,19 @@ const RELATIVE: Tol = Tol { rel: 1e-9, abs: 1e-12 };
 const STATISTICS: [&str; 7] =
     ["psi", "ks", "chisquare", "jensen_shannon", "wasserstein", "hellinger", "kullback_leibler"];
 
+/// The data-quality shares (`--stats all` selects them). A share is a count over a count:
+/// numpy's mean of booleans gives the same double.
+const QUALITY: [&str; 4] = ["missing_share", "type_mismatch_share", "out_of_range_share", "unseen_category_share"];
+const EXACT: Tol = Tol { rel: 0.0, abs: 0.0 };
+
+/// A share's value: `null` when the statistic's entry is `null` (it does not apply).
+fn quality_value<'a>(out_col: &'a Value, share: &str) -> Result<&'a Value, String> {
+    match field(out_col, &[share])? {
+        Value::Null => Ok(&Value::Null),
+        _ => field(out_col, &[share, "value"]),
+    }
+}
+
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join("cases")
 }
@@ -199,6 +212,12 @@ fn check_column(report: &mut Report, ctx: &Ctx, exp: &Value, out_col: &Value) {
         ["type", "status", "n_ref", "n_cur", "n_ref_missing", "n_cur_missing", "n_ref_nonfinite", "n_cur_nonfinite"]
     {
         report.exact(ctx, key, &exp[key], col(&[key]));
+    }
+    // Data-quality shares: whatever the status; null where they do not apply or are undefined
+    // (a statistic that does not apply to the column's type is `null` in the output too).
+    for share in QUALITY {
+        let path = format!("{share}.value");
+        report.float(ctx, &path, &exp["quality"][share]["value"], quality_value(out_col, share), EXACT);
     }
     if exp["status"] != "ok" {
         for stat in STATISTICS {

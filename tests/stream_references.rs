@@ -113,7 +113,7 @@ monitors:
   - name: credit-scoring
     model_version: "2026-11-01"
     reference: {{ profile: '{profile}' }}
-    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
+    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger, missing_share]
     window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m }}
     streams:
       inputs:

@@ -7,7 +7,8 @@ use crate::stats::binning::Binning;
 use crate::stats::profile::{
     compare_categorical, compare_numeric_selected, sort_floats, Bins, CategoricalReference, NumericReference,
 };
-use crate::stats::statistic::{Extra, StatValues, Statistic, Statistics, SPECS};
+use crate::stats::quality::{count_out_of_range, count_unseen, QualityCounts};
+use crate::stats::statistic::{Compute, Extra, StatValues, Statistic, Statistics, SPECS};
 use crate::stats::verdict::DriftStat;
 
 use super::report::*;
@@ -104,14 +105,25 @@ fn numeric_report(
     };
     let mut report = numeric_shell(name, &counts, options);
     let status = report.status;
+    let (n_ref, n_cur) = counts.n;
+    let mut quality = QualityCounts {
+        cells: n_cur + current.missing + current.nonfinite,
+        missing: current.missing,
+        values: n_cur,
+        reference_usable: n_ref > 0,
+        ..QualityCounts::default()
+    };
     if status != ColumnStatus::Ok {
+        report.statistics = quality_only_reports(&quality, true, options);
         return report;
     }
     let profile = NumericReference::fit(reference.values, &options.settings.binning);
     let mut current_sorted = current.values;
     sort_floats(&mut current_sorted);
     let selected = &options.statistics;
-    let cmp = compare_numeric_selected(&profile, &current_sorted, &options.settings, selected);
+    let mut cmp = compare_numeric_selected(&profile, &current_sorted, &options.settings, selected);
+    quality.out_of_range = count_out_of_range(&profile.sorted, &current_sorted);
+    cmp.values.set_quality(selected, true, &quality);
     let facts = Facts { bins: &cmp.bins, ks_method: cmp.walk_ks.map(|ks| ks.method), dof: None, ks_error_bound: None };
     report.statistics = statistic_reports(&cmp.values, &facts, true, options);
     report.drift = column_drift(&report, options.drift_stat);
@@ -145,11 +157,21 @@ pub(super) fn categorical_report(
         statistics: StatisticReports::empty(&options.statistics),
         detail: None,
     };
+    let mut quality = QualityCounts {
+        cells: n_cur + current.missing,
+        missing: current.missing,
+        values: n_cur,
+        reference_usable: n_ref > 0,
+        ..QualityCounts::default()
+    };
     if status != ColumnStatus::Ok {
+        report.statistics = quality_only_reports(&quality, false, options);
         return report;
     }
     let profile = CategoricalReference::from_counts(reference.counts);
-    let cmp = compare_categorical(&profile, &current.counts, &options.settings, &options.statistics);
+    let mut cmp = compare_categorical(&profile, &current.counts, &options.settings, &options.statistics);
+    quality.unseen = count_unseen(&profile.counts, &current.counts);
+    cmp.values.set_quality(&options.statistics, false, &quality);
     let facts = Facts { bins: &cmp.bins, ks_method: None, dof: cmp.chisquare_dof, ks_error_bound: None };
     report.statistics = statistic_reports(&cmp.values, &facts, false, options);
     report.drift = column_drift(&report, options.drift_stat);
@@ -163,6 +185,24 @@ pub(super) fn categorical_report(
         report.detail = Some(ColumnDetail { bins, ecdf: None });
     }
     report
+}
+
+/// A column that could not be compared (no usable value on one side): the selected
+/// data-quality statistics, which still apply (a column missing from every current row has a
+/// missing share of 1), and `null` for the others.
+fn quality_only_reports(quality: &QualityCounts, numeric: bool, options: &CompareOptions) -> StatisticReports {
+    let mut values = StatValues::default();
+    values.set_quality(&options.statistics, numeric, quality);
+    let mut reports = StatisticReports::empty(&options.statistics);
+    for spec in options.statistics.for_columns(numeric) {
+        if matches!(spec.compute, Compute::Quality(_)) {
+            let value = values.get(spec.decided_by);
+            let threshold = options.thresholds.get(spec.statistic);
+            let drift = options.thresholds.drifted(spec.statistic, value);
+            reports.set(spec.statistic, Some(StatReport::new(spec.statistic, &[value], threshold, drift)));
+        }
+    }
+    reports
 }
 
 /// What a column's comparison knows beside the values, for the registry's [`Extra`]s.

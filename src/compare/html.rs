@@ -41,7 +41,7 @@ pub fn render(report: &CompareReport) -> String {
     order.sort_by(|a, b| {
         b.drift
             .cmp(&a.drift)
-            .then_with(|| psi_of(b).total_cmp(&psi_of(a)))
+            .then_with(|| b.psi_rank().total_cmp(&a.psi_rank()))
             .then_with(|| (a.status != ColumnStatus::Ok).cmp(&(b.status != ColumnStatus::Ok)))
     });
 
@@ -70,15 +70,6 @@ pub fn render(report: &CompareReport) -> String {
         esc(report.schema)
     );
     out
-}
-
-fn psi_of(c: &ColumnReport) -> f64 {
-    let psi = c.stat(Statistic::Psi).map_or(f64::NAN, |p| p.value(Stat::Psi));
-    if psi.is_nan() {
-        f64::NEG_INFINITY
-    } else {
-        psi
-    }
 }
 
 fn file_name(path: &str) -> &str {

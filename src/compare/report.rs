@@ -88,6 +88,17 @@ impl ColumnReport {
     pub fn stat(&self, statistic: Statistic) -> Option<&StatReport> {
         self.statistics.get(statistic)
     }
+
+    /// The PSI for ordering reports most drifted first: −∞ when there is none (not computed,
+    /// or NaN), so such columns sort last.
+    pub fn psi_rank(&self) -> f64 {
+        let psi = self.stat(Statistic::Psi).map_or(f64::NAN, |p| p.value(Stat::Psi));
+        if psi.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            psi
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::performance::PerformanceReport;
 use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport, ExtraValue};
-use crate::stats::statistic::{Extra, Stat, Statistic};
+use crate::stats::statistic::{Compute, Extra, Spec, Stat, Statistic, SPECS};
 
 /// Render the report as a plain-text table.
 pub fn render(report: &CompareReport) -> String {
@@ -24,7 +24,7 @@ pub fn render(report: &CompareReport) -> String {
         report.settings.drift_stat,
     );
     let mut rows: Vec<&ColumnReport> = report.columns.iter().collect();
-    rows.sort_by(|a, b| b.drift.cmp(&a.drift).then_with(|| psi_of(b).total_cmp(&psi_of(a))));
+    rows.sort_by(|a, b| b.drift.cmp(&a.drift).then_with(|| b.psi_rank().total_cmp(&a.psi_rank())));
     let name_width = rows.iter().map(|c| c.name.chars().count()).max().unwrap_or(6).clamp(6, 40);
     let _ = writeln!(
         out,
@@ -62,6 +62,7 @@ pub fn render(report: &CompareReport) -> String {
         );
     }
     sketch_note(&mut out, &rows);
+    quality_table(&mut out, &rows, name_width);
     let s = &report.summary;
     let _ = writeln!(
         out,
@@ -89,6 +90,34 @@ fn sketch_note(out: &mut String, rows: &[&ColumnReport]) {
         .collect();
     if !bounds.is_empty() {
         let _ = writeln!(out, "\nKS D from sketches (D ± ε; p-value by the limit distribution): {}", bounds.join(", "));
+    }
+}
+
+/// The selected data-quality shares, one line per column in the table's order, with the ones
+/// past their threshold named; nothing when none is selected.
+fn quality_table(out: &mut String, rows: &[&ColumnReport], name_width: usize) {
+    let shown: Vec<&Spec> = SPECS
+        .iter()
+        .filter(|spec| matches!(spec.compute, Compute::Quality(_)))
+        .filter(|spec| rows.iter().any(|c| c.statistics.0.iter().any(|(s, _)| *s == spec.statistic)))
+        .collect();
+    if shown.is_empty() {
+        return;
+    }
+    let _ = write!(out, "\nData quality (current file)\n{:<name_width$}", "column");
+    for spec in &shown {
+        let _ = write!(out, "  {:>21}", spec.label);
+    }
+    let _ = writeln!(out, "  over threshold");
+    for c in rows {
+        let name: String = c.name.chars().take(name_width).collect();
+        let _ = write!(out, "{name:<name_width$}");
+        for spec in &shown {
+            let _ = write!(out, "  {:>21}", fixed(c.stat(spec.statistic).map(|s| s.value(spec.decided_by))));
+        }
+        let over: Vec<&str> =
+            shown.iter().filter(|spec| c.stat(spec.statistic).is_some_and(|s| s.drift)).map(|spec| spec.name).collect();
+        let _ = writeln!(out, "  {}", if over.is_empty() { "-".to_string() } else { over.join(", ") });
     }
 }
 
@@ -122,15 +151,6 @@ fn metric(v: f64) -> String {
         format!("{v:.4e}")
     } else {
         format!("{v:.4}")
-    }
-}
-
-fn psi_of(c: &ColumnReport) -> f64 {
-    let psi = c.stat(Statistic::Psi).map_or(f64::NAN, |p| p.value(Stat::Psi));
-    if psi.is_nan() {
-        f64::NEG_INFINITY
-    } else {
-        psi
     }
 }
 

@@ -19,6 +19,7 @@ pub mod schema;
 mod tests;
 mod validate;
 mod validate_format;
+mod validate_server;
 mod validate_stream;
 mod validate_window;
 mod yaml;

@@ -157,7 +157,9 @@ pub struct Monitor {
     pub binning: Option<String>,
     /// Statistics computed for each closed window, any of the registry's names (`psi`, `ks`,
     /// `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`, and the opt-in
-    /// `kullback_leibler`). Default: the registry's default set (all but the opt-in ones).
+    /// `kullback_leibler` and data-quality shares `missing_share`, `type_mismatch_share`,
+    /// `out_of_range_share`, `unseen_category_share`). Default: the registry's default set (all
+    /// but the opt-in ones).
     pub statistics: Option<Vec<Statistic>>,
     /// The current window.
     pub window: Window,

@@ -14,11 +14,11 @@ use arrow_array::types::{
     Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type, UInt32Type,
     UInt64Type, UInt8Type,
 };
-use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, Float64Array, PrimitiveArray};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, Float64Array, PrimitiveArray, RecordBatch};
 use arrow_schema::DataType;
 
 use super::builder::{push_value, ColumnBuilder};
-use super::ColumnData;
+use super::{ColumnData, DatasetError};
 use crate::typing::{classify, Cell};
 
 /// Whether a column of this type can be read.
@@ -364,4 +364,52 @@ fn str_value(values: &dyn Array, i: usize) -> Option<&str> {
         DataType::Utf8View => Some(values.as_string_view().value(i)),
         _ => None,
     }
+}
+
+/// Appends a record batch's arrays to `columns` (array k to column k), each column cut at its
+/// row limit (`limit[k]` rows; `row` is the batch's first row in the file). `place` ("row group
+/// 3: ", "record batch 7: ") starts the message of a column that cannot take its array.
+pub(crate) fn push_batch(
+    columns: &mut [ArrowColumn],
+    batch: &RecordBatch,
+    row: u64,
+    limit: Option<&[u64]>,
+    path: &std::path::Path,
+    place: &str,
+) -> Result<(), DatasetError> {
+    for (k, (column, array)) in columns.iter_mut().zip(batch.columns()).enumerate() {
+        let array = match limit {
+            Some(l) if row >= l[k] => continue,
+            Some(l) if row + array.len() as u64 > l[k] => array.slice(0, (l[k] - row) as usize),
+            _ => Arc::clone(array),
+        };
+        column.push(array.as_ref()).map_err(|message| DatasetError::BadColumn {
+            path: path.to_path_buf(),
+            column: batch.schema().field(k).name().clone(),
+            message: format!("{place}{message}"),
+        })?;
+    }
+    Ok(())
+}
+
+/// The file's column names and the indices of the selected ones (`--columns`), each of a type
+/// driftd reads (else the error names the column and its Arrow type).
+pub(crate) fn select_typed(
+    path: &std::path::Path,
+    schema: &arrow_schema::Schema,
+    options: &super::LoadOptions,
+) -> Result<(Vec<String>, Vec<usize>), DatasetError> {
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let selected = super::select(path, &names, options)?;
+    for &i in &selected {
+        let field = schema.field(i);
+        if !check_type(field.data_type()) {
+            return Err(DatasetError::UnsupportedType {
+                path: path.to_path_buf(),
+                column: field.name().clone(),
+                data_type: field.data_type().to_string(),
+            });
+        }
+    }
+    Ok((names, selected))
 }

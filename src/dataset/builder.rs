@@ -216,6 +216,18 @@ impl ColumnBuilder {
     /// A typed float without text: rendered with `{:?}` when categorical.
     #[inline]
     pub(crate) fn push_f64(&mut self, value: f64) {
+        self.push_float(value, value);
+    }
+
+    /// A typed `f32`: rendered with `f32`'s own `{:?}` (`0.1`, not `0.10000000149011612`).
+    #[inline]
+    pub(crate) fn push_f32(&mut self, value: f32) {
+        self.push_float(f64::from(value), value);
+    }
+
+    /// A float, labelled `shown` (its own type's `{:?}`) when categorical.
+    #[inline]
+    fn push_float(&mut self, value: f64, shown: impl std::fmt::Debug) {
         match &mut self.state {
             State::Numeric(num) => push_value(num, value),
             State::Categorical { counts, missing } => {
@@ -223,25 +235,7 @@ impl ColumnBuilder {
                     *missing += 1;
                 } else {
                     self.scratch.clear();
-                    let _ = write!(self.scratch, "{value:?}");
-                    count_label(counts, &self.scratch, 1);
-                }
-            }
-        }
-        self.rows += 1;
-    }
-
-    /// A typed `f32`: rendered with `f32`'s own `{:?}` (`0.1`, not `0.10000000149011612`).
-    #[inline]
-    pub(crate) fn push_f32(&mut self, value: f32) {
-        match &mut self.state {
-            State::Numeric(num) => push_value(num, f64::from(value)),
-            State::Categorical { counts, missing } => {
-                if value.is_nan() {
-                    *missing += 1;
-                } else {
-                    self.scratch.clear();
-                    let _ = write!(self.scratch, "{value:?}");
+                    let _ = write!(self.scratch, "{shown:?}");
                     count_label(counts, &self.scratch, 1);
                 }
             }

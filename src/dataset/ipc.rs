@@ -10,17 +10,16 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::{FileReader, StreamReader};
 use arrow_schema::{ArrowError, SchemaRef};
 
-use super::arrow::{check_type, holds_values, ArrowColumn};
+use super::arrow::{holds_values, push_batch, select_typed, ArrowColumn};
 use super::ipc_scan;
 use super::layout::{ColumnLayout, FileLayout};
 use super::progress::ProgressReader;
-use super::{select, Column, DatasetError, LoadOptions, Loaded};
+use super::{Column, DatasetError, LoadOptions, Loaded};
 
 #[derive(Clone, Copy)]
 enum Layout {
@@ -38,18 +37,7 @@ fn open_selected(
 ) -> Result<(Layout, SchemaRef, Vec<String>, Vec<usize>), DatasetError> {
     let layout = detect(path)?;
     let (schema, _) = open(path, layout, None, None)?;
-    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let selected = select(path, &names, options)?;
-    for &i in &selected {
-        let field = schema.field(i);
-        if !check_type(field.data_type()) {
-            return Err(DatasetError::UnsupportedType {
-                path: path.to_path_buf(),
-                column: field.name().clone(),
-                data_type: field.data_type().to_string(),
-            });
-        }
-    }
+    let (names, selected) = select_typed(path, &schema, options)?;
     Ok((layout, schema, names, selected))
 }
 
@@ -167,18 +155,7 @@ fn read_columns(
             }
             let place = format!("record batch {index}: ");
             let batch = batch.map_err(|e| DatasetError::decode(path, place.as_str(), e))?;
-            for (k, (column, array)) in columns.iter_mut().zip(batch.columns()).enumerate() {
-                let array = match limit {
-                    Some(l) if row >= l[k] => continue,
-                    Some(l) if row + array.len() as u64 > l[k] => array.slice(0, (l[k] - row) as usize),
-                    _ => Arc::clone(array),
-                };
-                column.push(array.as_ref()).map_err(|message| DatasetError::BadColumn {
-                    path: path.to_path_buf(),
-                    column: batch.schema().field(k).name().clone(),
-                    message: format!("{place}{message}"),
-                })?;
-            }
+            push_batch(&mut columns, &batch, row, limit, path, &place)?;
             row += batch.num_rows() as u64;
             index += 1;
         }

@@ -17,9 +17,9 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
-use super::arrow::{check_type, holds_values, is_numeric_type, is_text_type, ArrowColumn};
+use super::arrow::{holds_values, is_numeric_type, is_text_type, push_batch, select_typed, ArrowColumn};
 use super::layout::{ColumnLayout, FileLayout};
-use super::{select, thread_count, Column, DatasetError, LoadOptions, Loaded};
+use super::{thread_count, Column, DatasetError, LoadOptions, Loaded};
 
 /// Rows per decoded batch: big enough to amortise per-batch work, small enough to stay in
 /// cache-friendly sizes (64 Ki rows x 8 bytes = 512 KiB per float column).
@@ -36,18 +36,7 @@ fn open(
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(|e| DatasetError::decode(path, "reading the footer: ", e))?;
     let schema = Arc::clone(meta.schema());
-    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let selected = select(path, &names, options)?;
-    for &i in &selected {
-        let field = schema.field(i);
-        if !check_type(field.data_type()) {
-            return Err(DatasetError::UnsupportedType {
-                path: path.to_path_buf(),
-                column: field.name().clone(),
-                data_type: field.data_type().to_string(),
-            });
-        }
-    }
+    let (names, selected) = select_typed(path, &schema, options)?;
     let rows = u64::try_from(meta.metadata().file_metadata().num_rows())
         .map_err(|_| DatasetError::decode(path, "", "negative row count in the footer"))?;
     if rows == 0 {
@@ -288,18 +277,7 @@ fn read_columns(
             .map_err(|e| DatasetError::decode(path, place.as_str(), e))?;
         for batch in reader {
             let batch = batch.map_err(|e| DatasetError::decode(path, place.as_str(), e))?;
-            for (k, (column, array)) in columns.iter_mut().zip(batch.columns()).enumerate() {
-                let array = match limit {
-                    Some(l) if row >= l[k] => continue,
-                    Some(l) if row + array.len() as u64 > l[k] => array.slice(0, (l[k] - row) as usize),
-                    _ => Arc::clone(array),
-                };
-                column.push(array.as_ref()).map_err(|message| DatasetError::BadColumn {
-                    path: path.to_path_buf(),
-                    column: batch.schema().field(k).name().clone(),
-                    message: format!("{place}{message}"),
-                })?;
-            }
+            push_batch(&mut columns, &batch, row, limit, path, &place)?;
             row += batch.num_rows() as u64;
             if row >= last {
                 break;

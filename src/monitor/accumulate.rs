@@ -50,6 +50,9 @@ pub(crate) enum FeaturePlan {
         /// full reference sample, exact even when `sorted` was subsampled), else counted on
         /// `sorted`.
         reference_counts: Option<Vec<u64>>,
+        /// The reference's minimum and maximum (`out_of_range_share`); `None` with an empty or
+        /// a trailing reference (then counted at evaluation, from the window's values).
+        range: Option<(f64, f64)>,
     },
     Categorical {
         /// Reference label → index in the reference's counts.
@@ -65,6 +68,8 @@ impl FeaturePlan {
                 reference_counts: reference.edges.as_ref().map(|edges| {
                     feature.bin_counts.clone().unwrap_or_else(|| count_right_closed_sorted(&reference.sorted, edges))
                 }),
+                // A subsampled reference keeps its extremes (`reference::subsample_sorted`).
+                range: reference.sorted.first().zip(reference.sorted.last()).map(|(&min, &max)| (min, max)),
             },
             FeatureKind::Categorical(reference) => FeaturePlan::Categorical {
                 index: reference.counts.iter().enumerate().map(|(i, (label, _))| (label.clone(), i)).collect(),
@@ -188,6 +193,10 @@ pub struct NumericAccumulator {
     pub missing: u64,
     pub nonfinite: u64,
     pub type_mismatch: u64,
+    /// Finite values outside the reference's `[min, max]` (0 without a plan range). Absent
+    /// from checkpoints written before it existed: such a window counts from the restart on.
+    #[serde(default)]
+    pub out_of_range: u64,
 }
 
 /// A categorical feature over one window.
@@ -227,6 +236,7 @@ impl FeatureAccumulator {
                 missing: 0,
                 nonfinite: 0,
                 type_mismatch: 0,
+                out_of_range: 0,
             }),
             FeaturePlan::Categorical { index } => FeatureAccumulator::Categorical(CategoricalAccumulator {
                 known: vec![0; index.len()],
@@ -260,11 +270,20 @@ impl FeatureAccumulator {
         }
     }
 
-    pub(crate) fn add(&mut self, typed: &Typed<'_>, ks_sample_cap: usize, max_new_categories: usize) {
+    pub(crate) fn add(
+        &mut self,
+        plan: &FeaturePlan,
+        typed: &Typed<'_>,
+        ks_sample_cap: usize,
+        max_new_categories: usize,
+    ) {
         match (self, typed) {
             (FeatureAccumulator::Numeric(acc), Typed::Number { value, bin }) => {
                 if let Some(count) = acc.bins.get_mut(*bin) {
                     *count += 1;
+                }
+                if let FeaturePlan::Numeric { range: Some((min, max)), .. } = plan {
+                    acc.out_of_range += u64::from(*value < *min || *value > *max);
                 }
                 acc.n += 1;
                 if let Some(sketch) = &mut acc.sketch {

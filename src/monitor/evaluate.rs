@@ -16,6 +16,7 @@ use crate::stats::profile::{
     CategoricalReference, NumericReference,
 };
 use crate::stats::psi::{fill_zeros, proportions, ZeroFill};
+use crate::stats::quality::{count_out_of_range, count_unseen, QualityCounts};
 use crate::stats::sketch_walk::ks_and_wasserstein_sketched;
 use crate::stats::statistic::{Compute, StatValues, Statistic, Statistics};
 use crate::window::{Window, WindowBounds};
@@ -49,9 +50,9 @@ pub(crate) fn observe_window(
         match (&feature.kind, plan, accumulator) {
             (
                 FeatureKind::Numeric(reference),
-                FeaturePlan::Numeric { reference_counts, .. },
+                FeaturePlan::Numeric { reference_counts, range, .. },
                 FeatureAccumulator::Numeric(acc),
-            ) => Some(numeric(reference, reference_counts.as_deref(), acc, settings)),
+            ) => Some(numeric(reference, reference_counts.as_deref(), range.is_some(), acc, settings)),
             (FeatureKind::Categorical(reference), _, FeatureAccumulator::Categorical(acc)) => {
                 Some(categorical(reference, acc, settings))
             }
@@ -155,6 +156,7 @@ fn edge_labels(edges: &[f64]) -> Vec<String> {
 fn numeric(
     reference: &NumericReference,
     reference_counts: Option<&[u64]>,
+    range_counted: bool,
     acc: NumericAccumulator,
     settings: &MonitorSettings,
 ) -> FeatureResult {
@@ -176,9 +178,24 @@ fn numeric(
     let mut ks: Option<KsResult> = None;
     let mut source = None;
     let psi = selected.contains(Statistic::Psi);
+    // Counted while accumulating against a fixed reference's range; against a trailing one
+    // (no range until the window closes) from the window's values, which a capped window no
+    // longer has: its out-of-range share is then unknown.
+    let mut quality = QualityCounts {
+        cells: acc.n + acc.missing + acc.nonfinite + acc.type_mismatch,
+        missing: acc.missing,
+        type_mismatch: acc.type_mismatch,
+        values: acc.n,
+        out_of_range: acc.out_of_range,
+        unseen: 0,
+        reference_usable: !reference.sorted.is_empty() && (range_counted || !capped),
+    };
     if status == FeatureStatus::Ok {
         let mut sample = acc.values;
         sort_floats(&mut sample);
+        if !range_counted && !capped {
+            quality.out_of_range = count_out_of_range(&reference.sorted, &sample);
+        }
         // The statistics of the merged walk (KS, Wasserstein): from the stored sample up to the
         // cap, from the sketch beyond it.
         let walk: Statistics = selected.iter().filter(|s| matches!(s.spec().compute, Compute::MergedWalk)).collect();
@@ -226,6 +243,7 @@ fn numeric(
             detail.ks_error_bound = Some(bound);
         }
     }
+    values.set_quality(&selected, true, &quality);
     detail.ks_source = source;
     detail.ks_method = ks.filter(|k| k.p_value.is_finite()).map(|k| k.method);
     FeatureResult { values: selected_values(&selected, true, &values), n: acc.n, detail }
@@ -275,6 +293,13 @@ fn categorical(
     detail.missing = acc.missing;
     detail.categories_overflow = acc.overflow;
     let mut values = StatValues::default();
+    let mut quality = QualityCounts {
+        cells: n + acc.missing,
+        missing: acc.missing,
+        values: n,
+        reference_usable: status != FeatureStatus::EmptyReference,
+        ..QualityCounts::default()
+    };
     if status == FeatureStatus::Ok {
         let mut current: Vec<(String, u64)> = reference
             .counts
@@ -296,7 +321,10 @@ fn categorical(
             detail.bins = bin_shares(cmp.categories.clone(), r, c, settings.compare.epsilon);
         }
         detail.chisquare_dof = cmp.chisquare_dof;
+        // Past `max_new_categories` the overflow bin holds new labels only: unseen too.
+        quality.unseen = count_unseen(&reference.counts, &current);
     }
+    values.set_quality(&selected, false, &quality);
     FeatureResult { values: selected_values(&selected, false, &values), n, detail }
 }
 

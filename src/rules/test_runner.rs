@@ -77,6 +77,11 @@ pub struct TestFeature {
     pub wasserstein: Option<f64>,
     pub wasserstein_normalized: Option<f64>,
     pub hellinger: Option<f64>,
+    pub kullback_leibler: Option<f64>,
+    pub missing_share: Option<f64>,
+    pub type_mismatch_share: Option<f64>,
+    pub out_of_range_share: Option<f64>,
+    pub unseen_category_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -331,20 +336,30 @@ fn run_case(rules: &RuleSet, case: &TestCase, plan: &Plan) -> CaseResult {
 }
 
 fn stat_values(f: &TestFeature) -> BTreeMap<Stat, f64> {
-    [
-        (Stat::Psi, f.psi),
-        (Stat::KsStatistic, f.ks_statistic),
-        (Stat::KsPValue, f.ks_p_value),
-        (Stat::ChisquareStatistic, f.chisquare_statistic),
-        (Stat::ChisquarePValue, f.chisquare_p_value),
-        (Stat::JensenShannon, f.jensen_shannon),
-        (Stat::Wasserstein, f.wasserstein),
-        (Stat::WassersteinNormalized, f.wasserstein_normalized),
-        (Stat::Hellinger, f.hellinger),
-    ]
-    .into_iter()
-    .filter_map(|(s, v)| v.map(|v| (s, v)))
-    .collect()
+    Stat::ALL
+        .into_iter()
+        .filter_map(|stat| {
+            // Exhaustive: a statistic added to the registry does not compile until test files
+            // can give it (a field of `TestFeature` of the same name).
+            let value = match stat {
+                Stat::Psi => f.psi,
+                Stat::KsStatistic => f.ks_statistic,
+                Stat::KsPValue => f.ks_p_value,
+                Stat::ChisquareStatistic => f.chisquare_statistic,
+                Stat::ChisquarePValue => f.chisquare_p_value,
+                Stat::JensenShannon => f.jensen_shannon,
+                Stat::Wasserstein => f.wasserstein,
+                Stat::WassersteinNormalized => f.wasserstein_normalized,
+                Stat::Hellinger => f.hellinger,
+                Stat::KullbackLeibler => f.kullback_leibler,
+                Stat::MissingShare => f.missing_share,
+                Stat::TypeMismatchShare => f.type_mismatch_share,
+                Stat::OutOfRangeShare => f.out_of_range_share,
+                Stat::UnseenCategoryShare => f.unseen_category_share,
+            };
+            value.map(|v| (stat, v))
+        })
+        .collect()
 }
 
 fn check(engine: &Engine, result: &Evaluation, expect: &Expectation, stream: Stream, failures: &mut Vec<Failure>) {

@@ -15,6 +15,7 @@ use crate::monitor::Stat;
 use crate::notification::{valid_identifier, Checker, Severity};
 use crate::notification::{Template, ALERT_VARIABLES, BUILTIN_LABELS};
 use crate::record::Stream;
+use crate::stats::statistic::Statistic;
 
 /// One parsed rule file.
 pub(super) struct FileInput {
@@ -195,6 +196,22 @@ fn resolve_rule(
     // No early return: the checks below still run (every problem at once).
     let trigger = resolve_trigger(checker, &doc, path);
     let stat = trigger.as_ref().map(|(_, s)| *s);
+    if let (Some(RuleStat::Feature(stat)), Some(computed)) = (stat, known.statistics(&doc.monitor)) {
+        let statistic = Statistic::of(stat);
+        if !computed.contains(statistic) {
+            let names: Vec<&str> = computed.iter().map(Statistic::name).collect();
+            checker.error(
+                &path.key("when").key("stat"),
+                format!(
+                    "monitor {:?} does not compute {stat}, so this rule could never fire: add `{}` to its \
+                     `statistics:` (it computes {})",
+                    doc.monitor,
+                    statistic.name(),
+                    names.join(", ")
+                ),
+            );
+        }
+    }
     let for_ = span(checker, doc.for_.as_deref(), &path.key("for"));
     let keep_firing_for = span(checker, doc.keep_firing_for.as_deref(), &path.key("keep_firing_for"));
     let repeat_every = doc.repeat_every.as_deref().and_then(|text| {

@@ -21,6 +21,7 @@ pub mod numeric;
 pub mod performance;
 pub mod profile;
 pub mod psi;
+pub mod quality;
 pub mod sketch_walk;
 pub mod sort;
 pub mod statistic;

@@ -13,6 +13,7 @@ use super::chisquare::chisquare_counts;
 use super::divergence::{hellinger_distance, jensen_shannon_distance};
 use super::kullback_leibler::kullback_leibler_divergence;
 use super::psi::{fill_zeros, psi_from_proportions, ZeroFill};
+use super::quality::{missing_share, out_of_range_share, type_mismatch_share, unseen_category_share, QualityCounts};
 
 /// A drift statistic, as named in configs, rules and on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -25,6 +26,10 @@ pub enum Statistic {
     Wasserstein,
     Hellinger,
     KullbackLeibler,
+    MissingShare,
+    TypeMismatchShare,
+    OutOfRangeShare,
+    UnseenCategoryShare,
 }
 
 /// A value a statistic yields on a window or a column (a statistic may yield two: KS its `D`
@@ -42,6 +47,10 @@ pub enum Stat {
     WassersteinNormalized,
     Hellinger,
     KullbackLeibler,
+    MissingShare,
+    TypeMismatchShare,
+    OutOfRangeShare,
+    UnseenCategoryShare,
 }
 
 /// Everything known about one statistic.
@@ -139,6 +148,9 @@ pub enum Compute {
     /// From both sorted samples, by the one merged walk that KS and Wasserstein share
     /// (`profile.rs`; past the daemon's sample cap, from the window's sketch instead).
     MergedWalk,
+    /// A data-quality share, from the counts of one side of the column (`quality.rs`); computed
+    /// whatever the column's status (a column missing from every row is its most useful case).
+    Quality(fn(&QualityCounts) -> f64),
 }
 
 /// What a [`Compute::Bins`] statistic reads: aligned counts, their proportions, and how PSI
@@ -302,10 +314,68 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         report: &[],
         default_selected: false,
     },
+    // Data quality (opt-in): a share of the current side's cells or values; "drift" reads
+    // "past the quality threshold". Thresholds: docs/statistics.md, "Data quality".
+    Spec {
+        statistic: Statistic::MissingShare,
+        name: "missing_share",
+        aliases: &[],
+        label: "Missing share",
+        columns: Columns::Both,
+        values: &[("value", Stat::MissingShare)],
+        decided_by: Stat::MissingShare,
+        direction: Direction::AtLeast,
+        default_threshold: 0.1,
+        compute: Compute::Quality(missing_share),
+        report: &[],
+        default_selected: false,
+    },
+    Spec {
+        statistic: Statistic::TypeMismatchShare,
+        name: "type_mismatch_share",
+        aliases: &[],
+        label: "Type-mismatch share",
+        columns: Columns::Numeric,
+        values: &[("value", Stat::TypeMismatchShare)],
+        decided_by: Stat::TypeMismatchShare,
+        direction: Direction::AtLeast,
+        default_threshold: 0.01,
+        compute: Compute::Quality(type_mismatch_share),
+        report: &[],
+        default_selected: false,
+    },
+    Spec {
+        statistic: Statistic::OutOfRangeShare,
+        name: "out_of_range_share",
+        aliases: &[],
+        label: "Out-of-range share",
+        columns: Columns::Numeric,
+        values: &[("value", Stat::OutOfRangeShare)],
+        decided_by: Stat::OutOfRangeShare,
+        direction: Direction::AtLeast,
+        default_threshold: 0.05,
+        compute: Compute::Quality(out_of_range_share),
+        report: &[],
+        default_selected: false,
+    },
+    Spec {
+        statistic: Statistic::UnseenCategoryShare,
+        name: "unseen_category_share",
+        aliases: &[],
+        label: "Unseen-category share",
+        columns: Columns::Categorical,
+        values: &[("value", Stat::UnseenCategoryShare)],
+        decided_by: Stat::UnseenCategoryShare,
+        direction: Direction::AtLeast,
+        default_threshold: 0.05,
+        compute: Compute::Quality(unseen_category_share),
+        report: &[],
+        default_selected: false,
+    },
 ];
 
 impl Statistic {
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 11;
     pub const ALL: [Statistic; Statistic::COUNT] = [
         Statistic::Psi,
         Statistic::Ks,
@@ -314,6 +384,10 @@ impl Statistic {
         Statistic::Wasserstein,
         Statistic::Hellinger,
         Statistic::KullbackLeibler,
+        Statistic::MissingShare,
+        Statistic::TypeMismatchShare,
+        Statistic::OutOfRangeShare,
+        Statistic::UnseenCategoryShare,
     ];
 
     pub fn spec(self) -> &'static Spec {
@@ -355,7 +429,7 @@ pub fn names() -> Vec<&'static str> {
 }
 
 impl Stat {
-    pub const COUNT: usize = 10;
+    pub const COUNT: usize = 14;
     pub const ALL: [Stat; Stat::COUNT] = [
         Stat::Psi,
         Stat::KsStatistic,
@@ -367,6 +441,10 @@ impl Stat {
         Stat::WassersteinNormalized,
         Stat::Hellinger,
         Stat::KullbackLeibler,
+        Stat::MissingShare,
+        Stat::TypeMismatchShare,
+        Stat::OutOfRangeShare,
+        Stat::UnseenCategoryShare,
     ];
 
     pub fn name(self) -> &'static str {
@@ -381,6 +459,10 @@ impl Stat {
             Stat::WassersteinNormalized => "wasserstein_normalized",
             Stat::Hellinger => "hellinger",
             Stat::KullbackLeibler => "kullback_leibler",
+            Stat::MissingShare => "missing_share",
+            Stat::TypeMismatchShare => "type_mismatch_share",
+            Stat::OutOfRangeShare => "out_of_range_share",
+            Stat::UnseenCategoryShare => "unseen_category_share",
         }
     }
 
@@ -397,143 +479,8 @@ impl fmt::Display for Stat {
     }
 }
 
-/// One value per [`Stat`]; NaN where not computed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StatValues([f64; Stat::COUNT]);
-
-impl Default for StatValues {
-    fn default() -> Self {
-        StatValues([f64::NAN; Stat::COUNT])
-    }
-}
-
-impl StatValues {
-    pub fn get(&self, stat: Stat) -> f64 {
-        self.0[stat as usize]
-    }
-    pub fn set(&mut self, stat: Stat, value: f64) {
-        self.0[stat as usize] = value;
-    }
-    /// Stores a [`Compute::Bins`] outcome under its statistic's value names.
-    pub fn set_outcome(&mut self, statistic: Statistic, outcome: &Outcome) {
-        for (&(_, stat), &value) in statistic.spec().values.iter().zip(&outcome.values) {
-            self.set(stat, value);
-        }
-    }
-}
-
-/// A set of statistics to compute (the registry's default ones by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Statistics(u32);
-
-impl Statistics {
-    pub const ALL: Statistics = Statistics((1 << Statistic::COUNT) - 1);
-    pub const NONE: Statistics = Statistics(0);
-    /// What is computed when no list is given: the registry's `default_selected` ones.
-    pub const DEFAULT: Statistics = {
-        let mut bits = 0;
-        let mut i = 0;
-        while i < Statistic::COUNT {
-            if SPECS[i].default_selected {
-                bits |= 1 << i;
-            }
-            i += 1;
-        }
-        Statistics(bits)
-    };
-
-    pub fn contains(&self, statistic: Statistic) -> bool {
-        self.0 & (1 << statistic as u32) != 0
-    }
-    pub fn insert(&mut self, statistic: Statistic) {
-        self.0 |= 1 << statistic as u32;
-    }
-    pub fn with(mut self, statistic: Statistic) -> Self {
-        self.insert(statistic);
-        self
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0 == 0
-    }
-    /// The selected statistics, in registry order.
-    pub fn iter(self) -> impl Iterator<Item = Statistic> {
-        Statistic::ALL.into_iter().filter(move |s| self.contains(*s))
-    }
-    /// The selected ones that apply to numeric (`true`) or categorical columns.
-    pub fn for_columns(self, numeric: bool) -> impl Iterator<Item = &'static Spec> {
-        self.iter().map(Statistic::spec).filter(move |spec| {
-            if numeric {
-                spec.columns.numeric()
-            } else {
-                spec.columns.categorical()
-            }
-        })
-    }
-}
-
-impl Default for Statistics {
-    fn default() -> Self {
-        Statistics::DEFAULT
-    }
-}
-
-impl FromIterator<Statistic> for Statistics {
-    fn from_iter<I: IntoIterator<Item = Statistic>>(iter: I) -> Self {
-        let mut set = Statistics::NONE;
-        for statistic in iter {
-            set.insert(statistic);
-        }
-        set
-    }
-}
-
-impl FromStr for Statistics {
-    type Err = String;
-
-    /// A comma-separated list of statistic names or aliases, `default` or `all`.
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim() {
-            "all" => return Ok(Statistics::ALL),
-            "default" => return Ok(Statistics::DEFAULT),
-            _ => {}
-        }
-        text.split(',')
-            .map(str::trim)
-            .map(|name| {
-                name.parse::<Statistic>().map_err(|_| {
-                    format!("unknown statistic {name:?} (expected all or a list of {})", names().join(", "))
-                })
-            })
-            .collect()
-    }
-}
-
+mod selection;
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    #[test]
-    fn the_registry_is_in_enum_order_and_every_stat_has_one_statistic() {
-        for (i, spec) in SPECS.iter().enumerate() {
-            assert_eq!(spec.statistic as usize, i, "{}", spec.name);
-            assert_eq!(spec.statistic.name().parse::<Statistic>(), Ok(spec.statistic));
-            assert!(spec.values.iter().any(|&(_, stat)| stat == spec.decided_by), "{}", spec.name);
-        }
-        for stat in Stat::ALL {
-            let owners = SPECS.iter().filter(|spec| spec.values.iter().any(|&(_, s)| s == stat)).count();
-            assert_eq!(owners, 1, "{stat}");
-        }
-        let in_registry_order: Vec<Stat> = SPECS.iter().flat_map(|spec| spec.values.iter().map(|&(_, s)| s)).collect();
-        assert_eq!(in_registry_order, Stat::ALL);
-    }
-
-    #[test]
-    fn selections_parse_names_and_aliases() {
-        let set: Statistics = "psi, js,chi2".parse().unwrap();
-        assert_eq!(set.iter().collect::<Vec<_>>(), [Statistic::Psi, Statistic::Chisquare, Statistic::JensenShannon]);
-        assert_eq!("all".parse::<Statistics>(), Ok(Statistics::ALL));
-        assert!("psi,entropy".parse::<Statistics>().unwrap_err().contains("\"entropy\""));
-        assert!([Stat::KsPValue, Stat::ChisquarePValue].iter().all(|s| s.is_p_value()));
-        assert!(!Stat::KsStatistic.is_p_value() && !Stat::Psi.is_p_value());
-    }
-}
+pub use selection::{StatValues, Statistics};

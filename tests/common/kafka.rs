@@ -268,7 +268,7 @@ monitors:
     reference:
       dataset: {{ path: {reference}, predictions: [score] }}
     binning: quantile
-    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger]
+    statistics: [psi, ks, chisquare, jensen_shannon, wasserstein, hellinger, missing_share]  # the quickstart's
     window: {{ kind: tumbling, size: 1h, allowed_lateness: 1m, idle_timeout: 0s }}
     streams:
       inputs:

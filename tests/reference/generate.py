@@ -224,7 +224,12 @@ NOTES = [
     "Kullback-Leibler is scipy.stats.entropy of the PSI's zero-filled proportions (re, ce); "
     "under 'evidently' it is Evidently 0.7.23's own kl_div stattest, which computes the same "
     "on get_binned_data's proportions.",
-    "Statistics of a column whose status is not 'ok' are all null.",
+    "Statistics of a column whose status is not 'ok' are all null, but for the data-quality "
+    "shares (quality.*: missing_share, type_mismatch_share, out_of_range_share, "
+    "unseen_category_share), which describe the current file's cells whatever the status; "
+    "null where they do not apply (type) or are undefined (no reference or no current value).",
+    "cur_cells: the column's current cells as read (str, '' for an empty cell); parse_number: "
+    "the brief's token rule (None: not a number).",
 ]
 
 # ----------------------------------------------------------------------------------------------
@@ -454,9 +459,37 @@ def evidently_hellinger_info(base: dict, numeric: bool) -> dict:
             "note": "Evidently's own Hellinger stattest; NOT driftd's definition, not tested"}
 
 
-def column_expected(ref_vals, cur_vals, prof: dict, binnings: list[str]) -> dict:
+def quality(ref_vals, cur_vals, cur_cells: list[str], numeric: bool) -> dict:
+    """The data-quality shares of the current side, whatever the column's status."""
+    ns = {"np": np, "parse_number": parse_number, "cur_cells": list(cur_cells),
+          "ref": np.array(ref_vals, dtype=np.float64) if numeric else list(ref_vals),
+          "cur": np.array(cur_vals, dtype=np.float64) if numeric else list(cur_vals)}
+    calls = {}
+    if numeric:
+        calls["missing_share"] = ("x = np.array([np.nan if c == '' else parse_number(c) for c in cur_cells])",
+                                  "float(np.mean(np.isnan(x)))")
+        calls["type_mismatch_share"] = ("sum(c != '' and parse_number(c) is None for c in cur_cells) "
+                                        "/ len(cur_cells)",)
+        if len(ref_vals) and len(cur_vals):
+            calls["out_of_range_share"] = ("float(np.mean((cur < ref.min()) | (cur > ref.max())))",)
+    else:
+        calls["missing_share"] = ("float(np.mean([c == '' for c in cur_cells]))",)
+        if len(ref_vals) and len(cur_vals):
+            calls["unseen_category_share"] = ("known = set(ref)", "float(np.mean([c not in known for c in cur]))")
+    out = {}
+    for name in ("missing_share", "type_mismatch_share", "out_of_range_share", "unseen_category_share"):
+        if name in calls:
+            value, call = run(ns, *calls[name])
+            out[name] = {"value": fnum(value), "call": call}
+        else:
+            out[name] = {"value": None, "call": None}
+    return out
+
+
+def column_expected(ref_vals, cur_vals, cur_cells, prof: dict, binnings: list[str]) -> dict:
     col = {k: prof[k] for k in ("type", "status", "n_ref", "n_cur", "n_ref_missing",
                                 "n_cur_missing", "n_ref_nonfinite", "n_cur_nonfinite")}
+    col["quality"] = quality(ref_vals, cur_vals, cur_cells, prof["type"] == "numeric")
     if prof["status"] != "ok":
         col.update(by_binning=None, ks=None, chisquare=None, wasserstein=None)
         return col
@@ -717,8 +750,9 @@ def generate(out: Path) -> None:
         binnings = ["quantile", "evidently", "equal-width:7", f"edges:{edges}"]
         columns = {}
         for j, col in enumerate(ref_header):
-            prof, ref_vals, cur_vals = profile_column([r[j] for r in ref_rows], [r[j] for r in cur_rows])
-            columns[col] = column_expected(ref_vals, cur_vals, prof, binnings)
+            cur_cells = [r[j] for r in cur_rows]
+            prof, ref_vals, cur_vals = profile_column([r[j] for r in ref_rows], cur_cells)
+            columns[col] = column_expected(ref_vals, cur_vals, cur_cells, prof, binnings)
         expected = {
             "case": name,
             "description": description,

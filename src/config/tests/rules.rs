@@ -71,7 +71,7 @@ fn enum_problems_name_the_choices() {
             "3:16: monitors[0].reference: expected exactly one of `profile`, `dataset`, `capture`, `trailing`, found profile, capture",
             "4:31: monitors[0].window.kind: unknown value \"tumbled\", expected one of `tumbling`, `sliding`",
             "6:27: monitors[0].streams.inputs.source: unknown key `kafka2`, expected one of `kafka`, `file`; did you mean `kafka`?",
-            "7:23: monitors[0].statistics[1]: unknown value \"kss\", expected one of `psi`, `ks`, `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`, `kullback_leibler`; did you mean `ks`?",
+            "7:23: monitors[0].statistics[1]: unknown value \"kss\", expected one of `psi`, `ks`, `chisquare`, `jensen_shannon`, `wasserstein`, `hellinger`, `kullback_leibler`, `missing_share`, `type_mismatch_share`, `out_of_range_share`, `unseen_category_share`; did you mean `ks`?",
         ]
     );
     let text = monitor("").replace("reference: { profile: refs/credit.json }", "reference: profile");

@@ -6,6 +6,8 @@ use proptest::prelude::*;
 use super::{categorical, numeric, profile, record, reference_values};
 use crate::monitor::*;
 use crate::record::Value;
+use crate::stats::binning::Binning;
+use crate::stats::statistic::Statistics;
 
 proptest! {
     #[test]
@@ -21,7 +23,13 @@ proptest! {
         } else {
             WindowSpec::tumbling_time(10_000, 3_000)
         };
-        let settings = MonitorSettings { ks_sample_cap: 30, max_new_categories: 1, ..MonitorSettings::default() };
+        // Every statistic, the data-quality counters included, survives the checkpoint.
+        let settings = MonitorSettings {
+            statistics: Statistics::ALL,
+            ks_sample_cap: 30,
+            max_new_categories: 1,
+            ..MonitorSettings::default()
+        };
         let p = profile(
             vec![numeric("x", reference_values(200), &Binning::default()), categorical("c", &[("a", 5), ("b", 3)])],
             vec![numeric("score", reference_values(50), &Binning::default())],

@@ -16,9 +16,12 @@ use crate::compare::{self, CompareOptions};
 use crate::dataset::{self, ColumnData, LoadOptions};
 use crate::monitor::*;
 use crate::record::{Position, Value};
+use crate::reference::FeatureKind;
 use crate::reference::FeatureProfile;
 use crate::stats::binning::count_right_closed_sorted;
+use crate::stats::binning::Binning;
 use crate::stats::profile::{CategoricalReference, NumericReference};
+use crate::stats::statistic::{Statistic, Statistics};
 
 const HOUR_MS: i64 = 3_600_000;
 /// 2026-01-01T00:00:00Z, on an hour boundary.
@@ -70,9 +73,36 @@ fn compare_values(column: &ColumnReport) -> Vec<(Stat, f64)> {
 
 #[test]
 fn hourly_windows_over_the_credit_data_equal_compare_on_the_same_rows() {
+    // 10 features: 6 numeric × 7 statistics + 3 categorical × 5 + the score × 7, per window.
+    let observations = windows_equal_compare(Statistics::DEFAULT, 64);
+    // months_employed has missing cells in the current data: the test covers the missing path.
+    assert!(observations.iter().any(|o| o.feature == "months_employed" && o.detail.missing > 0));
+}
+
+#[test]
+fn data_quality_shares_of_hourly_windows_equal_compare_on_the_same_rows() {
+    let quality: Statistics = [
+        Statistic::MissingShare,
+        Statistic::TypeMismatchShare,
+        Statistic::OutOfRangeShare,
+        Statistic::UnseenCategoryShare,
+    ]
+    .into_iter()
+    .collect();
+    // 7 numeric features (the score too) × 3 shares + 3 categorical × 2, per window.
+    let observations = windows_equal_compare(quality, 27);
+    let positive = |stat: Stat| observations.iter().any(|o| o.stat == stat && o.value > 0.0);
+    // The current data has missing cells and values beyond the reference's range: both paths run.
+    assert!(positive(Stat::MissingShare) && positive(Stat::OutOfRangeShare));
+}
+
+/// Feeds the credit data's current rows into hourly windows computing `statistics`, and checks
+/// every observation against `driftd compare` on the same rows, bit for bit.
+fn windows_equal_compare(statistics: Statistics, per_window: usize) -> Vec<Observation> {
     let profile = fit_profile(&Binning::default());
     let spec = WindowSpec::tumbling_time(HOUR_MS as u64, 0);
-    let mut core = MonitorCore::new("credit", profile.clone(), spec, MonitorSettings::default()).unwrap();
+    let settings = MonitorSettings { statistics, ..MonitorSettings::default() };
+    let mut core = MonitorCore::new("credit", profile.clone(), spec, settings).unwrap();
 
     let mut reader = csv::Reader::from_path(data("credit_current.csv")).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
@@ -101,9 +131,8 @@ fn hourly_windows_over_the_credit_data_equal_compare_on_the_same_rows() {
     }
     let closed_by_watermark = observations.len();
     observations.extend(core.flush());
-    // 10 features: 6 numeric × 7 statistics + 3 categorical × 5 + the score × 7, per window.
-    assert_eq!(closed_by_watermark, 2 * 64, "the first two hours close when the next one starts");
-    assert_eq!(observations.len(), 3 * 64);
+    assert_eq!(closed_by_watermark, 2 * per_window, "the first two hours close when the next one starts");
+    assert_eq!(observations.len(), 3 * per_window);
 
     let dir = tempfile::tempdir().unwrap();
     for (window, range) in [(0, 0..2000), (1, 2000..4000), (2, 4000..5000)] {
@@ -118,12 +147,13 @@ fn hourly_windows_over_the_credit_data_equal_compare_on_the_same_rows() {
             reference: data("credit_reference.csv"),
             current: path,
             threads: 1,
+            statistics,
             ..CompareOptions::default()
         };
         let report = compare::run(&options).unwrap();
         let start = T0_MS + window * HOUR_MS;
         let in_window: Vec<&Observation> = observations.iter().filter(|o| o.window.start_ms == start).collect();
-        assert_eq!(in_window.len(), 64);
+        assert_eq!(in_window.len(), per_window);
         for o in &in_window {
             assert_eq!((o.window.end_ms, o.window.events), (start + HOUR_MS, range.len() as u64));
             assert_eq!(o.window.first, Position::File { line: range.start as u64 + 2 });
@@ -150,6 +180,5 @@ fn hourly_windows_over_the_credit_data_equal_compare_on_the_same_rows() {
             }
         }
     }
-    // months_employed has missing cells in the current data: the test covers the missing path.
-    assert!(observations.iter().any(|o| o.feature == "months_employed" && o.detail.missing > 0));
+    observations
 }

@@ -11,8 +11,9 @@ use proptest::prelude::*;
 use super::accumulate::{FeaturePlan, Typed};
 use super::*;
 use crate::record::{Position, Value};
-use crate::reference::{FeatureProfile, ProfileMeta, StreamProfile, PROFILE_FORMAT_VERSION};
+use crate::reference::{FeatureKind, FeatureProfile, ProfileMeta, StreamProfile, PROFILE_FORMAT_VERSION};
 use crate::stats::binning::count_right_closed_sorted;
+use crate::stats::binning::Binning;
 use crate::stats::profile::{
     compare_categorical, compare_numeric, sort_floats, CategoricalReference, NumericReference,
 };
@@ -430,5 +431,6 @@ fn binned_statistics_use_the_full_sample_counts_of_a_subsampled_reference() {
 
 mod checkpoint;
 mod end_to_end;
+mod quality;
 mod sketch;
 mod trailing;

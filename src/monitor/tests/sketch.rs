@@ -5,6 +5,7 @@
 use super::{numeric, profile, record, value_of};
 use crate::monitor::*;
 use crate::record::Value;
+use crate::stats::binning::Binning;
 use crate::stats::ks::ks_statistic_sorted;
 use crate::stats::profile::{sort_floats, NumericReference};
 

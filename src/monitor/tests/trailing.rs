@@ -14,10 +14,12 @@ use crate::dataset::{CategoricalValues, Column, ColumnData, NumericValues};
 use crate::monitor::accumulate::{FeaturePlan, Typed};
 use crate::monitor::*;
 use crate::record::{Position, Value};
+use crate::reference::FeatureKind;
 use crate::reference::{
     fit_column, subsample_sorted, FeatureProfile, FeatureType, ProfileMeta, StreamProfile, PROFILE_FORMAT_VERSION,
 };
 use crate::stats::binning::count_right_closed_sorted;
+use crate::stats::binning::Binning;
 use crate::stats::kll::{KllSketch, DEFAULT_K};
 use crate::stats::kolmogorov_limit::ks_p_value_limit;
 use crate::stats::profile::{compare_categorical, CategoricalReference};
@@ -131,7 +133,7 @@ fn fit_rows(features: &[FeatureProfile], rows: &[&Record], binning: &Binning) ->
         .map(|(i, feature)| {
             let data = match feature.kind {
                 FeatureKind::Numeric(_) => {
-                    let plan = FeaturePlan::Numeric { edges: None, reference_counts: None };
+                    let plan = FeaturePlan::Numeric { edges: None, reference_counts: None, range: None };
                     let mut data = NumericValues::default();
                     for r in rows {
                         match plan.type_value(&r.values[i]) {

@@ -50,7 +50,10 @@ fn the_bundled_rules_load_against_the_quickstart_monitor() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
     let set = load_with_env(&[dir], &credit_known(), &no_env).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = set.rules.iter().map(|r| r.name.as_str()).collect();
-    assert_eq!(names, ["credit_psi_high", "credit_retrain", "credit_ks_shift", "credit_score_psi"]);
+    assert_eq!(
+        names,
+        ["credit_psi_high", "credit_retrain", "credit_ks_shift", "credit_score_psi", "credit_inputs_missing"]
+    );
     let psi = set.rule("credit_psi_high").unwrap();
     assert_eq!(psi.streams, [Stream::Inputs]);
     assert!(psi.features.matches("income") && !psi.features.matches("months_employed"));
@@ -132,7 +135,7 @@ actions:
 "#;
     let got = errors(text, &credit_known());
     let stats = "`psi`, `ks_statistic`, `ks_p_value`, `chisquare_statistic`, `chisquare_p_value`, `jensen_shannon`, \
-                 `wasserstein`, `wasserstein_normalized`, `hellinger`, `kullback_leibler`, `share_drifted_features`, `window_events`";
+                 `wasserstein`, `wasserstein_normalized`, `hellinger`, `kullback_leibler`, `missing_share`, `type_mismatch_share`, `out_of_range_share`, `unseen_category_share`, `share_drifted_features`, `window_events`";
     let variables =
         "rule, monitor, stream, feature, stat, value, threshold, window_start, window_end, n, severity, labels.NAME";
     let features =
