@@ -29,7 +29,16 @@ fn s(path: &Path) -> String {
 }
 
 /// The statistics computed from counts alone: exact from profiles.
-const EXACT: [&str; 5] = ["psi", "chisquare", "jensen_shannon", "hellinger", "kullback_leibler"];
+const EXACT: [&str; 8] = [
+    "psi",
+    "chisquare",
+    "jensen_shannon",
+    "hellinger",
+    "kullback_leibler",
+    "missing_share",
+    "type_mismatch_share",
+    "unseen_category_share",
+];
 
 #[test]
 fn compare_from_profiles_equals_raw_compare_on_every_reference_case() {
@@ -64,6 +73,13 @@ fn compare_from_profiles_equals_raw_compare_on_every_reference_case() {
                     }
                     for key in EXACT {
                         assert_eq!(have[key], want[key], "{context} {column} {key}: not bit for bit");
+                    }
+                    // Needs the current values: exact from raw data, null from a current profile.
+                    let out_of_range = &have["out_of_range_share"];
+                    if c == &current {
+                        assert_eq!(out_of_range, &want["out_of_range_share"], "{context} {column}");
+                    } else {
+                        assert!(out_of_range.is_null() || out_of_range["value"].is_null(), "{context} {column}");
                     }
                     if let Some(d) = want["ks"]["statistic"].as_f64() {
                         let (got_d, bound) =

@@ -190,7 +190,11 @@ pub(super) fn categorical_report(
 /// A column that could not be compared (no usable value on one side): the selected
 /// data-quality statistics, which still apply (a column missing from every current row has a
 /// missing share of 1), and `null` for the others.
-fn quality_only_reports(quality: &QualityCounts, numeric: bool, options: &CompareOptions) -> StatisticReports {
+pub(super) fn quality_only_reports(
+    quality: &QualityCounts,
+    numeric: bool,
+    options: &CompareOptions,
+) -> StatisticReports {
     let mut values = StatValues::default();
     values.set_quality(&options.statistics, numeric, quality);
     let mut reports = StatisticReports::empty(&options.statistics);

@@ -15,10 +15,13 @@ use crate::stats::kll::DEFAULT_K;
 use crate::stats::ks::KsResult;
 use crate::stats::profile::{binned_statistics, set_walk_values, Bins};
 use crate::stats::psi::ZeroFill;
+use crate::stats::quality::{count_out_of_range, QualityCounts};
 use crate::stats::sketch_walk::ks_and_wasserstein_sketched;
-use crate::stats::statistic::{StatValues, Statistic};
+use crate::stats::statistic::{Stat, StatValues, Statistic};
 
-use super::column::{categorical_report, column_drift, numeric_shell, statistic_reports, Facts, NumericCounts};
+use super::column::{
+    categorical_report, column_drift, numeric_shell, quality_only_reports, statistic_reports, Facts, NumericCounts,
+};
 use super::report::*;
 use super::{CompareError, CompareOptions};
 
@@ -167,7 +170,18 @@ fn numeric_report(
         NumericCounts { n: (r.n, c.n), missing: (r.missing, c.missing), nonfinite: (r.nonfinite, c.nonfinite) };
     let mut report = numeric_shell(name, &counts, options);
     let status = report.status;
+    // Data quality of the current side: from its counts; out-of-range needs its values, so
+    // only a raw current has it (the reference's min and max are exact in its moments).
+    let quality = QualityCounts {
+        cells: c.n + c.missing + c.nonfinite,
+        missing: c.missing,
+        values: c.n,
+        reference_usable: r.n > 0,
+        out_of_range: c_sample.map_or(0, |cs| count_out_of_range(&[r.moments.min, r.moments.max], &cs.sorted)),
+        ..QualityCounts::default()
+    };
     if status != ColumnStatus::Ok {
+        report.statistics = quality_only_reports(&quality, true, options);
         return report;
     }
     let epsilon = options.settings.epsilon;
@@ -195,6 +209,10 @@ fn numeric_report(
         let std = r_sample.map_or(r.moments.std(), |s| s.std);
         set_walk_values(&mut values, &options.statistics, &walk, w, std);
         ks = Some(walk);
+    }
+    values.set_quality(&options.statistics, true, &quality);
+    if c_sample.is_none() {
+        values.set(Stat::OutOfRangeShare, f64::NAN);
     }
     let bins = Bins {
         n_bins: r.bins.len(),
