@@ -9,6 +9,7 @@
 pub mod actions;
 pub mod api;
 pub mod app;
+pub mod atomic_file;
 pub mod build;
 pub mod cli;
 pub mod compare;
@@ -21,6 +22,7 @@ pub mod monitor;
 pub mod notification;
 pub mod parallel;
 pub mod pipeline;
+pub mod profile;
 pub mod record;
 pub mod reference;
 pub mod replay;

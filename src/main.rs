@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let result = std::panic::catch_unwind(move || match cli.command {
         Command::Compare(args) => run_compare(args),
         Command::Reference(command) => run_reference(command),
+        Command::Profile(args) => run_profile(args),
         Command::Check(args) => Ok(run_check(&args.config)),
         Command::Replay(args) => run_replay(&args),
         Command::Run(args) => run_daemon(&args),
@@ -154,6 +155,55 @@ fn run_compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(if args.fail_on_drift && report.summary.dataset_drift { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `driftd profile`, `driftd profile merge | show`.
+fn run_profile(args: driftd::cli::ProfileArgs) -> anyhow::Result<ExitCode> {
+    use driftd::cli::ProfileCommand;
+    use driftd::profile;
+    let text = match args.command {
+        Some(ProfileCommand::Merge(merge)) => {
+            let name = |path: &std::path::Path| path.display().to_string();
+            let mut merged = profile::load(&merge.profiles[0])?;
+            for path in &merge.profiles[1..] {
+                merged.merge(&name(&merge.profiles[0]), &profile::load(path)?, &name(path))?;
+            }
+            profile::save(&merged, &merge.output)?;
+            format!("Wrote {}: {} profiles, {} rows.\n", merge.output.display(), merge.profiles.len(), merged.rows)
+        }
+        Some(ProfileCommand::Show(show)) => profile::load(&show.path)?.to_json(),
+        None => {
+            let output = args.output.context("--output is required")?;
+            let edges_from = match &args.edges_from {
+                Some(path) => Some((path.display().to_string(), profile::load(path)?)),
+                None => None,
+            };
+            let options = profile::BuildOptions {
+                inputs: args.input,
+                format: args.input_format,
+                columns: args.columns,
+                binning: args.psi_binning,
+                edges_from,
+                k: args.sketch_k,
+            };
+            let built = profile::build(&options)?;
+            profile::save(&built, &output)?;
+            format!(
+                "Wrote {}: {} columns, {} rows of {} input(s).\n",
+                output.display(),
+                built.columns.len(),
+                built.rows,
+                built.inputs.len()
+            )
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
+        if err.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(err).context("cannot write to standard output");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `driftd reference fit | show`.

@@ -56,7 +56,7 @@ fn compare_pair(pair: ColumnPair, options: &CompareOptions) -> ColumnReport {
     }
 }
 
-fn status_of(n_ref: u64, n_cur: u64) -> ColumnStatus {
+pub(super) fn status_of(n_ref: u64, n_cur: u64) -> ColumnStatus {
     if n_ref == 0 {
         ColumnStatus::EmptyReference
     } else if n_cur == 0 {
@@ -66,29 +66,46 @@ fn status_of(n_ref: u64, n_cur: u64) -> ColumnStatus {
     }
 }
 
+/// A numeric column's (reference, current) counts: values used, missing and non-finite cells.
+pub(super) struct NumericCounts {
+    pub n: (u64, u64),
+    pub missing: (u64, u64),
+    pub nonfinite: (u64, u64),
+}
+
+/// A numeric column's report before its statistics: counts and status, nothing computed.
+pub(super) fn numeric_shell(name: String, counts: &NumericCounts, options: &CompareOptions) -> ColumnReport {
+    ColumnReport {
+        name,
+        kind: ColumnKind::Numeric,
+        status: status_of(counts.n.0, counts.n.1),
+        n_ref: counts.n.0,
+        n_cur: counts.n.1,
+        n_ref_missing: counts.missing.0,
+        n_cur_missing: counts.missing.1,
+        n_ref_nonfinite: counts.nonfinite.0,
+        n_cur_nonfinite: counts.nonfinite.1,
+        drift: false,
+        drift_by: options.drift_stat.decider(true).name(),
+        statistics: StatisticReports::empty(&options.statistics),
+        detail: None,
+    }
+}
+
 fn numeric_report(
     name: String,
     reference: NumericValues,
     current: NumericValues,
     options: &CompareOptions,
 ) -> ColumnReport {
-    let (n_ref, n_cur) = (reference.values.len() as u64, current.values.len() as u64);
-    let status = status_of(n_ref, n_cur);
-    let mut report = ColumnReport {
-        name,
-        kind: ColumnKind::Numeric,
-        status,
-        n_ref,
-        n_cur,
-        n_ref_missing: reference.missing,
-        n_cur_missing: current.missing,
-        n_ref_nonfinite: reference.nonfinite,
-        n_cur_nonfinite: current.nonfinite,
-        drift: false,
-        drift_by: options.drift_stat.decider(true).name(),
-        statistics: StatisticReports::empty(&options.statistics),
-        detail: None,
+    let counts = NumericCounts {
+        n: (reference.values.len() as u64, current.values.len() as u64),
+        missing: (reference.missing, current.missing),
+        nonfinite: (reference.nonfinite, current.nonfinite),
     };
+    let mut report = numeric_shell(name, &counts, options);
+    let status = report.status;
+    let (n_ref, n_cur) = counts.n;
     let mut quality = QualityCounts {
         cells: n_cur + current.missing + current.nonfinite,
         missing: current.missing,
@@ -107,7 +124,7 @@ fn numeric_report(
     let mut cmp = compare_numeric_selected(&profile, &current_sorted, &options.settings, selected);
     quality.out_of_range = count_out_of_range(&profile.sorted, &current_sorted);
     cmp.values.set_quality(selected, true, &quality);
-    let facts = Facts { bins: &cmp.bins, ks_method: cmp.walk_ks.map(|ks| ks.method), dof: None };
+    let facts = Facts { bins: &cmp.bins, ks_method: cmp.walk_ks.map(|ks| ks.method), dof: None, ks_error_bound: None };
     report.statistics = statistic_reports(&cmp.values, &facts, true, options);
     report.drift = column_drift(&report, options.drift_stat);
     if options.with_detail {
@@ -116,7 +133,7 @@ fn numeric_report(
     report
 }
 
-fn categorical_report(
+pub(super) fn categorical_report(
     name: String,
     reference: CategoricalValues,
     current: CategoricalValues,
@@ -155,7 +172,7 @@ fn categorical_report(
     let mut cmp = compare_categorical(&profile, &current.counts, &options.settings, &options.statistics);
     quality.unseen = count_unseen(&profile.counts, &current.counts);
     cmp.values.set_quality(&options.statistics, false, &quality);
-    let facts = Facts { bins: &cmp.bins, ks_method: None, dof: cmp.chisquare_dof };
+    let facts = Facts { bins: &cmp.bins, ks_method: None, dof: cmp.chisquare_dof, ks_error_bound: None };
     report.statistics = statistic_reports(&cmp.values, &facts, false, options);
     report.drift = column_drift(&report, options.drift_stat);
     if options.with_detail {
@@ -173,7 +190,11 @@ fn categorical_report(
 /// A column that could not be compared (no usable value on one side): the selected
 /// data-quality statistics, which still apply (a column missing from every current row has a
 /// missing share of 1), and `null` for the others.
-fn quality_only_reports(quality: &QualityCounts, numeric: bool, options: &CompareOptions) -> StatisticReports {
+pub(super) fn quality_only_reports(
+    quality: &QualityCounts,
+    numeric: bool,
+    options: &CompareOptions,
+) -> StatisticReports {
     let mut values = StatValues::default();
     values.set_quality(&options.statistics, numeric, quality);
     let mut reports = StatisticReports::empty(&options.statistics);
@@ -189,14 +210,16 @@ fn quality_only_reports(quality: &QualityCounts, numeric: bool, options: &Compar
 }
 
 /// What a column's comparison knows beside the values, for the registry's [`Extra`]s.
-struct Facts<'a> {
-    bins: &'a Bins,
-    ks_method: Option<crate::stats::ks::KsMethod>,
-    dof: Option<u64>,
+pub(super) struct Facts<'a> {
+    pub bins: &'a Bins,
+    pub ks_method: Option<crate::stats::ks::KsMethod>,
+    pub dof: Option<u64>,
+    /// `|D − D_exact|` at most this when KS came from a sketch (profiles); `None` when exact.
+    pub ks_error_bound: Option<f64>,
 }
 
 /// One entry per registry statistic: a report for the selected ones that apply to the column.
-fn statistic_reports(
+pub(super) fn statistic_reports(
     values: &StatValues,
     facts: &Facts<'_>,
     numeric: bool,
@@ -216,6 +239,7 @@ fn statistic_reports(
                             Extra::BinCount => ExtraValue::Count(facts.bins.n_bins as u64),
                             Extra::KsMethod => ExtraValue::Method(facts.ks_method?),
                             Extra::DegreesOfFreedom => ExtraValue::Count(facts.dof?),
+                            Extra::ErrorBound => ExtraValue::Bound(facts.ks_error_bound?),
                         };
                         Some((extra, value))
                     })
@@ -235,7 +259,7 @@ fn statistic_reports(
 }
 
 /// Whether the statistic that decides this column's type says drift.
-fn column_drift(report: &ColumnReport, stat: DriftStat) -> bool {
+pub(super) fn column_drift(report: &ColumnReport, stat: DriftStat) -> bool {
     let decider: Statistic = stat.decider(report.kind == ColumnKind::Numeric);
     report.statistics.get(decider).is_some_and(|s| s.drift)
 }

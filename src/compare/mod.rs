@@ -12,6 +12,7 @@ pub mod memory;
 mod num;
 pub mod performance;
 pub mod plan;
+mod profiled;
 pub mod report;
 mod stream;
 pub mod text;
@@ -57,6 +58,9 @@ pub struct CompareOptions {
 pub enum CompareError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
+    /// A profile side that cannot be read, or two sides that cannot be compared exactly.
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
     #[error("{reference} and {current} have different columns: {details} (use --columns to compare the common ones)")]
     ColumnsDiffer { reference: String, current: String, details: String },
     #[error("{path}: no columns to compare")]
@@ -70,9 +74,16 @@ pub enum CompareError {
 pub fn run(options: &CompareOptions) -> Result<CompareReport, CompareError> {
     // First: two columns read, so a bad target is reported before the long drift computation.
     let performance = options.performance.as_ref().map(|wanted| performance::evaluate(options, wanted)).transpose()?;
-    let (reference_info, current_info, columns) = match columnar_layouts(options)? {
-        Some((reference, current)) => stream::compare(options, &reference, &current)?,
-        None => compare_whole(options)?,
+    let mut psi_binning = options.settings.binning.to_string();
+    let (reference_info, current_info, columns) = if profiled::involved(options) {
+        let (reference, current, columns, binning) = profiled::compare(options)?;
+        psi_binning = binning.to_string();
+        (reference, current, columns)
+    } else {
+        match columnar_layouts(options)? {
+            Some((reference, current)) => stream::compare(options, &reference, &current)?,
+            None => compare_whole(options)?,
+        }
     };
     let compared = columns.iter().filter(|c| c.status == ColumnStatus::Ok).count();
     let drifted = columns.iter().filter(|c| c.drift).count();
@@ -82,7 +93,7 @@ pub fn run(options: &CompareOptions) -> Result<CompareReport, CompareError> {
         reference: reference_info,
         current: current_info,
         settings: SettingsInfo {
-            psi_binning: options.settings.binning.to_string(),
+            psi_binning,
             epsilon: Num(options.settings.epsilon),
             drift_stat: options.drift_stat.name(),
             drift_share: Num(options.thresholds.drift_share),

@@ -202,6 +202,8 @@ pub enum ExtraValue {
     Text(String),
     Count(u64),
     Method(KsMethod),
+    /// A bound on a value's error (KS from a sketch: `D ± bound`).
+    Bound(f64),
 }
 
 impl Extra {
@@ -211,6 +213,7 @@ impl Extra {
             Extra::BinCount => "n_bins",
             Extra::KsMethod => "method",
             Extra::DegreesOfFreedom => "dof",
+            Extra::ErrorBound => "error_bound",
         }
     }
 }
@@ -227,6 +230,7 @@ impl Serialize for StatReport {
                 ExtraValue::Text(text) => map.serialize_entry(extra.key(), text)?,
                 ExtraValue::Count(count) => map.serialize_entry(extra.key(), count)?,
                 ExtraValue::Method(method) => map.serialize_entry(extra.key(), method)?,
+                ExtraValue::Bound(bound) => map.serialize_entry(extra.key(), &Num(*bound))?,
             }
         }
         map.serialize_entry("threshold", &self.threshold)?;

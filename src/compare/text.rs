@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use super::performance::PerformanceReport;
-use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport};
-use crate::stats::statistic::{Compute, Spec, Stat, Statistic, SPECS};
+use super::report::{ColumnKind, ColumnReport, ColumnStatus, CompareReport, ExtraValue};
+use crate::stats::statistic::{Compute, Extra, Spec, Stat, Statistic, SPECS};
 
 /// Render the report as a plain-text table.
 pub fn render(report: &CompareReport) -> String {
@@ -61,6 +61,7 @@ pub fn render(report: &CompareReport) -> String {
             verdict
         );
     }
+    sketch_note(&mut out, &rows);
     quality_table(&mut out, &rows, name_width);
     let s = &report.summary;
     let _ = writeln!(
@@ -76,6 +77,20 @@ pub fn render(report: &CompareReport) -> String {
         performance_table(&mut out, performance);
     }
     out
+}
+
+/// KS from a profile's sketch is `D ± ε`: the bounds, in the table's order, under it.
+fn sketch_note(out: &mut String, rows: &[&ColumnReport]) {
+    let bounds: Vec<String> = rows
+        .iter()
+        .filter_map(|c| match c.stat(Statistic::Ks)?.extra(Extra::ErrorBound)? {
+            ExtraValue::Bound(bound) => Some(format!("{} ±{bound:.4}", c.name)),
+            _ => None,
+        })
+        .collect();
+    if !bounds.is_empty() {
+        let _ = writeln!(out, "\nKS D from sketches (D ± ε; p-value by the limit distribution): {}", bounds.join(", "));
+    }
 }
 
 /// The selected data-quality shares, one line per column in the table's order, with the ones

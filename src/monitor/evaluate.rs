@@ -9,8 +9,7 @@
 
 use crate::record::Stream;
 use crate::reference::{FeatureKind, FeatureProfile};
-use crate::stats::kll::{ks_statistic_sketch, wasserstein_sketch, KllSketch};
-use crate::stats::kolmogorov_limit::ks_p_value_limit;
+use crate::stats::kll::KllSketch;
 use crate::stats::ks::KsResult;
 use crate::stats::profile::{
     binned_statistics, compare_categorical, compare_numeric_selected, set_walk_values, sort_floats,
@@ -18,6 +17,7 @@ use crate::stats::profile::{
 };
 use crate::stats::psi::{fill_zeros, proportions, ZeroFill};
 use crate::stats::quality::{count_out_of_range, count_unseen, QualityCounts};
+use crate::stats::sketch_walk::ks_and_wasserstein_sketched;
 use crate::stats::statistic::{Compute, StatValues, Statistic, Statistics};
 use crate::window::{Window, WindowBounds};
 
@@ -270,10 +270,8 @@ fn selected_values(selected: &Statistics, numeric: bool, values: &StatValues) ->
 /// reference's standard deviation as usual.
 fn from_sketch(reference: &NumericReference, sketch: &KllSketch, n: u64) -> (KsResult, f64, f64) {
     let view = sketch.sorted_view();
-    let d = ks_statistic_sketch(&reference.sorted, &view);
-    let (statistic, p_value, method) = ks_p_value_limit(reference.sorted.len() as u64, n, d);
-    let w = wasserstein_sketch(&reference.sorted, &view);
-    (KsResult { statistic, p_value, method }, w, sketch.normalized_rank_error())
+    let (ks, w) = ks_and_wasserstein_sketched(&reference.sorted[..], reference.sorted.len() as u64, &view[..], n);
+    (ks, w, sketch.normalized_rank_error())
 }
 
 /// A categorical feature's observations: `compare_categorical` on the window's label counts.

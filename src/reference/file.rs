@@ -7,7 +7,6 @@
 //! bit (ryu out, `float_roundtrip` in; NaN / ±inf as `null`, `"inf"`, `"-inf"`); numeric
 //! arrays are one line each. A layout change bumps `format_version`; other versions are refused.
 
-use std::io::Write;
 use std::path::Path;
 
 use super::validate::validate;
@@ -28,37 +27,7 @@ pub fn save(profile: &ReferenceProfile, path: &Path) -> Result<(), ReferenceErro
         path: shown.clone(),
         message: format!("cannot {what}: {}", one_line(&e.to_string())),
     };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path.file_name().ok_or_else(|| ReferenceError::Io {
-        path: shown.clone(),
-        message: "cannot write: the path does not name a file".to_string(),
-    })?;
-    // Unique per process and call, so concurrent saves never share a temporary file.
-    static SAVES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let serial = SAVES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temp = dir.join(format!(".{}.tmp-{}-{serial}", name.to_string_lossy(), std::process::id()));
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(io_error("write", e));
-    }
-    if let Err(e) = std::fs::rename(&temp, path) {
-        let _ = std::fs::remove_file(&temp);
-        return Err(io_error("write", e));
-    }
-    // The rename is durable only once the directory entry is on disk. Not every platform lets
-    // a directory be opened or synced, and the data is already safe, so failures are ignored.
-    if let Ok(dir) = std::fs::File::open(&dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    crate::atomic_file::write_atomic(path, text.as_bytes()).map_err(|(what, e)| io_error(what, e))
 }
 
 /// Load and check a profile. A build reads only its own `format_version` and says which it

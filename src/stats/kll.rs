@@ -1,6 +1,6 @@
-//! A compact, deterministic KLL quantile sketch of finite `f64` values ([`KllSketch`]), and the KS
-//! statistic and Wasserstein distance of a sorted reference sample against it — what the
-//! daemon's windows keep beyond `ks_sample_cap`.
+//! A compact, deterministic, mergeable KLL quantile sketch of finite `f64` values
+//! ([`KllSketch`]) — what the daemon's windows keep beyond `ks_sample_cap` and what a profile
+//! keeps per numeric column (KS and Wasserstein against it: `sketch_walk.rs`).
 //!
 //! Our own rather than the `datasketches` crate, because its compaction coin cannot be seeded:
 //! here the coin is part of the sketch's (serde) state, so the same values in the same order
@@ -148,6 +148,23 @@ impl KllSketch {
         self.compress();
     }
 
+    /// The retained items by level (`levels[h]` weigh `2^h`) and the coin state: with `k` and
+    /// `n`, the whole state, for the binary profile format (`profile/codec.rs`).
+    pub fn levels(&self) -> &[Vec<f64>] {
+        &self.levels
+    }
+
+    pub fn coin(&self) -> u64 {
+        self.coin
+    }
+
+    /// A sketch from the parts [`Self::levels`] and [`Self::coin`] expose, checked.
+    pub fn from_parts(k: u16, n: u64, levels: Vec<Vec<f64>>, coin: u64) -> Result<Self, KllError> {
+        let sketch = KllSketch { k, n, levels, coin };
+        sketch.check()?;
+        Ok(sketch)
+    }
+
     /// Checks a sketch read from a checkpoint.
     pub fn check(&self) -> Result<(), KllError> {
         if self.k < MIN_K {
@@ -291,64 +308,6 @@ fn level_capacity(k: u16, levels: usize, h: usize) -> usize {
 fn capacity_at_depth(k: u16, depth: i32) -> usize {
     let capacity = (f64::from(k) * (2.0f64 / 3.0).powi(depth)).ceil() as usize;
     capacity.max(MIN_LEVEL_CAPACITY)
-}
-
-/// KS statistic `D̂ = sup_x |F_ref(x) − F̂(x)|` of a non-empty sorted reference sample against a
-/// sketch's weighted CDF (`view` from [`KllSketch::sorted_view`], total weight `n`), evaluated
-/// at every distinct value of the merged support. NaN when either side is empty.
-pub fn ks_statistic_sketch(reference: &[f64], view: &[(f64, u64)]) -> f64 {
-    let mut d = 0.0f64;
-    let ok = cdf_walk(reference, view, |_, f_ref, f_cur, _| d = d.max((f_ref - f_cur).abs()));
-    if ok {
-        d
-    } else {
-        f64::NAN
-    }
-}
-
-/// W1 `∫ |F_ref − F̂|` of a non-empty sorted reference sample against a sketch's weighted CDF:
-/// `Σ |F_ref(a_k) − F̂(a_k)|·(a_{k+1} − a_k)` over the merged distinct values. Approximate: the
-/// CDF error `ε` makes it off by at most `ε·(max − min)` of the merged support.
-pub fn wasserstein_sketch(reference: &[f64], view: &[(f64, u64)]) -> f64 {
-    let mut sum = 0.0f64;
-    let ok = cdf_walk(reference, view, |value, f_ref, f_cur, next| {
-        if let Some(next) = next {
-            sum += (f_ref - f_cur).abs() * (next - value);
-        }
-    });
-    if ok {
-        sum
-    } else {
-        f64::NAN
-    }
-}
-
-/// Walks the distinct values of the merged support ascending, calling
-/// `f(value, F_ref(value), F̂(value), next distinct value)`. False when either side is empty.
-fn cdf_walk(reference: &[f64], view: &[(f64, u64)], mut f: impl FnMut(f64, f64, f64, Option<f64>)) -> bool {
-    let total: u64 = view.iter().map(|&(_, w)| w).sum();
-    if reference.is_empty() || total == 0 {
-        return false;
-    }
-    let (nr, nc) = (reference.len() as f64, total as f64);
-    let (mut i, mut j, mut cum) = (0usize, 0usize, 0u64);
-    let next_value = |i: usize, j: usize| match (reference.get(i), view.get(j)) {
-        (Some(&a), Some(&(b, _))) => Some(a.min(b)),
-        (Some(&a), None) => Some(a),
-        (None, Some(&(b, _))) => Some(b),
-        (None, None) => None,
-    };
-    while let Some(x) = next_value(i, j) {
-        while i < reference.len() && reference[i] <= x {
-            i += 1;
-        }
-        while j < view.len() && view[j].0 <= x {
-            cum += view[j].1;
-            j += 1;
-        }
-        f(x, i as f64 / nr, cum as f64 / nc, next_value(i, j));
-    }
-    true
 }
 
 #[cfg(test)]

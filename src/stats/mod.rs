@@ -22,6 +22,7 @@ pub mod performance;
 pub mod profile;
 pub mod psi;
 pub mod quality;
+pub mod sketch_walk;
 pub mod sort;
 pub mod statistic;
 pub mod verdict;

@@ -90,6 +90,8 @@ pub enum Extra {
     KsMethod,
     /// A test's degrees of freedom (`dof`).
     DegreesOfFreedom,
+    /// The bound on the error of a value from a sketch (`error_bound`; shown only then).
+    ErrorBound,
 }
 
 /// The column types a statistic applies to.
@@ -239,7 +241,7 @@ pub static SPECS: [Spec; Statistic::COUNT] = [
         direction: Direction::AtMost,
         default_threshold: 0.05,
         compute: Compute::MergedWalk,
-        report: &[Extra::KsMethod],
+        report: &[Extra::KsMethod, Extra::ErrorBound],
         default_selected: true,
     },
     Spec {

@@ -723,8 +723,8 @@ CASES = [
      "-1,0,1", case_normal_shift, "\n"),
     ("evidently_value_branches", 114, "exactly 20 distinct reference values (Evidently: one bin per "
      "value), exactly 21 (Sturges bins), and continuous", "1,2.5,4", case_evidently_branches, "\n"),
-    ("single_category", 115, "one category in both (chi-square undefined: null), one category in the "
-     "reference and two in the current", "0", case_single_category, "\n"),
+    ("single_category", 115, "one category in both (chi-square statistic 0 as scipy, p-value undefined: "
+     "null), one category in the reference and two in the current", "0", case_single_category, "\n"),
 ]
 
 

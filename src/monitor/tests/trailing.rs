@@ -20,9 +20,10 @@ use crate::reference::{
 };
 use crate::stats::binning::count_right_closed_sorted;
 use crate::stats::binning::Binning;
-use crate::stats::kll::{ks_statistic_sketch, wasserstein_sketch, KllSketch, DEFAULT_K};
+use crate::stats::kll::{KllSketch, DEFAULT_K};
 use crate::stats::kolmogorov_limit::ks_p_value_limit;
 use crate::stats::profile::{compare_categorical, CategoricalReference};
+use crate::stats::sketch_walk::{ks_statistic_sketch, wasserstein_sketch};
 use crate::window::{WindowBounds, WindowUnit};
 
 fn meta() -> ProfileMeta {

@@ -1,6 +1,7 @@
 //! Unit tests of `kll.rs`.
 
 use super::*;
+use crate::stats::sketch_walk::{ks_statistic_sketch, wasserstein_sketch};
 
 proptest::proptest! {
     #[test]
@@ -62,7 +63,7 @@ fn exact_below_capacity() {
     assert_eq!(s.normalized_rank_error(), 0.0);
     assert_eq!(ks_statistic_sketch(&[1.0, 2.0, 2.0, 3.0], &s.sorted_view()), 0.0);
     assert_eq!(ks_statistic_sketch(&[0.0, 1.0], &s.sorted_view()), 0.75);
-    assert!(ks_statistic_sketch(&[], &s.sorted_view()).is_nan());
+    assert!(ks_statistic_sketch(&[] as &[f64], &s.sorted_view()).is_nan());
     assert_eq!(wasserstein_sketch(&[0.0, 1.0, 3.0], &[(5.0, 1), (6.0, 1), (8.0, 1)]), 5.0);
 }
 
