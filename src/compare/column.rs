@@ -170,7 +170,9 @@ pub(super) fn categorical_report(
     }
     let profile = CategoricalReference::from_counts(reference.counts);
     let mut cmp = compare_categorical(&profile, &current.counts, &options.settings, &options.statistics);
-    quality.unseen = count_unseen(&profile.counts, &current.counts);
+    if options.statistics.contains(Statistic::UnseenCategoryShare) {
+        quality.unseen = count_unseen(&profile.counts, &current.counts);
+    }
     cmp.values.set_quality(&options.statistics, false, &quality);
     let facts = Facts { bins: &cmp.bins, ks_method: None, dof: cmp.chisquare_dof, ks_error_bound: None };
     report.statistics = statistic_reports(&cmp.values, &facts, false, options);

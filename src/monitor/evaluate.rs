@@ -322,7 +322,9 @@ fn categorical(
         }
         detail.chisquare_dof = cmp.chisquare_dof;
         // Past `max_new_categories` the overflow bin holds new labels only: unseen too.
-        quality.unseen = count_unseen(&reference.counts, &current);
+        if selected.contains(Statistic::UnseenCategoryShare) {
+            quality.unseen = count_unseen(&reference.counts, &current);
+        }
     }
     values.set_quality(&selected, false, &quality);
     FeatureResult { values: selected_values(&selected, false, &values), n, detail }
