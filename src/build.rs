@@ -64,6 +64,13 @@ pub fn check_supported(config: &Config, runner: Runner) -> Result<(), BuildError
     for monitor in &config.monitors {
         let unsupported = |message: String| BuildError::Unsupported { monitor: monitor.name.clone(), message };
         for (stream, s) in monitor.streams() {
+            if let (Stream::Labels, Runner::Run) = (stream, runner) {
+                return Err(unsupported(
+                    "a labels stream is joined by `driftd replay` only in this version (`driftd run` does not \
+                     checkpoint the join yet): replay the files, or leave `labels` out"
+                        .into(),
+                ));
+            }
             if let (SourceConfig::Kafka(_), Runner::Replay) = (&s.source, runner) {
                 return Err(unsupported(format!(
                     "stream {stream} reads Kafka: replay supports file sources only (use `driftd run`)"
@@ -150,8 +157,15 @@ pub fn decode_spec(stream: &StreamConfig) -> DecodeSpec {
                 }
             },
         },
+        StreamValues::Label(l) => FeatureSpec::Pointers(vec![(LABEL_FEATURE.to_string(), l.pointer.clone())]),
     };
-    DecodeSpec { event_time, features, max_message_bytes: stream.max_message_bytes, max_features: stream.max_features }
+    DecodeSpec {
+        event_time,
+        features,
+        max_message_bytes: stream.max_message_bytes,
+        max_features: stream.max_features,
+        key: stream.key.clone(),
+    }
 }
 
 /// One stream of a monitor, ready to run: its own [`MonitorCore`] (over a profile holding
@@ -181,6 +195,24 @@ pub enum PreparedSource {
 /// when the source ends or, for Kafka, goes quiet for [`TRAILING_DISCOVERY_IDLE`]). They are
 /// monitored like every other message: only their keys and value types are looked at first.
 pub const TRAILING_DISCOVERY_MESSAGES: u64 = 1000;
+
+/// The one feature of a labels stream's records: the label.
+pub const LABEL_FEATURE: &str = "label";
+
+/// The join of a monitor's predictions and labels, when it has a `labels` stream: empty, over
+/// the monitor's window spec. Its observations name the prediction after its pointer
+/// (`/score` → `score`).
+pub fn label_join(monitor: &MonitorConfig) -> Result<Option<crate::labels::LabelJoin>, BuildError> {
+    let (Some(labels), Some(predictions)) = (&monitor.labels, &monitor.predictions) else { return Ok(None) };
+    let (StreamValues::Label(label), StreamValues::Prediction(prediction)) = (&labels.values, &predictions.values)
+    else {
+        return Ok(None);
+    };
+    let spec = window_spec(&monitor.window)
+        .map_err(|message| BuildError::Unsupported { monitor: monitor.name.clone(), message })?;
+    let feature = prediction.pointer.rsplit('/').next().filter(|s| !s.is_empty()).unwrap_or("prediction");
+    Ok(Some(crate::labels::LabelJoin::new(&monitor.name, feature, spec, label.settings.clone())))
+}
 /// See [`TRAILING_DISCOVERY_MESSAGES`].
 pub const TRAILING_DISCOVERY_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -278,6 +310,25 @@ pub fn prepare_monitor(
                 .map(|t| t.map(Arc::new))
                 .map_err(|m| unsupported(format!("stream {stream}: {m}")))
         };
+        if stream == Stream::Labels {
+            // No reference and no drift windows: its records go to the monitor's label join.
+            let decoder = Decoder::new(decode_spec(config), vec![LABEL_FEATURE.to_string()])
+                .and_then(|d| d.with_categorical(vec![true]))
+                .map_err(spec_error)?;
+            let source = match &config.source {
+                SourceConfig::File(file) => PreparedSource::File {
+                    path: file.path.clone(),
+                    source: FileSource::open(&file.path, file.format, decoder, index, stream).map_err(source_error)?,
+                },
+                SourceConfig::Kafka(kafka) => PreparedSource::Kafka {
+                    config: kafka.clone(),
+                    decoding: KafkaDecoding::Ready(decoder, translator(stream, config, kafka)?),
+                    dead_letter_topic: config.dead_letter_topic.clone(),
+                },
+            };
+            prepared.push(PreparedStream { stream, core: None, pending: None, spec, source });
+            continue;
+        }
         let profile = match &fitted {
             Some(profile) => {
                 let features = stream_features(profile, stream, config)
@@ -404,6 +455,7 @@ fn stream_features(
     if features.is_empty() {
         return Err(match stream {
             Stream::Inputs => "the reference has no input feature".into(),
+            Stream::Labels => "labels have no reference profile".into(),
             Stream::Predictions => {
                 "the reference has no prediction (list the prediction columns in `reference.dataset.predictions`)"
                     .into()

@@ -18,6 +18,7 @@ pub mod dataset;
 pub mod glob;
 pub mod history;
 pub mod http_client;
+pub mod labels;
 pub mod monitor;
 pub mod notification;
 pub mod parallel;

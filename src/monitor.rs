@@ -26,7 +26,7 @@ pub use accumulate::{
 };
 pub use observation::{
     drifted_features, observation_json, BinShare, FeatureStatus, KsSource, Observation, ObservationDetail,
-    ReferenceWindows, Stat,
+    PerformanceDetail, ReferenceWindows, Stat,
 };
 pub use trailing::{quantile_points, PooledFeature, PooledWindow, TrailingPool};
 

@@ -17,6 +17,8 @@ pub enum Stream {
     Inputs,
     /// The model's outputs (score, label, or per-class probabilities).
     Predictions,
+    /// The ground truth, arriving later, joined to the predictions by a key (`crate::labels`).
+    Labels,
 }
 
 impl Stream {
@@ -24,6 +26,7 @@ impl Stream {
         match self {
             Stream::Inputs => "inputs",
             Stream::Predictions => "predictions",
+            Stream::Labels => "labels",
         }
     }
 }
@@ -80,4 +83,7 @@ pub struct Record {
     /// One value per feature of the stream's feature list, in that order.
     pub values: Vec<Value>,
     pub position: Position,
+    /// The join key of a prediction or a label (`key:` of the stream; `None` when not set or
+    /// absent from the message).
+    pub key: Option<Box<str>>,
 }

@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use crate::build::{
-    check_supported, prepare_monitor, BuildError, PendingReference, PreparedSource, PreparedStream, Runner,
+    check_supported, label_join, prepare_monitor, BuildError, PendingReference, PreparedSource, PreparedStream, Runner,
     StreamReference,
 };
 use crate::config::{Config, MonitorConfig};
+use crate::labels::LabelJoin;
 use crate::monitor::{MonitorCore, MonitorError, Observation};
 use crate::record::Stream;
 use crate::reference::capture::Capture;
@@ -82,6 +83,8 @@ pub struct StreamSummary {
     pub first_drift: Option<(i64, i64)>,
     /// Records taken into a captured reference (not monitored).
     pub captured: u64,
+    /// The labels stream: what the join did with the predictions and the labels.
+    pub join: Option<crate::labels::JoinCounters>,
 }
 
 /// Replays every monitor of `config`, one after the other.
@@ -130,10 +133,19 @@ fn replay_monitor(
     let name = monitor.name.as_str();
     let thresholds = Thresholds::default();
     let mut summaries = BTreeMap::new();
+    // Predictions joined to their labels: fed by both streams (labels replay last).
+    let mut join = label_join(monitor)?;
     for PreparedStream { stream, mut core, mut pending, spec, source } in prepare_monitor(index, monitor, &|_| None)? {
         let PreparedSource::File { path, mut source } = source else {
             unreachable!("check_supported rejects Kafka sources for replay")
         };
+        if stream == Stream::Labels {
+            if let Some(join) = join.as_mut() {
+                let summary = replay_labels(name, &path, &mut source, join, sinks)?;
+                summaries.insert(stream, summary);
+            }
+            continue;
+        }
         let source_error = |source| ReplayError::Source { monitor: name.to_string(), stream, source };
         let mut summary = StreamSummary::default();
         let mut bad = 0u64;
@@ -171,6 +183,10 @@ fn replay_monitor(
                                 if core.has_closed_windows() {
                                     emit(&core.on_watermark(), &mut windows, sinks, &mut summary)?;
                                 }
+                                if let Some(join) = join.as_mut().filter(|_| stream == Stream::Predictions) {
+                                    join.on_prediction(&decoded.record);
+                                    emit_performance(name, &join.advance(), sinks)?;
+                                }
                             }
                             (None, Some(taking)) => {
                                 taking.add(&decoded.record);
@@ -206,6 +222,9 @@ fn replay_monitor(
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         })?;
+        if let Some(join) = join.as_mut().filter(|_| stream == Stream::Predictions) {
+            emit_performance(name, &join.flush_predictions(), sinks)?;
+        }
         match &mut core {
             Some(core) => emit(&core.flush(), &mut windows, sinks, &mut summary)?,
             None => {
@@ -241,6 +260,63 @@ fn replay_monitor(
         summaries.insert(stream, summary);
     }
     Ok(summaries)
+}
+
+/// Replays a labels file into the monitor's join (its predictions were replayed before), then
+/// ends it: every window's performance is final.
+fn replay_labels(
+    name: &str,
+    path: &std::path::Path,
+    source: &mut FileSource,
+    join: &mut LabelJoin,
+    sinks: &mut Sinks<'_>,
+) -> Result<StreamSummary, ReplayError> {
+    let stream = Stream::Labels;
+    let mut summary = StreamSummary::default();
+    let mut bad = 0u64;
+    for item in source.by_ref() {
+        match item {
+            Ok(decoded) => {
+                join.on_label(&decoded.record);
+                emit_performance(name, &join.advance(), sinks)?;
+            }
+            Err(err @ SourceError::Bad { .. }) => {
+                bad += 1;
+                if bad <= LOGGED_BAD_ROWS {
+                    writeln!(sinks.log, "driftd: warning: {name}/{stream}: {} {err} (row skipped)", path.display())?;
+                }
+            }
+            Err(fatal) => return Err(ReplayError::Source { monitor: name.to_string(), stream, source: fatal }),
+        }
+    }
+    emit_performance(name, &join.flush_labels(), sinks)?;
+    if bad > LOGGED_BAD_ROWS {
+        writeln!(sinks.log, "driftd: warning: {name}/{stream}: {} more bad rows not shown", bad - LOGGED_BAD_ROWS)?;
+    }
+    let stats = source.stats();
+    summary.read = stats.records + stats.invalid_total();
+    for (reason, count) in DecodeReason::ALL.iter().zip(stats.invalid) {
+        if count > 0 {
+            summary.invalid.insert(reason.as_str(), count);
+        }
+    }
+    let c = join.counters();
+    summary.accepted = c.labels;
+    summary.join = Some(c.clone());
+    Ok(summary)
+}
+
+/// Writes performance observations (whole versions of windows) and one line per version.
+fn emit_performance(name: &str, observations: &[Observation], sinks: &mut Sinks<'_>) -> Result<(), ReplayError> {
+    if let Some(out) = sinks.observations.as_mut() {
+        for observation in observations {
+            writeln!(out, "{}", observation_json(observation))?;
+        }
+    }
+    for version in observations.chunk_by(|a, b| a.window == b.window) {
+        writeln!(sinks.report, "{}", output::performance_line(name, version))?;
+    }
+    Ok(())
 }
 
 /// The core over the reference `capture` completed, with a report line.

@@ -244,6 +244,12 @@ impl<S> Windows<S> {
         self.open.iter()
     }
 
+    /// The open window with this key (start time, or index for count windows).
+    pub fn get_mut(&mut self, key: i64) -> Option<&mut Window<S>> {
+        let index = self.open.binary_search_by_key(&key, |w| w.key).ok()?;
+        self.open.get_mut(index)
+    }
+
     /// Adds a record: `update` is called once on the state of every window it belongs to
     /// (`init` creates the state of a window the record opens).
     pub fn insert(

@@ -226,3 +226,68 @@ actions:
     );
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn the_performance_example_validates_with_its_rule_on_roc_auc() {
+    let example = "examples/quickstart/performance.yaml";
+    let output = check(Path::new(example), &[]);
+    assert_eq!(
+        stdout(&output),
+        format!("{example}: OK (1 monitor, 4 rules, 3 actions)\n"),
+        "{:?}",
+        stderr_lines(&output)
+    );
+}
+
+#[test]
+fn a_labels_stream_is_checked_where_each_problem_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let quickstart = repo().join("examples/quickstart");
+    let text = format!(
+        "state: {{ path: {state} }}
+monitors:
+  - name: m
+    reference: {{ dataset: {{ path: {data}, predictions: [score] }} }}
+    window: {{ size: 1h }}
+    streams:
+      predictions:
+        source: {{ file: {{ path: {predictions} }} }}
+        event_time: {{ field: /ts }}
+        prediction: {{ pointer: /score }}
+      labels:
+        source: {{ file: {{ path: {labels} }} }}
+        event_time: {{ field: /ts }}
+        key: request_id
+        label: /default
+        retention: 0s
+        publish_at: [1.5]
+        rules_at: 2.5
+        task: regression
+        threshold: 0.3
+",
+        state = dir.path().join("state").display(),
+        data = repo().join("examples/data/credit_reference.csv").display(),
+        predictions = quickstart.join("predictions.jsonl").display(),
+        labels = quickstart.join("labels.jsonl").display(),
+    );
+    let config = dir.path().join("driftd.yaml");
+    std::fs::write(&config, &text).unwrap();
+    let output = check(&config, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let at = |needle: &str, message: &str| {
+        let (line, column) = position(&text, needle);
+        format!("{}:{line}:{column}: {message}", config.display())
+    };
+    let expected = [
+        at("source: { file: { path", "monitors[0].streams.predictions: a `labels` stream is joined by key: add `key: /POINTER` (e.g. `/request_id`) to the predictions"),
+        at("request_id", "monitors[0].streams.labels.key: invalid JSON pointer \"request_id\": it starts with '/', and '~' is written ~0, '/' in a name ~1 (did you mean \"/request_id\"?)"),
+        at("0s", "monitors[0].streams.labels.retention: must be longer than 0"),
+        at("1.5", "monitors[0].streams.labels.publish_at[0]: a labelled share must be in (0, 1]"),
+        at("2.5", "monitors[0].streams.labels.rules_at: `final` or a labelled share in (0, 1]"),
+        at("0.3", "monitors[0].streams.labels.threshold: `threshold` applies to `task: classification` only"),
+    ];
+    let lines = stderr_lines(&output);
+    for line in &expected {
+        assert!(lines.contains(line), "missing {line:?} in {lines:#?}");
+    }
+}

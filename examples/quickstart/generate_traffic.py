@@ -1,4 +1,4 @@
-"""Synthetic live traffic for the quickstart (examples/quickstart/{inputs,predictions}.jsonl).
+"""Synthetic live traffic for the quickstart (examples/quickstart/{inputs,predictions,labels}.jsonl).
 
 Regenerate with `python3 examples/quickstart/generate_traffic.py` (numpy; deterministic).
 24 hours of a credit-scoring model's traffic, 300 requests an hour, starting 2026-11-01T00:00Z.
@@ -52,5 +52,38 @@ def main():
             predictions.write(json.dumps({"request_id": request, "ts": ts, "score": float(cols["score"][j])}) + "\n")
 
 
+def labels():
+    """labels.jsonl: the outcome of each request (1 = default), known hours to days later.
+
+    Before noon the score is calibrated (the outcome is 1 with probability `score`); from noon on
+    the shifted population defaults for other reasons (probability 0.25 + 0.3 * an unrelated
+    draw), so the model's ROC AUC falls. Delays are exponential (mean 6 h, at most 36 h); 3 % of
+    outcomes never arrive and 1 % arrive twice; lines are in the order they arrive (label time).
+    A separate generator, so inputs.jsonl and predictions.jsonl do not change.
+    """
+    rng = np.random.default_rng(11)
+    noon = START + dt.timedelta(hours=12)
+    out = []
+    for line in open(HERE / "predictions.jsonl"):
+        p = json.loads(line)
+        ts = dt.datetime.fromisoformat(p["ts"].replace("Z", "+00:00"))
+        chance = p["score"] if ts < noon else 0.25 + 0.3 * float(rng.uniform())
+        outcome = int(rng.uniform() < chance)
+        delay = min(float(rng.exponential(6 * 3600)), 36 * 3600)
+        if rng.uniform() < 0.03:
+            continue
+        copies = 2 if rng.uniform() < 0.01 else 1
+        for k in range(copies):
+            at = ts + dt.timedelta(seconds=delay + k * 600)
+            stamp = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            out.append((at, json.dumps({"request_id": p["request_id"], "ts": stamp, "default": outcome})))
+    out.sort(key=lambda pair: pair[0])
+    with open(HERE / "labels.jsonl", "w") as f:
+        for _, line in out:
+            f.write(line + "\n")
+
+
 if __name__ == "__main__":
-    main()
+    if "--labels-only" not in sys.argv:
+        main()
+    labels()

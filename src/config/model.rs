@@ -109,6 +109,8 @@ pub struct MonitorConfig {
     pub inputs: Option<StreamConfig>,
     /// The prediction stream, if monitored. At least one of the two is present.
     pub predictions: Option<StreamConfig>,
+    /// The labels stream (with a keyed `predictions` stream), if monitored.
+    pub labels: Option<StreamConfig>,
 }
 
 impl MonitorConfig {
@@ -116,7 +118,8 @@ impl MonitorConfig {
     pub fn streams(&self) -> impl Iterator<Item = (Stream, &StreamConfig)> {
         let inputs = self.inputs.as_ref().map(|s| (Stream::Inputs, s));
         let predictions = self.predictions.as_ref().map(|s| (Stream::Predictions, s));
-        inputs.into_iter().chain(predictions)
+        let labels = self.labels.as_ref().map(|s| (Stream::Labels, s));
+        inputs.into_iter().chain(predictions).chain(labels)
     }
 }
 
@@ -170,7 +173,7 @@ pub struct WindowConfig {
 pub const MAX_OPEN_WINDOWS: u64 = 1000;
 
 /// One stream of a monitor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StreamConfig {
     pub source: SourceConfig,
     pub event_time: EventTimeConfig,
@@ -182,6 +185,8 @@ pub struct StreamConfig {
     pub max_message_bytes: usize,
     /// Most features discovered for an open feature set (`max_features`, inputs only).
     pub max_features: usize,
+    /// The join key's JSON pointer (predictions and labels).
+    pub key: Option<String>,
 }
 
 pub use crate::source::DEFAULT_MAX_FEATURES;
@@ -215,12 +220,22 @@ pub enum EventTimeConfig {
 }
 
 /// What a stream's messages carry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StreamValues {
     /// The inputs stream's features.
     Features(FeatureSelection),
     /// The predictions stream's prediction.
     Prediction(PredictionConfig),
+    /// The labels stream's label and how it is joined.
+    Label(LabelConfig),
+}
+
+/// A labels stream: where the label is, and the join's settings (`crate::labels`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelConfig {
+    /// JSON pointer to the label.
+    pub pointer: String,
+    pub settings: crate::labels::JoinSettings,
 }
 
 /// Which features an inputs stream monitors.

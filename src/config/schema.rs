@@ -259,6 +259,9 @@ pub struct Streams {
     pub inputs: Option<InputsStream>,
     /// The model's outputs.
     pub predictions: Option<PredictionsStream>,
+    /// The ground truth, joined to the predictions by `key` (the `predictions` stream needs a
+    /// `key` too): the model's performance per window of the predictions (docs/performance.md).
+    pub labels: Option<LabelsStream>,
 }
 
 /// `streams: {inputs: …}`
@@ -298,6 +301,71 @@ pub struct PredictionsStream {
     pub dead_letter_topic: Option<String>,
     /// Largest message or line accepted, in bytes (as for `inputs`). Default 1048576.
     pub max_message_bytes: Option<u64>,
+    /// JSON pointer to the key that joins a prediction to its label (`/request_id`). Required
+    /// with a `labels` stream.
+    pub key: Option<String>,
+}
+
+/// `streams: {labels: …}`: the ground truth of the predictions, arriving later.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsStream {
+    /// Where the messages come from: `kafka: {…}` or `file: {…}`.
+    pub source: Source,
+    /// Where an event's time comes from (as for `inputs`); a time window needs one.
+    pub event_time: Option<EventTime>,
+    /// JSON pointer to the key of the prediction a label belongs to (`/request_id`).
+    pub key: String,
+    /// JSON pointer to the label: for a classifier 0/1 or `true`/`false` (1 and `true` are the
+    /// positive class), for a regressor the target value.
+    pub label: String,
+    /// `classification` (default: a binary classifier whose prediction is a score or a 0/1
+    /// label) or `regression`.
+    pub task: Option<LabelTask>,
+    /// Classification: a score ≥ this predicts the positive class. Default 0.5.
+    pub threshold: Option<f64>,
+    /// How much later than its prediction (event time) a label may be: the prediction waits
+    /// that long for it, then counts as unlabelled. Default `7d`.
+    pub retention: Option<String>,
+    /// Most predictions and labels waiting for their counterpart; past it the oldest waiting
+    /// prediction is given up (counted as evicted). Default 1000000.
+    pub max_pending: Option<u64>,
+    /// Most joined pairs kept per window for the metrics (16 bytes each); pairs beyond are
+    /// counted, not used. Default 100000.
+    pub max_pairs_per_window: Option<u64>,
+    /// Labelled shares (0 to 1) at which a window's performance is published before it is
+    /// final, each once (`[0.5, 0.8]`). Default none: published once, when final.
+    pub publish_at: Option<Vec<f64>>,
+    /// Which version of a window's performance the rules evaluate: `final` (default: once no
+    /// label can join any more) or a labelled share (`0.8`: the first version with at least
+    /// 80 % of its predictions labelled, or the final one if it never gets there).
+    pub rules_at: Option<RulesAt>,
+    /// Kafka only: dead-letter topic (as for `inputs`).
+    pub dead_letter_topic: Option<String>,
+    /// Largest message or line accepted, in bytes (as for `inputs`). Default 1048576.
+    pub max_message_bytes: Option<u64>,
+}
+
+/// `task:` of a labels stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelTask {
+    Classification,
+    Regression,
+}
+
+/// `rules_at:` of a labels stream: `final` or a labelled share.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum RulesAt {
+    Share(f64),
+    Word(RulesAtWord),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RulesAtWord {
+    Final,
 }
 
 /// `source:`, exactly one of its variants.

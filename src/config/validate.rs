@@ -284,8 +284,41 @@ impl Checker<'_> {
         }
         let context = StreamContext { monitor: &m.name, kafka, window: window.as_ref() };
         let inputs = m.streams.inputs.map(|s| self.inputs(&streams_path.key("inputs"), s, &context));
+        let prediction_kind =
+            m.streams.predictions.as_ref().map(|p| p.prediction.kind.unwrap_or(PredictionKind::Score));
+        let predictions_keyed = m.streams.predictions.as_ref().is_some_and(|p| p.key.is_some());
         let predictions =
             m.streams.predictions.map(|s| self.predictions(&streams_path.key("predictions"), s, &context));
+        let labels = m.streams.labels.map(|s| {
+            let at = streams_path.key("labels");
+            let task = s.task.unwrap_or(schema::LabelTask::Classification);
+            let prediction = match (prediction_kind, task) {
+                (None, _) => {
+                    self.error(&at, "labels are joined to predictions: the monitor needs a `predictions` stream");
+                    crate::labels::PredictionUse::Scores
+                }
+                (Some(PredictionKind::Probabilities), _) => {
+                    self.error(
+                        &at,
+                        "labels are joined to a score or a label prediction; per-class probabilities are not supported yet",
+                    );
+                    crate::labels::PredictionUse::Scores
+                }
+                (Some(PredictionKind::Label), schema::LabelTask::Classification) => crate::labels::PredictionUse::Labels,
+                (Some(PredictionKind::Label), schema::LabelTask::Regression) => {
+                    self.error(&at.key("task"), "a regressor's prediction is a number: use `kind: score`");
+                    crate::labels::PredictionUse::Scores
+                }
+                (Some(PredictionKind::Score), _) => crate::labels::PredictionUse::Scores,
+            };
+            if prediction_kind.is_some() && !predictions_keyed {
+                self.error(
+                    &streams_path.key("predictions"),
+                    "a `labels` stream is joined by key: add `key: /POINTER` (e.g. `/request_id`) to the predictions",
+                );
+            }
+            self.labels(&at, s, &context, prediction)
+        });
         if let (ReferenceConfig::Dataset { predictions: columns, .. }, Some(_)) = (&reference, &predictions) {
             if columns.is_empty() && !self.has_problem(&streams_path.key("predictions")) {
                 self.error(
@@ -310,6 +343,7 @@ impl Checker<'_> {
             ks_sample_cap: usize::try_from(cap).unwrap_or(usize::MAX),
             inputs,
             predictions,
+            labels,
         }
     }
 

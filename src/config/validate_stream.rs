@@ -95,7 +95,102 @@ impl Checker<'_> {
             (_, true) => {}
         }
         let prediction = PredictionConfig { pointer: s.prediction.pointer, kind, classes };
-        self.stream(common, StreamValues::Prediction(prediction))
+        if let Some(key) = &s.key {
+            self.pointer(&path.key("key"), key, false);
+        }
+        let mut stream = self.stream(common, StreamValues::Prediction(prediction));
+        stream.key = s.key;
+        stream
+    }
+
+    /// Check and resolve a `labels` stream: the shared parts as for `inputs`; `key` and `label`
+    /// are JSON pointers; a time window (the join is by event time); `threshold` finite,
+    /// classification only; `retention` a duration > 0; `max_pending` and
+    /// `max_pairs_per_window` ≥ 1; `publish_at` and a `rules_at` share in (0, 1].
+    /// `prediction` is how the predictions stream's value is used (its `kind`).
+    pub(super) fn labels(
+        &mut self,
+        path: &KeyPath,
+        s: schema::LabelsStream,
+        cx: &StreamContext<'_>,
+        prediction: crate::labels::PredictionUse,
+    ) -> StreamConfig {
+        use crate::labels::{JoinSettings, RulesAt, Task};
+        let common =
+            self.common(path, Stream::Labels, &s.source, s.event_time, s.dead_letter_topic, s.max_message_bytes, cx);
+        self.pointer(&path.key("key"), &s.key, false);
+        self.pointer(&path.key("label"), &s.label, false);
+        if matches!(cx.window, Some(WindowConfig { size: WindowSize::Events(_), .. })) {
+            self.error(path, "labels are joined to predictions by event time: the monitor needs a time window");
+        }
+        let task = match s.task.unwrap_or(schema::LabelTask::Classification) {
+            schema::LabelTask::Classification => {
+                let threshold = s.threshold.unwrap_or(crate::stats::performance::DEFAULT_THRESHOLD);
+                if !threshold.is_finite() {
+                    self.error(&path.key("threshold"), "must be a finite number");
+                }
+                Task::Classification { threshold }
+            }
+            schema::LabelTask::Regression => {
+                if s.threshold.is_some() {
+                    self.error(&path.key("threshold"), "`threshold` applies to `task: classification` only");
+                }
+                Task::Regression
+            }
+        };
+        let retention = match s.retention.as_deref().map(super::duration::parse_duration) {
+            None => crate::labels::DEFAULT_RETENTION_MS,
+            Some(Ok(d)) if !d.is_zero() => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+            Some(Ok(_)) => {
+                self.error(&path.key("retention"), "must be longer than 0");
+                1
+            }
+            Some(Err(message)) => {
+                self.error(&path.key("retention"), message);
+                1
+            }
+        };
+        let mut count = |key: &str, value: Option<u64>, default: usize| match value {
+            None => default,
+            Some(0) => {
+                self.error(&path.key(key), "must be at least 1");
+                default
+            }
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
+        };
+        let max_pending = count("max_pending", s.max_pending, crate::labels::DEFAULT_MAX_PENDING);
+        let max_pairs =
+            count("max_pairs_per_window", s.max_pairs_per_window, crate::labels::DEFAULT_MAX_PAIRS_PER_WINDOW);
+        let mut publish_at = s.publish_at.unwrap_or_default();
+        for (i, share) in publish_at.iter().enumerate() {
+            if !(*share > 0.0 && *share <= 1.0) {
+                self.error(&path.key("publish_at").index(i), "a labelled share must be in (0, 1]");
+            }
+        }
+        publish_at.sort_by(f64::total_cmp);
+        publish_at.dedup();
+        let rules_at = match s.rules_at {
+            None | Some(schema::RulesAt::Word(schema::RulesAtWord::Final)) => RulesAt::Final,
+            Some(schema::RulesAt::Share(share)) => {
+                if !(share > 0.0 && share <= 1.0) {
+                    self.error(&path.key("rules_at"), "`final` or a labelled share in (0, 1]");
+                }
+                RulesAt::Share(share)
+            }
+        };
+        let settings = JoinSettings {
+            task,
+            prediction,
+            retention_ms: retention,
+            max_pending,
+            max_pairs_per_window: max_pairs,
+            publish_at,
+            rules_at,
+        };
+        let mut stream =
+            self.stream(common, StreamValues::Label(super::model::LabelConfig { pointer: s.label, settings }));
+        stream.key = Some(s.key);
+        stream
     }
 
     fn stream(&mut self, common: Common, values: StreamValues) -> StreamConfig {
@@ -106,6 +201,7 @@ impl Checker<'_> {
             dead_letter_topic: common.dead_letter_topic,
             max_message_bytes: common.max_message_bytes,
             max_features: super::model::DEFAULT_MAX_FEATURES,
+            key: None,
         }
     }
 

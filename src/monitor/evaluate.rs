@@ -99,21 +99,7 @@ fn work_estimate(accumulator: &FeatureAccumulator) -> u64 {
 }
 
 fn detail(status: FeatureStatus) -> ObservationDetail {
-    ObservationDetail {
-        status,
-        missing: 0,
-        nonfinite: 0,
-        type_mismatch: 0,
-        sample_capped: false,
-        ks_method: None,
-        ks_source: None,
-        ks_error_bound: None,
-        chisquare_dof: None,
-        n_bins: None,
-        categories_overflow: 0,
-        bins: Vec::new(),
-        reference_windows: None,
-    }
+    ObservationDetail::new(status)
 }
 
 /// The PSI bins of aligned counts, labelled (zero fill as the PSI's).

@@ -65,6 +65,51 @@ pub struct ObservationDetail {
     /// reference was pooled from. `None` (and absent from the JSON) for a fixed reference.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_windows: Option<ReferenceWindows>,
+    /// Performance observations (stream `labels`) only: which version of the window's
+    /// performance this is (`crate::labels`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub performance: Option<PerformanceDetail>,
+}
+
+impl ObservationDetail {
+    /// A detail with `status` and nothing else.
+    pub fn new(status: FeatureStatus) -> Self {
+        ObservationDetail {
+            status,
+            missing: 0,
+            nonfinite: 0,
+            type_mismatch: 0,
+            sample_capped: false,
+            ks_method: None,
+            ks_source: None,
+            ks_error_bound: None,
+            chisquare_dof: None,
+            n_bins: None,
+            categories_overflow: 0,
+            bins: Vec::new(),
+            reference_windows: None,
+            performance: None,
+        }
+    }
+}
+
+/// Which version of a window's performance an observation belongs to: labels keep arriving
+/// after the window closed, so its performance is published again as they complete it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PerformanceDetail {
+    /// 1, 2, … per window.
+    pub version: u32,
+    /// No label can join the window any more (every prediction joined or past the retention).
+    #[serde(rename = "final")]
+    pub final_: bool,
+    /// The one version of the window the alert rules evaluate (`rules_at`).
+    pub for_rules: bool,
+    /// Predictions with a key in the window.
+    pub predictions: u64,
+    /// Of those, joined to a label so far.
+    pub labelled: u64,
+    /// Pairs joined beyond `max_pairs_per_window` (counted in `labelled`, not in the metrics).
+    pub beyond_cap: u64,
 }
 
 /// Where a trailing reference came from: the previous closed windows of the stream, pooled.
@@ -156,6 +201,9 @@ pub fn observation_json(o: &Observation) -> String {
         n: u64,
         window: WindowJson,
         status: FeatureStatus,
+        /// Performance observations: `{version, final, for_rules, predictions, labelled, beyond_cap}`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        performance: Option<&'a PerformanceDetail>,
     }
     #[derive(serde::Serialize)]
     struct WindowJson {
@@ -181,6 +229,7 @@ pub fn observation_json(o: &Observation) -> String {
             events: o.window.events,
         },
         status: o.detail.status,
+        performance: o.detail.performance.as_ref(),
     };
     // Plain data with string keys: serialisation cannot fail.
     serde_json::to_string(&line).unwrap_or_default()

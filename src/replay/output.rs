@@ -51,6 +51,28 @@ impl WindowSummary {
     }
 }
 
+/// One version of a window's performance (its observations):
+/// `credit-scoring labels 2026-11-01T12:00:00Z–2026-11-01T13:00:00Z  v1 final  labelled 290/300  roc_auc=0.71 accuracy=0.80`
+pub fn performance_line(monitor: &str, observations: &[crate::monitor::Observation]) -> String {
+    let Some(first) = observations.first() else { return String::new() };
+    let detail = first.detail.performance.as_ref();
+    let (version, final_, labelled, predictions) =
+        detail.map_or((0, false, 0, 0), |d| (d.version, d.final_, d.labelled, d.predictions));
+    let metrics: Vec<String> = observations
+        .iter()
+        .filter(|o| o.stat != crate::monitor::Stat::LabelledShare)
+        .map(|o| if o.value.is_finite() { format!("{}={:.3}", o.stat, o.value) } else { format!("{}=null", o.stat) })
+        .collect();
+    format!(
+        "{monitor} {:<11} {}–{}  v{version}{}  labelled {labelled}/{predictions}  {}",
+        "labels",
+        format_time_ms(first.window.start_ms),
+        format_time_ms(first.window.end_ms),
+        if final_ { " final" } else { "" },
+        metrics.join(" ")
+    )
+}
+
 /// Groups a stream's observations into windows.
 pub struct WindowWriter<'a> {
     monitor: &'a str,
@@ -103,7 +125,35 @@ pub fn write_summary(
             Some((start, end)) => format!("; first drift in {}–{}", format_time_ms(start), format_time_ms(end)),
             None => String::new(),
         };
-        writeln!(out, "  {stream}: {} windows closed, {} with drift{first}", s.windows_closed, s.windows_with_drift)?;
+        match &s.join {
+            Some(c) => {
+                let pending = c.labels
+                    - c.joined
+                    - c.duplicate_labels
+                    - c.labels_after_retention
+                    - c.labels_before_prediction
+                    - c.unmatched_labels
+                    - c.evicted_labels;
+                writeln!(
+                    out,
+                    "  {stream}: {} joined to {} keyed predictions; {} predictions unlabelled, {} labels unmatched, {} \
+                     duplicate, {} after the retention, {} missing, {} invalid, {pending} pending",
+                    c.joined,
+                    c.predictions,
+                    c.unlabelled,
+                    c.unmatched_labels,
+                    c.duplicate_labels,
+                    c.labels_after_retention,
+                    c.labels_missing,
+                    c.labels_invalid,
+                )?;
+            }
+            None => writeln!(
+                out,
+                "  {stream}: {} windows closed, {} with drift{first}",
+                s.windows_closed, s.windows_with_drift
+            )?,
+        }
     }
     Ok(())
 }

@@ -52,7 +52,7 @@ impl RuleStat {
         match name {
             "share_drifted_features" => Some(RuleStat::ShareDriftedFeatures),
             "window_events" => Some(RuleStat::WindowEvents),
-            _ => Stat::ALL.into_iter().find(|s| s.name() == name).map(RuleStat::Feature),
+            _ => Stat::every().find(|s| s.name() == name).map(RuleStat::Feature),
         }
     }
 

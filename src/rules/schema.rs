@@ -76,6 +76,8 @@ pub struct RuleDoc {
 pub enum StreamDoc {
     Inputs,
     Predictions,
+    /// The performance metrics of the predictions joined to their labels.
+    Labels,
     Both,
 }
 
@@ -140,7 +142,7 @@ pub struct StatDoc(pub RuleStat);
 
 /// Every name a condition's `stat` accepts, in the order errors list them.
 static STAT_NAMES: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| Stat::ALL.iter().map(|s| s.name()).chain(RuleStat::DATASET_LEVEL_NAMES).collect());
+    LazyLock::new(|| Stat::every().map(|s| s.name()).chain(RuleStat::DATASET_LEVEL_NAMES).collect());
 
 impl<'de> Deserialize<'de> for StatDoc {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -82,6 +82,21 @@ pub struct TestFeature {
     pub type_mismatch_share: Option<f64>,
     pub out_of_range_share: Option<f64>,
     pub unseen_category_share: Option<f64>,
+    // Performance metrics (rules on `stream: labels`).
+    pub accuracy: Option<f64>,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub f1: Option<f64>,
+    pub f1_macro: Option<f64>,
+    pub roc_auc: Option<f64>,
+    pub log_loss: Option<f64>,
+    pub brier: Option<f64>,
+    pub ece: Option<f64>,
+    pub mae: Option<f64>,
+    pub rmse: Option<f64>,
+    pub mape: Option<f64>,
+    pub r2: Option<f64>,
+    pub labelled_share: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -336,8 +351,7 @@ fn run_case(rules: &RuleSet, case: &TestCase, plan: &Plan) -> CaseResult {
 }
 
 fn stat_values(f: &TestFeature) -> BTreeMap<Stat, f64> {
-    Stat::ALL
-        .into_iter()
+    Stat::every()
         .filter_map(|stat| {
             // Exhaustive: a statistic added to the registry does not compile until test files
             // can give it (a field of `TestFeature` of the same name).
@@ -356,6 +370,20 @@ fn stat_values(f: &TestFeature) -> BTreeMap<Stat, f64> {
                 Stat::TypeMismatchShare => f.type_mismatch_share,
                 Stat::OutOfRangeShare => f.out_of_range_share,
                 Stat::UnseenCategoryShare => f.unseen_category_share,
+                Stat::Accuracy => f.accuracy,
+                Stat::Precision => f.precision,
+                Stat::Recall => f.recall,
+                Stat::F1 => f.f1,
+                Stat::F1Macro => f.f1_macro,
+                Stat::RocAuc => f.roc_auc,
+                Stat::LogLoss => f.log_loss,
+                Stat::Brier => f.brier,
+                Stat::Ece => f.ece,
+                Stat::Mae => f.mae,
+                Stat::Rmse => f.rmse,
+                Stat::Mape => f.mape,
+                Stat::R2 => f.r2,
+                Stat::LabelledShare => f.labelled_share,
             };
             value.map(|v| (stat, v))
         })

@@ -156,6 +156,7 @@ fn resolve_rule(
     let mut streams = match doc.stream.unwrap_or(schema::StreamDoc::Both) {
         schema::StreamDoc::Inputs => vec![Stream::Inputs],
         schema::StreamDoc::Predictions => vec![Stream::Predictions],
+        schema::StreamDoc::Labels => vec![Stream::Labels],
         schema::StreamDoc::Both => vec![Stream::Inputs, Stream::Predictions],
     };
     if let Some(known_streams) = known_monitor {
@@ -197,8 +198,8 @@ fn resolve_rule(
     let trigger = resolve_trigger(checker, &doc, path);
     let stat = trigger.as_ref().map(|(_, s)| *s);
     if let (Some(RuleStat::Feature(stat)), Some(computed)) = (stat, known.statistics(&doc.monitor)) {
-        let statistic = Statistic::of(stat);
-        if !computed.contains(statistic) {
+        // A performance metric (no registry entry) is checked with the streams below.
+        if let Some(statistic) = Statistic::of(stat).filter(|s| !computed.contains(*s)) {
             let names: Vec<&str> = computed.iter().map(Statistic::name).collect();
             checker.error(
                 &path.key("when").key("stat"),
@@ -211,6 +212,31 @@ fn resolve_rule(
                 ),
             );
         }
+    }
+    // Performance metrics are observed on the labels stream, and only there.
+    let performance = matches!(stat, Some(RuleStat::Feature(s)) if s.is_performance());
+    let stream_path = path.key("stream");
+    match doc.stream {
+        None if performance => {
+            streams = vec![Stream::Labels];
+            if known_monitor.is_some_and(|k| !k.contains_key(&Stream::Labels)) {
+                checker.error(
+                    &path.key("when").key("stat"),
+                    format!(
+                        "monitor {:?} has no labels stream, so no performance metric: add `streams.labels`",
+                        doc.monitor
+                    ),
+                );
+            }
+        }
+        Some(schema::StreamDoc::Labels) if !performance && stat.is_some() => checker.error(
+            &stream_path,
+            "the labels stream has performance metrics only (accuracy, roc_auc, …, labelled_share)",
+        ),
+        Some(s) if performance && s != schema::StreamDoc::Labels => {
+            checker.error(&stream_path, "performance metrics are observed on the labels stream: `stream: labels`")
+        }
+        _ => {}
     }
     let for_ = span(checker, doc.for_.as_deref(), &path.key("for"));
     let keep_firing_for = span(checker, doc.keep_firing_for.as_deref(), &path.key("keep_firing_for"));

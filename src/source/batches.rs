@@ -189,7 +189,7 @@ impl Batches {
         if target == Target::Null || array.is_null(r) {
             return Ok(Value::Missing);
         }
-        let keep_text = matches!(kind, CellKind::Label | CellKind::Feature { categorical: true });
+        let keep_text = matches!(kind, CellKind::Label | CellKind::Key | CellKind::Feature { categorical: true });
         Ok(match target {
             Target::F64 => match array.as_primitive::<Float64Type>().value(r) {
                 v if v.is_nan() => Value::Missing,
@@ -248,7 +248,7 @@ impl Rows for Batches {
                     }
                 }
             }
-            return Ok(Some(record(values, t, line, monitor, stream, self.unknown)));
+            return Ok(Some(record(values, self.columns.has_key, t, line, monitor, stream, self.unknown)));
         }
     }
 }

@@ -33,6 +33,9 @@ impl Compiled {
             plan.insert(pointer)?.leaves.push(Leaf::EventTime(*format));
             time_plan.insert(pointer)?.leaves.push(Leaf::EventTime(*format));
         }
+        if let Some(pointer) = &spec.key {
+            plan.insert(pointer)?.leaves.push(Leaf::Key);
+        }
         let mut lookup = Lookup::default();
         let mut by_index = Vec::new();
         match &spec.features {

@@ -108,6 +108,7 @@ impl Decoder {
                 event_time_ms,
                 values: found.values,
                 position: ctx.position,
+                key: None,
             };
             return Ok(Decoded { record, unknown_fields: found.unknown });
         }
@@ -141,6 +142,7 @@ impl Decoder {
             event_time_ms,
             values: state.values,
             position: ctx.position,
+            key: state.key,
         };
         Ok(Decoded { record, unknown_fields: state.unknown })
     }

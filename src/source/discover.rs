@@ -364,6 +364,7 @@ mod tests {
             features: FeatureSpec::Object { pointer: "/features".into() },
             max_message_bytes: 1 << 20,
             max_features: MAX_DISCOVERED_FEATURES,
+            key: None,
         };
         let d = hostile_discovery(&spec);
         assert_eq!(d.features().len(), MAX_DISCOVERED_FEATURES);

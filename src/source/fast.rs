@@ -32,6 +32,10 @@ impl Shape {
     /// The fast shape of `dec`'s spec, if it has one.
     pub(super) fn of(dec: &Compiled) -> Option<Shape> {
         let FeatureSpec::Object { pointer } = &dec.spec.features else { return None };
+        if dec.spec.key.is_some() {
+            // Keyed streams are predictions and labels (never the object shape): the walk reads them.
+            return None;
+        }
         let features = single_key(pointer)?;
         let time = match &dec.spec.event_time {
             EventTimeSpec::Field { pointer, format } => Some((single_key(pointer)?, *format)),

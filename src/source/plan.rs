@@ -37,6 +37,8 @@ pub(super) enum Leaf {
     Feature(usize),
     Score(usize),
     Label(usize),
+    /// The join key ([`super::DecodeSpec::key`]).
+    Key,
 }
 
 /// A node whose members are features.

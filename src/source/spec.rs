@@ -25,6 +25,10 @@ pub struct DecodeSpec {
     /// Most features discovery keeps for an open feature set (`{object: …}`, `"*"`); the
     /// names beyond are `too_many_features`. Default [`DEFAULT_MAX_FEATURES`].
     pub max_features: usize,
+    /// The join key of predictions and labels (`key:` of the stream): a JSON pointer (for
+    /// CSV / Parquet files: `/column`) to a string, number or boolean, kept as text in
+    /// [`Record::key`]. `None`: no key read.
+    pub key: Option<String>,
 }
 
 impl Default for DecodeSpec {
@@ -35,6 +39,7 @@ impl Default for DecodeSpec {
             features: FeatureSpec::Object { pointer: "/features".into() },
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_features: DEFAULT_MAX_FEATURES,
+            key: None,
         }
     }
 }
@@ -111,6 +116,8 @@ pub enum DecodeReason {
     BadEventTime,
     BadFeatures,
     BadPrediction,
+    /// The join key is an object or an array.
+    BadKey,
     /// A CSV row that does not have the header's number of fields (file sources only).
     BadRow,
     /// Avro / Protobuf over a registry: not the Confluent framing (magic byte 0, schema id).
@@ -129,7 +136,7 @@ pub enum DecodeReason {
 
 impl DecodeReason {
     /// Every reason, for pre-registering metric label values.
-    pub const ALL: [DecodeReason; 15] = [
+    pub const ALL: [DecodeReason; 16] = [
         DecodeReason::InvalidUtf8,
         DecodeReason::InvalidJson,
         DecodeReason::NotAnObject,
@@ -138,6 +145,7 @@ impl DecodeReason {
         DecodeReason::BadEventTime,
         DecodeReason::BadFeatures,
         DecodeReason::BadPrediction,
+        DecodeReason::BadKey,
         DecodeReason::BadRow,
         DecodeReason::BadFraming,
         DecodeReason::UnknownSchema,
@@ -157,6 +165,7 @@ impl DecodeReason {
             DecodeReason::BadEventTime => "bad_event_time",
             DecodeReason::BadFeatures => "bad_features",
             DecodeReason::BadPrediction => "bad_prediction",
+            DecodeReason::BadKey => "bad_key",
             DecodeReason::BadRow => "bad_row",
             DecodeReason::BadFraming => "bad_framing",
             DecodeReason::UnknownSchema => "unknown_schema",
@@ -193,6 +202,8 @@ pub enum DecodeError {
     BadFeatures { at: String, message: String },
     #[error("bad prediction at {at}: {message}")]
     BadPrediction { at: String, message: String },
+    #[error("bad key at {at}: {message}")]
+    BadKey { at: String, message: String },
     #[error("{message}")]
     BadRow { message: String },
     #[error("not the schema registry's framing: {0}")]
@@ -220,6 +231,7 @@ impl DecodeError {
             DecodeError::BadEventTime { .. } => DecodeReason::BadEventTime,
             DecodeError::BadFeatures { .. } => DecodeReason::BadFeatures,
             DecodeError::BadPrediction { .. } => DecodeReason::BadPrediction,
+            DecodeError::BadKey { .. } => DecodeReason::BadKey,
             DecodeError::BadRow { .. } => DecodeReason::BadRow,
             DecodeError::BadFraming(_) => DecodeReason::BadFraming,
             DecodeError::UnknownSchema { .. } => DecodeReason::UnknownSchema,

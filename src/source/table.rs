@@ -28,6 +28,8 @@ pub(super) enum CellKind {
     Numeric,
     /// A class label: text kept.
     Label,
+    /// The join key (the last column when the spec has one): text kept.
+    Key,
 }
 
 /// The columns a decoder needs from a flat row.
@@ -39,6 +41,8 @@ pub(super) struct Columns {
     pub(super) kinds: Vec<CellKind>,
     /// Whether columns that are not used count as unknown fields (object spec).
     pub(super) count_unknown: bool,
+    /// The last of `features` is the join key's column ([`super::DecodeSpec::key`]).
+    pub(super) has_key: bool,
 }
 
 pub(super) fn columns_for(path: &Path, dec: &Decoder) -> Result<Columns, SourceError> {
@@ -70,8 +74,17 @@ pub(super) fn columns_for(path: &Path, dec: &Decoder) -> Result<Columns, SourceE
             PredictionKind::Probabilities { .. } => (names.to_vec(), vec![CellKind::Numeric; names.len()]),
         },
     };
+    let (mut features, mut kinds) = (features, kinds);
+    let has_key = match &spec.key {
+        Some(pointer) => {
+            features.push(column_of(path, pointer)?);
+            kinds.push(CellKind::Key);
+            true
+        }
+        None => false,
+    };
     let count_unknown = matches!(spec.features, FeatureSpec::Object { .. });
-    Ok(Columns { time, format, features, kinds, count_unknown })
+    Ok(Columns { time, format, features, kinds, count_unknown, has_key })
 }
 
 /// Indices of `wanted` in `header`, or an error naming every missing column.
@@ -87,7 +100,7 @@ pub(super) fn resolve(path: &Path, header: &[String], wanted: &[&str]) -> Result
 pub(super) fn text_value(text: &str, kind: CellKind) -> Result<Value, &'static str> {
     match kind {
         CellKind::Feature { categorical } => Ok(cell_value(text, categorical)),
-        CellKind::Label => Ok(cell_value(text, true)),
+        CellKind::Label | CellKind::Key => Ok(cell_value(text, true)),
         CellKind::Numeric => match cell_value(text, false) {
             Value::Text(_) => Err("a non-numeric value where a number was expected"),
             value => Ok(value),
@@ -99,12 +112,28 @@ pub(super) fn bad_value(kind: CellKind, column: &str, message: &str) -> DecodeEr
     let at = format!("column {column}");
     match kind {
         CellKind::Feature { .. } => DecodeError::BadFeatures { at, message: message.into() },
+        CellKind::Key => DecodeError::BadKey { at, message: message.into() },
         _ => DecodeError::BadPrediction { at, message: message.into() },
     }
 }
 
-pub(super) fn record(values: Vec<Value>, t: i64, line: u64, monitor: usize, stream: Stream, unknown: u32) -> Row {
-    let record = Record { monitor, stream, event_time_ms: t, values, position: Position::File { line } };
+/// A row's record; with `has_key` the last value is the join key, not a feature.
+pub(super) fn record(
+    mut values: Vec<Value>,
+    has_key: bool,
+    t: i64,
+    line: u64,
+    monitor: usize,
+    stream: Stream,
+    unknown: u32,
+) -> Row {
+    let key = if has_key { values.pop() } else { None }.and_then(|v| match v {
+        Value::Text(text) => Some(text.into_boxed_str()),
+        Value::Number(v) => Some(v.to_string().into_boxed_str()),
+        Value::Bool(b) => Some(b.to_string().into_boxed_str()),
+        Value::Missing => None,
+    });
+    let record = Record { monitor, stream, event_time_ms: t, values, position: Position::File { line }, key };
     Row::Record(Decoded { record, unknown_fields: unknown })
 }
 
@@ -182,7 +211,7 @@ impl CsvRows {
             let value = text_value(self.cell(col)?, kind).map_err(|m| bad_value(kind, name, m))?;
             values.push(value);
         }
-        Ok(record(values, t, line, monitor, stream, self.unknown))
+        Ok(record(values, self.columns.has_key, t, line, monitor, stream, self.unknown))
     }
 }
 

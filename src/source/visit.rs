@@ -14,6 +14,7 @@ use super::compiled::Compiled;
 use super::plan::{escape, show, Container, Leaf, Lookup, Node, Plan};
 use super::spec::DecodeError;
 use super::walk::{scalar, Kind, Scalar, State, Walk};
+use crate::record::Value;
 
 /// Walks `text` with `plan`. Err only for invalid JSON or a recorded field error.
 pub(super) fn run(dec: &Compiled, plan: &Plan, st: &mut State, text: &str) -> Result<(), DecodeError> {
@@ -95,6 +96,15 @@ fn leaf_value<'de, D: Deserializer<'de>>(w: &mut Walk, node: &Node, leaf: Leaf, 
             };
             w.set(i, value, Kind::Prediction, || show(&node.path));
         }
+        Leaf::Key => match scalar(d, true, false)? {
+            Scalar::Val(Value::Text(text)) => w.st.key = Some(text.into()),
+            Scalar::Val(Value::Bool(b)) => w.st.key = Some(if b { "true" } else { "false" }.into()),
+            Scalar::Val(_) => w.st.key = None,
+            Scalar::Wrong(what) => w.st.fail(DecodeError::BadKey {
+                at: show(&node.path),
+                message: format!("{what} where a key was expected"),
+            }),
+        },
     }
     Ok(())
 }

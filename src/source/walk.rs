@@ -23,6 +23,8 @@ pub(super) struct State {
     time_seen: bool,
     pub(super) found_container: bool,
     pub(super) found_prediction: bool,
+    /// The join key, as text (a number keeps its JSON text, a boolean is `true` / `false`).
+    pub(super) key: Option<Box<str>>,
     pub(super) unknown: u32,
     pub(super) error: Option<DecodeError>,
     /// Feature index expected next in a features object (see `Lookup::find`).
@@ -40,6 +42,7 @@ impl State {
             time_seen: false,
             found_container: false,
             found_prediction: false,
+            key: None,
             unknown: 0,
             error: None,
             guess: 0,

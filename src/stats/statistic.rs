@@ -51,6 +51,23 @@ pub enum Stat {
     TypeMismatchShare,
     OutOfRangeShare,
     UnseenCategoryShare,
+    // A model's performance over a window's predictions joined to their labels (`crate::labels`),
+    // not drift statistics: no registry entry, observed on the `labels` stream.
+    Accuracy,
+    Precision,
+    Recall,
+    F1,
+    F1Macro,
+    RocAuc,
+    LogLoss,
+    Brier,
+    Ece,
+    Mae,
+    Rmse,
+    Mape,
+    R2,
+    /// Joined predictions / predictions with a key in the window.
+    LabelledShare,
 }
 
 /// Everything known about one statistic.
@@ -399,9 +416,10 @@ impl Statistic {
     pub fn index(self) -> usize {
         self as usize
     }
-    /// The statistic that yields `stat`.
-    pub fn of(stat: Stat) -> Statistic {
-        SPECS.iter().find(|spec| spec.values.iter().any(|&(_, s)| s == stat)).map_or(Statistic::Psi, |s| s.statistic)
+    /// The statistic that yields `stat` (`None` for the performance metrics, which are not
+    /// drift statistics).
+    pub fn of(stat: Stat) -> Option<Statistic> {
+        SPECS.iter().find(|spec| spec.values.iter().any(|&(_, s)| s == stat)).map(|s| s.statistic)
     }
 }
 
@@ -429,7 +447,9 @@ pub fn names() -> Vec<&'static str> {
 }
 
 impl Stat {
+    /// The drift statistics' values (the registry's), [`Stat::ALL`].
     pub const COUNT: usize = 14;
+    /// The values of the registry's drift statistics, in registry order.
     pub const ALL: [Stat; Stat::COUNT] = [
         Stat::Psi,
         Stat::KsStatistic,
@@ -463,13 +483,56 @@ impl Stat {
             Stat::TypeMismatchShare => "type_mismatch_share",
             Stat::OutOfRangeShare => "out_of_range_share",
             Stat::UnseenCategoryShare => "unseen_category_share",
+            Stat::Accuracy => "accuracy",
+            Stat::Precision => "precision",
+            Stat::Recall => "recall",
+            Stat::F1 => "f1",
+            Stat::F1Macro => "f1_macro",
+            Stat::RocAuc => "roc_auc",
+            Stat::LogLoss => "log_loss",
+            Stat::Brier => "brier",
+            Stat::Ece => "ece",
+            Stat::Mae => "mae",
+            Stat::Rmse => "rmse",
+            Stat::Mape => "mape",
+            Stat::R2 => "r2",
+            Stat::LabelledShare => "labelled_share",
         }
+    }
+
+    /// The performance metrics of a window's joined predictions and labels, in report order
+    /// (the keys of `compare --target`'s `performance` part, plus `labelled_share`).
+    pub const PERFORMANCE: [Stat; 14] = [
+        Stat::Accuracy,
+        Stat::Precision,
+        Stat::Recall,
+        Stat::F1,
+        Stat::F1Macro,
+        Stat::RocAuc,
+        Stat::LogLoss,
+        Stat::Brier,
+        Stat::Ece,
+        Stat::Mae,
+        Stat::Rmse,
+        Stat::Mape,
+        Stat::R2,
+        Stat::LabelledShare,
+    ];
+
+    /// Every value a rule can name: the drift statistics', then the performance metrics.
+    pub fn every() -> impl Iterator<Item = Stat> {
+        Stat::ALL.into_iter().chain(Stat::PERFORMANCE)
+    }
+
+    pub fn is_performance(self) -> bool {
+        Statistic::of(self).is_none()
     }
 
     /// Whether it is a p-value (small means drift; what a multiple-testing correction takes).
     pub fn is_p_value(self) -> bool {
-        let spec = Statistic::of(self).spec();
-        spec.decided_by == self && spec.direction != Direction::AtLeast
+        Statistic::of(self)
+            .map(Statistic::spec)
+            .is_some_and(|spec| spec.decided_by == self && spec.direction != Direction::AtLeast)
     }
 }
 

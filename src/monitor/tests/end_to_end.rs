@@ -124,6 +124,7 @@ fn windows_equal_compare(statistics: Statistics, per_window: usize) -> Vec<Obser
                 event_time_ms: T0_MS + i as i64 * STEP_MS,
                 values: columns.iter().map(|&c| Value::Text(row[c].to_string())).collect(),
                 position: Position::File { line: i as u64 + 2 },
+                key: None,
             };
             assert!(matches!(core.on_record(&record), RecordOutcome::Accepted { windows: 1, type_mismatches: 0, .. }));
         }

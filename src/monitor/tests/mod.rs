@@ -64,7 +64,7 @@ pub(super) fn categorical(name: &str, counts: &[(&str, u64)]) -> FeatureProfile 
 }
 
 pub(super) fn record(stream: Stream, t: i64, values: Vec<Value>, line: u64) -> Record {
-    Record { monitor: 0, stream, event_time_ms: t, values, position: Position::File { line } }
+    Record { monitor: 0, stream, event_time_ms: t, values, position: Position::File { line }, key: None }
 }
 
 pub(super) fn value_of(observations: &[Observation], feature: &str, stat: Stat) -> f64 {

@@ -135,7 +135,7 @@ actions:
 "#;
     let got = errors(text, &credit_known());
     let stats = "`psi`, `ks_statistic`, `ks_p_value`, `chisquare_statistic`, `chisquare_p_value`, `jensen_shannon`, \
-                 `wasserstein`, `wasserstein_normalized`, `hellinger`, `kullback_leibler`, `missing_share`, `type_mismatch_share`, `out_of_range_share`, `unseen_category_share`, `share_drifted_features`, `window_events`";
+                 `wasserstein`, `wasserstein_normalized`, `hellinger`, `kullback_leibler`, `missing_share`, `type_mismatch_share`, `out_of_range_share`, `unseen_category_share`, `accuracy`, `precision`, `recall`, `f1`, `f1_macro`, `roc_auc`, `log_loss`, `brier`, `ece`, `mae`, `rmse`, `mape`, `r2`, `labelled_share`, `share_drifted_features`, `window_events`";
     let variables =
         "rule, monitor, stream, feature, stat, value, threshold, window_start, window_end, n, severity, labels.NAME";
     let features =

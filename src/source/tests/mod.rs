@@ -205,7 +205,32 @@ fn every_reason() {
         "bad feature value at /features/a: an array where a number, string, boolean or null was expected"
     );
     let reasons: Vec<&str> = DecodeReason::ALL.iter().map(|r| r.as_str()).collect();
-    assert_eq!(reasons.len(), 15);
+    assert_eq!(reasons.len(), 16);
+}
+
+#[test]
+fn a_join_key_is_read_as_text_wherever_it_is() {
+    let keyed = Decoder::new(
+        DecodeSpec {
+            key: Some("/meta/id".into()),
+            ..spec(
+                field("/ts", TimeFormat::EpochMillis),
+                FeatureSpec::Prediction { pointer: "/p".into(), kind: PredictionKind::Score },
+            )
+        },
+        names(&["score"]),
+    )
+    .unwrap();
+    let key = |json: &str| decode(&keyed, json).map(|d| d.record.key.map(String::from));
+    assert_eq!(key(r#"{"ts":1,"p":0.5,"meta":{"id":"req-1"}}"#), Ok(Some("req-1".into())));
+    assert_eq!(key(r#"{"meta":{"id":1.50},"ts":1,"p":0.5}"#), Ok(Some("1.50".into())), "a number keeps its text");
+    assert_eq!(key(r#"{"ts":1,"p":0.5,"meta":{"id":true}}"#), Ok(Some("true".into())));
+    assert_eq!(key(r#"{"ts":1,"p":0.5,"meta":{"id":null}}"#), Ok(None));
+    assert_eq!(key(r#"{"ts":1,"p":0.5}"#), Ok(None), "absent: a prediction without a key (counted by the join)");
+    let err = decode(&keyed, r#"{"ts":1,"p":0.5,"meta":{"id":{"x":1}}}"#).unwrap_err();
+    assert_eq!(err.reason().as_str(), "bad_key");
+    assert_eq!(err.to_string(), "bad key at /meta/id: an object where a key was expected");
+    assert_eq!(decode(&keyed, r#"{"ts":1,"p":0.5,"meta":{"id":"k"}}"#).unwrap().record.values, [Value::Number(0.5)]);
 }
 
 #[test]
