@@ -64,10 +64,12 @@ pub fn check_supported(config: &Config, runner: Runner) -> Result<(), BuildError
     for monitor in &config.monitors {
         let unsupported = |message: String| BuildError::Unsupported { monitor: monitor.name.clone(), message };
         for (stream, s) in monitor.streams() {
-            if let (Stream::Labels, Runner::Run) = (stream, runner) {
+            if stream == Stream::Labels
+                && matches!(monitor.reference, ReferenceConfig::Capture { .. } | ReferenceConfig::Trailing { .. })
+            {
                 return Err(unsupported(
-                    "a labels stream is joined by `driftd replay` only in this version (`driftd run` does not \
-                     checkpoint the join yet): replay the files, or leave `labels` out"
+                    "a labels stream needs a fitted reference (`dataset` or `profile`) in this version: a \
+                     captured or trailing one is not joined to labels yet"
                         .into(),
                 ));
             }
@@ -347,7 +349,13 @@ pub fn prepare_monitor(
             let decoder = Decoder::new(decode_spec(config), names)
                 .and_then(|d| d.with_categorical(categorical))
                 .map_err(spec_error)?;
-            let core = MonitorCore::new(name, Arc::new(profile), spec, settings(monitor, binning, trailing))?;
+            let mut core = MonitorCore::new(name, Arc::new(profile), spec, settings(monitor, binning, trailing))?;
+            if stream == Stream::Predictions {
+                // The labels stream is a side input of the predictions' core (`crate::labels`).
+                if let Some(join) = label_join(monitor)? {
+                    core = core.with_join(join);
+                }
+            }
             let source = match &config.source {
                 SourceConfig::File(file) => PreparedSource::File {
                     path: file.path.clone(),

@@ -30,6 +30,7 @@ pub use observation::{
 };
 pub use trailing::{quantile_points, PooledFeature, PooledWindow, TrailingPool};
 
+use crate::labels::LabelJoin;
 use crate::record::{Record, Stream};
 use crate::reference::ReferenceProfile;
 use crate::stats::profile::CompareSettings;
@@ -156,6 +157,9 @@ pub struct MonitorState {
     pub streams: BTreeMap<Stream, StreamState>,
     /// Records of a stream the profile does not have.
     pub unknown_stream: u64,
+    /// The predictions' join with their labels (a predictions core with a labels stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<crate::labels::JoinState>,
 }
 
 /// The pure core of one monitor: records in, [`Observation`]s out.
@@ -195,6 +199,9 @@ pub struct MonitorCore {
     settings: MonitorSettings,
     plans: BTreeMap<Stream, Vec<FeaturePlan>>,
     state: MonitorState,
+    /// The join of the predictions with their labels (`crate::labels`), whose state is saved
+    /// with this core's: the labels stream is a side input of the predictions stream's core.
+    join: Option<LabelJoin>,
 }
 
 impl MonitorCore {
@@ -217,8 +224,22 @@ impl MonitorCore {
                 (stream, StreamState { windows: Windows::new(spec), counters, trailing })
             })
             .collect();
-        let state = MonitorState { version: STATE_VERSION, monitor: name.clone(), streams, unknown_stream: 0 };
-        Ok(MonitorCore { name, profile, settings, plans, state })
+        let state =
+            MonitorState { version: STATE_VERSION, monitor: name.clone(), streams, unknown_stream: 0, join: None };
+        Ok(MonitorCore { name, profile, settings, plans, state, join: None })
+    }
+
+    /// The core of a predictions stream with its labels joined: prediction records also go to
+    /// `join`, label records come through [`Self::on_label`], and its versions come out of
+    /// [`Self::on_watermark`] and [`Self::flush_labels`] after the windows'.
+    pub fn with_join(mut self, join: LabelJoin) -> Self {
+        self.join = Some(join);
+        self
+    }
+
+    /// The join, if the core has one.
+    pub fn join(&self) -> Option<&LabelJoin> {
+        self.join.as_ref()
     }
 
     /// A monitor resumed from a checkpoint taken by [`Self::checkpoint`] with the same spec,
@@ -263,6 +284,15 @@ impl MonitorCore {
                 (Some(_), None) => return Err(problem(format!("{stream}: it was taken with a trailing reference"))),
             }
         }
+        let mut state = state;
+        match (core.join.take(), state.join.take()) {
+            (Some(join), Some(saved)) => {
+                core.join = Some(join.resume(saved).map_err(|e| problem(format!("labels: {e}")))?);
+            }
+            (Some(join), None) => core.join = Some(join),
+            (None, Some(_)) => return Err(problem("it was taken with a labels stream".into())),
+            (None, None) => {}
+        }
         core.state = state;
         core.state.version = STATE_VERSION;
         core.state.monitor = core.name.clone();
@@ -286,9 +316,11 @@ impl MonitorCore {
         &self.settings
     }
 
-    /// The serialisable state (windows, accumulators, counters).
+    /// The serialisable state (windows, accumulators, counters, the join's).
     pub fn checkpoint(&self) -> MonitorState {
-        self.state.clone()
+        let mut state = self.state.clone();
+        state.join = self.join.as_ref().map(LabelJoin::checkpoint);
+        state
     }
 
     pub fn counters(&self, stream: Stream) -> Option<&StreamCounters> {
@@ -309,8 +341,13 @@ impl MonitorCore {
         self.state.streams.get(&stream).map(|s| &s.windows)
     }
 
-    /// The partitions `stream` is consumed from now (see [`Windows::assign_partitions`]).
+    /// The partitions `stream` is consumed from now (see [`Windows::assign_partitions`]); the
+    /// labels stream's are its join's.
     pub fn assign_partitions(&mut self, stream: Stream, partitions: impl IntoIterator<Item = i32>) {
+        let partitions: Vec<i32> = partitions.into_iter().collect();
+        if let Some(join) = self.join.as_mut().filter(|_| stream != Stream::Inputs) {
+            join.assign_partitions(stream == Stream::Labels, partitions.iter().copied());
+        }
         if let Some(s) = self.state.streams.get_mut(&stream) {
             s.windows.assign_partitions(partitions);
         }
@@ -318,9 +355,22 @@ impl MonitorCore {
 
     /// Marks a partition of `stream` idle or active (see [`Windows::set_partition_idle`]).
     pub fn set_partition_idle(&mut self, stream: Stream, partition: i32, idle: bool) {
+        if let Some(join) = self.join.as_mut().filter(|_| stream != Stream::Inputs) {
+            join.set_partition_idle(stream == Stream::Labels, partition, idle);
+        }
         if let Some(s) = self.state.streams.get_mut(&stream) {
             s.windows.set_partition_idle(partition, idle);
         }
+    }
+
+    /// The clocks of `stream`'s partitions and its allowed lateness (the labels stream's are
+    /// its join's), for the status.
+    pub fn partition_clocks(&self, stream: Stream) -> Option<(&crate::window::PartitionClocks, i64)> {
+        let windows = match (stream, &self.join) {
+            (Stream::Labels, Some(join)) => return Some(join.labels_clocks()),
+            _ => self.state.streams.get(&stream).map(|s| &s.windows)?,
+        };
+        Some((windows.partitions(), windows.spec().allowed_lateness_ms as i64))
     }
 
     pub fn open_windows(&self, stream: Stream) -> usize {
@@ -334,13 +384,30 @@ impl MonitorCore {
         self.state.streams.get(&stream).and_then(|s| s.trailing.as_ref()).map(TrailingPool::len)
     }
 
-    /// Whether [`Self::on_watermark`] would close a window now.
+    /// Whether [`Self::on_watermark`] would close a window (or publish a version of a window's
+    /// performance) now.
     pub fn has_closed_windows(&self) -> bool {
         self.state.streams.values().any(|s| s.windows.has_closed())
+            || self.join.as_ref().is_some_and(LabelJoin::has_due)
+    }
+
+    /// A label for the join (dropped without a join).
+    pub fn on_label(&mut self, record: &Record) {
+        if let Some(join) = self.join.as_mut() {
+            join.on_label(record);
+        }
+    }
+
+    /// End of the labels' finite source: every window's performance is final.
+    pub fn flush_labels(&mut self) -> Vec<Observation> {
+        self.join.as_mut().map(LabelJoin::flush_labels).unwrap_or_default()
     }
 
     /// Types a record and adds it to its windows. Never fails: problems are outcomes, counted.
     pub fn on_record(&mut self, record: &Record) -> RecordOutcome {
+        if let Some(join) = self.join.as_mut().filter(|_| record.stream == Stream::Predictions) {
+            join.on_prediction(record);
+        }
         let (Some(stream), Some(plans)) = (self.state.streams.get_mut(&record.stream), self.plans.get(&record.stream))
         else {
             self.state.unknown_stream += 1;
@@ -391,7 +458,11 @@ impl MonitorCore {
     /// Closes every window the watermark has passed (count windows: every full one) and
     /// returns their observations: streams in order, windows oldest first.
     pub fn on_watermark(&mut self) -> Vec<Observation> {
-        self.close(|windows| windows.take_closed())
+        let mut out = self.close(|windows| windows.take_closed());
+        if let Some(join) = self.join.as_mut() {
+            out.extend(join.advance());
+        }
+        out
     }
 
     /// Processing-time advance of `stream` once every partition of it is idle: its watermark
@@ -402,12 +473,20 @@ impl MonitorCore {
         if let Some(s) = self.state.streams.get_mut(&stream) {
             s.windows.advance_idle(elapsed_ms);
         }
+        if let Some(join) = self.join.as_mut().filter(|_| stream != Stream::Inputs) {
+            join.advance_idle(stream == Stream::Labels, elapsed_ms);
+        }
         self.on_watermark()
     }
 
-    /// End of a finite source: closes every open window, full or not.
+    /// End of a finite source: closes every open window, full or not (and the join's
+    /// prediction windows: their labels may still come).
     pub fn flush(&mut self) -> Vec<Observation> {
-        self.close(|windows| windows.flush())
+        let mut out = self.close(|windows| windows.flush());
+        if let Some(join) = self.join.as_mut() {
+            out.extend(join.flush_predictions());
+        }
+        out
     }
 
     fn close(

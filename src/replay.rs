@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use crate::build::{
-    check_supported, label_join, prepare_monitor, BuildError, PendingReference, PreparedSource, PreparedStream, Runner,
+    check_supported, prepare_monitor, BuildError, PendingReference, PreparedSource, PreparedStream, Runner,
     StreamReference,
 };
 use crate::config::{Config, MonitorConfig};
@@ -133,15 +133,15 @@ fn replay_monitor(
     let name = monitor.name.as_str();
     let thresholds = Thresholds::default();
     let mut summaries = BTreeMap::new();
-    // Predictions joined to their labels: fed by both streams (labels replay last).
-    let mut join = label_join(monitor)?;
+    // The predictions' core, kept for the labels (replayed last) that its join takes.
+    let mut predictions_core: Option<MonitorCore> = None;
     for PreparedStream { stream, mut core, mut pending, spec, source } in prepare_monitor(index, monitor, &|_| None)? {
         let PreparedSource::File { path, mut source } = source else {
             unreachable!("check_supported rejects Kafka sources for replay")
         };
         if stream == Stream::Labels {
-            if let Some(join) = join.as_mut() {
-                let summary = replay_labels(name, &path, &mut source, join, sinks)?;
+            if let Some(core) = predictions_core.as_mut().filter(|c| c.join().is_some()) {
+                let summary = replay_labels(name, &path, &mut source, core, sinks)?;
                 summaries.insert(stream, summary);
             }
             continue;
@@ -183,10 +183,6 @@ fn replay_monitor(
                                 if core.has_closed_windows() {
                                     emit(&core.on_watermark(), &mut windows, sinks, &mut summary)?;
                                 }
-                                if let Some(join) = join.as_mut().filter(|_| stream == Stream::Predictions) {
-                                    join.on_prediction(&decoded.record);
-                                    emit_performance(name, &join.advance(), sinks)?;
-                                }
                             }
                             (None, Some(taking)) => {
                                 taking.add(&decoded.record);
@@ -222,9 +218,6 @@ fn replay_monitor(
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         })?;
-        if let Some(join) = join.as_mut().filter(|_| stream == Stream::Predictions) {
-            emit_performance(name, &join.flush_predictions(), sinks)?;
-        }
         match &mut core {
             Some(core) => emit(&core.flush(), &mut windows, sinks, &mut summary)?,
             None => {
@@ -258,6 +251,9 @@ fn replay_monitor(
             }
         }
         summaries.insert(stream, summary);
+        if stream == Stream::Predictions {
+            predictions_core = core;
+        }
     }
     Ok(summaries)
 }
@@ -268,7 +264,7 @@ fn replay_labels(
     name: &str,
     path: &std::path::Path,
     source: &mut FileSource,
-    join: &mut LabelJoin,
+    core: &mut MonitorCore,
     sinks: &mut Sinks<'_>,
 ) -> Result<StreamSummary, ReplayError> {
     let stream = Stream::Labels;
@@ -277,8 +273,10 @@ fn replay_labels(
     for item in source.by_ref() {
         match item {
             Ok(decoded) => {
-                join.on_label(&decoded.record);
-                emit_performance(name, &join.advance(), sinks)?;
+                core.on_label(&decoded.record);
+                if core.has_closed_windows() {
+                    emit_performance(name, &core.on_watermark(), sinks)?;
+                }
             }
             Err(err @ SourceError::Bad { .. }) => {
                 bad += 1;
@@ -289,7 +287,7 @@ fn replay_labels(
             Err(fatal) => return Err(ReplayError::Source { monitor: name.to_string(), stream, source: fatal }),
         }
     }
-    emit_performance(name, &join.flush_labels(), sinks)?;
+    emit_performance(name, &core.flush_labels(), sinks)?;
     if bad > LOGGED_BAD_ROWS {
         writeln!(sinks.log, "driftd: warning: {name}/{stream}: {} more bad rows not shown", bad - LOGGED_BAD_ROWS)?;
     }
@@ -300,7 +298,7 @@ fn replay_labels(
             summary.invalid.insert(reason.as_str(), count);
         }
     }
-    let c = join.counters();
+    let Some(c) = core.join().map(LabelJoin::counters) else { return Ok(summary) };
     summary.accepted = c.labels;
     summary.join = Some(c.clone());
     Ok(summary)
@@ -350,6 +348,10 @@ fn emit(
     sinks: &mut Sinks<'_>,
     summary: &mut StreamSummary,
 ) -> Result<(), ReplayError> {
+    // The join's versions come out of the predictions' core after its windows.
+    let split = observations.iter().position(|o| o.stream == Stream::Labels).unwrap_or(observations.len());
+    let (observations, performance) = observations.split_at(split);
+    emit_performance(windows.monitor(), performance, sinks)?;
     if let Some(out) = sinks.observations.as_mut() {
         for observation in observations {
             writeln!(out, "{}", observation_json(observation))?;

@@ -291,14 +291,40 @@ impl LabelJoin {
         }
     }
 
-    /// The processing-time advance of a quiet stream (see [`Windows::advance_idle`]).
-    pub fn advance_idle(&mut self, labels: bool, elapsed_ms: u64) -> Vec<Observation> {
+    /// The processing-time advance of a quiet stream's clock (see [`Windows::advance_idle`]);
+    /// [`Self::advance`] then publishes what it made due.
+    pub fn advance_idle(&mut self, labels: bool, elapsed_ms: u64) {
         if labels {
             self.state.labels_clock.advance_idle(elapsed_ms);
         } else {
             self.state.windows.advance_idle(elapsed_ms);
         }
-        self.advance()
+    }
+
+    /// The labels stream's partition clocks and allowed lateness (status).
+    pub fn labels_clocks(&self) -> (&crate::window::PartitionClocks, i64) {
+        (self.state.labels_clock.partitions(), self.lateness_ms)
+    }
+
+    /// Whether [`Self::advance`] would publish something now (a window closing for
+    /// predictions, a share reached, a window final).
+    pub fn has_due(&self) -> bool {
+        let labels_wm = self.state.labels_clock.watermark_ms();
+        self.state.windows.has_closed()
+            || self.state.closed.iter().any(|c| {
+                self.is_final(&c.bounds, labels_wm) || c.state.shares_reached(&self.settings) > c.state.shares_passed
+            })
+    }
+
+    fn is_final(&self, bounds: &crate::window::WindowBounds, labels_wm: Option<i64>) -> bool {
+        labels_wm.is_some_and(|w| (bounds.end_ms - 1).saturating_add(self.settings.retention_ms) < w)
+    }
+
+    /// This join with the state of a checkpoint taken by [`Self::checkpoint`] (same monitor,
+    /// spec and settings).
+    pub fn resume(self, state: JoinState) -> Result<Self, String> {
+        let spec = *self.state.windows.spec();
+        LabelJoin::restore(self.monitor, self.feature, spec, self.settings, state)
     }
 
     /// Takes a prediction record (its one value is the prediction).
@@ -409,7 +435,7 @@ impl LabelJoin {
         let mut out = Vec::new();
         let mut kept = Vec::with_capacity(self.state.closed.len());
         for mut closed in std::mem::take(&mut self.state.closed) {
-            let final_ = labels_wm.is_some_and(|w| (closed.bounds.end_ms - 1).saturating_add(retention) < w);
+            let final_ = self.is_final(&closed.bounds, labels_wm);
             if let Some(version) = closed.state.due(&self.settings, final_) {
                 out.extend(closed.state.observations(
                     &self.monitor,

@@ -60,12 +60,18 @@ impl PerformanceWindow {
         }
     }
 
+    /// How many of `publish_at`'s shares the labelled share has reached.
+    pub fn shares_reached(&self, settings: &JoinSettings) -> usize {
+        let share = self.labelled_share();
+        settings.publish_at.iter().filter(|&&s| share >= s).count()
+    }
+
     /// The version to publish now, if any: the final one when `final_`, else one per
     /// `publish_at` share newly reached (several reached at once publish one version). Marks
     /// it published and says whether the rules evaluate it.
     pub fn due(&mut self, settings: &JoinSettings, final_: bool) -> Option<Version> {
         let share = self.labelled_share();
-        let reached = settings.publish_at.iter().filter(|&&s| share >= s).count();
+        let reached = self.shares_reached(settings);
         if !final_ && reached <= self.shares_passed {
             return None;
         }

@@ -81,6 +81,11 @@ pub struct WindowWriter<'a> {
 }
 
 impl<'a> WindowWriter<'a> {
+    /// The monitor's name.
+    pub fn monitor(&self) -> &'a str {
+        self.monitor
+    }
+
     pub fn new(monitor: &'a str, stream: Stream, thresholds: Thresholds) -> Self {
         WindowWriter { monitor, stream, thresholds }
     }
