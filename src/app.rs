@@ -25,8 +25,8 @@ use crate::pipeline::alerting::Alerting;
 use crate::pipeline::delivery::{Delivery, Durable};
 use crate::pipeline::monitor_task::{run_monitor, CLOSE_DEADLINE};
 use crate::pipeline::partitions::PartitionWatch;
-use crate::pipeline::restore::{open_store, restore_stream, restored_rules_state, stored_references};
-use crate::pipeline::runner::{MonitorContext, StreamRunner};
+use crate::pipeline::restore::{open_store, restore_labels, restore_stream, restored_rules_state, stored_references};
+use crate::pipeline::runner::{LabelsSide, MonitorContext, StreamRunner};
 use crate::pipeline::state::{ClosedWindow, Shared};
 use crate::pipeline::tracked::Tracked;
 pub use crate::pipeline::RunError;
@@ -164,6 +164,11 @@ async fn run_monitors(
         let name = &config.monitors[index].name;
         let mut resumed = Vec::new();
         for (prepared, fingerprint) in streams {
+            if prepared.stream == Stream::Labels {
+                let resume = restore_labels(&durable.store, name, &prepared, fingerprint)?;
+                resumed.push((prepared, resume));
+                continue;
+            }
             resumed.push(restore_stream(&durable.store, name, prepared, fingerprint)?);
         }
         restored.push(resumed);
@@ -177,6 +182,7 @@ async fn run_monitors(
         let monitor = &config.monitors[index];
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
         let mut cores = BTreeMap::new();
+        let mut labels_side = None;
         let mut reads_kafka = false;
         for (PreparedStream { stream, core, pending, spec, source }, resume) in streams {
             let name = monitor.name.clone();
@@ -222,6 +228,19 @@ async fn run_monitors(
                     Some(consumer)
                 }
             };
+            if stream == Stream::Labels {
+                labels_side = Some(LabelsSide {
+                    position: resume.position,
+                    kafka,
+                    topic,
+                    partitions: PartitionWatch::default(),
+                    last_record: Instant::now(),
+                    done: resume.finished,
+                    bad: 0,
+                    bad_log: ErrorLog::default(),
+                });
+                continue;
+            }
             cores.insert(
                 stream,
                 StreamRunner {
@@ -243,8 +262,13 @@ async fn run_monitors(
                     partitions: PartitionWatch::default(),
                     last_record: Instant::now(),
                     unsaved: None,
+                    labels: None,
                 },
             );
+        }
+        // The labels stream is a side input of the predictions stream's runner.
+        if let Some(runner) = cores.get_mut(&Stream::Predictions) {
+            runner.labels = labels_side;
         }
         drop(tx);
         let (shared, durable, errors, closers) = (shared.clone(), durable.clone(), errors.clone(), closers.clone());

@@ -251,7 +251,15 @@ impl MonitorCore {
         settings: MonitorSettings,
         state: MonitorState,
     ) -> Result<Self, MonitorError> {
+        MonitorCore::new(name, profile, spec, settings)?.resume(spec, state)
+    }
+
+    /// This core (with its join, if any) resumed from a checkpoint taken by [`Self::checkpoint`]
+    /// with the same spec, profile and settings; anything that does not fit is an error.
+    pub fn resume(self, spec: WindowSpec, state: MonitorState) -> Result<Self, MonitorError> {
+        let MonitorCore { name, profile, settings, join, .. } = self;
         let mut core = MonitorCore::new(name, profile, spec, settings)?;
+        core.join = join;
         let problem = |problem: String| MonitorError::Checkpoint { monitor: core.name.clone(), problem };
         if !(OLDEST_RESTORABLE_VERSION..=STATE_VERSION).contains(&state.version) {
             return Err(problem(format!(

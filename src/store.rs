@@ -84,6 +84,18 @@ pub struct Checkpoint {
     pub source: SourcePosition,
     /// The stream was exhausted and its windows flushed.
     pub finished: bool,
+    /// A predictions stream with labels joined: how far the labels stream was taken into the
+    /// join (whose state is in `state`), saved in the same transaction so neither gets ahead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<LabelsPosition>,
+}
+
+/// Where a labels stream stood at its predictions stream's checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelsPosition {
+    pub source: SourcePosition,
+    /// The labels stream was exhausted (every window's performance final).
+    pub finished: bool,
 }
 
 /// The observations file's length as of the last checkpoint.

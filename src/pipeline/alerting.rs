@@ -155,7 +155,11 @@ impl Alerting {
             return (Vec::new(), 0);
         }
         let mut notifications = Vec::new();
-        for window in observations.chunk_by(|a, b| a.window == b.window) {
+        for window in observations.chunk_by(|a, b| a.window == b.window && a.stream == b.stream) {
+            // A window's performance is evaluated once, on the version `rules_at` names.
+            if window[0].detail.performance.as_ref().is_some_and(|p| !p.for_rules) {
+                continue;
+            }
             let drifted = drifted_features(window, &Thresholds::default());
             notifications.extend(self.evaluate(profile, window, &drifted));
         }
@@ -261,8 +265,21 @@ fn evidence(
         })
         .collect();
     let meta = &profile.meta;
+    // A window's performance (stream `labels`): every metric of the version, and how labelled.
+    let performance = first.detail.performance.as_ref().map(|p| {
+        json!({
+            "feature": first.feature,
+            "version": p.version,
+            "final": p.final_,
+            "predictions": p.predictions,
+            "labelled": p.labelled,
+            "pairs_beyond_cap": p.beyond_cap,
+            "metrics": by_feature.get(first.feature.as_str()),
+        })
+    });
     json!({
         "model_version": meta.model_version,
+        "performance": performance,
         "reference": {
             "source": meta.source_path,
             "sha256": meta.source_sha256,

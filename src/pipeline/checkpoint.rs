@@ -15,7 +15,7 @@ use super::tracked::Tracked;
 use crate::monitor::Observation;
 use crate::record::Stream;
 use crate::source::kafka;
-use crate::store::{Checkpoint, ObservationSink, Store};
+use crate::store::{Checkpoint, LabelsPosition, ObservationSink, Store};
 
 /// First wait before retrying a failed checkpoint; doubled each time up to [`RETRY_MAX`].
 const RETRY_FIRST: Duration = Duration::from_millis(200);
@@ -86,8 +86,10 @@ pub fn save(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner)
         _ => Ok(()),
     };
     if result.is_ok() {
+        let labels =
+            runner.labels.as_ref().map(|side| LabelsPosition { source: side.position.position(), finished: side.done });
         let checkpoint =
-            Checkpoint { state: core.checkpoint(), source: runner.position.position(), finished: runner.done };
+            Checkpoint { state: core.checkpoint(), source: runner.position.position(), finished: runner.done, labels };
         let mark = sink.as_ref().map(ObservationSink::mark);
         let rules_state = alerting.has_rules().then(|| alerting.state_json());
         let (entries, reference) = (&unsaved.entries, unsaved.reference.as_deref());
@@ -111,7 +113,8 @@ pub fn save(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner)
         unsaved.failures += 1;
         let wait = RETRY_FIRST.saturating_mul(1 << unsaved.failures.min(8)).min(RETRY_MAX);
         unsaved.retry_at = Instant::now() + wait;
-        let (windows, attempt) = (unsaved.observations.chunk_by(|a, b| a.window == b.window).count(), unsaved.failures);
+        let windows = unsaved.observations.chunk_by(|a, b| a.window == b.window && a.stream == b.stream).count();
+        let attempt = unsaved.failures;
         // Visible before the log line says so.
         ctx.shared.checkpoint_failing(&entry.name, stream, Some(err.to_string()));
         if let Some(metrics) = entry.metrics(stream) {
@@ -129,7 +132,7 @@ pub fn save(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner)
         ctx.shared.checkpoint_failing(&entry.name, stream, None);
         info!(monitor = %entry.name, stream = %stream, attempts = unsaved.failures + 1, "Checkpoint saved; publishing resumes.");
     }
-    publish(ctx.shared, entry, stream, &unsaved.observations);
+    publish(ctx.shared, entry, &unsaved.observations);
     if !unsaved.observations.is_empty() && alerting.has_rules() {
         // Pending alerts change the gauges too, with or without a notification.
         ctx.shared.update_alerts(alerting);
@@ -144,6 +147,15 @@ pub fn save(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner)
         consumer.context().resume_from(next);
         if let Err(err) = kafka::commit_offsets(consumer, topic, next, unsaved.mode) {
             warn!(monitor = %entry.name, stream = %stream, error = %err, "Offset commit failed; the checkpoint keeps the offsets.");
+        }
+    }
+    // The labels the checkpoint covers (a side input of this stream).
+    if let Some((Some(consumer), Tracked::Kafka { topic, next })) =
+        runner.labels.as_ref().map(|side| (&side.kafka, &side.position))
+    {
+        consumer.context().resume_from(next);
+        if let Err(err) = kafka::commit_offsets(consumer, topic, next, unsaved.mode) {
+            warn!(monitor = %entry.name, stream = %Stream::Labels, error = %err, "Offset commit failed; the checkpoint keeps the offsets.");
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod alerting;
 mod checkpoint;
 pub mod delivery;
 mod error;
+mod labels;
 pub mod monitor_task;
 pub mod partitions;
 mod publish;

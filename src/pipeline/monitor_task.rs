@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, error, trace, warn};
 
 use super::checkpoint::{commit, save};
+use super::labels::{bad_label, labels_ended, take_labels, watch_labels};
 use super::partitions::WatermarkStatus;
 use super::runner::{MonitorContext, StreamRunner};
 use super::stream_reference::{features_known, finish_capture, flush, show_reference};
@@ -71,6 +72,9 @@ pub async fn run_monitor(
             }
         };
         match item {
+            Item::Records { first, records } if records.first().is_some_and(|r| r.stream == Stream::Labels) => {
+                take_labels(&ctx, &mut cores, first, &records);
+            }
             Item::Records { first, records } => {
                 // A new assignment reaches the windows before any record it brought.
                 if let Some(runner) = records.first().and_then(|r| cores.get_mut(&r.stream)) {
@@ -132,6 +136,17 @@ pub async fn run_monitor(
                     runner.last_record = Instant::now();
                 }
             }
+            Item::Bad { stream: Stream::Labels, at, reason, message } => {
+                bad_label(&ctx, &mut cores, &at, reason, &message);
+            }
+            Item::End { stream: Stream::Labels, exhausted } => {
+                ended.insert(Stream::Labels);
+                labels_ended(&ctx, &mut cores, exhausted);
+            }
+            Item::Revoked { stream: Stream::Labels, ack } => {
+                labels_ended(&ctx, &mut cores, false);
+                let _ = ack.send(());
+            }
             Item::Bad { stream, at, reason, message } => {
                 let (Some(runner), Some(metrics)) = (cores.get_mut(&stream), entry.metrics(stream)) else { continue };
                 if let Consumed::Kafka { partition, offset } = at {
@@ -192,7 +207,8 @@ pub async fn run_monitor(
             error!(monitor = %entry.name, stream = %stream, "Stopped with windows never checkpointed; the next run takes them again.");
             ctx.fail(stream, "the checkpoint kept failing until the run stopped".into());
         }
-        if let Some(consumer) = runner.kafka.take() {
+        let labels_consumer = runner.labels.as_mut().and_then(|side| side.kafka.take());
+        for consumer in runner.kafka.take().into_iter().chain(labels_consumer) {
             // Leaves the group (revoking its partitions) outside the runtime: librdkafka's
             // close blocks.
             closers.spawn_blocking(move || {
@@ -207,6 +223,7 @@ pub async fn run_monitor(
 /// changes, idleness, then — every partition idle — the processing-time advance, closing due
 /// windows; and the watermark status and metrics.
 fn watch_partitions(ctx: &MonitorContext<'_>, cores: &mut BTreeMap<Stream, StreamRunner>) {
+    watch_labels(ctx, cores);
     let entry = ctx.entry();
     for (&stream, runner) in cores.iter_mut() {
         let (Some(consumer), Some(topic), Some(core)) = (runner.kafka.clone(), &runner.topic, runner.core.as_mut())

@@ -116,7 +116,7 @@ impl PartitionWatch {
                 positions = crate::source::kafka::offsets_of(&list, topic);
             }
         }
-        let lateness = core.windows(stream).map_or(0, |w| w.spec().allowed_lateness_ms as i64);
+        let lateness = core.partition_clocks(stream).map_or(0, |(_, lateness)| lateness);
         let mut statuses = Vec::with_capacity(assigned.len());
         for &p in &assigned {
             let next = taken.get(&p).or(positions.get(&p)).copied();
@@ -124,7 +124,7 @@ impl PartitionWatch {
             let silent = self.heard.get(&p).is_some_and(|at| idle.is_some_and(|idle| at.elapsed() >= idle));
             let is_idle = silent && lag == Some(0);
             core.set_partition_idle(stream, p, is_idle);
-            let clock = core.windows(stream).and_then(|w| w.partitions().get(p).cloned()).unwrap_or_default();
+            let clock = core.partition_clocks(stream).and_then(|(c, _)| c.get(p).cloned()).unwrap_or_default();
             statuses.push(PartitionStatus {
                 partition: p,
                 watermark_ms: clock.max_event_time_ms.map(|t| t - lateness),

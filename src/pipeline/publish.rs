@@ -4,15 +4,16 @@
 
 use super::state::{ClosedWindow, MonitorEntry, Shared};
 use crate::monitor::{drifted_features, Observation};
-use crate::record::Stream;
 use crate::source::time::format_time_ms;
 use crate::stats::verdict::Thresholds;
 use tracing::info;
 
 /// Publishes a batch of checkpointed observations (whole windows, in order): a log line, the
 /// metrics and the history per window.
-pub fn publish(shared: &Shared, entry: &MonitorEntry, stream: Stream, observations: &[Observation]) {
-    for window in observations.chunk_by(|a, b| a.window == b.window) {
+pub fn publish(shared: &Shared, entry: &MonitorEntry, observations: &[Observation]) {
+    // A predictions core also yields its labels' performance (stream `labels`).
+    for window in observations.chunk_by(|a, b| a.window == b.window && a.stream == b.stream) {
+        let stream = window[0].stream;
         let drifted = drifted_features(window, &Thresholds::default());
         let bounds = &window[0].window;
         let names: Vec<&str> = drifted.iter().map(|(f, _)| f.as_str()).collect();

@@ -10,7 +10,6 @@ use super::error::RunError;
 use super::tracked::Tracked;
 use crate::build::{PreparedSource, PreparedStream};
 use crate::config::Config;
-use crate::monitor::MonitorCore;
 use crate::record::Stream;
 use crate::store::{FileFingerprint, ObservationSink, SourcePosition, Store};
 
@@ -69,27 +68,70 @@ pub fn restore_stream(
     file: Option<FileFingerprint>,
 ) -> Result<(PreparedStream, Resume), RunError> {
     let stream = prepared.stream;
-    let fresh = match (&prepared.source, file) {
-        (PreparedSource::File { .. }, Some(file)) => Tracked::File { file, consumed: 0 },
-        (PreparedSource::Kafka { config, .. }, _) => {
-            Tracked::Kafka { topic: config.topic.clone(), next: BTreeMap::new() }
-        }
-        (PreparedSource::File { .. }, None) => {
-            return Err(RunError::Internal("a file source without fingerprint".into()))
-        }
-    };
+    let fresh = fresh_position(&prepared, file)?;
     let Some(checkpoint) = store.load(monitor, stream)? else {
         return Ok((prepared, Resume { finished: false, position: fresh }));
     };
     let reset = "run with --reset-state to start over";
-    let Some(core) = &prepared.core else {
+    let Some(core) = prepared.core.take() else {
         return Err(RunError::Checkpoint(format!(
             "monitor {monitor}: stream {stream}: the store {} has a checkpoint but no captured reference for it \
              (was the reference changed to `capture`?): cannot resume; {reset}",
             store.path().display()
         )));
     };
-    let position = match (&checkpoint.source, fresh) {
+    let position = resume_position(store, monitor, stream, &checkpoint.source, fresh)?;
+    let restored =
+        core.resume(prepared.spec, checkpoint.state).map_err(|e| RunError::Checkpoint(format!("{e} ({reset})")))?;
+    prepared.core = Some(restored);
+    info!(
+        monitor = %monitor,
+        stream = %stream,
+        position = ?position,
+        finished = checkpoint.finished,
+        "Resumed from the checkpoint."
+    );
+    Ok((prepared, Resume { finished: checkpoint.finished, position }))
+}
+
+/// Where a labels stream resumes: the position its predictions stream's checkpoint saved with
+/// the join (the labels stream has no checkpoint of its own).
+pub fn restore_labels(
+    store: &Store,
+    monitor: &str,
+    prepared: &PreparedStream,
+    file: Option<FileFingerprint>,
+) -> Result<Resume, RunError> {
+    let fresh = fresh_position(prepared, file)?;
+    let saved = store.load(monitor, Stream::Predictions)?.and_then(|c| c.labels);
+    let Some(saved) = saved else { return Ok(Resume { finished: false, position: fresh }) };
+    let position = resume_position(store, monitor, Stream::Labels, &saved.source, fresh)?;
+    info!(monitor = %monitor, stream = %Stream::Labels, position = ?position, finished = saved.finished, "Resumed from the predictions' checkpoint.");
+    Ok(Resume { finished: saved.finished, position })
+}
+
+/// Where a stream's source stands with nothing taken yet.
+fn fresh_position(prepared: &PreparedStream, file: Option<FileFingerprint>) -> Result<Tracked, RunError> {
+    match (&prepared.source, file) {
+        (PreparedSource::File { .. }, Some(file)) => Ok(Tracked::File { file, consumed: 0 }),
+        (PreparedSource::Kafka { config, .. }, _) => {
+            Ok(Tracked::Kafka { topic: config.topic.clone(), next: BTreeMap::new() })
+        }
+        (PreparedSource::File { .. }, None) => Err(RunError::Internal("a file source without fingerprint".into())),
+    }
+}
+
+/// The saved position of a stream, checked against its source now: the same file content, or
+/// the same Kafka topic.
+fn resume_position(
+    store: &Store,
+    monitor: &str,
+    stream: Stream,
+    saved_source: &SourcePosition,
+    fresh: Tracked,
+) -> Result<Tracked, RunError> {
+    let reset = "run with --reset-state to start over";
+    let position = match (saved_source, fresh) {
         (SourcePosition::File { file: saved, consumed }, Tracked::File { file, .. }) => {
             if saved.size != file.size || saved.sha256 != file.sha256 {
                 return Err(RunError::Checkpoint(format!(
@@ -123,18 +165,7 @@ pub fn restore_stream(
             )))
         }
     };
-    let restored =
-        MonitorCore::restore(monitor, core.profile().clone(), prepared.spec, core.settings().clone(), checkpoint.state)
-            .map_err(|e| RunError::Checkpoint(format!("{e} ({reset})")))?;
-    prepared.core = Some(restored);
-    info!(
-        monitor = %monitor,
-        stream = %stream,
-        position = ?position,
-        finished = checkpoint.finished,
-        "Resumed from the checkpoint."
-    );
-    Ok((prepared, Resume { finished: checkpoint.finished, position }))
+    Ok(position)
 }
 
 pub fn short(hash: &str) -> &str {

@@ -64,6 +64,25 @@ pub struct StreamRunner {
     pub last_record: Instant,
     /// Windows closed but not yet checkpointed (a save failed): see [`Unsaved`].
     pub unsaved: Option<Unsaved>,
+    /// The predictions stream of a monitor with labels: the labels stream, whose records its
+    /// core joins (`crate::labels`) and whose position its checkpoint saves.
+    pub labels: Option<LabelsSide>,
+}
+
+/// A labels stream, a side input of its predictions stream's runner: it has no core and no
+/// checkpoint of its own (both are the predictions stream's), only a source to track.
+pub struct LabelsSide {
+    /// What the predictions' checkpoint records as taken from the labels stream.
+    pub position: Tracked,
+    /// Kafka: the consumer that offsets are committed to after each checkpoint, and the topic.
+    pub kafka: Option<Arc<KafkaConsumer>>,
+    pub topic: Option<String>,
+    pub partitions: PartitionWatch,
+    pub last_record: Instant,
+    /// Exhausted (every window's performance final).
+    pub done: bool,
+    pub bad: u64,
+    pub bad_log: ErrorLog,
 }
 
 /// What every monitor task shares.
