@@ -233,7 +233,7 @@ fn the_performance_example_validates_with_its_rule_on_roc_auc() {
     let output = check(Path::new(example), &[]);
     assert_eq!(
         stdout(&output),
-        format!("{example}: OK (1 monitor, 4 rules, 3 actions)\n"),
+        format!("{example}: OK (1 monitor, 4 rules, 4 actions)\n"),
         "{:?}",
         stderr_lines(&output)
     );

@@ -133,6 +133,9 @@ pub fn save(ctx: &MonitorContext<'_>, stream: Stream, runner: &mut StreamRunner)
         info!(monitor = %entry.name, stream = %stream, attempts = unsaved.failures + 1, "Checkpoint saved; publishing resumes.");
     }
     publish(ctx.shared, entry, &unsaved.observations);
+    if let Some(join) = runner.core.as_ref().and_then(|core| core.join()) {
+        ctx.shared.label_join(entry, join);
+    }
     if !unsaved.observations.is_empty() && alerting.has_rules() {
         // Pending alerts change the gauges too, with or without a notification.
         ctx.shared.update_alerts(alerting);

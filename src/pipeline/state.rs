@@ -72,8 +72,18 @@ struct StatLabels {
     stat: String,
 }
 
+/// A monitor's label join, by outcome or kind of entry (`crate::labels`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JoinLabels {
+    monitor: String,
+    kind: String,
+}
+
 /// The metric families, registered in [`Shared::registry`].
 struct Families {
+    label_join: Family<JoinLabels, Gauge>,
+    label_pending: Family<JoinLabels, Gauge>,
+    label_lag: Family<JoinLabels, Gauge<f64, AtomicU64>>,
     statistic: Family<StatLabels, Gauge<f64, AtomicU64>>,
     window_events: Family<StreamLabels, Gauge>,
     received: Family<StreamLabels, Counter>,
@@ -264,6 +274,9 @@ impl Shared {
     pub fn new(config: &Config) -> Shared {
         let mut registry = Registry::default();
         let families = Families {
+            label_join: Family::default(),
+            label_pending: Family::default(),
+            label_lag: Family::default(),
             statistic: Family::default(),
             window_events: Family::default(),
             received: Family::default(),
@@ -313,6 +326,22 @@ impl Shared {
             "driftd_partition_records_late",
             "Records of a Kafka partition whose windows had closed",
             families.partition_late.clone(),
+        );
+        registry.register(
+            "driftd_label_join_records",
+            "Predictions and labels of a monitor's label join by outcome, since its state began (kept across restarts): \
+             predictions, labels, joined, unlabelled, unmatched_labels, duplicate_labels, …",
+            families.label_join.clone(),
+        );
+        registry.register(
+            "driftd_label_join_pending",
+            "Entries the label join holds now: predictions and labels waiting, joined keys remembered",
+            families.label_pending.clone(),
+        );
+        registry.register(
+            "driftd_label_join_lag_seconds",
+            "Label event time minus prediction event time over the joined pairs: mean and max",
+            families.label_lag.clone(),
         );
         registry.register(
             "driftd_alerts",
@@ -484,6 +513,49 @@ impl Shared {
             live.history.pop_front();
         }
         live.history.push_back(window);
+    }
+
+    /// The label join's counts after a checkpoint of its predictions stream.
+    pub fn label_join(&self, monitor: &MonitorEntry, join: &crate::labels::LabelJoin) {
+        let c = join.counters();
+        let set = |family: &Family<JoinLabels, Gauge>, kind: &str, value: u64| {
+            let labels = JoinLabels { monitor: monitor.name.clone(), kind: kind.into() };
+            family.get_or_create(&labels).set(i64::try_from(value).unwrap_or(i64::MAX));
+        };
+        for (kind, value) in [
+            ("predictions", c.predictions),
+            ("predictions_without_key", c.predictions_without_key),
+            ("predictions_unusable", c.predictions_unusable),
+            ("late_predictions", c.late_predictions),
+            ("duplicate_predictions", c.duplicate_predictions),
+            ("labels", c.labels),
+            ("labels_without_key", c.labels_without_key),
+            ("labels_missing", c.labels_missing),
+            ("labels_invalid", c.labels_invalid),
+            ("duplicate_labels", c.duplicate_labels),
+            ("joined", c.joined),
+            ("labels_after_retention", c.labels_after_retention),
+            ("labels_before_prediction", c.labels_before_prediction),
+            ("unlabelled", c.unlabelled),
+            ("unmatched_labels", c.unmatched_labels),
+            ("evicted_predictions", c.evicted_predictions),
+            ("evicted_labels", c.evicted_labels),
+            ("forgotten_keys", c.forgotten_keys),
+        ] {
+            set(&self.families.label_join, kind, value);
+        }
+        let (predictions, labels, keys) = join.pending();
+        for (kind, value) in [("predictions", predictions), ("labels", labels), ("joined_keys", keys)] {
+            set(&self.families.label_pending, kind, value as u64);
+        }
+        let lag = |kind: &str, seconds: f64| {
+            let labels = JoinLabels { monitor: monitor.name.clone(), kind: kind.into() };
+            self.families.label_lag.get_or_create(&labels).set(seconds);
+        };
+        if c.joined > 0 {
+            lag("mean", c.join_lag_ms_sum as f64 / c.joined as f64 / 1000.0);
+            lag("max", c.join_lag_ms_max as f64 / 1000.0);
+        }
     }
 
     /// The Prometheus (OpenMetrics) text of every metric.
