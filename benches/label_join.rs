@@ -6,6 +6,7 @@
 //!    `Vec` push per label) — so the ratio holds on any CPU;
 //! 2. memory: resident set growth with 1,000,000 predictions waiting (no label yet), and the
 //!    size of their checkpoint (JSON).
+//!
 //! Prints one line per figure; best of 3 rounds for the times.
 
 use std::collections::HashMap;
