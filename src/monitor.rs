@@ -297,7 +297,8 @@ impl MonitorCore {
             (Some(join), Some(saved)) => {
                 core.join = Some(join.resume(saved).map_err(|e| problem(format!("labels: {e}")))?);
             }
-            (Some(join), None) => core.join = Some(join),
+            // The predictions it took never reached a join: their performance cannot be made up.
+            (Some(_), None) => return Err(problem("it was taken without a labels stream".into())),
             (None, Some(_)) => return Err(problem("it was taken with a labels stream".into())),
             (None, None) => {}
         }

@@ -152,3 +152,29 @@ fn a_version_3_checkpoint_is_migrated_and_continues_exactly() {
     };
     assert_eq!(run(Some(30)), run(None));
 }
+
+/// A predictions core with its labels joined: the join's state travels in the core's
+/// checkpoint; a checkpoint taken with a join is refused by a core without one, and the other
+/// way round (the predictions it took never reached a join).
+#[test]
+fn the_label_join_is_checkpointed_with_the_predictions_core() {
+    use crate::labels::{JoinSettings, LabelJoin};
+    let spec = WindowSpec::tumbling_time(10_000, 1_000);
+    let p = profile(vec![], vec![numeric("score", reference_values(50), &Binning::default())]);
+    let joined = || {
+        let join = LabelJoin::new("m", "score", spec, JoinSettings::default());
+        MonitorCore::new("m", p.clone(), spec, MonitorSettings::default()).unwrap().with_join(join)
+    };
+    let plain = || MonitorCore::new("m", p.clone(), spec, MonitorSettings::default()).unwrap();
+    let mut core = joined();
+    let mut prediction = record(Stream::Predictions, 1_000, vec![Value::Number(0.8)], 1);
+    prediction.key = Some("k".into());
+    core.on_record(&prediction);
+    let state = core.checkpoint();
+    assert_eq!(state.join.as_ref().map(|j| j.predictions.len()), Some(1));
+    let json: MonitorState = serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+    let restored = joined().resume(spec, json).unwrap();
+    assert_eq!(restored.join().map(|j| j.pending()), Some((1, 0, 0)));
+    assert!(matches!(plain().resume(spec, state), Err(MonitorError::Checkpoint { .. })));
+    assert!(matches!(joined().resume(spec, plain().checkpoint()), Err(MonitorError::Checkpoint { .. })));
+}
