@@ -312,12 +312,9 @@ pub fn prepare_monitor(
                 .map(|t| t.map(Arc::new))
                 .map_err(|m| unsupported(format!("stream {stream}: {m}")))
         };
-        if stream == Stream::Labels {
-            // No reference and no drift windows: its records go to the monitor's label join.
-            let decoder = Decoder::new(decode_spec(config), vec![LABEL_FEATURE.to_string()])
-                .and_then(|d| d.with_categorical(vec![true]))
-                .map_err(spec_error)?;
-            let source = match &config.source {
+        // The stream's source, reading with `decoder`.
+        let open_source = |decoder: Decoder| -> Result<PreparedSource, BuildError> {
+            Ok(match &config.source {
                 SourceConfig::File(file) => PreparedSource::File {
                     path: file.path.clone(),
                     source: FileSource::open(&file.path, file.format, decoder, index, stream).map_err(source_error)?,
@@ -327,7 +324,14 @@ pub fn prepare_monitor(
                     decoding: KafkaDecoding::Ready(decoder, translator(stream, config, kafka)?),
                     dead_letter_topic: config.dead_letter_topic.clone(),
                 },
-            };
+            })
+        };
+        if stream == Stream::Labels {
+            // No reference and no drift windows: its records go to the monitor's label join.
+            let decoder = Decoder::new(decode_spec(config), vec![LABEL_FEATURE.to_string()])
+                .and_then(|d| d.with_categorical(vec![true]))
+                .map_err(spec_error)?;
+            let source = open_source(decoder)?;
             prepared.push(PreparedStream { stream, core: None, pending: None, spec, source });
             continue;
         }
@@ -356,17 +360,7 @@ pub fn prepare_monitor(
                     core = core.with_join(join);
                 }
             }
-            let source = match &config.source {
-                SourceConfig::File(file) => PreparedSource::File {
-                    path: file.path.clone(),
-                    source: FileSource::open(&file.path, file.format, decoder, index, stream).map_err(source_error)?,
-                },
-                SourceConfig::Kafka(kafka) => PreparedSource::Kafka {
-                    config: kafka.clone(),
-                    decoding: KafkaDecoding::Ready(decoder, translator(stream, config, kafka)?),
-                    dead_letter_topic: config.dead_letter_topic.clone(),
-                },
-            };
+            let source = open_source(decoder)?;
             prepared.push(PreparedStream { stream, core: Some(core), pending: None, spec, source });
             continue;
         }

@@ -230,16 +230,7 @@ fn replay_monitor(
                 )?;
             }
         }
-        if bad > LOGGED_BAD_ROWS {
-            writeln!(sinks.log, "driftd: warning: {name}/{stream}: {} more bad rows not shown", bad - LOGGED_BAD_ROWS)?;
-        }
-        let stats = source.stats();
-        summary.read = stats.records + stats.invalid_total();
-        for (reason, count) in DecodeReason::ALL.iter().zip(stats.invalid) {
-            if count > 0 {
-                summary.invalid.insert(reason.as_str(), count);
-            }
-        }
+        source_counts(name, stream, &source, bad, &mut summary, sinks)?;
         if let Some(counters) = core.as_ref().and_then(|c| c.counters(stream)) {
             summary.accepted = counters.accepted;
             summary.late = counters.late;
@@ -288,6 +279,23 @@ fn replay_labels(
         }
     }
     emit_performance(name, &core.flush_labels(), sinks)?;
+    source_counts(name, stream, source, bad, &mut summary, sinks)?;
+    let Some(c) = core.join().map(LabelJoin::counters) else { return Ok(summary) };
+    summary.accepted = c.labels;
+    summary.join = Some(c.clone());
+    Ok(summary)
+}
+
+/// What the source read, into the summary (rows, invalid by reason), and how many bad rows
+/// were not logged.
+fn source_counts(
+    name: &str,
+    stream: Stream,
+    source: &FileSource,
+    bad: u64,
+    summary: &mut StreamSummary,
+    sinks: &mut Sinks<'_>,
+) -> Result<(), ReplayError> {
     if bad > LOGGED_BAD_ROWS {
         writeln!(sinks.log, "driftd: warning: {name}/{stream}: {} more bad rows not shown", bad - LOGGED_BAD_ROWS)?;
     }
@@ -298,10 +306,7 @@ fn replay_labels(
             summary.invalid.insert(reason.as_str(), count);
         }
     }
-    let Some(c) = core.join().map(LabelJoin::counters) else { return Ok(summary) };
-    summary.accepted = c.labels;
-    summary.join = Some(c.clone());
-    Ok(summary)
+    Ok(())
 }
 
 /// Writes performance observations (whole versions of windows) and one line per version.
